@@ -1,0 +1,72 @@
+/**
+ * The seam between the training loop and TensorFlow.js. The loop (`trainer/train.ts`) only
+ * sees these types; `trainer/tfjs_*.ts` implements them. Nothing here imports tfjs, so the
+ * loop, the checkpoints and the config loader type-check and load without TensorFlow.js.
+ *
+ * @module
+ */
+
+/** Where tensors live and who computes gradients. */
+export type BackendName = "cpu" | "wasm" | "webgpu";
+
+/** One mini-batch of a classification data set: row-major features and integer labels. */
+export interface Batch {
+  /** Features, `size * inputDim` values, row-major. */
+  readonly x: Float32Array;
+  /** Class labels `0..numClasses-1`, one per row. */
+  readonly y: Int32Array;
+  /** Number of rows. */
+  readonly size: number;
+}
+
+/**
+ * Gradients of one mini-batch. On `cpu`/`wasm` they are host arrays; on `webgpu` they are
+ * GPU buffers on the device shared with the optimizer (valid until `dispose()` is called).
+ */
+export interface StepGradients {
+  /** One gradient per trainable tensor, in `TrainModel.names` order. */
+  readonly grads: Float32Array[] | GPUBuffer[];
+  /** The mini-batch loss; reading it may synchronise with the device, so read rarely. */
+  loss(): Promise<number>;
+  /** Release the gradient tensors (call after the optimizer step has been encoded). */
+  dispose(): void;
+}
+
+/** Evaluation result of a data set: summed loss and error counts. */
+export interface EvalResult {
+  /** Mean cross-entropy over the set (RETURNN's `*_score`). */
+  readonly score: number;
+  /** Fraction of misclassified rows (RETURNN's `*_error`). */
+  readonly error: number;
+  /** Number of rows evaluated. */
+  readonly count: number;
+}
+
+/** A trainable model as the loop sees it. */
+export interface TrainModel {
+  /** Stable names of the trainable tensors (used in checkpoints and for weight-decay masks). */
+  readonly names: readonly string[];
+  /** Shapes of the trainable tensors, in `names` order. */
+  readonly shapes: readonly (readonly number[])[];
+  /** The backend the model computes on. */
+  readonly backend: BackendName;
+  /**
+   * Parameters to hand to the optimizer's `init`: host copies on `cpu`/`wasm`, the model's own
+   * GPU buffers on `webgpu` (updated in place by the optimizer, no copy through the host).
+   */
+  parameters(): Promise<Float32Array[] | GPUBuffer[]>;
+  /** Forward, loss and gradients of one mini-batch. */
+  gradients(batch: Batch): StepGradients;
+  /**
+   * Tell the model that the optimizer changed its parameters. On `cpu`/`wasm` `values` are the
+   * new host values to assign; on `webgpu` the buffers were updated in place and `values` is
+   * omitted.
+   */
+  parametersUpdated(values?: readonly Float32Array[]): void;
+  /** Overwrite all parameters (used when resuming from a checkpoint). */
+  setParameters(values: readonly Float32Array[]): Promise<void>;
+  /** Evaluate score and error on a data set in batches. */
+  evaluate(x: Float32Array, y: Int32Array, batchSize: number): Promise<EvalResult>;
+  /** Free all tensors. */
+  dispose(): void;
+}
