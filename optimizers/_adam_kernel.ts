@@ -1,0 +1,130 @@
+/**
+ * Private: the Adam update shared by `adam` (coupled L2 weight decay) and `adamw` (decoupled),
+ * with PyTorch >= 2.0 numerics:
+ *
+ * ```
+ * m = β1·m + (1-β1)·g
+ * v = β2·v + (1-β2)·g·g                 (amsgrad: vmax = max(vmax, v), used in place of v)
+ * denom = sqrt(v) / sqrt(1-β2^t) + eps
+ * p = p + (-lr/(1-β1^t)) · (m/denom)
+ * ```
+ *
+ * @module
+ */
+
+import {
+  _boolean,
+  _checkKeys,
+  _freeze,
+  _hb,
+  _hp,
+  _NONNEG,
+  _number,
+  _pair,
+  _UNIT_OPEN,
+} from "./_hyper.ts";
+import type { HostState, Hyper, OptimizerDef, WeightDecayMode } from "./types.ts";
+
+const _UNIFORMS = Object.freeze([
+  "beta1",
+  "one_minus_beta1",
+  "beta2",
+  "one_minus_beta2",
+  "neg_step_size",
+  "bias_correction2_sqrt",
+  "eps",
+]);
+
+/** Build an Adam-family definition (`adam`, `adamw`). */
+export function _adamFamily(
+  name: string,
+  aliases: readonly string[],
+  defaults: Hyper,
+  weightDecay: WeightDecayMode,
+): OptimizerDef {
+  return Object.freeze({
+    name,
+    aliases: Object.freeze([...aliases]),
+    defaults,
+    weightDecay,
+    resolve(merged: Readonly<Record<string, unknown>>): Hyper {
+      _checkKeys(name, merged, defaults);
+      return _freeze({
+        betas: _pair(name, merged, "betas", [_UNIT_OPEN, _UNIT_OPEN]),
+        eps: _number(name, merged, "eps", _NONNEG),
+        weight_decay: _number(name, merged, "weight_decay", _NONNEG),
+        amsgrad: _boolean(name, merged, "amsgrad"),
+        maximize: _boolean(name, merged, "maximize"),
+      });
+    },
+    slots(h: Hyper): readonly string[] {
+      return _hb(h, "amsgrad")
+        ? ["exp_avg", "exp_avg_sq", "max_exp_avg_sq"]
+        : ["exp_avg", "exp_avg_sq"];
+    },
+    slotInit(): number {
+      return 0;
+    },
+    hostInit(): Record<string, number> {
+      return {};
+    },
+    uniforms(): readonly string[] {
+      return _UNIFORMS;
+    },
+    scalars(h: Hyper, host: HostState, lr: number): number[] {
+      const [b1, b2] = _hp(h, "betas");
+      const t = host.step;
+      const bc1 = 1 - b1 ** t;
+      const bc2 = 1 - b2 ** t;
+      return [b1, 1 - b1, b2, 1 - b2, -lr / bc1, Math.sqrt(bc2), h.eps as number];
+    },
+    wgsl(h: Hyper): string {
+      const v = _hb(h, "amsgrad") ? "max_exp_avg_sq" : "exp_avg_sq";
+      return [
+        "exp_avg = exp_avg * u.beta1 + g * u.one_minus_beta1;",
+        "exp_avg_sq = exp_avg_sq * u.beta2 + (g * u.one_minus_beta2) * g;",
+        ..._hb(h, "amsgrad") ? ["max_exp_avg_sq = max(max_exp_avg_sq, exp_avg_sq);"] : [],
+        `let denom = sqrt(${v}) / u.bias_correction2_sqrt + u.eps;`,
+        "p = p + u.neg_step_size * (exp_avg / denom);",
+      ].join("\n");
+    },
+    cpu(
+      h: Hyper,
+      s: Float32Array,
+      p: Float32Array,
+      g: Float32Array,
+      slots: readonly Float32Array[],
+      from: number,
+      to: number,
+    ): void {
+      const f = Math.fround;
+      const b1 = s[0], omb1 = s[1], b2 = s[2], omb2 = s[3];
+      const negStep = s[4], bc2s = s[5], eps = s[6];
+      const m = slots[0], v = slots[1];
+      if (_hb(h, "amsgrad")) {
+        const vmax = slots[2];
+        for (let i = from; i < to; i++) {
+          const gi = g[i];
+          const mi = f(f(m[i] * b1) + f(gi * omb1));
+          const vi = f(f(v[i] * b2) + f(f(gi * omb2) * gi));
+          const wi = vmax[i] > vi ? vmax[i] : vi;
+          const denom = f(f(f(Math.sqrt(wi)) / bc2s) + eps);
+          m[i] = mi;
+          v[i] = vi;
+          vmax[i] = wi;
+          p[i] = f(p[i] + f(negStep * f(mi / denom)));
+        }
+      } else {
+        for (let i = from; i < to; i++) {
+          const gi = g[i];
+          const mi = f(f(m[i] * b1) + f(gi * omb1));
+          const vi = f(f(v[i] * b2) + f(f(gi * omb2) * gi));
+          const denom = f(f(f(Math.sqrt(vi)) / bc2s) + eps);
+          m[i] = mi;
+          v[i] = vi;
+          p[i] = f(p[i] + f(negStep * f(mi / denom)));
+        }
+      }
+    },
+  });
+}
