@@ -1,0 +1,668 @@
+/**
+ * Config validation and translation: the one place where RETURNN's snake_case keys become the
+ * camelCase settings the training loop uses.
+ *
+ * {@linkcode resolveConfig} checks everything before any work starts and reports every problem
+ * at once in a {@linkcode ConfigError}: unknown keys (with a did-you-mean), wrong types (naming
+ * the key and the expected type), RETURNN keys newbob does not implement (never silently
+ * ignored), and conflicting keys.
+ *
+ * @module
+ */
+
+import { didYouMeanSuffix } from "../_util/did_you_mean.ts";
+import { ConfigError } from "./config_error.ts";
+import type {
+  Config,
+  DataSpec,
+  DynamicLearningRateArgs,
+  DynamicLearningRateDict,
+  ModelSpec,
+} from "./config_types.ts";
+import type { BackendName } from "./model_types.ts";
+
+/** Context passed to a per-step learning-rate function (the schedules' camelCase contract). */
+export interface StepContext {
+  /** Global index of the step (0-based, across epochs). */
+  globalTrainStep: number;
+  /** The epoch (1-based). */
+  epoch: number;
+  /** `epoch - 1 +` the fraction of the epoch done before this step. */
+  epochContinuous: number;
+  /** The epoch's learning rate from the control. */
+  learningRate: number;
+}
+
+/** The validated, camelCase settings the training loop runs on. */
+export interface TrainSettings {
+  /** The network description for the model factory. */
+  readonly model: ModelSpec;
+  /** The data set description (snake_case options as written). */
+  readonly data: DataSpec;
+  /** Epochs `1..numEpochs`. */
+  readonly numEpochs: number;
+  /** Mini-batch size. */
+  readonly batchSize: number;
+  /** Backend, or `undefined` for the best available. */
+  readonly backend: BackendName | undefined;
+  /** Output folder. */
+  readonly outputDir: string;
+  /** Learning-rate file path. */
+  readonly learningRateFile: string;
+  /** Seed of initialisation and shuffling. */
+  readonly seed: number;
+  /** Steps between progress updates. */
+  readonly logEverySteps: number;
+  /** The optimizer dict for `createOptimizer` (without `learning_rate_multiplier`). */
+  readonly optimizer: Readonly<Record<string, unknown>>;
+  /** RETURNN TF `optimizer_epsilon`, if set. */
+  readonly optimizerEpsilon: number | undefined;
+  /** RETURNN TF `momentum`, if set. */
+  readonly momentum: number | undefined;
+  /** Factor on every step's learning rate. */
+  readonly learningRateMultiplier: number;
+  /** Per-step learning-rate setting (function in camelCase form, or RETURNN's dict). */
+  readonly dynamicLearningRate:
+    | ((ctx: StepContext) => number)
+    | DynamicLearningRateDict
+    | undefined;
+  /** Gradient accumulation window in steps (1 = off). */
+  readonly accumGradMultipleStep: number;
+  /** `"global"` (TF) or `"epoch"` (Torch) accumulation windows. */
+  readonly accumGradWindow: "global" | "epoch";
+  /** Per-element clip, if set. */
+  readonly gradientClip: number | undefined;
+  /** Per-tensor norm clip, if set. */
+  readonly gradientClipNorm: number | undefined;
+  /** Global norm clip, if set. */
+  readonly gradientClipGlobalNorm: number | undefined;
+  /** Gradient noise standard deviation, if set. */
+  readonly gradientNoise: number | undefined;
+  /** Allowed consecutive invalid steps, if set. */
+  readonly numAllowedConsecInvalidGradientSteps: number | undefined;
+  /** Optimizer state reset period (0 = never). */
+  readonly resetUpdaterVarsModStep: number;
+  /** Unit of `resetUpdaterVarsModStep`. */
+  readonly resetUpdaterVarsUnit: "epochs" | "steps";
+  /** Number of pretraining epochs. */
+  readonly pretrainEpochs: number;
+  /**
+   * The learning-rate-control keys exactly as RETURNN names them (the control module's config),
+   * `learning_rate_file` excluded (passed as the file option).
+   */
+  readonly control: Readonly<Record<string, unknown>>;
+}
+
+/** Options of {@linkcode resolveConfig}. */
+export interface ResolveConfigOptions {
+  /** Where the config came from, for messages. */
+  source?: string;
+  /** Overrides the config's `output_dir`. */
+  outputDir?: string;
+  /** Overrides the config's `backend`. */
+  backend?: BackendName;
+  /**
+   * Update-pipeline keys the installed optimizer engine implements (the transforms). Keys not in
+   * this set are reported as "not implemented yet" when set.
+   * @default {TRANSFORM_KEYS}
+   */
+  implementedTransforms?: ReadonlySet<string>;
+  /** Default output folder when neither the config nor `outputDir` sets one. @default {"out/default"} */
+  defaultOutputDir?: string;
+}
+
+type Check = (v: unknown) => boolean;
+
+interface KeySpec {
+  /** Expected type, for messages. */
+  expect: string;
+  check: Check;
+  /** Why the key is rejected even though RETURNN knows it. */
+  unsupported?: string;
+  /** Control key: forwarded to the learning-rate control. */
+  control?: boolean;
+}
+
+const isNumber: Check = (v) => typeof v === "number" && !Number.isNaN(v);
+const isFinite: Check = (v) => typeof v === "number" && Number.isFinite(v);
+const isNonNeg: Check = (v) => isFinite(v) && (v as number) >= 0;
+const isPos: Check = (v) => isFinite(v) && (v as number) > 0;
+const isInt: Check = (v) => Number.isInteger(v);
+const isNonNegInt: Check = (v) => Number.isInteger(v) && (v as number) >= 0;
+const isPosInt: Check = (v) => Number.isInteger(v) && (v as number) >= 1;
+const isBool: Check = (v) => typeof v === "boolean" || v === 0 || v === 1;
+const isString: Check = (v) => typeof v === "string";
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === "object" && v !== null && !Array.isArray(v);
+const isUpdate: Check = (v) => v === null || isFinite(v) || typeof v === "function";
+
+const NOT_IN_NEWBOB = "is a RETURNN key newbob does not implement";
+
+/** The update-pipeline keys that need the transforms of the optimizer engine. */
+export const TRANSFORM_KEYS: ReadonlySet<string> = new Set([
+  "gradient_clip",
+  "gradient_clip_norm",
+  "gradient_clip_global_norm",
+  "gradient_noise",
+  "accum_grad_multiple_step",
+  "num_allowed_consec_invalid_gradient_steps",
+]);
+
+/** Every key a config may hold, with its check. */
+const KEYS: Record<string, KeySpec> = {
+  // trainer
+  model: { expect: 'an object like { type: "mlp", hidden: [64] }', check: (v) => isObject(v) },
+  data: {
+    expect: 'a data set name ("digits") or an object like { name: "digits" }',
+    check: (v) => isString(v) || (isObject(v) && typeof v.name === "string"),
+  },
+  num_epochs: { expect: "an integer >= 1", check: isPosInt },
+  batch_size: { expect: "an integer >= 1", check: isPosInt },
+  backend: {
+    expect: 'one of "cpu", "wasm", "webgpu"',
+    check: (v) => v === "cpu" || v === "wasm" || v === "webgpu",
+  },
+  output_dir: { expect: "a folder path (string)", check: (v) => isString(v) && v !== "" },
+  seed: { expect: "an integer", check: isInt },
+  log_every_steps: { expect: "an integer >= 1", check: isPosInt },
+
+  // learning-rate control (section 1.1)
+  learning_rate_control: {
+    expect: "one of constant, newbob, newbob_rel, newbob_relative, newbob_abs, newbob_multi_epoch",
+    check: (v) =>
+      ["constant", "newbob", "newbob_rel", "newbob_relative", "newbob_abs", "newbob_multi_epoch"]
+        .includes(v as string),
+    control: true,
+  },
+  learning_rate: { expect: "a finite number >= 0", check: isNonNeg, control: true },
+  learning_rates: {
+    expect: "a list of numbers (epochs 1..n) or an object { epoch: number }",
+    check: (v) =>
+      v === null ||
+      (Array.isArray(v) && v.every(isFinite)) ||
+      (isObject(v) &&
+        Object.entries(v).every(([k, x]) => /^[1-9][0-9]*$/.test(k) && isFinite(x))),
+    control: true,
+  },
+  min_learning_rate: { expect: "a finite number >= 0", check: isNonNeg, control: true },
+  learning_rate_decay: {
+    expect: "a number, a function (lr) => lr, or null",
+    check: isUpdate,
+    control: true,
+  },
+  newbob_learning_rate_decay: {
+    expect: "a number, a function (lr) => lr, or null",
+    check: isUpdate,
+    control: true,
+  },
+  learning_rate_growth: {
+    expect: "a number, a function (lr) => lr, or null",
+    check: isUpdate,
+    control: true,
+  },
+  newbob_learning_rate_growth: {
+    expect: "a number, a function (lr) => lr, or null",
+    check: isUpdate,
+    control: true,
+  },
+  newbob_relative_error_threshold: { expect: "a number", check: isNumber, control: true },
+  newbob_relative_error_grow_threshold: { expect: "a number", check: isNumber, control: true },
+  newbob_error_threshold: { expect: "a number", check: isNumber, control: true },
+  newbob_multi_num_epochs: { expect: "an integer >= 1", check: isPosInt, control: true },
+  newbob_multi_update_interval: { expect: "an integer >= 1", check: isPosInt, control: true },
+  learning_rate_control_min_num_epochs_per_new_lr: {
+    expect: "an integer >= 0",
+    check: isNonNegInt,
+    control: true,
+  },
+  learning_rate_control_relative_error_relative_lr: {
+    expect: "a boolean",
+    check: isBool,
+    control: true,
+  },
+  newbob_relative_error_div_by_old: { expect: "a boolean", check: isBool, control: true },
+  relative_error_div_by_old: { expect: "a boolean", check: isBool },
+  learning_rate_control_error_measure: {
+    expect: 'a score key such as "dev_error", a list of keys, or null',
+    check: (v) => v === null || isString(v) || (Array.isArray(v) && v.every(isString)),
+    control: true,
+  },
+  learning_rate_file: { expect: "a file path (string)", check: (v) => isString(v) && v !== "" },
+  pretrain_epochs: { expect: "an integer >= 0", check: isNonNegInt, control: true },
+  pretrain_learning_rate: { expect: "a finite number >= 0", check: isNonNeg, control: true },
+  use_learning_rate_control_always: { expect: "a boolean", check: isBool, control: true },
+
+  // optimizer and update (section 1.2)
+  optimizer: {
+    expect: "an object with a 'class' string, like { class: \"adam\" }",
+    check: (v) => isObject(v) && typeof v.class === "string",
+  },
+  optimizer_epsilon: { expect: "a finite number >= 0", check: isNonNeg },
+  momentum: { expect: "a finite number >= 0", check: isNonNeg },
+  learning_rate_multiplier: { expect: "a finite number >= 0", check: isNonNeg },
+  dynamic_learning_rate: {
+    expect: "a function ({ global_train_step, learning_rate, ...kwargs }) => number " +
+      "(TypeScript configs only) or an object { interval, decay }",
+    check: (v) =>
+      typeof v === "function" ||
+      (isObject(v) && Object.keys(v).sort().join(",") === "decay,interval" &&
+        isPosInt(v.interval) && isFinite(v.decay)),
+  },
+  accum_grad_multiple_step: { expect: "an integer >= 0", check: isNonNegInt },
+  accum_grad_window: {
+    expect: '"global" (TF) or "epoch" (Torch)',
+    check: (v) => v === "global" || v === "epoch",
+  },
+  gradient_clip: { expect: "a finite number >= 0", check: isNonNeg },
+  gradient_clip_norm: { expect: "a finite number >= 0", check: isNonNeg },
+  gradient_clip_global_norm: { expect: "a finite number >= 0", check: isNonNeg },
+  gradient_noise: { expect: "a finite number > 0", check: isPos },
+  num_allowed_consec_invalid_gradient_steps: {
+    expect: "an integer >= 0",
+    check: isNonNegInt,
+  },
+  reset_updater_vars_mod_step: { expect: "an integer >= 0", check: isNonNegInt },
+  reset_updater_vars_unit: {
+    expect: '"epochs" (as RETURNN documents) or "steps" (as RETURNN TF does)',
+    check: (v) => v === "epochs" || v === "steps",
+  },
+
+  // RETURNN keys newbob rejects
+  gradient_clip_avg_norm: {
+    expect: "",
+    check: () => true,
+    unsupported: `${NOT_IN_NEWBOB} (TF only); use 'gradient_clip_norm' or ` +
+      "'gradient_clip_global_norm'",
+  },
+  gradient_nan_inf_filter: {
+    expect: "",
+    check: () => true,
+    unsupported: `${NOT_IN_NEWBOB} (TF only); use 'num_allowed_consec_invalid_gradient_steps'`,
+  },
+  grad_norm_to_clip_to_zero: {
+    expect: "",
+    check: () => true,
+    unsupported: `${NOT_IN_NEWBOB} (TF only); remove it`,
+  },
+  maximize_grad_norm: {
+    expect: "",
+    check: () => true,
+    unsupported: `${NOT_IN_NEWBOB} (TF only); remove it`,
+  },
+  global_norm_tag: {
+    expect: "",
+    check: () => true,
+    unsupported: `${NOT_IN_NEWBOB} (TF only, per-tag global norms); remove it`,
+  },
+  gradient_clip_global_norm_tag: {
+    expect: "",
+    check: () => true,
+    unsupported: `${NOT_IN_NEWBOB} (TF only, per-tag global norms); remove it`,
+  },
+  debug_grad_summaries: {
+    expect: "",
+    check: () => true,
+    unsupported: `${NOT_IN_NEWBOB} (TF only); remove it`,
+  },
+  decouple_constraints: {
+    expect: "",
+    check: () => true,
+    unsupported: `${NOT_IN_NEWBOB}; put 'weight_decay' into the optimizer dict (adamw decouples ` +
+      "it)",
+  },
+  weight_decay: {
+    expect: "",
+    check: () => true,
+    unsupported: "is not a top-level key; put it into the optimizer dict: " +
+      'optimizer: { class: "adamw", weight_decay: 0.01 }',
+  },
+  grad_clip: {
+    expect: "",
+    check: () => true,
+    unsupported: "is not a key (RETURNN rejects it as a typo); use 'gradient_clip' (per " +
+      "element) or 'gradient_clip_global_norm'",
+  },
+  pretrain: {
+    expect: "",
+    check: () => true,
+    unsupported: `${NOT_IN_NEWBOB} (network construction); set 'pretrain_epochs' for the ` +
+      "pretraining learning-rate rule",
+  },
+  horovod_scale_lr: {
+    expect: "",
+    check: () => true,
+    unsupported: `${NOT_IN_NEWBOB} (no multi-worker training); remove it`,
+  },
+  use_horovod: {
+    expect: "",
+    check: () => true,
+    unsupported: `${NOT_IN_NEWBOB} (no multi-worker training); remove it`,
+  },
+};
+
+for (const legacy of ["adam", "nadam", "adadelta", "adagrad", "rmsprop"]) {
+  KEYS[legacy] = {
+    expect: "",
+    check: () => true,
+    unsupported: `is RETURNN's legacy optimizer flag, not implemented in newbob; write ` +
+      `optimizer: { class: "${legacy}" }`,
+  };
+}
+
+/** Every key name a config may contain (valid ones and rejected RETURNN ones). */
+export const CONFIG_KEYS: readonly string[] = Object.freeze(Object.keys(KEYS));
+
+/** Defaults of the trainer's own keys. */
+export const TRAINER_DEFAULTS = Object.freeze({
+  model: Object.freeze({ type: "mlp", hidden: Object.freeze([64]), activation: "relu" }),
+  data: "digits",
+  num_epochs: 10,
+  batch_size: 32,
+  seed: 42,
+  log_every_steps: 10,
+  optimizer: Object.freeze({ class: "sgd" }),
+});
+
+function show(v: unknown): string {
+  if (typeof v === "function") return "a function";
+  if (typeof v === "string") return JSON.stringify(v);
+  try {
+    const s = JSON.stringify(v);
+    return s === undefined ? String(v) : s.length > 60 ? s.slice(0, 57) + "..." : s;
+  } catch {
+    return String(v);
+  }
+}
+
+/**
+ * Validate a config and translate it into {@linkcode TrainSettings}. Nothing is run.
+ *
+ * @param config The config object (from a module's default export or parsed JSON).
+ * @param options Source name for messages, CLI overrides, implemented transforms.
+ * @returns The settings for the training loop.
+ * @throws {ConfigError} listing every problem at once.
+ *
+ * @example Usage
+ * ```ts
+ * import { resolveConfig } from "./config.ts";
+ * import { ConfigError } from "./config_error.ts";
+ * import { equal, throws } from "node:assert/strict";
+ *
+ * const s = resolveConfig({ learning_rate: 0.01, num_epochs: 3 });
+ * equal(s.numEpochs, 3);
+ * throws(() => resolveConfig({ learning_rte: 0.01 }), ConfigError); // did you mean learning_rate?
+ * ```
+ */
+export function resolveConfig(config: unknown, options: ResolveConfigOptions = {}): TrainSettings {
+  const problems: string[] = [];
+  if (!isObject(config)) {
+    throw new ConfigError(
+      [`the config must be an object of settings: got ${show(config)}`],
+      options.source,
+    );
+  }
+  const implemented = options.implementedTransforms ?? TRANSFORM_KEYS;
+  const c = config as Record<string, unknown>;
+  const valid = CONFIG_KEYS.filter((k) => KEYS[k].unsupported === undefined);
+  for (const [key, value] of Object.entries(c)) {
+    const spec = Object.hasOwn(KEYS, key) ? KEYS[key] : undefined;
+    if (spec === undefined) {
+      if (key.startsWith("horovod_")) {
+        problems.push(`'${key}' ${NOT_IN_NEWBOB} (no multi-worker training); remove it`);
+      } else {
+        problems.push(`unknown key '${key}'.${didYouMeanSuffix(key, valid)}`);
+      }
+      continue;
+    }
+    if (spec.unsupported !== undefined) {
+      problems.push(`'${key}' ${spec.unsupported}`);
+      continue;
+    }
+    if (value === undefined) continue;
+    if (!spec.check(value)) {
+      problems.push(`'${key}' must be ${spec.expect}: current value is ${show(value)}`);
+      continue;
+    }
+    if (TRANSFORM_KEYS.has(key) && !implemented.has(key) && !isOff(key, value)) {
+      problems.push(
+        `'${key}' is not implemented yet in newbob's optimizer engine (transforms); remove it ` +
+          "or wait for the transforms to land",
+      );
+    }
+  }
+  // Learning-rate strings are evaluated by RETURNN; newbob never evaluates config text.
+  if (typeof c.learning_rates === "string") {
+    problems.push(
+      "'learning_rates' is a string; newbob never evaluates code from a config: write a list " +
+        '[0.001, 0.002] or an object { "1": 0.001 }',
+    );
+  }
+
+  // Conflicts.
+  if (
+    c.relative_error_div_by_old !== undefined && c.newbob_relative_error_div_by_old !== undefined &&
+    Boolean(c.relative_error_div_by_old) !== Boolean(c.newbob_relative_error_div_by_old)
+  ) {
+    problems.push(
+      `'relative_error_div_by_old' (${show(c.relative_error_div_by_old)}) and ` +
+        `'newbob_relative_error_div_by_old' (${
+          show(c.newbob_relative_error_div_by_old)
+        }) conflict: ` +
+        "they are the same setting (the first is the documented alias); keep one",
+    );
+  }
+  const opt = isObject(c.optimizer) ? c.optimizer : undefined;
+  if (opt !== undefined) {
+    for (const k of ["lr", "learning_rate"]) {
+      if (k in opt) {
+        problems.push(
+          `'optimizer.${k}' must not be set: set 'learning_rate' (and 'learning_rate_control') ` +
+            "outside the optimizer dict",
+        );
+      }
+    }
+    if (
+      "learning_rate_multiplier" in opt && c.learning_rate_multiplier !== undefined &&
+      opt.learning_rate_multiplier !== c.learning_rate_multiplier
+    ) {
+      problems.push(
+        `'learning_rate_multiplier' (${show(c.learning_rate_multiplier)}) and ` +
+          `'optimizer.learning_rate_multiplier' (${
+            show(opt.learning_rate_multiplier)
+          }) conflict; keep one`,
+      );
+    } else if ("learning_rate_multiplier" in opt && !isNonNeg(opt.learning_rate_multiplier)) {
+      problems.push(
+        `'optimizer.learning_rate_multiplier' must be a finite number >= 0: current value is ${
+          show(opt.learning_rate_multiplier)
+        }`,
+      );
+    }
+  }
+  const pretrainEpochs = isNonNegInt(c.pretrain_epochs) ? c.pretrain_epochs as number : 0;
+  const numEpochs = isPosInt(c.num_epochs) ? c.num_epochs as number : TRAINER_DEFAULTS.num_epochs;
+  if (pretrainEpochs > numEpochs) {
+    problems.push(
+      `'pretrain_epochs' (${pretrainEpochs}) is larger than 'num_epochs' (${numEpochs}); ` +
+        "lower 'pretrain_epochs' or raise 'num_epochs'",
+    );
+  }
+  if (
+    (c.pretrain_learning_rate !== undefined || c.use_learning_rate_control_always !== undefined) &&
+    pretrainEpochs === 0
+  ) {
+    problems.push(
+      "'pretrain_learning_rate'/'use_learning_rate_control_always' only act during pretraining: " +
+        "set 'pretrain_epochs' >= 1 or remove them",
+    );
+  }
+  if (c.accum_grad_window !== undefined && !(isPosInt(c.accum_grad_multiple_step))) {
+    problems.push(
+      "'accum_grad_window' is set but 'accum_grad_multiple_step' is not: set " +
+        "'accum_grad_multiple_step' >= 2 or remove 'accum_grad_window'",
+    );
+  }
+  if (c.reset_updater_vars_unit !== undefined && !isPosInt(c.reset_updater_vars_mod_step)) {
+    problems.push(
+      "'reset_updater_vars_unit' is set but 'reset_updater_vars_mod_step' is not: set it >= 1 " +
+        "or remove 'reset_updater_vars_unit'",
+    );
+  }
+  if (problems.length > 0) throw new ConfigError(problems, options.source);
+
+  // Translation (the one place where snake_case becomes camelCase).
+  const outputDir = options.outputDir ?? (c.output_dir as string | undefined) ??
+    options.defaultOutputDir ?? "out/default";
+  const control: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(c)) {
+    if (KEYS[key].control && value !== undefined) control[key] = value;
+  }
+  if (
+    c.relative_error_div_by_old !== undefined && c.newbob_relative_error_div_by_old === undefined
+  ) {
+    control.newbob_relative_error_div_by_old = c.relative_error_div_by_old;
+  }
+  const optimizer: Record<string, unknown> = {
+    ...(opt ?? TRAINER_DEFAULTS.optimizer),
+  };
+  const multiplier = (optimizer.learning_rate_multiplier ?? c.learning_rate_multiplier ??
+    1) as number;
+  delete optimizer.learning_rate_multiplier;
+  const data: DataSpec = typeof c.data === "string"
+    ? { name: c.data }
+    : (c.data as DataSpec | undefined) ?? { name: TRAINER_DEFAULTS.data };
+  const accum = (c.accum_grad_multiple_step as number | undefined) ?? 0;
+  return Object.freeze({
+    model: (c.model as ModelSpec | undefined) ??
+      structuredClone(TRAINER_DEFAULTS.model) as ModelSpec,
+    data,
+    numEpochs,
+    batchSize: (c.batch_size as number | undefined) ?? TRAINER_DEFAULTS.batch_size,
+    backend: (options.backend ?? c.backend) as BackendName | undefined,
+    outputDir,
+    learningRateFile: (c.learning_rate_file as string | undefined) ??
+      `${outputDir.replace(/\/+$/, "")}/learning_rates`,
+    seed: (c.seed as number | undefined) ?? TRAINER_DEFAULTS.seed,
+    logEverySteps: (c.log_every_steps as number | undefined) ?? TRAINER_DEFAULTS.log_every_steps,
+    optimizer: Object.freeze(optimizer),
+    optimizerEpsilon: c.optimizer_epsilon as number | undefined,
+    momentum: c.momentum as number | undefined,
+    learningRateMultiplier: multiplier,
+    dynamicLearningRate: translateDynamic(c.dynamic_learning_rate),
+    accumGradMultipleStep: Math.max(1, accum),
+    accumGradWindow: (c.accum_grad_window as "global" | "epoch" | undefined) ?? "global",
+    gradientClip: nonZero(c.gradient_clip),
+    gradientClipNorm: nonZero(c.gradient_clip_norm),
+    gradientClipGlobalNorm: nonZero(c.gradient_clip_global_norm),
+    gradientNoise: nonZero(c.gradient_noise),
+    numAllowedConsecInvalidGradientSteps: c.num_allowed_consec_invalid_gradient_steps as
+      | number
+      | undefined,
+    resetUpdaterVarsModStep: (c.reset_updater_vars_mod_step as number | undefined) ?? 0,
+    resetUpdaterVarsUnit: (c.reset_updater_vars_unit as "epochs" | "steps" | undefined) ??
+      "epochs",
+    pretrainEpochs,
+    control: Object.freeze(control),
+  });
+}
+
+function isOff(key: string, value: unknown): boolean {
+  if (key === "accum_grad_multiple_step") return value === 0 || value === 1;
+  if (key === "num_allowed_consec_invalid_gradient_steps") return value === undefined;
+  return value === 0;
+}
+
+function nonZero(v: unknown): number | undefined {
+  return typeof v === "number" && v !== 0 ? v : undefined;
+}
+
+function translateDynamic(
+  v: unknown,
+): ((ctx: StepContext) => number) | DynamicLearningRateDict | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (typeof v === "function") {
+    const fn = v as (args: DynamicLearningRateArgs) => number;
+    return (ctx: StepContext) =>
+      fn({
+        global_train_step: ctx.globalTrainStep,
+        epoch: ctx.epoch,
+        epoch_continuous: ctx.epochContinuous,
+        learning_rate: ctx.learningRate,
+      });
+  }
+  const d = v as DynamicLearningRateDict;
+  return { interval: d.interval, decay: d.decay };
+}
+
+/** Options of {@linkcode loadConfig}. */
+export type LoadConfigOptions = Omit<ResolveConfigOptions, "source">;
+
+/**
+ * Load a config file and resolve it. A `.ts`/`.js` module's default export is used (it may hold
+ * functions, e.g. `dynamic_learning_rate`); a `.json` file is parsed as data only (JSON can
+ * never reach functions, and newbob never evaluates config strings).
+ *
+ * @param path Path of the config file.
+ * @param options CLI overrides and defaults; the default output folder is
+ *   `out/<file name without .config.ts>`.
+ * @returns The resolved settings and the raw config.
+ * @throws {ConfigError} when the file is missing, unreadable or invalid.
+ */
+export async function loadConfig(
+  path: string,
+  options: LoadConfigOptions = {},
+): Promise<{ settings: TrainSettings; config: Config }> {
+  const raw = await readConfigFile(path);
+  const stem = path.replace(/^.*[\\/]/, "").replace(/(\.config)?\.(ts|js|mjs|json)$/, "");
+  const settings = resolveConfig(raw, {
+    defaultOutputDir: `out/${stem || "default"}`,
+    ...options,
+    source: path,
+  });
+  return { settings, config: raw as Config };
+}
+
+/**
+ * Read a config file without validating it.
+ *
+ * @param path `.ts`, `.js`, `.mjs` (default export) or `.json`.
+ * @returns The config object.
+ * @throws {ConfigError} when the file cannot be read or has no default export.
+ */
+export async function readConfigFile(path: string): Promise<unknown> {
+  if (path.endsWith(".json")) {
+    let text: string;
+    try {
+      text = await Deno.readTextFile(path);
+    } catch (e) {
+      throw new ConfigError([`cannot read the file: ${(e as Error).message}`], path);
+    }
+    try {
+      return JSON.parse(text);
+    } catch (e) {
+      throw new ConfigError([`the file is not valid JSON: ${(e as Error).message}`], path);
+    }
+  }
+  if (!/\.(ts|js|mjs)$/.test(path)) {
+    throw new ConfigError(
+      ["the config must be a TypeScript/JavaScript module (.ts, .js) or a JSON file (.json)"],
+      path,
+    );
+  }
+  const { resolve, isAbsolute } = await import("node:path");
+  const { pathToFileURL } = await import("node:url");
+  const abs = isAbsolute(path) ? path : resolve(Deno.cwd(), path);
+  try {
+    await Deno.stat(abs);
+  } catch (e) {
+    throw new ConfigError([`cannot read the file: ${(e as Error).message}`], path);
+  }
+  const mod = await import(pathToFileURL(abs).href);
+  if (!("default" in mod)) {
+    throw new ConfigError(
+      ["the module has no default export: write `export default { ... } satisfies Config`"],
+      path,
+    );
+  }
+  return mod.default;
+}

@@ -1,0 +1,43 @@
+/**
+ * The error a config with problems raises: one error listing every problem at once.
+ *
+ * @module
+ */
+
+/**
+ * A config is invalid. `problems` holds one sentence per problem (unknown key with a
+ * did-you-mean, wrong type, unsupported RETURNN key, conflicting keys); the message lists them
+ * all, so a user fixes everything in one go.
+ *
+ * @example Usage
+ * ```ts
+ * import { ConfigError } from "./config_error.ts";
+ * import { equal } from "node:assert/strict";
+ *
+ * const e = new ConfigError(["'a' is bad", "'b' is bad"], "my.config.ts");
+ * equal(e.problems.length, 2);
+ * equal(e.message.includes("'b' is bad"), true);
+ * ```
+ */
+export class ConfigError extends Error {
+  /** One sentence per problem. */
+  readonly problems: readonly string[];
+  /** Where the config came from (a path), if known. */
+  readonly source: string | undefined;
+
+  /**
+   * @param problems One sentence per problem.
+   * @param source Where the config came from, for the message.
+   */
+  constructor(problems: readonly string[], source?: string) {
+    const where = source ? ` in ${source}` : "";
+    const n = problems.length;
+    super(
+      `Cannot use the config${where}: ${n} problem${n === 1 ? "" : "s"}:\n` +
+        problems.map((p) => `  - ${p}`).join("\n"),
+    );
+    this.name = "ConfigError";
+    this.problems = Object.freeze([...problems]);
+    this.source = source;
+  }
+}

@@ -1,0 +1,172 @@
+import { deepEqual, equal, ok, rejects, throws } from "node:assert/strict";
+import { loadConfig, resolveConfig, TRANSFORM_KEYS } from "./config.ts";
+import { ConfigError } from "./config_error.ts";
+import { tempDir } from "../tests/_gpu.ts";
+
+function problemsOf(fn: () => unknown): readonly string[] {
+  try {
+    fn();
+  } catch (e) {
+    if (e instanceof ConfigError) return e.problems;
+    throw e;
+  }
+  throw new Error("expected a ConfigError");
+}
+
+Deno.test("config: a typo gets a did-you-mean", () => {
+  const p = problemsOf(() => resolveConfig({ learning_rte: 0.1 }));
+  equal(p.length, 1);
+  ok(p[0].includes("unknown key 'learning_rte'"), p[0]);
+  ok(p[0].includes("Did you mean 'learning_rate'?"), p[0]);
+});
+
+Deno.test("config: a wrong type names the key and the expected type", () => {
+  const p = problemsOf(() => resolveConfig({ num_epochs: "3" }));
+  ok(p[0].includes("'num_epochs' must be an integer >= 1"), p[0]);
+  ok(p[0].includes('"3"'), p[0]);
+});
+
+Deno.test("config: unsupported RETURNN keys are named, never ignored", () => {
+  const p = problemsOf(() =>
+    resolveConfig({
+      gradient_nan_inf_filter: true,
+      horovod_reduce_type: "grad",
+      gradient_clip_avg_norm: 1,
+      grad_clip: 1,
+    })
+  );
+  equal(p.length, 4);
+  ok(p.some((x) => x.includes("'gradient_nan_inf_filter'") && x.includes("does not implement")));
+  ok(p.some((x) => x.includes("'horovod_reduce_type'") && x.includes("does not implement")));
+  ok(p.some((x) => x.includes("'gradient_clip_avg_norm'")));
+  ok(p.some((x) => x.includes("'grad_clip'") && x.includes("gradient_clip")));
+});
+
+Deno.test("config: transforms not in the engine are 'not implemented yet'", () => {
+  const p = problemsOf(() =>
+    resolveConfig({ gradient_clip: 1, accum_grad_multiple_step: 2 }, {
+      implementedTransforms: new Set(),
+    })
+  );
+  equal(p.length, 2);
+  ok(p.every((x) => x.includes("not implemented yet")));
+  // Switched off values are fine.
+  resolveConfig({ gradient_clip: 0, accum_grad_multiple_step: 1 }, {
+    implementedTransforms: new Set(),
+  });
+  resolveConfig({ gradient_clip: 1 }, { implementedTransforms: TRANSFORM_KEYS });
+});
+
+Deno.test("config: conflicts are named", () => {
+  const p = problemsOf(() =>
+    resolveConfig({
+      relative_error_div_by_old: true,
+      newbob_relative_error_div_by_old: false,
+      optimizer: { class: "adam", lr: 0.1 },
+    })
+  );
+  equal(p.length, 2);
+  ok(p[0].includes("conflict"), p[0]);
+  ok(p[1].includes("'optimizer.lr'"), p[1]);
+  // Equal values are no conflict; the alias reaches the control.
+  const s = resolveConfig({ relative_error_div_by_old: true });
+  equal(s.control.newbob_relative_error_div_by_old, true);
+});
+
+Deno.test("config: all problems are reported at once", () => {
+  const p = problemsOf(() =>
+    resolveConfig({
+      learning_rte: 1,
+      num_epochs: 0,
+      gradient_nan_inf_filter: true,
+      relative_error_div_by_old: 1,
+      newbob_relative_error_div_by_old: 0,
+      backend: "tpu",
+    })
+  );
+  equal(p.length, 5);
+  const e = throws(() => resolveConfig({ a_b_c: 1, num_epochs: -1 }), ConfigError);
+  void e;
+});
+
+Deno.test("config: translation to camelCase and defaults", () => {
+  const fn = (
+    { learning_rate, global_train_step }: { learning_rate: number; global_train_step: number },
+  ) => learning_rate * global_train_step;
+  const s = resolveConfig({
+    learning_rate: 0.01,
+    learning_rate_control: "newbob_rel",
+    optimizer: { class: "adam", learning_rate_multiplier: 2 },
+    dynamic_learning_rate: fn,
+    output_dir: "out/x",
+  });
+  equal(s.learningRateFile, "out/x/learning_rates");
+  equal(s.learningRateMultiplier, 2);
+  deepEqual(s.optimizer, { class: "adam" });
+  deepEqual(s.control, { learning_rate: 0.01, learning_rate_control: "newbob_rel" });
+  equal(typeof s.dynamicLearningRate, "function");
+  const f = s.dynamicLearningRate as (c: {
+    globalTrainStep: number;
+    epoch: number;
+    epochContinuous: number;
+    learningRate: number;
+  }) => number;
+  equal(f({ globalTrainStep: 3, epoch: 1, epochContinuous: 0, learningRate: 0.5 }), 1.5);
+  equal(s.accumGradMultipleStep, 1);
+  equal(s.accumGradWindow, "global");
+});
+
+Deno.test("config: a JSON config cannot reach functions or evaluate strings", async () => {
+  const dir = await tempDir("config-");
+  const path = `${dir}/job.json`;
+  await Deno.writeTextFile(
+    path,
+    JSON.stringify({
+      dynamic_learning_rate: "({learning_rate}) => learning_rate * 2",
+      learning_rate_decay: "lambda lr: lr * 0.5",
+      learning_rates: "[0.1, 0.2]",
+    }),
+  );
+  const e = await rejects(loadConfig(path), ConfigError).catch((x) => x);
+  void e;
+  try {
+    await loadConfig(path);
+  } catch (err) {
+    const p = (err as ConfigError).problems;
+    equal(p.length, 4, p.join("\n"));
+    ok(p.some((x) => x.includes("'dynamic_learning_rate' must be a function")));
+    ok(p.some((x) => x.includes("'learning_rate_decay'")));
+    ok(p.some((x) => x.includes("never evaluates code")));
+  }
+  await Deno.writeTextFile(path, JSON.stringify({ learning_rate: 0.5, num_epochs: 2 }));
+  const { settings } = await loadConfig(path);
+  equal(settings.numEpochs, 2);
+  equal(settings.outputDir, "out/job");
+});
+
+Deno.test("config: the seed's settings are all accepted", () => {
+  resolveConfig({
+    accum_grad_multiple_step: 2,
+    dynamic_learning_rate: ({ learning_rate }: { learning_rate: number }) => learning_rate,
+    gradient_clip: 1,
+    gradient_noise: 0.1,
+    learning_rate: 1,
+    learning_rates: [0.1, 0.2],
+    learning_rate_control: "newbob_multi_epoch",
+    learning_rate_control_error_measure: "dev_score_output",
+    learning_rate_control_min_num_epochs_per_new_lr: 3,
+    learning_rate_control_relative_error_relative_lr: true,
+    learning_rate_file: "lr.txt",
+    min_learning_rate: 1e-5,
+    newbob_error_threshold: -0.01,
+    newbob_learning_rate_decay: 0.7,
+    newbob_multi_num_epochs: 3,
+    newbob_multi_update_interval: 1,
+    newbob_relative_error_threshold: 0,
+    optimizer: { class: "adam", epsilon: 1e-8 },
+    relative_error_div_by_old: true,
+    reset_updater_vars_mod_step: 2,
+    use_learning_rate_control_always: true,
+    pretrain_epochs: 1,
+  });
+});
