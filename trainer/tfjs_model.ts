@@ -1,0 +1,595 @@
+/**
+ * TensorFlow.js models as {@linkcode TrainModel}s: a built-in MLP, a user-built `LayersModel`,
+ * or a set of `tf.Variable`s with a loss. Gradients come from `tf.variableGrads`; on `webgpu`
+ * they stay in GPU buffers of the device shared with newbob's optimizer, and the optimizer
+ * updates the model's own variable buffers in place.
+ *
+ * @module
+ */
+
+import type * as tfjs from "@tensorflow/tfjs";
+import type { BackendName, Batch, EvalResult, StepGradients, TrainModel } from "./model_types.ts";
+import { loadTfjs, type LoadTfjsOptions, type Tf } from "./tfjs_backend.ts";
+import { Rng } from "./rng.ts";
+
+/** A multi-layer perceptron classifier built by newbob. */
+export interface MlpSpec {
+  /** Discriminant. */
+  kind: "mlp";
+  /** Features per input row. */
+  inputDim: number;
+  /** Sizes of the hidden layers (may be empty: softmax regression). */
+  hidden: number[];
+  /** Number of classes (size of the output logits). */
+  numClasses: number;
+  /** Hidden activation. @default "relu" */
+  activation?: "relu" | "tanh";
+}
+
+/** A set of `tf.Variable`s with a forward function and/or a loss. */
+export interface VariablesSpec {
+  /** The trainable variables, in the order the optimizer sees them. */
+  variables: tfjs.Variable[];
+  /** Stable names for checkpoints. @default each variable's `name` */
+  names?: string[];
+  /**
+   * Logits `[rows, classes]` of a batch `x` (`[rows, inputDim]`). With it the loss is the mean
+   * softmax cross-entropy and `evaluate` reports the error rate.
+   */
+  logits?: (x: tfjs.Tensor2D) => tfjs.Tensor2D;
+  /**
+   * A custom scalar loss of a batch (labels `y` are int32). Takes precedence over `logits` for
+   * training; `evaluate` reports its batch-size-weighted mean as the score.
+   */
+  loss?: (x: tfjs.Tensor2D, y: tfjs.Tensor1D) => tfjs.Scalar;
+}
+
+/** What {@linkcode createTfjsModel} accepts. */
+export type TfjsModelSpec = MlpSpec | tfjs.LayersModel | VariablesSpec;
+
+/** Options of {@linkcode createTfjsModel}. */
+export interface CreateTfjsModelOptions extends LoadTfjsOptions {
+  /** The backend to compute on. @default "cpu" */
+  backend?: BackendName;
+  /** Seed of the MLP initialisation (ignored for the other spec forms). @default 0 */
+  seed?: number;
+}
+
+/** A {@linkcode TrainModel} backed by TensorFlow.js, with access to the tfjs objects. */
+export interface TfjsTrainModel extends TrainModel {
+  /** The TensorFlow.js namespace the model lives in. */
+  readonly tf: Tf;
+  /** The trainable variables, in `names` order. */
+  readonly variables: readonly tfjs.Variable[];
+  /** The backend description from {@linkcode loadTfjs}. */
+  readonly message: string;
+  /** Current parameter values read back to the host (a device sync on `webgpu`). */
+  read(): Promise<Float32Array[]>;
+}
+
+/** Private parts of tfjs' WebGPUBackend that sharing buffers relies on (tfjs 4.22). */
+interface WebGpuInternals {
+  tensorMap: { get(dataId: object): { resource?: unknown; values?: unknown } | undefined };
+  uploadToGPU(dataId: object): void;
+  endComputePassEncoder(): void;
+  submitQueue(): void;
+  commandEncoder: GPUCommandEncoder | null;
+}
+
+/** Unread mini-batch losses kept alive after `dispose()` (oldest released beyond this). */
+const MAX_PENDING_LOSSES = 1024;
+
+/**
+ * Create a trainable TensorFlow.js classifier on a backend.
+ *
+ * - `{kind: "mlp", ...}`: dense layers `dense_<i>/kernel` (Glorot-uniform from `seed`, drawn on
+ *   the host so every backend starts from the same values) and `dense_<i>/bias` (zeros).
+ * - a `tf.LayersModel`: its trainable weights; outputs are taken as logits unless the last layer
+ *   has a softmax activation (then as probabilities).
+ * - `{variables, logits?, loss?}`: your variables and functions.
+ *
+ * The training loss is the mean softmax cross-entropy of the batch (RETURNN's `score`).
+ * On `webgpu`, `parameters()` returns the variables' own GPU buffers and the optimizer writes
+ * them in place: do not `assign` to the variables afterwards (use `setParameters`). A variable
+ * created from a tensor shares that tensor's buffer; dispose such tensors first.
+ *
+ * @param spec The model.
+ * @param options Backend, device and seed.
+ * @returns The model.
+ * @throws {TypeError} If the spec is not one of the three forms, or is inconsistent.
+ * @throws {RangeError} If MLP sizes are not positive integers.
+ *
+ * @example One gradient step by hand on the cpu backend
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { createTfjsModel } from "./tfjs_model.ts";
+ *
+ * const model = await createTfjsModel(
+ *   { kind: "mlp", inputDim: 2, hidden: [4], numClasses: 2 },
+ *   { backend: "cpu", seed: 1 },
+ * );
+ * assert.deepEqual(model.names, ["dense_0/kernel", "dense_0/bias", "dense_1/kernel", "dense_1/bias"]);
+ * const batch = { x: new Float32Array([0, 1, 1, 0]), y: new Int32Array([0, 1]), size: 2 };
+ * const g = model.gradients(batch);
+ * assert.ok((await g.loss()) > 0);
+ * g.dispose();
+ * model.dispose();
+ * ```
+ */
+export async function createTfjsModel(
+  spec: TfjsModelSpec,
+  options: CreateTfjsModelOptions = {},
+): Promise<TfjsTrainModel> {
+  const backend = options.backend ?? "cpu";
+  const loaded = await loadTfjs(backend, options);
+  const { tf } = loaded;
+  const built = build(tf, spec, options.seed ?? 0);
+  return new TfjsModel(tf, backend, loaded.message, loaded.device ?? null, built);
+}
+
+interface Built {
+  names: string[];
+  variables: tfjs.Variable[];
+  /** Per-row log-probabilities of the batch, or null when only a custom loss exists. */
+  logProbs: ((x: tfjs.Tensor2D, training: boolean) => tfjs.Tensor2D) | null;
+  customLoss: ((x: tfjs.Tensor2D, y: tfjs.Tensor1D) => tfjs.Scalar) | null;
+  /** Shape of the model input without the batch dimension, or null to use `[inputDim]`. */
+  inputShape: number[] | null;
+  numClasses: number | null;
+  /** Variables created here (disposed with the model). */
+  owned: boolean;
+  layersModel: tfjs.LayersModel | null;
+}
+
+function isLayersModel(spec: unknown): spec is tfjs.LayersModel {
+  const s = spec as { trainableWeights?: unknown; apply?: unknown; layers?: unknown };
+  return Array.isArray(s?.trainableWeights) && typeof s.apply === "function" &&
+    Array.isArray(s.layers);
+}
+
+function build(tf: Tf, spec: TfjsModelSpec, seed: number): Built {
+  if ((spec as MlpSpec)?.kind === "mlp") return buildMlp(tf, spec as MlpSpec, seed);
+  if (isLayersModel(spec)) return buildLayers(tf, spec);
+  const v = spec as VariablesSpec;
+  if (Array.isArray(v?.variables)) return buildVariables(tf, v);
+  throw new TypeError(
+    "Cannot create a tfjs model: the spec must be {kind: 'mlp', inputDim, hidden, numClasses}, " +
+      "a tf.LayersModel, or {variables, logits?, loss?}",
+  );
+}
+
+function checkPositiveInt(name: string, value: unknown): void {
+  if (!Number.isInteger(value) || (value as number) <= 0) {
+    throw new RangeError(
+      `Cannot create the MLP as '${name}' must be a positive integer: current value is ${value}`,
+    );
+  }
+}
+
+function buildMlp(tf: Tf, spec: MlpSpec, seed: number): Built {
+  checkPositiveInt("inputDim", spec.inputDim);
+  checkPositiveInt("numClasses", spec.numClasses);
+  if (!Array.isArray(spec.hidden)) {
+    throw new TypeError(
+      `Cannot create the MLP as 'hidden' must be an array of layer sizes: current value is ` +
+        `${spec.hidden}`,
+    );
+  }
+  spec.hidden.forEach((h, i) => checkPositiveInt(`hidden[${i}]`, h));
+  const activation = spec.activation ?? "relu";
+  if (activation !== "relu" && activation !== "tanh") {
+    throw new RangeError(
+      `Cannot create the MLP as 'activation' must be 'relu' or 'tanh': current value is ` +
+        `'${activation}'`,
+    );
+  }
+  const sizes = [spec.inputDim, ...spec.hidden, spec.numClasses];
+  const rng = new Rng(seed);
+  const names: string[] = [];
+  const variables: tfjs.Variable[] = [];
+  for (let i = 0; i + 1 < sizes.length; i++) {
+    const [fanIn, fanOut] = [sizes[i], sizes[i + 1]];
+    const limit = Math.sqrt(6 / (fanIn + fanOut));
+    const w = new Float32Array(fanIn * fanOut);
+    for (let k = 0; k < w.length; k++) w[k] = rng.uniform(-limit, limit);
+    names.push(`dense_${i}/kernel`, `dense_${i}/bias`);
+    variables.push(
+      tf.tidy(() => tf.variable(tf.tensor2d(w, [fanIn, fanOut]), true)),
+      tf.tidy(() => tf.variable(tf.zeros([fanOut]), true)),
+    );
+  }
+  const act = activation === "relu" ? tf.relu : tf.tanh;
+  const logits = (x: tfjs.Tensor2D): tfjs.Tensor2D => {
+    let h: tfjs.Tensor2D = x;
+    for (let i = 0; i < variables.length; i += 2) {
+      h = tf.add(tf.matMul(h, variables[i] as tfjs.Tensor2D), variables[i + 1]);
+      if (i + 2 < variables.length) h = act(h);
+    }
+    return h;
+  };
+  return {
+    names,
+    variables,
+    logProbs: (x) => tf.logSoftmax(logits(x)),
+    customLoss: null,
+    inputShape: [spec.inputDim],
+    numClasses: spec.numClasses,
+    owned: true,
+    layersModel: null,
+  };
+}
+
+function buildLayers(tf: Tf, model: tfjs.LayersModel): Built {
+  const weights = model.trainableWeights;
+  if (weights.length === 0) {
+    throw new TypeError(
+      `Cannot train LayersModel '${model.name}': it has no trainable weights (build it with an ` +
+        "input shape, and check 'trainable')",
+    );
+  }
+  const last = model.layers[model.layers.length - 1];
+  const lastConfig = last.getConfig() as { activation?: unknown };
+  const softmaxOutput = lastConfig.activation === "softmax";
+  const outShape = model.outputs[0].shape;
+  const numClasses = outShape[outShape.length - 1];
+  const inShape = model.inputs[0].shape.slice(1);
+  return {
+    names: weights.map((w) => w.name),
+    variables: weights.map((w) => w.read() as tfjs.Variable),
+    logProbs: (x, training) => {
+      const out = model.apply(x, { training }) as tfjs.Tensor2D;
+      return softmaxOutput ? tf.log(tf.clipByValue(out, 1e-7, 1)) : tf.logSoftmax(out);
+    },
+    customLoss: null,
+    inputShape: inShape.every((d) => typeof d === "number") ? inShape as number[] : null,
+    numClasses: numClasses ?? null,
+    owned: false,
+    layersModel: model,
+  };
+}
+
+function buildVariables(tf: Tf, spec: VariablesSpec): Built {
+  const { variables } = spec;
+  if (variables.length === 0) {
+    throw new TypeError("Cannot create a tfjs model from 'variables': the list is empty");
+  }
+  if (!spec.logits && !spec.loss) {
+    throw new TypeError(
+      "Cannot create a tfjs model from 'variables': give 'logits' (cross-entropy loss) or 'loss'",
+    );
+  }
+  const names = spec.names ?? variables.map((v) => v.name);
+  if (names.length !== variables.length || new Set(names).size !== names.length) {
+    throw new TypeError(
+      `Cannot create a tfjs model from 'variables': 'names' must be ${variables.length} unique ` +
+        `strings, got ${JSON.stringify(names)}`,
+    );
+  }
+  variables.forEach((v, i) => {
+    if (v.dtype !== "float32") {
+      throw new TypeError(
+        `Cannot train variable '${names[i]}': dtype must be float32, got ${v.dtype}`,
+      );
+    }
+  });
+  const logits = spec.logits;
+  return {
+    names,
+    variables,
+    logProbs: logits ? (x) => tf.logSoftmax(logits(x)) : null,
+    customLoss: spec.loss ?? null,
+    inputShape: null,
+    numClasses: null,
+    owned: false,
+    layersModel: null,
+  };
+}
+
+class TfjsModel implements TfjsTrainModel {
+  readonly names: readonly string[];
+  readonly shapes: readonly (readonly number[])[];
+  readonly variables: readonly tfjs.Variable[];
+  #buffers: GPUBuffer[] | null = null;
+  #pendingLosses = new Set<tfjs.Scalar>();
+  #disposed = false;
+
+  constructor(
+    readonly tf: Tf,
+    readonly backend: BackendName,
+    readonly message: string,
+    readonly device: GPUDevice | null,
+    readonly built: Built,
+  ) {
+    this.names = built.names;
+    this.variables = built.variables;
+    this.shapes = built.variables.map((v) => v.shape.slice());
+  }
+
+  #assertAlive(what: string): void {
+    if (this.#disposed) {
+      throw new Error(`Cannot ${what}: the tfjs model was disposed; create a new one`);
+    }
+  }
+
+  #webgpu(): WebGpuInternals {
+    return this.tf.engine().findBackend("webgpu") as unknown as WebGpuInternals;
+  }
+
+  /** Submit tfjs' pending commands, so work we submit afterwards sees their results. */
+  #flush(): void {
+    const b = this.#webgpu();
+    b.endComputePassEncoder();
+    if (b.commandEncoder) b.submitQueue();
+  }
+
+  #bufferOf(t: tfjs.Tensor): GPUBuffer {
+    const b = this.#webgpu();
+    b.uploadToGPU(t.dataId);
+    const resource = b.tensorMap.get(t.dataId)?.resource;
+    if (!(resource instanceof GPUBuffer)) {
+      throw new Error(
+        `Cannot share a tfjs tensor of shape [${t.shape}] as a GPUBuffer: it is stored as ` +
+          `${resource?.constructor?.name ?? "nothing"}; use backend 'cpu' or 'wasm' for this model`,
+      );
+    }
+    return resource;
+  }
+
+  /** Drop tfjs' host-side cache of variable values after the GPU buffers were written. */
+  #invalidateHostCache(): void {
+    const b = this.#webgpu();
+    this.variables.forEach((v, i) => {
+      const data = b.tensorMap.get(v.dataId);
+      if (data?.resource !== this.#buffers?.[i]) {
+        throw new Error(
+          `Variable '${this.names[i]}' no longer uses the GPU buffer the optimizer updates ` +
+            "(was it assigned to?); on webgpu change parameters only through the optimizer or " +
+            "setParameters",
+        );
+      }
+      if (data) data.values = null;
+    });
+  }
+
+  #input(x: Float32Array, size: number): tfjs.Tensor2D {
+    const shape = this.built.inputShape;
+    if (shape) {
+      const per = shape.reduce((a, b) => a * b, 1);
+      if (x.length !== size * per) {
+        throw new RangeError(
+          `Cannot feed a batch of ${size} rows with ${x.length} values: the model expects ` +
+            `${per} values per row`,
+        );
+      }
+      return this.tf.tensor<tfjs.Rank>(x, [size, ...shape]) as tfjs.Tensor2D;
+    }
+    if (size <= 0 || x.length % size !== 0) {
+      throw new RangeError(
+        `Cannot feed a batch of ${size} rows with ${x.length} values: not a whole number per row`,
+      );
+    }
+    return this.tf.tensor2d(x, [size, x.length / size]);
+  }
+
+  #checkLabels(y: Int32Array, size: number): void {
+    if (y.length !== size) {
+      throw new RangeError(`Cannot use a batch of ${size} rows with ${y.length} labels`);
+    }
+    const k = this.built.numClasses;
+    if (k !== null) {
+      for (const c of y) {
+        if (!(c >= 0 && c < k)) {
+          throw new RangeError(`Cannot use label ${c}: the model has ${k} classes (0..${k - 1})`);
+        }
+      }
+    }
+  }
+
+  /** Mean loss of a batch (a scalar). */
+  #loss(x: tfjs.Tensor2D, y: tfjs.Tensor1D, training: boolean): tfjs.Scalar {
+    const { tf } = this;
+    if (this.built.customLoss) return this.built.customLoss(x, y);
+    const logp = this.built.logProbs!(x, training);
+    const picked = tf.sum(tf.mul(logp, tf.oneHot(y, logp.shape[1])), 1);
+    return tf.neg(tf.mean(picked));
+  }
+
+  parameters(): Promise<Float32Array[] | GPUBuffer[]> {
+    this.#assertAlive("read parameters");
+    if (this.backend !== "webgpu") {
+      return Promise.resolve(this.variables.map((v) => Float32Array.from(v.dataSync())));
+    }
+    this.#buffers = this.variables.map((v) => this.#bufferOf(v));
+    this.#flush();
+    return Promise.resolve(this.#buffers.slice());
+  }
+
+  gradients(batch: Batch): StepGradients {
+    this.#assertAlive("compute gradients");
+    const { tf } = this;
+    this.#checkLabels(batch.y, batch.size);
+    const vars = this.variables as tfjs.Variable[];
+    const [value, ...grads] = tf.tidy(() => {
+      const x = this.#input(batch.x, batch.size);
+      const y = tf.tensor1d(batch.y, "int32");
+      const r = tf.variableGrads(() => this.#loss(x, y, true), vars);
+      return [r.value, ...vars.map((v) => r.grads[v.name] ?? tf.zerosLike(v))];
+    }) as [tfjs.Scalar, ...tfjs.Tensor[]];
+    if (this.backend !== "webgpu") {
+      const host = grads.map((g) => Float32Array.from(g.dataSync()));
+      const loss = value.dataSync()[0];
+      tf.dispose([value, ...grads]);
+      return { grads: host, loss: () => Promise.resolve(loss), dispose: () => {} };
+    }
+    const buffers = grads.map((g) => this.#bufferOf(g));
+    this.#flush();
+    const pending = this.#pendingLosses;
+    pending.add(value);
+    if (pending.size > MAX_PENDING_LOSSES) {
+      const oldest = pending.values().next().value!;
+      pending.delete(oldest);
+      oldest.dispose();
+    }
+    let read: Promise<number> | null = null;
+    let released = false;
+    return {
+      grads: buffers,
+      loss: () => {
+        if (read) return read;
+        if (value.isDisposed) {
+          return Promise.reject(
+            new Error(
+              `Cannot read this batch loss: more than ${MAX_PENDING_LOSSES} unread losses were ` +
+                "kept, or the model was disposed; read loss() sooner",
+            ),
+          );
+        }
+        read = value.data().then((d) => {
+          pending.delete(value);
+          value.dispose();
+          return d[0];
+        });
+        return read;
+      },
+      dispose: () => {
+        if (released) return;
+        released = true;
+        tf.dispose(grads);
+      },
+    };
+  }
+
+  parametersUpdated(values?: readonly Float32Array[]): void {
+    this.#assertAlive("update parameters");
+    if (this.backend === "webgpu") {
+      if (!this.#buffers) {
+        throw new Error(
+          "Cannot take in-place updates: call parameters() and give its buffers to the " +
+            "optimizer's init first",
+        );
+      }
+      this.#invalidateHostCache();
+      return;
+    }
+    if (!values) {
+      throw new TypeError(
+        `Cannot update parameters on backend ${this.backend}: pass the new host values`,
+      );
+    }
+    this.#assign(values);
+  }
+
+  #assign(values: readonly Float32Array[]): void {
+    const { tf } = this;
+    if (values.length !== this.variables.length) {
+      throw new RangeError(
+        `Cannot set parameters: got ${values.length} arrays for ${this.variables.length} ` +
+          "variables",
+      );
+    }
+    this.variables.forEach((v, i) => {
+      if (values[i].length !== v.size) {
+        throw new RangeError(
+          `Cannot set parameter '${this.names[i]}' of shape [${v.shape}] (${v.size} values) ` +
+            `from ${values[i].length} values`,
+        );
+      }
+    });
+    this.variables.forEach((v, i) => {
+      const t = tf.tensor(values[i].slice(), v.shape, "float32");
+      v.assign(t);
+      t.dispose();
+    });
+  }
+
+  setParameters(values: readonly Float32Array[]): Promise<void> {
+    this.#assertAlive("set parameters");
+    if (this.backend !== "webgpu") {
+      this.#assign(values);
+      return Promise.resolve();
+    }
+    if (values.length !== this.variables.length) {
+      throw new RangeError(
+        `Cannot set parameters: got ${values.length} arrays for ${this.variables.length} ` +
+          "variables",
+      );
+    }
+    const buffers = this.#buffers ?? this.variables.map((v) => this.#bufferOf(v));
+    this.#buffers = buffers;
+    this.#flush();
+    this.variables.forEach((v, i) => {
+      if (values[i].length !== v.size) {
+        throw new RangeError(
+          `Cannot set parameter '${this.names[i]}' of shape [${v.shape}] (${v.size} values) ` +
+            `from ${values[i].length} values`,
+        );
+      }
+      this.device!.queue.writeBuffer(
+        buffers[i],
+        0,
+        values[i].buffer as ArrayBuffer,
+        values[i].byteOffset,
+        values[i].byteLength,
+      );
+    });
+    this.#invalidateHostCache();
+    return Promise.resolve();
+  }
+
+  async read(): Promise<Float32Array[]> {
+    this.#assertAlive("read parameters");
+    if (this.backend === "webgpu" && this.#buffers) this.#invalidateHostCache();
+    return await Promise.all(
+      this.variables.map(async (v) => Float32Array.from(await v.data() as Float32Array)),
+    );
+  }
+
+  async evaluate(x: Float32Array, y: Int32Array, batchSize: number): Promise<EvalResult> {
+    this.#assertAlive("evaluate");
+    const { tf } = this;
+    const count = y.length;
+    if (!Number.isInteger(batchSize) || batchSize <= 0) {
+      throw new RangeError(
+        `Cannot evaluate as 'batchSize' must be a positive integer: current value is ${batchSize}`,
+      );
+    }
+    if (count === 0) return { score: NaN, error: NaN, count: 0 };
+    if (x.length % count !== 0) {
+      throw new RangeError(
+        `Cannot evaluate ${count} labels with ${x.length} feature values: not a whole number per row`,
+      );
+    }
+    this.#checkLabels(y, count);
+    if (this.backend === "webgpu" && this.#buffers) this.#invalidateHostCache();
+    const per = x.length / count;
+    const parts: tfjs.Tensor[] = [];
+    for (let start = 0; start < count; start += batchSize) {
+      const size = Math.min(batchSize, count - start);
+      parts.push(tf.tidy(() => {
+        const xb = this.#input(x.subarray(start * per, (start + size) * per), size);
+        const yb = tf.tensor1d(y.subarray(start, start + size), "int32");
+        if (this.built.customLoss || !this.built.logProbs) {
+          const l = tf.mul(this.built.customLoss!(xb, yb), size);
+          return tf.stack([l, tf.scalar(NaN)]);
+        }
+        const logp = this.built.logProbs(xb, false);
+        const nll = tf.neg(tf.sum(tf.mul(logp, tf.oneHot(yb, logp.shape[1]))));
+        const wrong = tf.sum(tf.cast(tf.notEqual(tf.argMax(logp, 1), yb), "float32"));
+        return tf.stack([nll, wrong]);
+      }));
+    }
+    const sums = tf.tidy(() => tf.sum(tf.stack(parts), 0));
+    tf.dispose(parts);
+    const [nll, wrong] = await sums.data();
+    sums.dispose();
+    return { score: nll / count, error: wrong / count, count };
+  }
+
+  dispose(): void {
+    if (this.#disposed) return;
+    this.#disposed = true;
+    this.tf.dispose([...this.#pendingLosses]);
+    this.#pendingLosses.clear();
+    if (this.built.owned) this.tf.dispose(this.variables as tfjs.Variable[]);
+  }
+}
