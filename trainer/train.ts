@@ -1,0 +1,362 @@
+/**
+ * The training loop: epochs of mini-batch steps with a persistent `global_train_step`, the
+ * learning rate from RETURNN's learning-rate control (fixed at each epoch's start) times the
+ * per-step `dynamic_learning_rate` and `learning_rate_multiplier`, the fused optimizer update,
+ * per-epoch scores fed back to the control (`train_score`, `train_error`, `dev_score`,
+ * `dev_error`), the learning-rate file, atomic checkpoints and exact resume.
+ *
+ * No TensorFlow.js import here: the model comes from `trainer/wiring.ts`, which loads
+ * `trainer/tfjs_*.ts` dynamically.
+ *
+ * @module
+ */
+
+import { join } from "node:path";
+import { resolveConfig, type StepContext, type TrainSettings } from "./config.ts";
+import type { Config } from "./config_types.ts";
+import {
+  type CheckpointData,
+  CheckpointError,
+  loadCheckpoint,
+  saveCheckpoint,
+} from "./checkpoint.ts";
+import { createProgress, type ProgressMode } from "./progress.ts";
+import type { BackendName } from "./model_types.ts";
+import type { EpochRecord, TrainDeps } from "./train_deps.ts";
+
+/** Name of the checkpoint file in the output folder. */
+export const CHECKPOINT_FILE = "checkpoint.nbck";
+/** Name of the plot in the output folder. */
+export const PLOT_FILE = "learning_rates.svg";
+
+/** Options of {@linkcode train}. */
+export interface TrainOptions {
+  /** Output folder (overrides the config's `output_dir`). */
+  outputDir?: string;
+  /** Backend (overrides the config's `backend`). */
+  backend?: BackendName;
+  /**
+   * `true`: continue from the checkpoint in the output folder (an error if there is none).
+   * `false`/unset: continue when a checkpoint exists (RETURNN does the same), else start fresh.
+   */
+  resume?: boolean;
+  /** Where lines go. @default {console.log} */
+  log?: (line: string) => void;
+  /** Progress display. @default "bar" on a terminal, else "lines" */
+  progress?: ProgressMode;
+  /** Stop after this epoch (as if interrupted); the checkpoint allows continuing later. */
+  stopAfterEpoch?: number;
+  /** Where the config came from (for messages and the default output folder). */
+  source?: string;
+  /** Default output folder when neither the config nor `outputDir` sets one. */
+  defaultOutputDir?: string;
+  /** Replace any of the wired pieces (tests use fakes). */
+  deps?: Partial<TrainDeps>;
+  /** Wall clock in milliseconds (tests pass a fake clock for reproducible meta). */
+  now?: () => number;
+}
+
+/** What a training run produced. */
+export interface TrainResult {
+  /** The resolved settings. */
+  readonly settings: TrainSettings;
+  /** The backend used. */
+  readonly backend: BackendName;
+  /** Per-epoch records of all epochs done so far (including those before a resume). */
+  readonly history: readonly EpochRecord[];
+  /** Final parameter values (host copies). */
+  readonly parameters: readonly Float32Array[];
+  /** Parameter names. */
+  readonly parameterNames: readonly string[];
+  /** Steps taken in total. */
+  readonly globalTrainStep: number;
+  /** The epoch the run resumed after (0 for a fresh start). */
+  readonly resumedAfterEpoch: number;
+  /** The learning-rate file. */
+  readonly learningRateFile: string;
+  /** The checkpoint file. */
+  readonly checkpointFile: string;
+}
+
+/**
+ * Train a model as a config describes.
+ *
+ * @param config The config (RETURNN key names), e.g. a config module's default export.
+ * @param options Output folder, resume, logging, and injected pieces.
+ * @returns The history, final parameters and file locations.
+ * @throws {ConfigError} when the config is invalid (before any work starts).
+ * @throws {CheckpointError} when the checkpoint cannot be used for resuming.
+ */
+export async function train(config: Config, options: TrainOptions = {}): Promise<TrainResult> {
+  const log = options.log ?? ((line: string) => console.log(line));
+  const now = options.now ?? (() => performance.now());
+  const deps = await wire(options.deps);
+  const settings = resolveConfig(config, {
+    source: options.source,
+    outputDir: options.outputDir,
+    backend: options.backend,
+    defaultOutputDir: options.defaultOutputDir,
+    implementedTransforms: deps.implementedTransforms,
+  });
+  const outputDir = settings.outputDir;
+  await Deno.mkdir(outputDir, { recursive: true });
+  const checkpointFile = join(outputDir, CHECKPOINT_FILE);
+
+  let backend: BackendName;
+  if (settings.backend === undefined) {
+    backend = await deps.defaultBackend();
+    log(`backend: ${backend} (the best available; set 'backend' or --backend to choose)`);
+  } else {
+    backend = settings.backend;
+    log(`backend: ${backend}`);
+  }
+
+  const checkpoint = await loadCheckpoint(checkpointFile);
+  if (options.resume && checkpoint === undefined) {
+    throw new CheckpointError(
+      checkpointFile,
+      "there is no checkpoint in the output folder; run without --resume to start fresh",
+    );
+  }
+  const fingerprint = fingerprintOf(settings);
+  if (checkpoint !== undefined) checkFingerprint(checkpointFile, checkpoint, fingerprint);
+
+  const data = await deps.loadData(settings.data, { seed: settings.seed });
+  const model = await deps.createModel(settings.model, {
+    backend,
+    seed: settings.seed,
+    inputDim: data.inputDim,
+    numClasses: data.numClasses,
+  });
+  const control = await deps.createControl(settings.control, {
+    file: settings.learningRateFile,
+  });
+  const dynamic = settings.dynamicLearningRate === undefined
+    ? undefined
+    : deps.dynamicLearningRate(settings.dynamicLearningRate);
+  const stepLearningRate = (epochLr: number, ctx: StepContext) =>
+    (dynamic === undefined ? epochLr : dynamic(ctx)) * settings.learningRateMultiplier;
+
+  let globalTrainStep = 0;
+  let startEpoch = 1;
+  let history: EpochRecord[] = [];
+  if (checkpoint !== undefined) {
+    if (
+      checkpoint.paramNames.length !== model.names.length ||
+      checkpoint.paramNames.some((n, i) => n !== model.names[i]) ||
+      checkpoint.params.some((p, i) => p.length !== model.shapes[i].reduce((a, b) => a * b, 1))
+    ) {
+      throw new CheckpointError(
+        checkpointFile,
+        `its parameters (${checkpoint.paramNames.join(", ")}) do not match the model's ` +
+          `(${model.names.join(", ")}); the model changed: use another --output-dir or delete ` +
+          "the checkpoint",
+      );
+    }
+    await model.setParameters(checkpoint.params);
+  }
+  // Created after a resume's setParameters, so it binds to the restored parameters.
+  const updater = await deps.createUpdater(settings, model);
+  if (checkpoint !== undefined) {
+    await updater.importState({
+      arrays: checkpoint.optimizerArrays,
+      meta: checkpoint.optimizerMeta,
+    });
+    globalTrainStep = checkpoint.globalTrainStep;
+    startEpoch = checkpoint.epoch + 1;
+    history = Array.isArray(checkpoint.history) ? checkpoint.history as EpochRecord[] : [];
+    log(
+      `resuming after epoch ${checkpoint.epoch} (global_train_step ${globalTrainStep}) from ` +
+        checkpointFile,
+    );
+  }
+  const resumedAfterEpoch = startEpoch - 1;
+
+  const mode = options.progress ??
+    (safeIsTerminal() ? "bar" : "lines");
+  const progress = createProgress({ mode, log, now });
+  const lastEpoch = Math.min(settings.numEpochs, options.stopAfterEpoch ?? Infinity);
+  const readEvery = backend === "webgpu" ? settings.logEverySteps : 1;
+  const evalBatch = Math.max(256, settings.batchSize);
+  const stepsPerEpoch = Math.ceil(data.train.size / settings.batchSize);
+  if (startEpoch > settings.numEpochs) {
+    log(`nothing to do: all ${settings.numEpochs} epochs are done (see ${outputDir})`);
+  }
+
+  try {
+    for (let epoch = startEpoch; epoch <= lastEpoch; epoch++) {
+      const epochLr = control.epochStartLearningRate(epoch);
+      const decision = control.explain(epoch);
+      const ctx0 = {
+        globalTrainStep,
+        epoch,
+        epochContinuous: epoch - 1,
+        learningRate: epochLr,
+      };
+      control.setEpochMeta(epoch, {
+        global_train_step: globalTrainStep,
+        effective_learning_rate: stepLearningRate(epochLr, ctx0),
+      });
+      const reset = settings.resetUpdaterVarsModStep;
+      if (
+        reset > 0 && settings.resetUpdaterVarsUnit === "epochs" && epoch > 1 &&
+        (epoch - 1) % reset === 0
+      ) {
+        updater.reset();
+      }
+      updater.startEpoch(epoch);
+      progress.startEpoch(epoch, settings.numEpochs, stepsPerEpoch, epochLr);
+
+      const t0 = now();
+      const losses: Promise<number>[] = [];
+      let lastLoss: Promise<number> | undefined;
+      let step = 0;
+      for (const batch of data.train.batches(epoch, settings.batchSize, settings.seed)) {
+        if (reset > 0 && settings.resetUpdaterVarsUnit === "steps" && step % reset === 0) {
+          updater.reset();
+        }
+        const lr = stepLearningRate(epochLr, {
+          globalTrainStep,
+          epoch,
+          epochContinuous: epoch - 1 + step / stepsPerEpoch,
+          learningRate: epochLr,
+        });
+        const g = model.gradients(batch);
+        const readLoss = step % readEvery === 0 || step === stepsPerEpoch - 1;
+        if (readLoss) {
+          lastLoss = g.loss();
+          losses.push(lastLoss);
+        }
+        updater.step(g.grads, lr, globalTrainStep);
+        g.dispose();
+        globalTrainStep++;
+        step++;
+        if (step % settings.logEverySteps === 0 || step === stepsPerEpoch) {
+          progress.update(step, lastLoss === undefined ? undefined : await lastLoss);
+        }
+      }
+      const trainScore = mean(await Promise.all(losses));
+      const seconds = (now() - t0) / 1000;
+      const trainEval = await model.evaluate(data.train.x, data.train.y, evalBatch);
+      control.setEpochError(epoch, { train_score: trainScore, train_error: trainEval.error });
+      control.setEpochMeta(epoch, {
+        epoch_num_train_steps: step,
+        epoch_train_time_secs: seconds,
+      });
+      await control.save();
+      const dev = await model.evaluate(data.dev.x, data.dev.y, evalBatch);
+      control.setEpochError(epoch, { dev_score: dev.score, dev_error: dev.error });
+      await control.save();
+
+      const record: EpochRecord = {
+        epoch,
+        learningRate: epochLr,
+        trainScore,
+        trainError: trainEval.error,
+        devScore: dev.score,
+        devError: dev.error,
+        steps: step,
+        seconds,
+        decision,
+      };
+      history = [...history.filter((r) => r.epoch < epoch), record];
+      const state = await updater.exportState();
+      await saveCheckpoint(
+        checkpointFile,
+        {
+          epoch,
+          globalTrainStep,
+          paramNames: model.names,
+          params: await updater.parameters(),
+          optimizerArrays: state.arrays,
+          optimizerMeta: state.meta,
+          rng: { seed: settings.seed, shuffle: "deriveSeed(seed, epoch)" },
+          fingerprint,
+          history,
+        } satisfies CheckpointData,
+      );
+      await deps.plot(join(outputDir, PLOT_FILE), history);
+      progress.endEpoch(record);
+    }
+    const parameters = await updater.parameters();
+    return {
+      settings,
+      backend,
+      history,
+      parameters,
+      parameterNames: model.names,
+      globalTrainStep,
+      resumedAfterEpoch,
+      learningRateFile: settings.learningRateFile,
+      checkpointFile,
+    };
+  } finally {
+    updater.dispose();
+    model.dispose();
+  }
+}
+
+function safeIsTerminal(): boolean {
+  try {
+    return Deno.stdout.isTerminal();
+  } catch {
+    return false;
+  }
+}
+
+function mean(xs: readonly number[]): number {
+  let s = 0;
+  for (const x of xs) s += x;
+  return xs.length === 0 ? NaN : s / xs.length;
+}
+
+/** Settings that must be the same to continue from a checkpoint (JSON, functions as source). */
+function fingerprintOf(s: TrainSettings): Record<string, unknown> {
+  const skip = new Set(["numEpochs", "logEverySteps", "outputDir", "learningRateFile", "backend"]);
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(s)) {
+    if (skip.has(k)) continue;
+    out[k] = JSON.parse(
+      JSON.stringify(v ?? null, (_key, x) => typeof x === "function" ? `fn:${x.toString()}` : x),
+    );
+  }
+  return out;
+}
+
+function checkFingerprint(
+  path: string,
+  checkpoint: CheckpointData,
+  fingerprint: Record<string, unknown>,
+): void {
+  const old = checkpoint.fingerprint as Record<string, unknown>;
+  const keys = new Set([...Object.keys(old), ...Object.keys(fingerprint)]);
+  const changed = [...keys].filter((k) =>
+    JSON.stringify(old[k]) !== JSON.stringify(fingerprint[k])
+  );
+  if (changed.length > 0) {
+    throw new CheckpointError(
+      path,
+      `it was written with different settings (${changed.join(", ")} changed); resuming would ` +
+        "not continue the same run: restore the old settings, or use another --output-dir " +
+        "(or delete the checkpoint and the learning-rate file) to start over",
+    );
+  }
+}
+
+async function wire(overrides: Partial<TrainDeps> | undefined): Promise<TrainDeps> {
+  const needed: (keyof TrainDeps)[] = [
+    "defaultBackend",
+    "loadData",
+    "createModel",
+    "createUpdater",
+    "createControl",
+    "dynamicLearningRate",
+    "plot",
+    "implementedTransforms",
+  ];
+  if (overrides && needed.every((k) => overrides[k] !== undefined)) {
+    return overrides as TrainDeps;
+  }
+  const { defaultDeps } = await import("./wiring.ts");
+  return { ...(await defaultDeps()), ...overrides };
+}

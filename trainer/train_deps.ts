@@ -1,0 +1,130 @@
+/**
+ * The pieces the training loop is wired from, as small interfaces. `trainer/wiring.ts` builds
+ * them from newbob's optimizers, transforms, schedules, learning-rate control and the
+ * TensorFlow.js model; tests replace any of them with fakes (`train(config, { deps })`).
+ *
+ * @module
+ */
+
+import type { DataSpec, ModelSpec } from "./config_types.ts";
+import type { StepContext, TrainSettings } from "./config.ts";
+import type { BackendName, Batch, TrainModel } from "./model_types.ts";
+
+/** One split of a classification data set. */
+export interface DataPart {
+  /** Features, row-major. */
+  readonly x: Float32Array;
+  /** Labels. */
+  readonly y: Int32Array;
+  /** Number of rows. */
+  readonly size: number;
+  /** Seeded mini-batches of one epoch; the same arguments give the same batches. */
+  batches(epoch: number, batchSize: number, seed?: number): IterableIterator<Batch>;
+}
+
+/** A data set with train and dev parts. */
+export interface Dataset {
+  /** Training rows. */
+  readonly train: DataPart;
+  /** Development rows (`dev_score`, `dev_error`). */
+  readonly dev: DataPart;
+  /** Features per row. */
+  readonly inputDim: number;
+  /** Number of classes. */
+  readonly numClasses: number;
+}
+
+/** Saved optimizer state: arrays by stable name plus JSON scalars. */
+export interface UpdaterState {
+  /** State arrays (moments, accumulators) by stable name. */
+  readonly arrays: Readonly<Record<string, Float32Array>>;
+  /** Step counts and other scalars (JSON). */
+  readonly meta: unknown;
+}
+
+/**
+ * The optimizer with its gradient transforms, bound to one model's parameters. `step` never
+ * waits for the GPU.
+ */
+export interface Updater {
+  /**
+   * Apply one mini-batch's gradients (accumulation, clipping, noise and the update are fused).
+   * On `cpu`/`wasm` it also hands the new values to the model (`parametersUpdated`).
+   */
+  step(grads: Float32Array[] | GPUBuffer[], learningRate: number, globalTrainStep: number): void;
+  /** Called before the first step of each epoch (Torch-style accumulation drops leftovers). */
+  startEpoch(epoch: number): void;
+  /** Re-initialise the optimizer state (moments, step counts, accumulators); not the params. */
+  reset(): void;
+  /** Current parameter values as host copies (reads the GPU on `webgpu`). */
+  parameters(): Promise<Float32Array[]>;
+  /** Export the optimizer state for a checkpoint. */
+  exportState(): Promise<UpdaterState>;
+  /** Restore a state from {@linkcode Updater.exportState}. */
+  importState(state: UpdaterState): Promise<void>;
+  /** Free GPU resources. */
+  dispose(): void;
+}
+
+/** The learning-rate control as the loop uses it (RETURNN's LearningRateControl). */
+export interface EpochControl {
+  /** The learning rate of epoch `e`, fixed at its start (TF engine rule incl. pretraining). */
+  epochStartLearningRate(epoch: number): number;
+  /** Merge meta values into epoch `e`'s record. */
+  setEpochMeta(epoch: number, meta: Record<string, number | string>): void;
+  /** Record scores (`train_score`, `dev_score`, `dev_error`, ...) of epoch `e`. */
+  setEpochError(epoch: number, scores: Record<string, number>): void;
+  /** Why epoch `e` got its learning rate (one line). */
+  explain(epoch: number): string;
+  /** Write the learning-rate file (atomically). */
+  save(): Promise<void>;
+}
+
+/** One row of the per-epoch history, for the summary and the plot. */
+export interface EpochRecord {
+  /** Epoch (1-based). */
+  readonly epoch: number;
+  /** The epoch's learning rate from the control. */
+  readonly learningRate: number;
+  /** Mean training mini-batch loss. */
+  readonly trainScore: number;
+  /** Training error rate after the epoch. */
+  readonly trainError: number;
+  /** Dev cross-entropy. */
+  readonly devScore: number;
+  /** Dev error rate. */
+  readonly devError: number;
+  /** Steps in the epoch. */
+  readonly steps: number;
+  /** Training pass wall time (seconds). */
+  readonly seconds: number;
+  /** The control's explanation of the learning rate. */
+  readonly decision: string;
+}
+
+/** Everything the loop is wired from. */
+export interface TrainDeps {
+  /** The best available backend when the config sets none. */
+  defaultBackend(): Promise<BackendName>;
+  /** Load the data set. */
+  loadData(spec: DataSpec, options: { seed: number }): Promise<Dataset>;
+  /** Build the model. */
+  createModel(
+    spec: ModelSpec,
+    options: { backend: BackendName; seed: number; inputDim: number; numClasses: number },
+  ): Promise<TrainModel>;
+  /** Build the optimizer + transforms for the model's parameters. */
+  createUpdater(settings: TrainSettings, model: TrainModel): Promise<Updater>;
+  /** Build the learning-rate control (loads `file` when it exists). */
+  createControl(config: Readonly<Record<string, unknown>>, options: { file: string }): Promise<
+    EpochControl
+  >;
+  /** Turn a `dynamic_learning_rate` setting into a per-step factor function. */
+  dynamicLearningRate(
+    setting: NonNullable<TrainSettings["dynamicLearningRate"]>,
+  ): (ctx: StepContext) => number;
+  /** Write the per-epoch SVG plot. */
+  plot(path: string, history: readonly EpochRecord[]): Promise<void>;
+  /** Transform keys the optimizer engine implements (for config validation). */
+  readonly implementedTransforms: ReadonlySet<string>;
+}
