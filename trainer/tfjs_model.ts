@@ -311,6 +311,23 @@ class TfjsModel implements TfjsTrainModel {
     }
   }
 
+  /**
+   * Make this model's backend the active one. tfjs has one global backend; running ops of a
+   * webgpu model on another backend would move its variables off the shared buffers.
+   * `tf.setBackend` takes effect synchronously for an initialised backend.
+   */
+  #use(): void {
+    const engine = this.tf.engine();
+    const instance = engine.registry[this.backend] as { device?: GPUDevice } | undefined;
+    if (!instance || (this.backend === "webgpu" && instance.device !== this.device)) {
+      throw new Error(
+        `Cannot run the tfjs model on backend ${this.backend}: that backend was removed or ` +
+          "re-registered on another GPUDevice since the model was created; create the model again",
+      );
+    }
+    if (engine.backendName !== this.backend) void this.tf.setBackend(this.backend);
+  }
+
   #webgpu(): WebGpuInternals {
     return this.tf.engine().findBackend("webgpu") as unknown as WebGpuInternals;
   }
@@ -396,6 +413,7 @@ class TfjsModel implements TfjsTrainModel {
 
   parameters(): Promise<Float32Array[] | GPUBuffer[]> {
     this.#assertAlive("read parameters");
+    this.#use();
     if (this.backend !== "webgpu") {
       return Promise.resolve(this.variables.map((v) => Float32Array.from(v.dataSync())));
     }
@@ -406,6 +424,7 @@ class TfjsModel implements TfjsTrainModel {
 
   gradients(batch: Batch): StepGradients {
     this.#assertAlive("compute gradients");
+    this.#use();
     const { tf } = this;
     this.#checkLabels(batch.y, batch.size);
     const vars = this.variables as tfjs.Variable[];
@@ -461,6 +480,7 @@ class TfjsModel implements TfjsTrainModel {
 
   parametersUpdated(values?: readonly Float32Array[]): void {
     this.#assertAlive("update parameters");
+    this.#use();
     if (this.backend === "webgpu") {
       if (!this.#buffers) {
         throw new Error(
@@ -504,6 +524,7 @@ class TfjsModel implements TfjsTrainModel {
 
   setParameters(values: readonly Float32Array[]): Promise<void> {
     this.#assertAlive("set parameters");
+    this.#use();
     if (this.backend !== "webgpu") {
       this.#assign(values);
       return Promise.resolve();
@@ -538,6 +559,7 @@ class TfjsModel implements TfjsTrainModel {
 
   async read(): Promise<Float32Array[]> {
     this.#assertAlive("read parameters");
+    this.#use();
     if (this.backend === "webgpu" && this.#buffers) this.#invalidateHostCache();
     return await Promise.all(
       this.variables.map(async (v) => Float32Array.from(await v.data() as Float32Array)),
@@ -546,6 +568,7 @@ class TfjsModel implements TfjsTrainModel {
 
   async evaluate(x: Float32Array, y: Int32Array, batchSize: number): Promise<EvalResult> {
     this.#assertAlive("evaluate");
+    this.#use();
     const { tf } = this;
     const count = y.length;
     if (!Number.isInteger(batchSize) || batchSize <= 0) {
