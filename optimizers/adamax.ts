@@ -1,0 +1,105 @@
+/**
+ * Adamax (Kingma & Ba, 2015): Adam with an infinity-norm second moment, PyTorch >= 2.0
+ * numerics.
+ *
+ * @module
+ */
+
+import {
+  _boolean,
+  _checkKeys,
+  _freeze,
+  _h,
+  _hp,
+  _NONNEG,
+  _number,
+  _pair,
+  _UNIT_OPEN,
+} from "./_hyper.ts";
+import type { HostState, Hyper, OptimizerDef } from "./types.ts";
+
+const _NAME = "adamax";
+const _DEFAULTS: Hyper = Object.freeze({
+  betas: Object.freeze([0.9, 0.999]),
+  eps: 1e-8,
+  weight_decay: 0,
+  maximize: false,
+});
+
+/**
+ * Adamax, matching `torch.optim.Adamax`: `m = β1·m + (1-β1)·g`,
+ * `u = max(β2·u, |g| + eps)` (eps inside the max, no bias correction of u),
+ * `p += (-lr/(1-β1^t))·(m/u)`.
+ *
+ * Defaults: `betas` [0.9, 0.999], `eps` 1e-8 (see the registry's RETURNN 1e-16 epsilon),
+ * `weight_decay` 0 (coupled L2), `maximize` false. Slots: `exp_avg`, `exp_inf`. Accepted class
+ * name: `adamax`.
+ *
+ * @example Usage
+ * ```ts
+ * import { adamax } from "./adamax.ts";
+ * import { deepEqual } from "node:assert/strict";
+ *
+ * deepEqual(adamax.slots(adamax.resolve(adamax.defaults)), ["exp_avg", "exp_inf"]);
+ * ```
+ */
+export const adamax: OptimizerDef = Object.freeze({
+  name: _NAME,
+  aliases: Object.freeze(["adamaxoptimizer"]),
+  defaults: _DEFAULTS,
+  weightDecay: "coupled",
+  resolve(merged: Readonly<Record<string, unknown>>): Hyper {
+    _checkKeys(_NAME, merged, _DEFAULTS);
+    return _freeze({
+      betas: _pair(_NAME, merged, "betas", [_UNIT_OPEN, _UNIT_OPEN]),
+      eps: _number(_NAME, merged, "eps", _NONNEG),
+      weight_decay: _number(_NAME, merged, "weight_decay", _NONNEG),
+      maximize: _boolean(_NAME, merged, "maximize"),
+    });
+  },
+  slots(): readonly string[] {
+    return ["exp_avg", "exp_inf"];
+  },
+  slotInit(): number {
+    return 0;
+  },
+  hostInit(): Record<string, number> {
+    return {};
+  },
+  uniforms(): readonly string[] {
+    return ["beta1", "one_minus_beta1", "beta2", "eps", "neg_clr"];
+  },
+  scalars(h: Hyper, host: HostState, lr: number): number[] {
+    const [b1, b2] = _hp(h, "betas");
+    return [b1, 1 - b1, b2, _h(h, "eps"), -lr / (1 - b1 ** host.step)];
+  },
+  wgsl(): string {
+    return [
+      "exp_avg = exp_avg * u.beta1 + g * u.one_minus_beta1;",
+      "exp_inf = max(exp_inf * u.beta2, abs(g) + u.eps);",
+      "p = p + u.neg_clr * (exp_avg / exp_inf);",
+    ].join("\n");
+  },
+  cpu(
+    _hyper: Hyper,
+    s: Float32Array,
+    p: Float32Array,
+    g: Float32Array,
+    slots: readonly Float32Array[],
+    from: number,
+    to: number,
+  ): void {
+    const f = Math.fround;
+    const b1 = s[0], omb1 = s[1], b2 = s[2], eps = s[3], negClr = s[4];
+    const m = slots[0], u = slots[1];
+    for (let i = from; i < to; i++) {
+      const gi = g[i];
+      const mi = f(f(m[i] * b1) + f(gi * omb1));
+      const a = f(u[i] * b2), b = f(Math.abs(gi) + eps);
+      const ui = a > b ? a : b;
+      m[i] = mi;
+      u[i] = ui;
+      p[i] = f(p[i] + f(negClr * f(mi / ui)));
+    }
+  },
+});

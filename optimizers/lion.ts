@@ -1,0 +1,99 @@
+/**
+ * Lion, evolved sign momentum (Chen et al., 2023), as shipped by RETURNN
+ * (`returnn.torch.optim.lion`).
+ *
+ * @module
+ */
+
+import { _checkKeys, _freeze, _hp, _NONNEG, _number, _pair } from "./_hyper.ts";
+import type { HostState, Hyper, OptimizerDef } from "./types.ts";
+
+const _NAME = "lion";
+const _DEFAULTS: Hyper = Object.freeze({
+  betas: Object.freeze([0.9, 0.99]),
+  weight_decay: 0,
+});
+
+/**
+ * Lion, matching RETURNN's `Lion` (adapted from lucidrains/lion-pytorch): the engine first
+ * applies the decoupled decay `p *= 1 - lr·weight_decay`, then
+ *
+ * ```
+ * c = β1·m + (1-β1)·g;  p -= lr·sign(c);  m = β2·m + (1-β2)·g
+ * ```
+ *
+ * Lion's steps have size lr in every coordinate: use a learning rate 3-10x smaller than AdamW's
+ * (RETURNN's default is 1e-4).
+ *
+ * Defaults: `betas` [0.9, 0.99] (each in [0, 1]), `weight_decay` 0 (decoupled). No `eps`, no
+ * `maximize`. Slot: `exp_avg`. Accepted class name: `lion`.
+ *
+ * @example Usage
+ * ```ts
+ * import { lion } from "./lion.ts";
+ * import { equal } from "node:assert/strict";
+ *
+ * const h = lion.resolve(lion.defaults);
+ * const s = Float32Array.from(lion.scalars(h, { step: 1 }, 0.5));
+ * const p = new Float32Array([1]);
+ * lion.cpu(h, s, p, new Float32Array([-3]), [new Float32Array(1)], 0, 1);
+ * equal(p[0], 1.5);
+ * ```
+ */
+export const lion: OptimizerDef = Object.freeze({
+  name: _NAME,
+  aliases: Object.freeze([]),
+  defaults: _DEFAULTS,
+  weightDecay: "decoupled",
+  resolve(merged: Readonly<Record<string, unknown>>): Hyper {
+    _checkKeys(_NAME, merged, _DEFAULTS);
+    const unit = { min: 0, max: 1 };
+    return _freeze({
+      betas: _pair(_NAME, merged, "betas", [unit, unit]),
+      weight_decay: _number(_NAME, merged, "weight_decay", _NONNEG),
+    });
+  },
+  slots(): readonly string[] {
+    return ["exp_avg"];
+  },
+  slotInit(): number {
+    return 0;
+  },
+  hostInit(): Record<string, number> {
+    return {};
+  },
+  uniforms(): readonly string[] {
+    return ["beta1", "one_minus_beta1", "beta2", "one_minus_beta2", "neg_lr"];
+  },
+  scalars(h: Hyper, _host: HostState, lr: number): number[] {
+    const [b1, b2] = _hp(h, "betas");
+    return [b1, 1 - b1, b2, 1 - b2, -lr];
+  },
+  wgsl(): string {
+    return [
+      "let update = sign(exp_avg * u.beta1 + g * u.one_minus_beta1);",
+      "p = p + u.neg_lr * update;",
+      "exp_avg = exp_avg * u.beta2 + g * u.one_minus_beta2;",
+    ].join("\n");
+  },
+  cpu(
+    _hyper: Hyper,
+    s: Float32Array,
+    p: Float32Array,
+    g: Float32Array,
+    slots: readonly Float32Array[],
+    from: number,
+    to: number,
+  ): void {
+    const f = Math.fround;
+    const b1 = s[0], omb1 = s[1], b2 = s[2], omb2 = s[3], negLr = s[4];
+    const m = slots[0];
+    for (let i = from; i < to; i++) {
+      const gi = g[i], mi = m[i];
+      const c = f(f(mi * b1) + f(gi * omb1));
+      if (c > 0) p[i] = f(p[i] + negLr);
+      else if (c < 0) p[i] = f(p[i] - negLr);
+      m[i] = f(f(mi * b2) + f(gi * omb2));
+    }
+  },
+});

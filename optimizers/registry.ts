@@ -1,0 +1,380 @@
+/**
+ * The optimizer registry: turns a config's `optimizer` dict (RETURNN style, PyTorch parameter
+ * names) into an optimizer definition and validated hyperparameters.
+ *
+ * ## The RETURNN epsilon quirk (read this if you use Adam)
+ *
+ * RETURNN (TF backend) injects `optimizer_epsilon`, default **1e-16**, as the epsilon of every
+ * optimizer that takes one, unless the dict sets it. newbob follows RETURNN here by default
+ * (`returnnEpsilon: true`): `{class: "adam"}` runs with eps = 1e-16, not PyTorch's 1e-8, and a
+ * one-time notice is printed. Set `eps` (or `epsilon`) in the dict, set the config key
+ * `optimizer_epsilon` (`optimizerEpsilon`), or pass `returnnEpsilon: false` for PyTorch's
+ * defaults. An explicit `eps` always wins.
+ *
+ * @module
+ */
+
+import { didYouMeanSuffix } from "../_util/did_you_mean.ts";
+import { _checkNumber, _show } from "./_hyper.ts";
+import { adadelta } from "./adadelta.ts";
+import { adagrad } from "./adagrad.ts";
+import { adam } from "./adam.ts";
+import { adamax } from "./adamax.ts";
+import { adamw } from "./adamw.ts";
+import { asgd } from "./asgd.ts";
+import { lion } from "./lion.ts";
+import { nadam } from "./nadam.ts";
+import { radam } from "./radam.ts";
+import { rmsprop } from "./rmsprop.ts";
+import { rprop } from "./rprop.ts";
+import { sgd } from "./sgd.ts";
+import type { Hyper, OptimizerDef } from "./types.ts";
+
+/**
+ * Every optimizer definition newbob ships, in a stable order.
+ *
+ * @example Usage
+ * ```ts
+ * import {
+ *   findOptimizer,
+ *   OPTIMIZERS,
+ *   optimizerClassNames,
+ *   type ResolvedOptimizer,
+ *   resolveOptimizerConfig,
+ *   type ResolveOptimizerOptions,
+ *   TORCH_DEFAULT_LR,
+ * } from "./registry.ts";
+ * import { equal } from "node:assert/strict";
+ *
+ * const options: ResolveOptimizerOptions = { returnnEpsilon: false };
+ * const resolved: ResolvedOptimizer = resolveOptimizerConfig({ class: "sgd" }, options);
+ * equal(resolved.learningRateMultiplier, 1);
+ * equal(OPTIMIZERS.some((d) => d.name === "adamw"), true);
+ * equal(OPTIMIZERS.length, Object.keys(TORCH_DEFAULT_LR).length);
+ * equal(optimizerClassNames().length > OPTIMIZERS.length, true);
+ * equal(findOptimizer("adamw"), resolveOptimizerConfig({ class: "AdamW", eps: 1e-8 }).def);
+ * ```
+ */
+export const OPTIMIZERS: readonly OptimizerDef[] = Object.freeze([
+  sgd,
+  adam,
+  adamw,
+  nadam,
+  radam,
+  adamax,
+  adagrad,
+  adadelta,
+  rmsprop,
+  asgd,
+  rprop,
+  lion,
+]);
+
+/**
+ * PyTorch's default learning rate of each optimizer class (newbob takes the learning rate from
+ * the config's `learning_rate` and the learning-rate control, never from the `optimizer` dict;
+ * this table is for documentation and for callers that want torch's defaults).
+ *
+ * @example Usage
+ * ```ts
+ * import {
+ *   findOptimizer,
+ *   OPTIMIZERS,
+ *   optimizerClassNames,
+ *   type ResolvedOptimizer,
+ *   resolveOptimizerConfig,
+ *   type ResolveOptimizerOptions,
+ *   TORCH_DEFAULT_LR,
+ * } from "./registry.ts";
+ * import { equal } from "node:assert/strict";
+ *
+ * const options: ResolveOptimizerOptions = { returnnEpsilon: false };
+ * const resolved: ResolvedOptimizer = resolveOptimizerConfig({ class: "sgd" }, options);
+ * equal(resolved.learningRateMultiplier, 1);
+ * equal(TORCH_DEFAULT_LR.adadelta, 1.0);
+ * // Every shipped class has an entry.
+ * equal(OPTIMIZERS.every((d) => d.name in TORCH_DEFAULT_LR), true);
+ * equal(optimizerClassNames().includes("adadelta"), true);
+ * equal(findOptimizer("AdadeltaOptimizer"), resolveOptimizerConfig({ class: "adadelta", eps: 1e-6 }).def);
+ * ```
+ */
+export const TORCH_DEFAULT_LR: Readonly<Record<string, number>> = Object.freeze({
+  sgd: 1e-3,
+  adam: 1e-3,
+  adamw: 1e-3,
+  nadam: 2e-3,
+  radam: 1e-3,
+  adamax: 2e-3,
+  adagrad: 1e-2,
+  adadelta: 1.0,
+  rmsprop: 1e-2,
+  asgd: 1e-2,
+  rprop: 1e-2,
+  lion: 1e-4,
+});
+
+/** RETURNN's default `optimizer_epsilon`. */
+const _RETURNN_EPSILON = 1e-16;
+
+/** Options of {@link resolveOptimizerConfig}. */
+export interface ResolveOptimizerOptions {
+  /**
+   * Apply RETURNN's epsilon default: optimizers that take an `eps` get `optimizerEpsilon`
+   * (1e-16 unless set) when the dict sets none. `false` gives PyTorch's defaults (Adam 1e-8,
+   * Adagrad 1e-10, Adadelta 1e-6, ...).
+   *
+   * @default {true}
+   */
+  returnnEpsilon?: boolean;
+  /**
+   * The config key `optimizer_epsilon`: the epsilon injected when the dict sets none (ignored
+   * when `returnnEpsilon` is false).
+   *
+   * @default {1e-16}
+   */
+  optimizerEpsilon?: number;
+  /**
+   * Print the one-time notice when the RETURNN epsilon default is applied.
+   *
+   * @default {true}
+   */
+  notice?: boolean;
+}
+
+/** The result of {@link resolveOptimizerConfig}. */
+export interface ResolvedOptimizer {
+  /** The algorithm. */
+  def: OptimizerDef;
+  /** Every hyperparameter of the algorithm, validated (PyTorch names). */
+  hyper: Hyper;
+  /** RETURNN's `learning_rate_multiplier` from the dict: the optimizer runs at lr × this. */
+  learningRateMultiplier: number;
+}
+
+const _BY_NAME: ReadonlyMap<string, OptimizerDef> = (() => {
+  const m = new Map<string, OptimizerDef>();
+  for (const def of OPTIMIZERS) {
+    for (const n of [def.name, ...def.aliases]) m.set(n, def);
+  }
+  return m;
+})();
+
+/** Class names that are TF's `MomentumOptimizer`: SGD that requires a `momentum`. */
+const _MOMENTUM_CLASSES = new Set(["momentum", "momentumoptimizer"]);
+
+/**
+ * Every accepted class name (canonical names and aliases, lower case).
+ *
+ * @returns The names, sorted.
+ *
+ * @example Usage
+ * ```ts
+ * import {
+ *   findOptimizer,
+ *   OPTIMIZERS,
+ *   optimizerClassNames,
+ *   type ResolvedOptimizer,
+ *   resolveOptimizerConfig,
+ *   type ResolveOptimizerOptions,
+ *   TORCH_DEFAULT_LR,
+ * } from "./registry.ts";
+ * import { equal } from "node:assert/strict";
+ *
+ * const options: ResolveOptimizerOptions = { returnnEpsilon: false };
+ * const resolved: ResolvedOptimizer = resolveOptimizerConfig({ class: "sgd" }, options);
+ * equal(resolved.learningRateMultiplier, 1);
+ * equal(optimizerClassNames().includes("adamoptimizer"), true);
+ * equal(optimizerClassNames().every((n) => OPTIMIZERS.includes(findOptimizer(n))), true);
+ * equal(resolveOptimizerConfig(null).def.name in TORCH_DEFAULT_LR, true);
+ * ```
+ */
+export function optimizerClassNames(): string[] {
+  return [..._BY_NAME.keys()].sort();
+}
+
+/**
+ * Look up an optimizer definition by class name (case-insensitive, aliases included).
+ *
+ * @param className A PyTorch class name (`"Adam"`) or RETURNN/TF alias (`"AdamOptimizer"`).
+ * @returns The definition.
+ * @throws {TypeError} For an unknown name, listing the valid ones with a did-you-mean.
+ *
+ * @example Usage
+ * ```ts
+ * import {
+ *   findOptimizer,
+ *   OPTIMIZERS,
+ *   optimizerClassNames,
+ *   type ResolvedOptimizer,
+ *   resolveOptimizerConfig,
+ *   type ResolveOptimizerOptions,
+ *   TORCH_DEFAULT_LR,
+ * } from "./registry.ts";
+ * import { equal } from "node:assert/strict";
+ *
+ * const options: ResolveOptimizerOptions = { returnnEpsilon: false };
+ * const resolved: ResolvedOptimizer = resolveOptimizerConfig({ class: "sgd" }, options);
+ * equal(resolved.learningRateMultiplier, 1);
+ * equal(findOptimizer("GradientDescent").name, "sgd");
+ * equal(OPTIMIZERS.includes(findOptimizer("LION")), true);
+ * equal(optimizerClassNames().includes("gradientdescent"), true);
+ * equal(TORCH_DEFAULT_LR[findOptimizer("Lion").name], 1e-4);
+ * equal(findOptimizer("sgd"), resolveOptimizerConfig(undefined).def);
+ * ```
+ */
+export function findOptimizer(className: string): OptimizerDef {
+  const def = _BY_NAME.get(className.toLowerCase());
+  if (def !== undefined) return def;
+  const canonical = OPTIMIZERS.map((d) => d.name);
+  throw new TypeError(
+    `Cannot create optimizer '${className}': unknown optimizer class '${className}'. Valid ` +
+      `classes: ${canonical.join(", ")} (aliases: ${
+        [..._BY_NAME.keys()].filter((n) => !canonical.includes(n)).join(", ")
+      }).` + didYouMeanSuffix(className, _BY_NAME.keys()),
+  );
+}
+
+let _noticeShown = false;
+
+/**
+ * Resolve a config's `optimizer` dict, RETURNN style: `class` (case-insensitive, PyTorch names
+ * or RETURNN/TF aliases) plus constructor parameters in PyTorch's names.
+ *
+ * - No dict (`undefined`/`null`) means plain SGD.
+ * - `epsilon` is accepted for `eps` (setting both is an error); for TF aliases `beta1`/`beta2`
+ *   are accepted for `betas` and `use_nesterov` for `nesterov`.
+ * - `momentum`/`momentumoptimizer` is SGD and requires `momentum`.
+ * - `lr`/`learning_rate` inside the dict is an error: set `learning_rate` outside it.
+ * - `learning_rate_multiplier` (RETURNN TF) is returned separately (default 1).
+ * - RETURNN's epsilon default: see the module documentation and
+ *   {@link ResolveOptimizerOptions.returnnEpsilon}. Default on.
+ *
+ * @param dict The config's `optimizer` value.
+ * @param options Epsilon handling.
+ * @returns The definition, its validated hyperparameters and the learning-rate multiplier.
+ * @throws {TypeError} For a malformed dict, an unknown class or parameter, or a wrong type.
+ * @throws {RangeError} For an out-of-range, NaN or infinite value.
+ *
+ * @example Usage
+ * ```ts
+ * import {
+ *   findOptimizer,
+ *   OPTIMIZERS,
+ *   optimizerClassNames,
+ *   type ResolvedOptimizer,
+ *   resolveOptimizerConfig,
+ *   type ResolveOptimizerOptions,
+ *   TORCH_DEFAULT_LR,
+ * } from "./registry.ts";
+ * import { equal } from "node:assert/strict";
+ *
+ * const options: ResolveOptimizerOptions = { returnnEpsilon: false };
+ * const resolved: ResolvedOptimizer = resolveOptimizerConfig({ class: "sgd" }, options);
+ * equal(resolved.learningRateMultiplier, 1);
+ * const r = resolveOptimizerConfig({ class: "Adam", epsilon: 1e-8, betas: [0.9, 0.98] });
+ * equal(r.def, findOptimizer("adam"));
+ * equal(r.hyper.eps, 1e-8);
+ * equal(r.learningRateMultiplier, 1);
+ *
+ * // Without an explicit epsilon, RETURNN's 1e-16 applies unless told otherwise.
+ * equal(resolveOptimizerConfig({ class: "adam" }, { notice: false }).hyper.eps, 1e-16);
+ * equal(resolveOptimizerConfig({ class: "adam" }, { returnnEpsilon: false }).hyper.eps, 1e-8);
+ *
+ * // The learning rate lives outside the dict; PyTorch's default is only documentation.
+ * equal(TORCH_DEFAULT_LR[r.def.name], 1e-3);
+ * equal(OPTIMIZERS.includes(r.def) && optimizerClassNames().includes("adam"), true);
+ * ```
+ */
+export function resolveOptimizerConfig(
+  dict: Readonly<Record<string, unknown>> | null | undefined,
+  options: ResolveOptimizerOptions = {},
+): ResolvedOptimizer {
+  if (dict === undefined || dict === null) {
+    return { def: sgd, hyper: sgd.resolve(sgd.defaults), learningRateMultiplier: 1 };
+  }
+  if (typeof dict !== "object" || Array.isArray(dict)) {
+    throw new TypeError(
+      `Cannot create optimizer: 'optimizer' must be a dict with a 'class' key, e.g. ` +
+        `{"class": "adam"}: current value is ${_show(dict)}`,
+    );
+  }
+  const cls = dict.class;
+  if (typeof cls !== "string") {
+    throw new TypeError(
+      `Cannot create optimizer: the 'optimizer' dict needs a 'class' string, e.g. ` +
+        `{"class": "adam"}: current value is ${_show(cls)}`,
+    );
+  }
+  const def = findOptimizer(cls);
+  const name = def.name;
+  const lower = cls.toLowerCase();
+  const params: Record<string, unknown> = {};
+  let multiplier = 1;
+  let epsilonKey: string | undefined;
+  for (const [key, value] of Object.entries(dict)) {
+    if (key === "class") continue;
+    if (key === "lr" || key === "learning_rate") {
+      throw new TypeError(
+        `Cannot create optimizer '${name}': '${key}' must not be set inside the 'optimizer' ` +
+          `dict: set 'learning_rate' (and the learning-rate control) outside of it`,
+      );
+    }
+    if (key === "learning_rate_multiplier") {
+      multiplier = _checkNumber(name, key, value, { min: 0, minOpen: true });
+      continue;
+    }
+    let target = key;
+    if (key === "epsilon" || key === "eps") {
+      if (epsilonKey !== undefined) {
+        throw new TypeError(
+          `Cannot create optimizer '${name}': set only one of 'eps' and 'epsilon' (they are ` +
+            `the same parameter): current values are ${_show(dict.eps)} and ` +
+            `${_show(dict.epsilon)}`,
+        );
+      }
+      epsilonKey = key;
+      target = "eps";
+    } else if (key === "use_nesterov") {
+      target = "nesterov";
+    } else if ((key === "beta1" || key === "beta2") && "betas" in def.defaults) {
+      if ("betas" in dict) {
+        throw new TypeError(
+          `Cannot create optimizer '${name}': set either 'betas' or '${key}', not both`,
+        );
+      }
+      const betas = (params.betas ?? [...(def.defaults.betas as number[])]) as unknown[];
+      betas[key === "beta1" ? 0 : 1] = value;
+      params.betas = betas;
+      continue;
+    }
+    if (target !== key && target in params) {
+      throw new TypeError(
+        `Cannot create optimizer '${name}': '${key}' and '${target}' are the same parameter; ` +
+          `set only one`,
+      );
+    }
+    params[target] = value;
+  }
+  if (_MOMENTUM_CLASSES.has(lower) && !("momentum" in params)) {
+    throw new TypeError(
+      `Cannot create optimizer '${name}': class '${cls}' is SGD with momentum and needs a ` +
+        `'momentum' value, e.g. {"class": "${cls}", "momentum": 0.9}`,
+    );
+  }
+  if (
+    "eps" in def.defaults && !("eps" in params) && options.returnnEpsilon !== false
+  ) {
+    const eps = options.optimizerEpsilon ?? _RETURNN_EPSILON;
+    params.eps = _checkNumber(name, "optimizer_epsilon", eps, { min: 0 });
+    if (options.notice !== false && !_noticeShown) {
+      _noticeShown = true;
+      console.warn(
+        `newbob: optimizer '${name}' uses eps = ${eps} (RETURNN's 'optimizer_epsilon' ` +
+          `default), not PyTorch's ${def.defaults.eps}. Set "epsilon" in the optimizer dict ` +
+          `or 'optimizer_epsilon' in the config to choose it. (Shown once.)`,
+      );
+    }
+  }
+  const hyper = def.resolve({ ...def.defaults, ...params });
+  return { def, hyper, learningRateMultiplier: multiplier };
+}

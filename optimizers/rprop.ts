@@ -1,0 +1,127 @@
+/**
+ * Rprop, resilient backpropagation (Riedmiller & Braun, 1993), PyTorch >= 2.0 numerics.
+ *
+ * @module
+ */
+
+import { _boolean, _checkKeys, _freeze, _hp, _pair, _rangeError } from "./_hyper.ts";
+import type { HostState, Hyper, OptimizerDef } from "./types.ts";
+
+const _NAME = "rprop";
+const _DEFAULTS: Hyper = Object.freeze({
+  etas: Object.freeze([0.5, 1.2]),
+  step_sizes: Object.freeze([1e-6, 50]),
+  maximize: false,
+});
+
+/**
+ * Rprop, matching `torch.optim.Rprop`: `s = sign(g·prev)` with the product in float32 (so
+ * `1e-30·1e-30` underflows to a sign of 0); the step size is multiplied by η+ (s > 0), η-
+ * (s < 0) or 1 and clamped to `step_sizes`; `g` is zeroed where s < 0; `p -= sign(g)·step`;
+ * `prev = g`. Step sizes start at the learning rate of the first step; later learning-rate
+ * changes are ignored, as in torch.
+ *
+ * Defaults: `etas` [0.5, 1.2] (0 < η- < 1 < η+), `step_sizes` [1e-6, 50], `maximize` false. No
+ * `weight_decay`. Slots: `prev`, `step_size`. Accepted class name: `rprop`.
+ *
+ * @example Usage
+ * ```ts
+ * import { rprop } from "./rprop.ts";
+ * import { equal } from "node:assert/strict";
+ *
+ * equal(rprop.weightDecay, "none");
+ * const h = rprop.resolve(rprop.defaults);
+ * const s = Float32Array.from(rprop.scalars(h, { step: 1 }, 0.01));
+ * const p = new Float32Array([1, 1]);
+ * rprop.cpu(h, s, p, new Float32Array([3, -1e-30]), [new Float32Array(2), new Float32Array(2)], 0, 2);
+ * equal(p[0], Math.fround(1 - Math.fround(0.01)));
+ * equal(p[1], Math.fround(1 + Math.fround(0.01)));
+ * ```
+ */
+export const rprop: OptimizerDef = Object.freeze({
+  name: _NAME,
+  aliases: Object.freeze([]),
+  defaults: _DEFAULTS,
+  weightDecay: "none",
+  resolve(merged: Readonly<Record<string, unknown>>): Hyper {
+    _checkKeys(_NAME, merged, _DEFAULTS);
+    const etas = _pair(_NAME, merged, "etas", [{ min: 0, max: 1, minOpen: true, maxOpen: true }, {
+      min: 1,
+      minOpen: true,
+    }]);
+    const steps = _pair(_NAME, merged, "step_sizes", [{ min: 0 }, { min: 0 }]);
+    if (steps[0] > steps[1]) {
+      throw _rangeError(
+        _NAME,
+        `'step_sizes' must be [min, max] with min <= max: current value is ` +
+          `[${steps[0]}, ${steps[1]}]`,
+      );
+    }
+    return _freeze({ etas, step_sizes: steps, maximize: _boolean(_NAME, merged, "maximize") });
+  },
+  slots(): readonly string[] {
+    return ["prev", "step_size"];
+  },
+  slotInit(): number {
+    return 0;
+  },
+  hostInit(): Record<string, number> {
+    return {};
+  },
+  uniforms(): readonly string[] {
+    return ["etaminus", "etaplus", "step_size_min", "step_size_max", "lr", "first_step"];
+  },
+  scalars(h: Hyper, host: HostState, lr: number): number[] {
+    const [etaminus, etaplus] = _hp(h, "etas");
+    const [min, max] = _hp(h, "step_sizes");
+    return [etaminus, etaplus, min, max, lr, host.step === 1 ? 1 : 0];
+  },
+  wgsl(): string {
+    return [
+      "step_size = select(step_size, vec4<f32>(u.lr), u.first_step != 0.0);",
+      "let prod = g * prev;",
+      "let factor = select(",
+      "  select(vec4<f32>(1.0), vec4<f32>(u.etaminus), prod < vec4<f32>(0.0)),",
+      "  vec4<f32>(u.etaplus),",
+      "  prod > vec4<f32>(0.0),",
+      ");",
+      "step_size = clamp(",
+      "  step_size * factor,",
+      "  vec4<f32>(u.step_size_min),",
+      "  vec4<f32>(u.step_size_max),",
+      ");",
+      "let kept = select(g, vec4<f32>(0.0), prod < vec4<f32>(0.0));",
+      "p = p - sign(kept) * step_size;",
+      "prev = kept;",
+    ].join("\n");
+  },
+  cpu(
+    _hyper: Hyper,
+    s: Float32Array,
+    p: Float32Array,
+    g: Float32Array,
+    slots: readonly Float32Array[],
+    from: number,
+    to: number,
+  ): void {
+    const f = Math.fround;
+    const etaminus = s[0], etaplus = s[1], min = s[2], max = s[3], lr = s[4];
+    const first = s[5] !== 0;
+    const prev = slots[0], step = slots[1];
+    for (let i = from; i < to; i++) {
+      let gi = g[i];
+      const prod = f(gi * prev[i]);
+      let st = first ? lr : step[i];
+      if (prod > 0) st = f(st * etaplus);
+      else if (prod < 0) {
+        st = f(st * etaminus);
+        gi = 0;
+      }
+      st = st < min ? min : st > max ? max : st;
+      step[i] = st;
+      prev[i] = gi;
+      if (gi > 0) p[i] = f(p[i] - st);
+      else if (gi < 0) p[i] = f(p[i] + st);
+    }
+  },
+});
