@@ -12,6 +12,7 @@
 
 import { didYouMeanSuffix } from "../_util/did_you_mean.ts";
 import { ConfigError } from "./config_error.ts";
+import { CONTROL_TYPES, resolveControlSettings } from "../control/config.ts";
 import type {
   Config,
   DataSpec,
@@ -168,10 +169,13 @@ const KEYS: Record<string, KeySpec> = {
 
   // learning-rate control (section 1.1)
   learning_rate_control: {
-    expect: "one of constant, newbob, newbob_rel, newbob_relative, newbob_abs, newbob_multi_epoch",
-    check: (v) =>
-      ["constant", "newbob", "newbob_rel", "newbob_relative", "newbob_abs", "newbob_multi_epoch"]
-        .includes(v as string),
+    expect: `one of ${CONTROL_TYPES.join(", ")}`,
+    check: (v) => (CONTROL_TYPES as readonly string[]).includes(v as string),
+    control: true,
+  },
+  reduce_on_plateau: {
+    expect: "an object of PyTorch ReduceLROnPlateau options, like { factor: 0.5, patience: 2 }",
+    check: (v) => isObject(v),
     control: true,
   },
   learning_rate: { expect: "a finite number >= 0", check: isNonNeg, control: true },
@@ -386,6 +390,7 @@ function show(v: unknown): string {
  * ```ts
  * import { resolveConfig } from "./config.ts";
  * import { ConfigError } from "./config_error.ts";
+import { CONTROL_TYPES, resolveControlSettings } from "../control/config.ts";
  * import { equal, throws } from "node:assert/strict";
  *
  * const s = resolveConfig({ learning_rate: 0.01, num_epochs: 3 });
@@ -429,6 +434,14 @@ export function resolveConfig(config: unknown, options: ResolveConfigOptions = {
           "or wait for the transforms to land",
       );
     }
+  }
+  if (isObject(c.model)) checkModel(c.model, problems);
+  if (isObject(c.data)) checkData(c.data, problems);
+  else if (typeof c.data === "string" && !DATA_SETS.includes(c.data)) {
+    problems.push(
+      `'data' must name a known data set (${DATA_SETS.join(", ")}): current value is ` +
+        `${show(c.data)}.${didYouMeanSuffix(c.data, DATA_SETS)}`,
+    );
   }
   // Learning-rate strings are evaluated by RETURNN; newbob never evaluates config text.
   if (typeof c.learning_rates === "string") {
@@ -508,6 +521,18 @@ export function resolveConfig(config: unknown, options: ResolveConfigOptions = {
         "or remove 'reset_updater_vars_unit'",
     );
   }
+  if (problems.length === 0) {
+    // The control's own checks (ranges, combinations) on the control keys.
+    const subset: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(c)) {
+      if (KEYS[key]?.control || key === "relative_error_div_by_old") subset[key] = value;
+    }
+    try {
+      resolveControlSettings(subset);
+    } catch (e) {
+      problems.push(`learning-rate control: ${(e as Error).message}`);
+    }
+  }
   if (problems.length > 0) throw new ConfigError(problems, options.source);
 
   // Translation (the one place where snake_case becomes camelCase).
@@ -564,6 +589,56 @@ export function resolveConfig(config: unknown, options: ResolveConfigOptions = {
     pretrainEpochs,
     control: Object.freeze(control),
   });
+}
+
+/** Data sets the trainer can load. */
+const DATA_SETS = ["digits"];
+const DATA_KEYS = ["name", "dev_fraction"];
+const MODEL_KEYS = ["type", "hidden", "activation"];
+
+function checkData(d: Record<string, unknown>, problems: string[]): void {
+  for (const k of Object.keys(d)) {
+    if (!DATA_KEYS.includes(k)) {
+      problems.push(`unknown key 'data.${k}'.${didYouMeanSuffix(k, DATA_KEYS)}`);
+    }
+  }
+  if (typeof d.name === "string" && !DATA_SETS.includes(d.name)) {
+    problems.push(
+      `'data.name' must name a known data set (${DATA_SETS.join(", ")}): current value is ` +
+        `${show(d.name)}`,
+    );
+  }
+  if (
+    d.dev_fraction !== undefined && !(isFinite(d.dev_fraction) &&
+      (d.dev_fraction as number) >= 0 && (d.dev_fraction as number) < 1)
+  ) {
+    problems.push(
+      `'data.dev_fraction' must be a number in [0, 1): current value is ${show(d.dev_fraction)}`,
+    );
+  }
+}
+
+function checkModel(m: Record<string, unknown>, problems: string[]): void {
+  for (const k of Object.keys(m)) {
+    if (!MODEL_KEYS.includes(k)) {
+      problems.push(`unknown key 'model.${k}'.${didYouMeanSuffix(k, MODEL_KEYS)}`);
+    }
+  }
+  if (m.type !== "mlp") {
+    problems.push(`'model.type' must be "mlp": current value is ${show(m.type)}`);
+  }
+  if (m.hidden !== undefined && !(Array.isArray(m.hidden) && m.hidden.every(isPosInt))) {
+    problems.push(
+      `'model.hidden' must be a list of layer sizes (integers >= 1): current value is ${
+        show(m.hidden)
+      }`,
+    );
+  }
+  if (m.activation !== undefined && m.activation !== "relu" && m.activation !== "tanh") {
+    problems.push(
+      `'model.activation' must be "relu" or "tanh": current value is ${show(m.activation)}`,
+    );
+  }
 }
 
 function isOff(key: string, value: unknown): boolean {

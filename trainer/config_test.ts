@@ -170,3 +170,23 @@ Deno.test("config: the seed's settings are all accepted", () => {
     pretrain_epochs: 1,
   });
 });
+
+Deno.test("config: the control's own checks are reported too", () => {
+  const p = problemsOf(() =>
+    resolveConfig({ learning_rate_control: "reduce_on_plateau", reduce_on_plateau: { factor: 2 } })
+  );
+  equal(p.length, 1);
+  ok(p[0].startsWith("learning-rate control:"), p[0]);
+  ok(p[0].includes("factor"), p[0]);
+});
+
+Deno.test("config: model and data contents are checked", () => {
+  const p = problemsOf(() =>
+    resolveConfig({
+      model: { type: "mlp", hiden: [64] },
+      data: { name: "digts", dev_fraction: 2 },
+    })
+  );
+  equal(p.length, 3, p.join("\n"));
+  ok(p[0].includes("Did you mean 'hidden'?"), p[0]);
+});

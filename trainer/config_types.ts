@@ -91,8 +91,13 @@ export interface Config {
   log_every_steps?: number;
 
   // --- learning-rate control (RETURNN) ---
-  /** `constant`, `newbob`, `newbob_rel`, `newbob_relative`, `newbob_abs`, `newbob_multi_epoch`. */
+  /**
+   * `constant`, `newbob`, `newbob_rel`, `newbob_relative`, `newbob_abs`, `newbob_multi_epoch`,
+   * `reduce_on_plateau` (PyTorch's ReduceLROnPlateau, options in `reduce_on_plateau`).
+   */
   learning_rate_control?: string;
+  /** Options of the `reduce_on_plateau` control (PyTorch names: factor, patience, ...). */
+  reduce_on_plateau?: Readonly<Record<string, unknown>>;
   /** The default learning rate. */
   learning_rate?: number;
   /** Per-epoch learning rates (list from epoch 1, or `{epoch: lr}`). */
