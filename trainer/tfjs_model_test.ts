@@ -2,6 +2,8 @@ import assert from "node:assert/strict";
 import { createTfjsModel, type MlpSpec } from "./tfjs_model.ts";
 import { loadTfjs } from "./tfjs_backend.ts";
 import type { Batch } from "./model_types.ts";
+import { gpuTest } from "../tests/_gpu.ts";
+import { acquireGpu } from "../gpu/mod.ts";
 
 const tiny: MlpSpec = { kind: "mlp", inputDim: 3, hidden: [4], numClasses: 3, activation: "tanh" };
 const batch: Batch = {
@@ -134,3 +136,96 @@ Deno.test("tfjs model: bad specs and batches fail with the fix in the message", 
   model.dispose();
   assert.throws(() => model.gradients(batch), /disposed/);
 });
+
+/** `p -= lr * g` on the device, encoded and submitted like the optimizer engine does. */
+function sgdOnDevice(device: GPUDevice, params: GPUBuffer[], grads: GPUBuffer[], lr: number) {
+  const module = device.createShaderModule({
+    code: `
+      @group(0) @binding(0) var<storage, read_write> p: array<f32>;
+      @group(0) @binding(1) var<storage, read> g: array<f32>;
+      override n: u32;
+      override lr: f32;
+      @compute @workgroup_size(64) fn main(@builtin(global_invocation_id) id: vec3u) {
+        if (id.x < n) { p[id.x] -= lr * g[id.x]; }
+      }`,
+  });
+  const enc = device.createCommandEncoder();
+  const pass = enc.beginComputePass();
+  params.forEach((p, i) => {
+    const n = p.size / 4;
+    const pipeline = device.createComputePipeline({
+      layout: "auto",
+      compute: { module, entryPoint: "main", constants: { n, lr } },
+    });
+    pass.setPipeline(pipeline);
+    pass.setBindGroup(
+      0,
+      device.createBindGroup({
+        layout: pipeline.getBindGroupLayout(0),
+        entries: [{ binding: 0, resource: { buffer: p } }, {
+          binding: 1,
+          resource: { buffer: grads[i] },
+        }],
+      }),
+    );
+    pass.dispatchWorkgroups(Math.ceil(n / 64));
+  });
+  pass.end();
+  device.queue.submit([enc.finish()]);
+}
+
+gpuTest(
+  "tfjs mlp (webgpu): GPU gradients match cpu; in-place updates reach the variables",
+  async () => {
+    const { device } = await acquireGpu();
+    const cpu = await createTfjsModel(tiny, { backend: "cpu", seed: 2 });
+    const gpu = await createTfjsModel(tiny, { backend: "webgpu", seed: 2, device });
+    assert.match(gpu.message, /shared GPUDevice/);
+    const params = (await gpu.parameters()) as GPUBuffer[];
+    assert.ok(params.every((b) => b instanceof GPUBuffer));
+    assert.deepEqual(
+      params.map((b) => b.size),
+      gpu.shapes.map((s) => 4 * s.reduce((a, b) => a * b)),
+    );
+
+    const gc = cpu.gradients(batch);
+    const gg = gpu.gradients(batch);
+    assert.ok(gg.grads.every((b) => b instanceof GPUBuffer));
+    const ctx = await acquireGpu({ device });
+    const read = await ctx.read(
+      (gg.grads as GPUBuffer[]).map((b) => ({ buffer: b, offset: 0, size: b.size })),
+    );
+    read.forEach((a, i) => {
+      const want = (gc.grads as Float32Array[])[i];
+      new Float32Array(a).forEach((v, k) => assert.ok(Math.abs(v - want[k]) < 1e-5));
+    });
+    const loss0 = await gg.loss();
+    assert.ok(Math.abs(loss0 - (await gc.loss())) < 1e-5);
+    gc.dispose();
+
+    // A few SGD steps on the device: the tfjs variables see them without any assign.
+    sgdOnDevice(device, params, gg.grads as GPUBuffer[], 0.5);
+    gg.dispose();
+    gpu.parametersUpdated();
+    const after = await gpu.read();
+    const before = (await cpu.parameters()) as Float32Array[];
+    (gc.grads as Float32Array[]).forEach((g, i) =>
+      g.forEach((v, k) => assert.ok(Math.abs(after[i][k] - (before[i][k] - 0.5 * v)) < 1e-5))
+    );
+    for (let s = 0; s < 5; s++) {
+      const g = gpu.gradients(batch);
+      sgdOnDevice(device, params, g.grads as GPUBuffer[], 0.5);
+      g.dispose();
+      gpu.parametersUpdated();
+    }
+    assert.ok((await gpu.evaluate(batch.x, batch.y, 4)).score < loss0 - 0.1);
+    assert.deepEqual(await gpu.parameters(), params, "the variables keep their buffers");
+
+    // setParameters writes the same buffers.
+    await gpu.setParameters(before);
+    assert.deepEqual(await gpu.read(), before);
+    assert.ok(Math.abs((await gpu.evaluate(batch.x, batch.y, 4)).score - loss0) < 1e-5);
+    cpu.dispose();
+    gpu.dispose();
+  },
+);
