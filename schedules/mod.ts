@@ -1,0 +1,50 @@
+/**
+ * Per-step learning-rate schedules: pure functions `step => value` (step 0 is the first
+ * optimizer step), in the style of optax, covering what PyTorch and optax users expect, RETURNN's
+ * `dynamic_learning_rate` (dict and function forms, with a ready Noam helper), and
+ * {@linkcode fromTorch} to port a PyTorch `lr_scheduler` recipe by class name and kwargs.
+ *
+ * @example Usage
+ * ```ts
+ * import { fromTorch, joinSchedules, linearSchedule, cosineAnnealingSchedule } from "./mod.ts";
+ * import { equal } from "node:assert/strict";
+ *
+ * const lr = joinSchedules({
+ *   schedules: [
+ *     linearSchedule({ initValue: 0.01, endValue: 0.1, transitionSteps: 10 }),
+ *     cosineAnnealingSchedule({ initValue: 0.1, tMax: 90 }),
+ *   ],
+ *   boundaries: [10],
+ * });
+ * const torch = fromTorch("SequentialLR", {
+ *   schedulers: [
+ *     { class: "LinearLR", params: { start_factor: 0.1, end_factor: 1, total_iters: 10 } },
+ *     { class: "CosineAnnealingLR", params: { T_max: 90 } },
+ *   ],
+ *   milestones: [10],
+ * }, 0.1);
+ * equal(lr(10), torch(10));
+ * ```
+ *
+ * @module
+ */
+
+export type { Schedule } from "./types.ts";
+export * from "./constant.ts";
+export * from "./step.ts";
+export * from "./multi_step.ts";
+export * from "./exponential.ts";
+export * from "./cosine_annealing.ts";
+export * from "./cosine_warm_restarts.ts";
+export * from "./cyclic.ts";
+export * from "./one_cycle.ts";
+export * from "./linear.ts";
+export * from "./polynomial.ts";
+export * from "./multiplicative.ts";
+export * from "./constant_factor.ts";
+export * from "./join_schedules.ts";
+export * from "./warmup_cosine_decay.ts";
+export * from "./inverse_sqrt.ts";
+export * from "./dynamic_learning_rate.ts";
+export * from "./noam.ts";
+export * from "./from_torch.ts";
