@@ -320,7 +320,7 @@ export function resolveOptimizerConfig(
       );
     }
     if (key === "learning_rate_multiplier") {
-      multiplier = _checkNumber(name, key, value, { min: 0, minOpen: true });
+      multiplier = _checkNumber(name, key, value, { min: 0 });
       continue;
     }
     let target = key;

@@ -1,0 +1,211 @@
+/**
+ * Driver for `tests/fixtures/torch/optimizers.json`: runs every case (PyTorch reference trajectories) through
+ * a `Stepper` (the float32 CPU references of the optimizer definitions, a kernel harness, or the
+ * engine's public API on any backend), compared step by step with the
+ * per-element tolerance the fixture README recommends:
+ * `|a - e| <= 32 · 2^-23 · M_t`, M_t being the largest |p| the element has had so far (init,
+ * earlier expected values and this step's expected value: an element starting at exactly 0 has
+ * no other scale on its first step). `ftz_sensitive` cases may match `expected` or
+ * `expected_ftz` per element.
+ *
+ * The comparison is written against a small `Stepper` seam (`runFixtureCase(case, makeStepper)`)
+ * so the same cases also run through the engine's public API (`createOptimizer`) on each
+ * backend.
+ *
+ * Prints the worst error per optimizer in units of `hist` = |a-e| / (2^-23 · M_t).
+ *
+ * @module
+ */
+
+import { resolveOptimizerConfig } from "../optimizers/registry.ts";
+import type { HostState, Hyper, OptimizerDef } from "../optimizers/types.ts";
+
+/** One optimizer case of the fixture file. */
+export interface FixtureCase {
+  id: string;
+  optimizer: {
+    class: string;
+    params: Record<string, number | boolean | number[]>;
+    given: Record<string, unknown>;
+    torch_path: string;
+  };
+  shapes: number[][];
+  grad_kind: string;
+  init: number[][];
+  steps: {
+    lr: number;
+    grads: number[][];
+    expected: number[][];
+    expected_ftz?: number[][];
+  }[];
+  ftz_sensitive: boolean;
+}
+
+/** Something that takes optimizer steps on the case's parameters and reports them. */
+export interface Stepper {
+  /** Take one step with this learning rate and these gradients; return the parameters after. */
+  step(lr: number, grads: Float32Array[]): Promise<Float32Array[]> | Float32Array[];
+  /** Release resources (GPU buffers). */
+  dispose?(): void | Promise<void>;
+}
+
+/** Build a stepper for a case, starting from `init`. */
+export type StepperFactory = (c: FixtureCase, init: Float32Array[]) => Promise<Stepper> | Stepper;
+
+/** Result of one case. */
+export interface CaseResult {
+  /** Worst |a-e| / (2^-23·M_t) over every element and step. */
+  worstHist: number;
+  /** Elements beyond the tolerance (0 = pass). */
+  failures: number;
+  /** First few failure descriptions. */
+  messages: string[];
+}
+
+/** Tolerance of the per-element metric, in units of 2^-23·M_t. */
+export const HIST_TOLERANCE = 32;
+const EPS32 = 2 ** -23;
+
+/** The optimizer dict of a case as a user would write it: class + params without `lr`. */
+export function fixtureOptimizerDict(c: FixtureCase): Record<string, unknown> {
+  const { lr: _lr, ...params } = c.optimizer.params;
+  return { class: c.optimizer.class, ...params };
+}
+
+/** Run one fixture case through a stepper and compare every step. */
+export async function runFixtureCase(
+  c: FixtureCase,
+  makeStepper: StepperFactory,
+): Promise<CaseResult> {
+  const init = c.init.map((a) => Float32Array.from(a));
+  const maxAbs = c.init.map((a) => Float64Array.from(a, Math.abs));
+  const stepper = await makeStepper(c, init.map((a) => a.slice()));
+  let worst = 0;
+  let failures = 0;
+  const messages: string[] = [];
+  try {
+    for (let k = 0; k < c.steps.length; k++) {
+      const st = c.steps[k];
+      const out = await stepper.step(st.lr, st.grads.map((a) => Float32Array.from(a)));
+      for (let t = 0; t < st.expected.length; t++) {
+        const e = st.expected[t], eFtz = st.expected_ftz?.[t], a = out[t], m = maxAbs[t];
+        if (a.length !== e.length) throw new Error(`${c.id}: tensor ${t} has length ${a.length}`);
+        for (let i = 0; i < e.length; i++) {
+          // The element's own scale: the largest |p| it has had so far, this step's value
+          // included (an element that starts at exactly 0 has no other scale on step 1).
+          if (Math.abs(e[i]) > m[i]) m[i] = Math.abs(e[i]);
+          let err = Math.abs(a[i] - e[i]);
+          if (Number.isNaN(a[i]) && Number.isNaN(e[i])) err = 0;
+          if (c.ftz_sensitive && eFtz !== undefined) {
+            let errFtz = Math.abs(a[i] - eFtz[i]);
+            if (Number.isNaN(a[i]) && Number.isNaN(eFtz[i])) errFtz = 0;
+            if (errFtz < err) err = errFtz;
+          }
+          const scale = EPS32 * m[i];
+          const hist = err === 0 ? 0 : scale === 0 ? Infinity : err / scale;
+          if (!(hist <= worst)) worst = Number.isNaN(hist) ? Infinity : Math.max(worst, hist);
+          if (!(err <= HIST_TOLERANCE * scale) && err !== 0) {
+            failures++;
+            if (messages.length < 5) {
+              messages.push(
+                `${c.id} step ${k + 1} tensor ${t} [${i}]: got ${a[i]}, expected ${e[i]}` +
+                  ` (hist ${hist.toFixed(2)}, M_t ${m[i]})`,
+              );
+            }
+          }
+        }
+      }
+    }
+  } finally {
+    await stepper.dispose?.();
+  }
+  return { worstHist: worst, failures, messages };
+}
+
+/**
+ * The reference driver: resolves the case's dict through the registry, applies the engine's
+ * prologue (maximize, then coupled or decoupled weight decay) and calls `scalars` and `cpu`
+ * directly.
+ */
+export const referenceStepper: StepperFactory = (c, init) => {
+  const { def, hyper } = resolveOptimizerConfig(fixtureOptimizerDict(c), {
+    returnnEpsilon: false,
+  });
+  return _definitionStepper(def, hyper, init);
+};
+
+function _definitionStepper(def: OptimizerDef, h: Hyper, params: Float32Array[]): Stepper {
+  const f = Math.fround;
+  const names = def.slots(h);
+  const slots = params.map((p) =>
+    names.map((n) => new Float32Array(p.length).fill(def.slotInit(h, n)))
+  );
+  const host: HostState = { step: 0, ...def.hostInit(h) };
+  const maximize = h.maximize === true;
+  const wd = typeof h.weight_decay === "number" ? h.weight_decay : 0;
+  return {
+    step(lr, grads) {
+      host.step++;
+      const s = Float32Array.from(def.scalars(h, host, lr));
+      for (let t = 0; t < params.length; t++) {
+        const p = params[t], g = grads[t];
+        if (maximize) { for (let i = 0; i < g.length; i++) g[i] = -g[i]; }
+        if (wd !== 0 && def.weightDecay === "coupled") {
+          const w = f(wd);
+          for (let i = 0; i < g.length; i++) g[i] = f(g[i] + f(w * p[i]));
+        } else if (wd !== 0 && def.weightDecay === "decoupled") {
+          const decay = f(1 - lr * wd);
+          for (let i = 0; i < p.length; i++) p[i] = f(p[i] * decay);
+        }
+        def.cpu(h, s, p, g, slots[t], 0, p.length);
+      }
+      return params.map((p) => p.slice());
+    },
+  };
+}
+
+/** Load the fixture cases. */
+export async function loadFixtureCases(): Promise<FixtureCase[]> {
+  const text = await Deno.readTextFile(
+    new URL("./fixtures/torch/optimizers.json", import.meta.url),
+  );
+  return (JSON.parse(text) as { cases: FixtureCase[] }).cases;
+}
+
+/** Collect results per backend and optimizer class, and print them as a table. */
+export class WorstTable {
+  #rows = new Map<string, Map<string, { worst: number; cases: number; worstId: string }>>();
+
+  /** Record a case result. */
+  add(backend: string, cls: string, id: string, r: CaseResult): void {
+    let b = this.#rows.get(backend);
+    if (!b) this.#rows.set(backend, b = new Map());
+    const row = b.get(cls) ?? { worst: 0, cases: 0, worstId: id };
+    row.cases++;
+    if (r.worstHist >= row.worst) {
+      row.worst = r.worstHist;
+      row.worstId = id;
+    }
+    b.set(cls, row);
+  }
+
+  /** Render the table. */
+  toString(): string {
+    const lines = [];
+    for (const [backend, b] of this.#rows) {
+      lines.push(
+        `\nworst error per optimizer, backend '${backend}' (hist = |a-e|/(2^-23·M_t), ` +
+          `tolerance ${HIST_TOLERANCE}):`,
+      );
+      lines.push("  optimizer  cases  worst hist  worst case");
+      for (const [cls, r] of [...b].sort()) {
+        lines.push(
+          `  ${cls.padEnd(9)}  ${String(r.cases).padStart(5)}  ${
+            r.worst.toFixed(3).padStart(10)
+          }  ${r.worstId}`,
+        );
+      }
+    }
+    return lines.join("\n");
+  }
+}
