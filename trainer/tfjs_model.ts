@@ -11,6 +11,7 @@ import type * as tfjs from "@tensorflow/tfjs";
 import type { BackendName, Batch, EvalResult, StepGradients, TrainModel } from "./model_types.ts";
 import { loadTfjs, type LoadTfjsOptions, type Tf } from "./tfjs_backend.ts";
 import { Rng } from "./rng.ts";
+import { dropHostCopy, flushTfjsCommands, tensorGpuBuffer } from "./tfjs_gpu_buffers.ts";
 
 /** A multi-layer perceptron classifier built by newbob. */
 export interface MlpSpec {
@@ -65,15 +66,6 @@ export interface TfjsTrainModel extends TrainModel {
   readonly message: string;
   /** Current parameter values read back to the host (a device sync on `webgpu`). */
   read(): Promise<Float32Array[]>;
-}
-
-/** Private parts of tfjs' WebGPUBackend that sharing buffers relies on (tfjs 4.22). */
-interface WebGpuInternals {
-  tensorMap: { get(dataId: object): { resource?: unknown; values?: unknown } | undefined };
-  uploadToGPU(dataId: object): void;
-  endComputePassEncoder(): void;
-  submitQueue(): void;
-  commandEncoder: GPUCommandEncoder | null;
 }
 
 /** Unread mini-batch losses kept alive after `dispose()` (oldest released beyond this). */
@@ -328,44 +320,17 @@ class TfjsModel implements TfjsTrainModel {
     if (engine.backendName !== this.backend) void this.tf.setBackend(this.backend);
   }
 
-  #webgpu(): WebGpuInternals {
-    return this.tf.engine().findBackend("webgpu") as unknown as WebGpuInternals;
-  }
-
-  /** Submit tfjs' pending commands, so work we submit afterwards sees their results. */
   #flush(): void {
-    const b = this.#webgpu();
-    b.endComputePassEncoder();
-    if (b.commandEncoder) b.submitQueue();
+    flushTfjsCommands(this.tf);
   }
 
   #bufferOf(t: tfjs.Tensor): GPUBuffer {
-    const b = this.#webgpu();
-    b.uploadToGPU(t.dataId);
-    const resource = b.tensorMap.get(t.dataId)?.resource;
-    if (!(resource instanceof GPUBuffer)) {
-      throw new Error(
-        `Cannot share a tfjs tensor of shape [${t.shape}] as a GPUBuffer: it is stored as ` +
-          `${resource?.constructor?.name ?? "nothing"}; use backend 'cpu' or 'wasm' for this model`,
-      );
-    }
-    return resource;
+    return tensorGpuBuffer(this.tf, t);
   }
 
   /** Drop tfjs' host-side cache of variable values after the GPU buffers were written. */
   #invalidateHostCache(): void {
-    const b = this.#webgpu();
-    this.variables.forEach((v, i) => {
-      const data = b.tensorMap.get(v.dataId);
-      if (data?.resource !== this.#buffers?.[i]) {
-        throw new Error(
-          `Variable '${this.names[i]}' no longer uses the GPU buffer the optimizer updates ` +
-            "(was it assigned to?); on webgpu change parameters only through the optimizer or " +
-            "setParameters",
-        );
-      }
-      if (data) data.values = null;
-    });
+    this.variables.forEach((v, i) => dropHostCopy(this.tf, v, this.#buffers?.[i], this.names[i]));
   }
 
   #input(x: Float32Array, size: number): tfjs.Tensor2D {
