@@ -111,11 +111,13 @@ export function fakeUpdater(model: TrainModel, params: Float32Array[]): Updater 
       });
       count++;
       model.parametersUpdated(params);
+      return Promise.resolve();
     },
     startEpoch() {},
     reset() {
       mom = params.map((p) => new Float32Array(p.length));
       count = 0;
+      return Promise.resolve();
     },
     parameters: () => Promise.resolve(params.map((p) => p.slice())),
     exportState(): Promise<UpdaterState> {

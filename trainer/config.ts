@@ -28,8 +28,8 @@ export interface StepContext {
   globalTrainStep: number;
   /** The epoch (1-based). */
   epoch: number;
-  /** `epoch - 1 +` the fraction of the epoch done before this step. */
-  epochContinuous: number;
+  /** `epoch - 1 +` the fraction of the epoch done before this step (`null` if unknown). */
+  epochContinuous: number | null;
   /** The epoch's learning rate from the control. */
   learningRate: number;
 }

@@ -22,7 +22,7 @@ export interface DynamicLearningRateArgs {
   /** The epoch (1-based). */
   epoch: number;
   /** `epoch - 1 + fraction of the epoch done` before this step. */
-  epoch_continuous: number;
+  epoch_continuous: number | null;
   /** The epoch's learning rate from the learning-rate control. */
   learning_rate: number;
   /** More keys may be added in later versions. */

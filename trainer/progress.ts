@@ -60,6 +60,7 @@ export function createProgress(options: ProgressOptions): Progress {
   let lastDraw = -Infinity;
   let lastLoss: number | undefined;
   let numEpochs = 0;
+  let nextLine = 0;
   return {
     startEpoch(e, n, totalSteps, learningRate) {
       epoch = e;
@@ -68,6 +69,7 @@ export function createProgress(options: ProgressOptions): Progress {
       started = now();
       lastDraw = -Infinity;
       lastLoss = undefined;
+      nextLine = Math.max(1, Math.ceil(totalSteps / 4));
       if (options.mode !== "none") {
         options.log(`epoch ${e}/${n}: learning rate ${fmt(learningRate)}, ${totalSteps} steps`);
       }
@@ -88,7 +90,8 @@ export function createProgress(options: ProgressOptions): Progress {
             `${rate.toFixed(0)} steps/s${lossText}\x1b[K`,
         );
         if (step >= total) write("\r\x1b[K");
-      } else if (step >= total || loss !== undefined) {
+      } else if (step >= total || step >= nextLine) {
+        nextLine = step + Math.max(1, Math.ceil(total / 4));
         options.log(
           `  epoch ${epoch} step ${step}/${total}  ${rate.toFixed(0)} steps/s${lossText}`,
         );

@@ -202,7 +202,7 @@ export async function train(config: Config, options: TrainOptions = {}): Promise
         reset > 0 && settings.resetUpdaterVarsUnit === "epochs" && epoch > 1 &&
         (epoch - 1) % reset === 0
       ) {
-        updater.reset();
+        await updater.reset();
       }
       updater.startEpoch(epoch);
       progress.startEpoch(epoch, settings.numEpochs, stepsPerEpoch, epochLr);
@@ -213,7 +213,7 @@ export async function train(config: Config, options: TrainOptions = {}): Promise
       let step = 0;
       for (const batch of data.train.batches(epoch, settings.batchSize, settings.seed)) {
         if (reset > 0 && settings.resetUpdaterVarsUnit === "steps" && step % reset === 0) {
-          updater.reset();
+          await updater.reset();
         }
         const lr = stepLearningRate(epochLr, {
           globalTrainStep,
@@ -227,7 +227,7 @@ export async function train(config: Config, options: TrainOptions = {}): Promise
           lastLoss = g.loss();
           losses.push(lastLoss);
         }
-        updater.step(g.grads, lr, globalTrainStep);
+        await updater.step(g.grads, lr, globalTrainStep);
         g.dispose();
         globalTrainStep++;
         step++;
@@ -241,7 +241,7 @@ export async function train(config: Config, options: TrainOptions = {}): Promise
       control.setEpochError(epoch, { train_score: trainScore, train_error: trainEval.error });
       control.setEpochMeta(epoch, {
         epoch_num_train_steps: step,
-        epoch_train_time_secs: seconds,
+        epoch_train_time_secs: Math.round(seconds * 1e4) / 1e4,
       });
       await control.save();
       const dev = await model.evaluate(data.dev.x, data.dev.y, evalBatch);

@@ -51,11 +51,15 @@ export interface Updater {
    * Apply one mini-batch's gradients (accumulation, clipping, noise and the update are fused).
    * On `cpu`/`wasm` it also hands the new values to the model (`parametersUpdated`).
    */
-  step(grads: Float32Array[] | GPUBuffer[], learningRate: number, globalTrainStep: number): void;
+  step(
+    grads: Float32Array[] | GPUBuffer[],
+    learningRate: number,
+    globalTrainStep: number,
+  ): Promise<void>;
   /** Called before the first step of each epoch (Torch-style accumulation drops leftovers). */
   startEpoch(epoch: number): void;
   /** Re-initialise the optimizer state (moments, step counts, accumulators); not the params. */
-  reset(): void;
+  reset(): Promise<void>;
   /** Current parameter values as host copies (reads the GPU on `webgpu`). */
   parameters(): Promise<Float32Array[]>;
   /** Export the optimizer state for a checkpoint. */

@@ -1,11 +1,180 @@
 /**
- * Wiring of the training loop to newbob's real pieces (placeholder until they land).
+ * Wiring of the training loop to newbob's real pieces: the digits data, the TensorFlow.js model
+ * (loaded dynamically, so importing this module does not load TensorFlow.js), the fused
+ * optimizer engine with its gradient transforms, the schedules' `dynamic_learning_rate`, the
+ * learning-rate control and its plot.
  *
  * @module
  */
-import type { TrainDeps } from "./train_deps.ts";
 
-/** The real pieces. */
+import type { TrainSettings } from "./config.ts";
+import { TRANSFORM_KEYS } from "./config.ts";
+import type { EpochControl, TrainDeps, Updater, UpdaterState } from "./train_deps.ts";
+import type { TrainModel } from "./model_types.ts";
+import { loadDigits } from "./digits.ts";
+import { deriveSeed } from "./rng.ts";
+import { createOptimizer, findOptimizer, type SavedOptimizerState } from "../optimizers/mod.ts";
+import type { GradientTransform } from "../transforms/types.ts";
+import { dynamicLearningRate } from "../schedules/dynamic_learning_rate.ts";
+import { createLearningRateControl } from "../control/learning_rate_control.ts";
+
+/**
+ * The gradient transforms a config asks for, in RETURNN TF's order: accumulation, noise, value
+ * clip, per-tensor norm clip, global norm clip, skipping invalid steps.
+ *
+ * The global-norm clip follows RETURNN TF (norm of the raw step gradients, `c/max(N, c)`) with
+ * the default `accum_grad_window: "global"`, and PyTorch (norm of the processed gradients,
+ * `c/(N + 1e-6)`) with `accum_grad_window: "epoch"`.
+ *
+ * @param s The settings.
+ * @returns The transforms for the optimizer engine.
+ */
+export function transformsOf(s: TrainSettings): GradientTransform[] {
+  const t: GradientTransform[] = [];
+  if (s.accumGradMultipleStep > 1) {
+    t.push({ kind: "accumulate", steps: s.accumGradMultipleStep, window: s.accumGradWindow });
+  }
+  if (s.gradientNoise !== undefined) {
+    t.push({ kind: "noise", sigma: s.gradientNoise, seed: deriveSeed(s.seed, 0x6e6f6973) });
+  }
+  if (s.gradientClip !== undefined) t.push({ kind: "clip_value", clipValue: s.gradientClip });
+  if (s.gradientClipNorm !== undefined) t.push({ kind: "clip_norm", maxNorm: s.gradientClipNorm });
+  if (s.gradientClipGlobalNorm !== undefined) {
+    t.push({
+      kind: "clip_global_norm",
+      maxNorm: s.gradientClipGlobalNorm,
+      normType: 2,
+      style: s.accumGradWindow === "epoch" ? "torch" : "tf",
+    });
+  }
+  if (s.numAllowedConsecInvalidGradientSteps !== undefined) {
+    t.push({
+      kind: "skip_invalid",
+      allowed: s.numAllowedConsecInvalidGradientSteps,
+      checkInterval: s.logEverySteps,
+    });
+  }
+  return t;
+}
+
+/**
+ * The optimizer dict with RETURNN TF's `momentum` injected when the class takes a momentum and
+ * the dict sets none.
+ */
+function optimizerDict(s: TrainSettings): Record<string, unknown> {
+  const dict = { ...s.optimizer };
+  if (s.momentum !== undefined && s.momentum !== 0 && !("momentum" in dict)) {
+    const def = findOptimizer(String(dict.class));
+    if ("momentum" in def.defaults) dict.momentum = s.momentum;
+  }
+  return dict;
+}
+
+/**
+ * Bind the optimizer engine to a model's parameters as an {@linkcode Updater}.
+ *
+ * @param s The settings.
+ * @param model The model.
+ * @returns The updater.
+ */
+export async function createEngineUpdater(s: TrainSettings, model: TrainModel): Promise<Updater> {
+  const backend = model.backend === "webgpu" ? "webgpu" : "cpu";
+  const device = (model as { device?: GPUDevice | null }).device ?? undefined;
+  const opt = await createOptimizer(optimizerDict(s), {
+    backend,
+    ...(device ? { device } : {}),
+    ...(s.optimizerEpsilon !== undefined ? { optimizerEpsilon: s.optimizerEpsilon } : {}),
+    transforms: transformsOf(s),
+  });
+  const params = await model.parameters();
+  const sizes = model.shapes.map((sh) => sh.reduce((a, b) => a * b, 1));
+  const state = await opt.init(params, { names: model.names, sizes });
+  let epoch = 1;
+  const host = backend === "cpu";
+  return {
+    async step(grads, learningRate, globalTrainStep) {
+      await opt.step(state, grads, { learningRate, epoch, globalStep: globalTrainStep });
+      if (host) model.parametersUpdated(await opt.read(state));
+      else model.parametersUpdated();
+    },
+    startEpoch(e) {
+      epoch = e;
+    },
+    async reset() {
+      await opt.resetState(state);
+    },
+    parameters: () => opt.read(state),
+    async exportState(): Promise<UpdaterState> {
+      const saved = await opt.exportState(state);
+      return { arrays: saved.arrays, meta: saved.config };
+    },
+    async importState(saved) {
+      await opt.importState(state, {
+        config: saved.meta,
+        arrays: { ...saved.arrays },
+      } as SavedOptimizerState);
+      if (host) model.parametersUpdated(await opt.read(state));
+    },
+    dispose() {
+      opt.dispose(state);
+    },
+  };
+}
+
+/**
+ * Wrap the learning-rate control for the loop.
+ *
+ * @param config Control keys (RETURNN names).
+ * @param file The learning-rate file.
+ * @returns The control.
+ */
+export async function createEpochControl(
+  config: Readonly<Record<string, unknown>>,
+  file: string,
+): Promise<EpochControl & { epochs(): unknown }> {
+  const control = await createLearningRateControl({ ...config }, { file });
+  return {
+    epochStartLearningRate: (e) => control.epochStartLearningRate(e),
+    setEpochMeta(e, meta) {
+      Object.assign(control.epochMeta(e), meta);
+    },
+    setEpochError: (e, scores) => control.setEpochError(e, scores),
+    explain: (e) => control.explain(e).text,
+    save: () => control.save(),
+    epochs: () => control.epochs(),
+  };
+}
+
+/**
+ * The real pieces.
+ *
+ * @returns Everything the loop needs.
+ */
 export function defaultDeps(): Promise<TrainDeps> {
-  return Promise.reject(new Error("not wired yet"));
+  return Promise.resolve({
+    async defaultBackend() {
+      const { defaultBackend } = await import("./tfjs_backend.ts");
+      return await defaultBackend();
+    },
+    loadData: (spec, { seed }) =>
+      loadDigits({
+        seed,
+        ...(typeof spec.dev_fraction === "number" ? { devFraction: spec.dev_fraction } : {}),
+      }),
+    async createModel(spec, o) {
+      const { createTfjsModel } = await import("./tfjs_model.ts");
+      return await createTfjsModel({
+        kind: "mlp",
+        inputDim: o.inputDim,
+        numClasses: o.numClasses,
+        hidden: [...((spec.hidden as number[] | undefined) ?? [64])],
+        activation: (spec.activation as "relu" | "tanh" | undefined) ?? "relu",
+      }, { backend: o.backend, seed: o.seed });
+    },
+    createUpdater: createEngineUpdater,
+    createControl: (config, { file }) => createEpochControl(config, file),
+    dynamicLearningRate: (setting) => dynamicLearningRate(setting),
+    plot: () => Promise.resolve(),
+    implementedTransforms: TRANSFORM_KEYS,
+  });
 }

@@ -1,0 +1,23 @@
+/**
+ * The trainer: config loading and validation (RETURNN key names), the training loop with
+ * RETURNN's learning-rate control, atomic checkpoints with exact resume, and progress output.
+ *
+ * @example Train the embedded default job for one epoch
+ * ```ts ignore
+ * import { train } from "@newbob/train/trainer";
+ * import job from "../examples/digits.config.ts";
+ *
+ * const result = await train({ ...job, num_epochs: 1 }, { outputDir: ".tmp/doc" });
+ * console.log(result.history[0].devError);
+ * ```
+ *
+ * @module
+ */
+
+export * from "./config.ts";
+export * from "./config_error.ts";
+export type * from "./config_types.ts";
+export * from "./checkpoint.ts";
+export * from "./progress.ts";
+export * from "./train.ts";
+export type * from "./train_deps.ts";
