@@ -1,0 +1,29 @@
+import { deepEqual, equal, throws } from "node:assert/strict";
+import { rprop } from "./rprop.ts";
+
+Deno.test("rprop: defaults and validation", () => {
+  deepEqual(rprop.resolve(rprop.defaults), {
+    etas: [0.5, 1.2],
+    step_sizes: [1e-6, 50],
+    maximize: false,
+  });
+  equal("weight_decay" in rprop.defaults, false);
+  throws(
+    () => rprop.resolve({ ...rprop.defaults, etas: [1, 1.2] }),
+    /'etas\[0\]' must be in \(0, 1\)/,
+  );
+  throws(() => rprop.resolve({ ...rprop.defaults, etas: [0.5, 1] }), /'etas\[1\]' must be > 1/);
+  throws(() => rprop.resolve({ ...rprop.defaults, step_sizes: [1, 0.5] }), /min <= max/);
+  throws(() => rprop.resolve({ ...rprop.defaults, weight_decay: 0 }), /unknown parameter/);
+});
+
+Deno.test("rprop: sign of g·prev in float32 (1e-30·1e-30 underflows to 0)", () => {
+  const h = rprop.resolve(rprop.defaults);
+  const p = new Float32Array([0, 0]);
+  const prev = new Float32Array(2), step = new Float32Array(2);
+  const g = () => new Float32Array([1e-30, 2]);
+  rprop.cpu(h, Float32Array.from(rprop.scalars(h, { step: 1 }, 0.01)), p, g(), [prev, step], 0, 2);
+  rprop.cpu(h, Float32Array.from(rprop.scalars(h, { step: 2 }, 0.5)), p, g(), [prev, step], 0, 2);
+  equal(step[0], Math.fround(0.01)); // sign 0: unchanged; the lr change is ignored
+  equal(step[1], Math.fround(Math.fround(0.01) * Math.fround(1.2)));
+});
