@@ -199,7 +199,17 @@ export function _editDistance(a: string, b: string): number {
 export function _didYouMean(name: string, candidates: readonly string[]): string {
   let best = "";
   let bestD = Infinity;
+  const lower = name.toLowerCase();
   for (const c of candidates) {
+    const lc = c.toLowerCase();
+    if (lc !== "" && lower !== "" && (lower.startsWith(lc) || lc.startsWith(lower))) {
+      const dist = Math.abs(lc.length - lower.length);
+      if (dist < bestD) {
+        bestD = dist;
+        best = c;
+      }
+      continue;
+    }
     const dist = _editDistance(name, c);
     if (dist < bestD) {
       bestD = dist;
@@ -207,5 +217,7 @@ export function _didYouMean(name: string, candidates: readonly string[]): string
     }
   }
   const limit = Math.max(2, Math.ceil(Math.max(name.length, best.length) / 3));
-  return best !== "" && bestD <= limit ? ` Did you mean '${best}'?` : "";
+  const prefix = best !== "" &&
+    (lower.startsWith(best.toLowerCase()) || best.toLowerCase().startsWith(lower));
+  return best !== "" && (bestD <= limit || prefix) ? ` Did you mean '${best}'?` : "";
 }
