@@ -1,0 +1,150 @@
+import { deepEqual, equal, ok } from "node:assert/strict";
+import { train, type TrainOptions } from "./train.ts";
+import { createEngineUpdater, defaultDeps, transformsOf } from "./wiring.ts";
+import { resolveConfig } from "./config.ts";
+import type { Config } from "./config_types.ts";
+import type { BackendName } from "./model_types.ts";
+import type { TrainDeps } from "./train_deps.ts";
+import { createLearningRateControl } from "../control/learning_rate_control.ts";
+import { gpuTest, tempDir } from "../tests/_gpu.ts";
+
+function clock() {
+  let t = 0;
+  return () => (t += 125);
+}
+
+const quiet: TrainOptions = { log: () => {}, progress: "none" };
+
+const job: Config = {
+  data: { name: "digits", dev_fraction: 0.2 },
+  model: { type: "mlp", hidden: [32] },
+  num_epochs: 4,
+  batch_size: 64,
+  seed: 7,
+  optimizer: { class: "adam", epsilon: 1e-8 },
+  learning_rate: 0.01,
+  learning_rates: [0.005],
+  learning_rate_control: "newbob_rel",
+  newbob_relative_error_threshold: -0.8,
+};
+
+/** Replay the file's recorded scores through a fresh control: same rates, same file text. */
+async function assertFileIsControlReplay(config: Config, file: string): Promise<void> {
+  const text = await Deno.readTextFile(file);
+  const recorded = (await createLearningRateControl({ ...config }, { file })).epochs();
+  const fresh = await createLearningRateControl({ ...config }, { file: null });
+  for (const view of recorded) {
+    equal(fresh.epochStartLearningRate(view.epoch), view.learningRate, `epoch ${view.epoch}`);
+    Object.assign(fresh.epochMeta(view.epoch), view.meta);
+    fresh.setEpochError(view.epoch, view.error as Record<string, number>);
+  }
+  equal(fresh.toText(), text);
+}
+
+async function endToEnd(backend: BackendName) {
+  const dir = await tempDir(`train-${backend}-`);
+  const r = await train(job, { ...quiet, outputDir: dir, backend, now: clock() });
+  equal(r.backend, backend);
+  equal(r.history.length, 4);
+  ok(r.history[3].trainScore < r.history[0].trainScore / 2, JSON.stringify(r.history));
+  ok(r.history[3].devError < 0.15, JSON.stringify(r.history));
+  // The threshold -0.8 makes newbob decay once the dev score improves by < 80 % (epoch 4).
+  ok(r.history.some((h, i) => i > 1 && h.learningRate < r.history[i - 1].learningRate));
+  await assertFileIsControlReplay(job, r.learningRateFile);
+  await Deno.stat(`${dir}/checkpoint.nbck`);
+}
+
+Deno.test("train (cpu): loss falls, the learning-rate file is the control's replay", () =>
+  endToEnd("cpu"));
+
+gpuTest(
+  "train (webgpu): loss falls, the learning-rate file is the control's replay",
+  () => endToEnd("webgpu"),
+);
+
+Deno.test("train (cpu): stop + resume == uninterrupted (bitwise params, same lr file)", async () => {
+  const a = await tempDir("train-resume-a-");
+  const b = await tempDir("train-resume-b-");
+  const full = await train(job, { ...quiet, outputDir: a, backend: "cpu", now: clock() });
+  const first = await train(job, {
+    ...quiet,
+    outputDir: b,
+    backend: "cpu",
+    now: clock(),
+    stopAfterEpoch: 2,
+  });
+  equal(first.history.length, 2);
+  const rest = await train(job, {
+    ...quiet,
+    outputDir: b,
+    backend: "cpu",
+    now: clock(),
+    resume: true,
+  });
+  equal(rest.resumedAfterEpoch, 2);
+  equal(rest.globalTrainStep, full.globalTrainStep);
+  deepEqual(rest.parameters, full.parameters);
+  deepEqual(rest.history.map((h) => h.learningRate), full.history.map((h) => h.learningRate));
+  equal(
+    await Deno.readTextFile(`${b}/learning_rates`),
+    await Deno.readTextFile(`${a}/learning_rates`),
+  );
+});
+
+Deno.test("train (cpu): the seed's Noam dynamic_learning_rate drives every step", async () => {
+  const dir = await tempDir("train-noam-");
+  // The seed document's example, as a TypeScript config.
+  const noam = (n: number, warmupN: number, modelD: number) =>
+    modelD ** -0.5 * Math.min(n ** -0.5, n * warmupN ** -1.5);
+  const config: Config = {
+    ...job,
+    num_epochs: 2,
+    learning_rates: undefined,
+    learning_rate: 1,
+    learning_rate_control: "constant",
+    dynamic_learning_rate: ({ global_train_step, learning_rate }) =>
+      learning_rate * noam(global_train_step, 25, 64),
+  };
+  const seen: [number, number][] = [];
+  const deps: TrainDeps = {
+    ...(await defaultDeps()),
+    createUpdater: async (s, m) => {
+      const u = await createEngineUpdater(s, m);
+      return {
+        ...u,
+        step: (g, lr, step) => {
+          seen.push([step, lr]);
+          return u.step(g, lr, step);
+        },
+      };
+    },
+  };
+  const r = await train(config, { ...quiet, outputDir: dir, backend: "cpu", deps, now: clock() });
+  equal(seen.length, r.globalTrainStep);
+  for (const [step, lr] of seen) equal(lr, noam(step, 25, 64));
+  ok(seen[10][1] > seen[0][1] || Number.isNaN(seen[0][1]) || seen[0][1] === 0);
+  ok(r.history[1].devError < 0.5, JSON.stringify(r.history));
+});
+
+Deno.test("train (cpu): accumulation and clipping reach the optimizer engine", async () => {
+  const config: Config = {
+    ...job,
+    num_epochs: 2,
+    accum_grad_multiple_step: 2,
+    gradient_clip: 5,
+    gradient_clip_global_norm: 1,
+    gradient_noise: 1e-4,
+  };
+  deepEqual(
+    transformsOf(resolveConfig(config)).map((t) => t.kind),
+    ["accumulate", "noise", "clip_value", "clip_global_norm"],
+  );
+  const dir = await tempDir("train-accum-");
+  const r = await train(config, { ...quiet, outputDir: dir, backend: "cpu", now: clock() });
+  ok(r.history[1].trainScore < r.history[0].trainScore);
+  // 2 epochs x 23 steps = 46 mini-batches, global windows of 2: 23 updates.
+  const state = await (await import("./checkpoint.ts")).loadCheckpoint(`${dir}/checkpoint.nbck`);
+  const meta = state!.optimizerMeta as { groups: { host: { step: number } }[] };
+  equal(r.globalTrainStep, 46);
+  equal(meta.groups[0].host.step, 23);
+});
