@@ -1,0 +1,62 @@
+/**
+ * Errors raised by the WebGPU layer that callers are meant to catch.
+ *
+ * @module
+ */
+
+/** How to get a WebGPU adapter, shared by every "no GPU" message. */
+export const GPU_FIX_HINT: string =
+  "install Mesa's Vulkan driver (`apt-get install -y mesa-vulkan-drivers libvulkan1`), " +
+  "set DENO_WEBGPU_BACKEND=vulkan (or gl), or choose the `cpu` backend";
+
+/**
+ * No WebGPU adapter (or no `navigator.gpu`) is available.
+ *
+ * @example Usage
+ * ```ts
+ * import { GpuUnavailableError } from "./errors.ts";
+ * const e = new GpuUnavailableError("requestAdapter() returned null");
+ * console.assert(e.message.includes("mesa-vulkan-drivers"));
+ * ```
+ */
+export class GpuUnavailableError extends Error {
+  /**
+   * Create the error.
+   * @param detail What was observed (e.g. `navigator.gpu is undefined`).
+   */
+  constructor(detail: string) {
+    super(
+      `Cannot use the webgpu backend as no WebGPU adapter was found (${detail}): ${GPU_FIX_HINT}`,
+    );
+    this.name = "GpuUnavailableError";
+  }
+}
+
+/**
+ * The GPU device was lost (driver reset, out of memory, `device.destroy()`); every later call on
+ * GPU state throws this.
+ *
+ * @example Usage
+ * ```ts
+ * import { GpuDeviceLostError } from "./errors.ts";
+ * const e = new GpuDeviceLostError("unknown", "driver reset");
+ * console.assert(e.message.includes("--backend cpu"));
+ * ```
+ */
+export class GpuDeviceLostError extends Error {
+  /** Why the device was lost (`GPUDeviceLostReason`). */
+  readonly reason: string;
+  /**
+   * Create the error.
+   * @param reason `GPUDeviceLostInfo.reason`.
+   * @param detail `GPUDeviceLostInfo.message`.
+   */
+  constructor(reason: string, detail: string) {
+    super(
+      `The WebGPU device was lost (${reason}${detail ? `: ${detail}` : ""}); GPU optimizer state ` +
+        "is gone: continue with `--backend cpu` or resume from the last checkpoint",
+    );
+    this.name = "GpuDeviceLostError";
+    this.reason = reason;
+  }
+}

@@ -1,0 +1,394 @@
+/**
+ * WGSL assembly for the fused optimizer engine: the update kernel (header from the definition's
+ * uniforms and the engine's, bindings for param, grad and each slot, the shared prologue with
+ * fused transforms, the definition's body, stores), gradient accumulation, and the norm passes.
+ *
+ * Every kernel works on `vec4<f32>` of flat, 64-float aligned arenas, has its workgroup size as
+ * the `override` constant `WG` (and `EPT`, vec4s per thread, for the element-wise kernels), runs
+ * on a 1-D or 2-D grid (`wid.y * nwg.x + wid.x`) and bounds-checks against the chunk length.
+ *
+ * @module
+ */
+
+import { NOISE_WGSL } from "../transforms/noise.ts";
+import type { ElementOp, TransformPlan } from "../transforms/plan.ts";
+import type { Hyper, OptimizerDef } from "./types.ts";
+
+/** Words of the meta buffer header (skip state and per-reduction global norm and coefficient). */
+export const META_HEADER = 64;
+/** Header word: 1 when the current update is skipped. */
+export const META_SKIP = 0;
+/** Header word: consecutive invalid updates. */
+export const META_CONSEC = 1;
+/** Header word: the (1-based) update attempt that aborted, 0 if none. */
+export const META_ABORT = 2;
+/** Header word: updates skipped so far. */
+export const META_SKIPPED = 3;
+/** Header word of reduction r's global norm (`+1`: its coefficient). */
+export const metaNormWord = (r: number): number => 8 + 2 * r;
+
+/** Words per tensor record: offset, length, 2 spare, then (norm, scale) per reduction. */
+export const recordWords = (plan: TransformPlan): number => 4 + 2 * plan.reductions.length;
+
+/** A uniform field: name and scalar type. */
+export type UniformField = readonly [name: string, type: "f32" | "u32"];
+
+/** Engine uniform fields (struct `E`, bound as `e`) for a plan. */
+export function engineFields(plan: TransformPlan): UniformField[] {
+  const f: UniformField[] = [
+    ["lr", "f32"],
+    ["wd", "f32"],
+    ["decay", "f32"],
+    ["attempt", "u32"],
+    ["epoch_start", "u32"],
+    ["accum_first", "u32"],
+    ["tensors_total", "u32"],
+    ["allowed", "u32"],
+  ];
+  plan.ops.forEach((op, k) => {
+    if (op.op === "noise") f.push([`sigma${k}`, "f32"], [`seed${k}`, "u32"]);
+    if (op.op === "clip_value") f.push([`clip${k}`, "f32"]);
+    if (op.op === "l2") f.push([`l2_${k}`, "f32"]);
+    if (op.op === "p_scale") f.push([`pscale${k}`, "f32"]);
+  });
+  plan.reductions.forEach((_, r) => f.push([`max_norm${r}`, "f32"]));
+  return f;
+}
+
+function struct(name: string, fields: readonly UniformField[]): string {
+  const body = fields.length
+    ? fields.map(([n, t]) => `  ${n}: ${t},`).join("\n")
+    : "  _unused: f32,";
+  return `struct ${name} {\n${body}\n}`;
+}
+
+const CHUNK_STRUCT = `struct C {
+  count: u32,       // vec4s in this chunk
+  base: u32,        // global vec4 index of the chunk's first vec4
+  tensor_base: u32, // global index of the group's first tensor record
+  tensors: u32,     // tensors in the group
+}`;
+
+function uniformHeader(def: OptimizerDef, h: Hyper, plan: TransformPlan): string {
+  return [
+    struct("U", def.uniforms(h).map((n) => [n, "f32"] as const)),
+    struct("E", engineFields(plan)),
+    CHUNK_STRUCT,
+    "@group(0) @binding(0) var<uniform> u: U;",
+    "@group(0) @binding(1) var<uniform> e: E;",
+    "@group(0) @binding(2) var<uniform> c: C;",
+  ].join("\n");
+}
+
+const needsTensorInfo = (ops: readonly ElementOp[]) =>
+  ops.some((o) => o.op === "noise" || o.op === "tensor_scale");
+
+/** WGSL for element-wise operations `ops[0..n)` on `gv`, `p` (needs `t`, `e0`, `valid`). */
+function emitOps(plan: TransformPlan, n: number): string {
+  const rw = recordWords(plan);
+  const lines: string[] = [];
+  for (let k = 0; k < n; k++) {
+    const op = plan.ops[k];
+    switch (op.op) {
+      case "noise":
+        lines.push(
+          `{ let key = nb_key(e.seed${k}, e.attempt, t);`,
+          `  let z = vec4<f32>(nb_trunc_normal(key, e0), nb_trunc_normal(key, e0 + 1u), ` +
+            `nb_trunc_normal(key, e0 + 2u), nb_trunc_normal(key, e0 + 3u));`,
+          `  gv = gv + select(vec4<f32>(0.0), e.sigma${k} * z, valid); }`,
+        );
+        break;
+      case "clip_value":
+        lines.push(`gv = clamp(gv, vec4<f32>(-e.clip${k}), vec4<f32>(e.clip${k}));`);
+        break;
+      case "l2":
+        lines.push(`gv = gv + e.l2_${k} * p;`);
+        break;
+      case "p_scale":
+        lines.push(`p = p * e.pscale${k};`);
+        break;
+      case "tensor_scale":
+        lines.push(
+          `gv = gv * bitcast<f32>(mt[${META_HEADER}u + t * ${rw}u + ${
+            4 + 2 * op.reduction + 1
+          }u]);`,
+        );
+        break;
+      case "global_scale":
+        lines.push(`gv = gv * bitcast<f32>(mt[${metaNormWord(op.reduction) + 1}u]);`);
+        break;
+    }
+  }
+  return lines.join("\n");
+}
+
+/** Statements defining `t` (global tensor index), `e0` (element of lane 0), `valid`. */
+function tensorInfo(plan: TransformPlan): string {
+  const rw = recordWords(plan);
+  return [
+    "let t = c.tensor_base + blocks[(c.base + i) / 16u];",
+    `let rec = ${META_HEADER}u + t * ${rw}u;`,
+    "let e0 = (c.base + i) * 4u - mt[rec];",
+    "let valid = vec4<u32>(e0, e0 + 1u, e0 + 2u, e0 + 3u) < vec4<u32>(mt[rec + 1u]);",
+  ].join("\n");
+}
+
+const GRID = `
+override WG: u32 = 64u;
+override EPT: u32 = 1u;`;
+
+/**
+ * The update kernel. Bindings: 0 `u` (definition uniforms), 1 `e` (engine uniforms), 2 `c`
+ * (chunk), 3 `P` (params, read-write), 4 `G` (gradients, read), 5.. one per slot (read-write),
+ * then `meta` (read) and `blocks` (read).
+ */
+export function updateKernel(def: OptimizerDef, h: Hyper, plan: TransformPlan): string {
+  const slots = def.slots(h);
+  const wdMode = def.weightDecay;
+  const maximize = h.maximize === true;
+  const slotBase = 5;
+  const metaBinding = slotBase + slots.length;
+  const lines = [
+    "// newbob fused optimizer step: " + def.name,
+    uniformHeader(def, h, plan),
+    "@group(0) @binding(3) var<storage, read_write> P: array<vec4<f32>>;",
+    "@group(0) @binding(4) var<storage, read> G: array<vec4<f32>>;",
+    ...slots.map((s, k) =>
+      `@group(0) @binding(${slotBase + k}) var<storage, read_write> S_${s}: array<vec4<f32>>;`
+    ),
+    `@group(0) @binding(${metaBinding}) var<storage, read> mt: array<u32>;`,
+    `@group(0) @binding(${metaBinding + 1}) var<storage, read> blocks: array<u32>;`,
+    GRID,
+    needsTensorInfo(plan.ops) ? NOISE_WGSL : "",
+    "@compute @workgroup_size(WG)",
+    "fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,",
+    "        @builtin(local_invocation_index) lid: u32) {",
+    plan.skip ? `  if (mt[${META_SKIP}u] != 0u) { return; }` : "",
+    "  let first = (wid.y * nwg.x + wid.x) * WG * EPT + lid;",
+    "  for (var k = 0u; k < EPT; k = k + 1u) {",
+    "    let i = first + k * WG;",
+    "    if (i >= c.count) { return; }",
+    "    var p = P[i];",
+    "    var gv = G[i];",
+    needsTensorInfo(plan.ops) ? tensorInfo(plan) : "",
+    emitOps(plan, plan.ops.length),
+    maximize ? "    gv = -gv;" : "",
+    wdMode === "coupled" ? "    if (e.wd != 0.0) { gv = gv + e.wd * p; }" : "",
+    wdMode === "decoupled" ? "    if (e.wd != 0.0) { p = p * e.decay; }" : "",
+    ...slots.map((s) => `    var ${s} = S_${s}[i];`),
+    "    {",
+    "      let g = gv;",
+    def.wgsl(h),
+    "    }",
+    "    P[i] = p;",
+    ...slots.map((s) => `    S_${s}[i] = ${s};`),
+    "  }",
+    "}",
+  ];
+  return lines.filter((l) => l !== "").join("\n");
+}
+
+/** Binding kinds of the update kernel. */
+export function updateBindings(nSlots: number): ("uniform" | "storage" | "read-only-storage")[] {
+  return [
+    "uniform",
+    "uniform",
+    "uniform",
+    "storage",
+    "read-only-storage",
+    ...Array<"storage">(nSlots).fill("storage"),
+    "read-only-storage",
+    "read-only-storage",
+  ];
+}
+
+/**
+ * Accumulation kernel: `A = e.accum_first ? G : A + G`. Bindings: 0 `e`, 1 `c`, 2 `A` (rw),
+ * 3 `G` (read).
+ */
+export function accumulateKernel(plan: TransformPlan): string {
+  return [
+    struct("E", engineFields(plan)),
+    CHUNK_STRUCT,
+    "@group(0) @binding(0) var<uniform> e: E;",
+    "@group(0) @binding(1) var<uniform> c: C;",
+    "@group(0) @binding(2) var<storage, read_write> A: array<vec4<f32>>;",
+    "@group(0) @binding(3) var<storage, read> G: array<vec4<f32>>;",
+    GRID,
+    "@compute @workgroup_size(WG)",
+    "fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,",
+    "        @builtin(local_invocation_index) lid: u32) {",
+    "  let first = (wid.y * nwg.x + wid.x) * WG * EPT + lid;",
+    "  for (var k = 0u; k < EPT; k = k + 1u) {",
+    "    let i = first + k * WG;",
+    "    if (i >= c.count) { return; }",
+    "    if (e.accum_first != 0u) { A[i] = G[i]; } else { A[i] = A[i] + G[i]; }",
+    "  }",
+    "}",
+  ].join("\n");
+}
+
+function combine(normType: 2 | 1 | "inf", a: string, b: string): string {
+  return normType === "inf" ? `max(${a}, ${b})` : `${a} + ${b}`;
+}
+
+/**
+ * Norm pass 1 for reduction `r`: one thread per 64-float block writes the block's partial
+ * (sum of squares, sum of |g|, or max |g|) over valid lanes of the gradient after `at`
+ * operations. Bindings: 0 `u`, 1 `e`, 2 `c`, 3 `P` (read), 4 `G` (read), 5 `meta` (read),
+ * 6 `blocks` (read), 7 `out` (rw, one f32 per block of the group).
+ */
+export function blockNormKernel(
+  def: OptimizerDef,
+  h: Hyper,
+  plan: TransformPlan,
+  r: number,
+): string {
+  const red = plan.reductions[r];
+  const lane = red.normType === 2 ? "gv * gv" : "abs(gv)";
+  const acc = red.normType === "inf" ? "max(acc, x)" : "acc + x";
+  return [
+    `// newbob norm pass 1 (reduction ${r})`,
+    uniformHeader(def, h, plan),
+    "@group(0) @binding(3) var<storage, read> P: array<vec4<f32>>;",
+    "@group(0) @binding(4) var<storage, read> G: array<vec4<f32>>;",
+    "@group(0) @binding(5) var<storage, read> mt: array<u32>;",
+    "@group(0) @binding(6) var<storage, read> blocks: array<u32>;",
+    "@group(0) @binding(7) var<storage, read_write> out: array<f32>;",
+    GRID,
+    NOISE_WGSL,
+    "@compute @workgroup_size(WG)",
+    "fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,",
+    "        @builtin(local_invocation_index) lid: u32) {",
+    "  let b = (wid.y * nwg.x + wid.x) * WG + lid;",
+    "  if (b >= c.count / 16u) { return; }",
+    "  var acc = vec4<f32>(0.0);",
+    "  for (var k = 0u; k < 16u; k = k + 1u) {",
+    "    let i = b * 16u + k;",
+    "    var p = P[i];",
+    "    var gv = G[i];",
+    tensorInfo(plan),
+    emitOps(plan, red.at),
+    `    let x = select(vec4<f32>(0.0), ${lane}, valid);`,
+    `    acc = ${acc};`,
+    "  }",
+    `  out[c.base / 16u + b] = ${
+      combine(
+        red.normType,
+        combine(red.normType, "acc.x", "acc.y"),
+        combine(red.normType, "acc.z", "acc.w"),
+      )
+    };`,
+    "}",
+  ].join("\n");
+}
+
+/**
+ * Norm pass 2 for reduction `r`: one workgroup per tensor of the group combines its blocks and
+ * writes the tensor's norm (and, for a per-tensor clip, its scale `c/max(n, c)`) into its meta
+ * record. Bindings: 0 `e`, 1 `c` (any chunk of the group), 2 `meta` (rw), 3 `vals` (read).
+ */
+export function tensorNormKernel(plan: TransformPlan, r: number): string {
+  const red = plan.reductions[r];
+  const rw = recordWords(plan);
+  const finish = red.normType === 2 ? "sqrt(s[0])" : "s[0]";
+  return [
+    `// newbob norm pass 2 (reduction ${r})`,
+    struct("E", engineFields(plan)),
+    CHUNK_STRUCT,
+    "@group(0) @binding(0) var<uniform> e: E;",
+    "@group(0) @binding(1) var<uniform> c: C;",
+    "@group(0) @binding(2) var<storage, read_write> mt: array<u32>;",
+    "@group(0) @binding(3) var<storage, read> vals: array<f32>;",
+    "override WG: u32 = 64u;",
+    "var<workgroup> s: array<f32, WG>;",
+    "@compute @workgroup_size(WG)",
+    "fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,",
+    "        @builtin(local_invocation_index) lid: u32) {",
+    "  let tl = wid.y * nwg.x + wid.x;",
+    "  let inside = tl < c.tensors;",
+    "  let t = c.tensor_base + min(tl, max(c.tensors, 1u) - 1u);",
+    `  let rec = ${META_HEADER}u + t * ${rw}u;`,
+    "  let b0 = mt[rec] / 64u;",
+    "  let nb = (mt[rec + 1u] + 63u) / 64u;",
+    "  var acc = 0.0;",
+    "  for (var b = lid; b < nb; b = b + WG) {",
+    `    acc = ${combine(red.normType, "acc", "vals[b0 + b]")};`,
+    "  }",
+    "  s[lid] = acc;",
+    "  workgroupBarrier();",
+    "  for (var w = WG / 2u; w > 0u; w = w / 2u) {",
+    `    if (lid < w) { s[lid] = ${combine(red.normType, "s[lid]", "s[lid + w]")}; }`,
+    "    workgroupBarrier();",
+    "  }",
+    "  if (lid == 0u && inside) {",
+    `    let norm = ${finish};`,
+    `    mt[rec + ${4 + 2 * r}u] = bitcast<u32>(norm);`,
+    red.scope === "tensor"
+      ? `    mt[rec + ${
+        4 + 2 * r + 1
+      }u] = bitcast<u32>(e.max_norm${r} / max(norm, e.max_norm${r}));`
+      : "",
+    "  }",
+    "}",
+  ].filter((l) => l !== "").join("\n");
+}
+
+/**
+ * Norm pass 3 for global reduction `r`: one workgroup combines the per-tensor norms of every
+ * group into the global norm and coefficient (header words), and, when `r` is the checked
+ * reduction, updates the skip state. Bindings: 0 `e`, 1 `meta` (rw).
+ */
+export function globalNormKernel(plan: TransformPlan, r: number): string {
+  const red = plan.reductions[r];
+  const rw = recordWords(plan);
+  const term = red.normType === 2 ? "x * x" : "x";
+  const finish = red.normType === 2 ? "sqrt(s[0])" : "s[0]";
+  const coef = red.style === "torch"
+    ? `min(e.max_norm${r} / (norm + 1e-6), 1.0)`
+    : `e.max_norm${r} / max(norm, e.max_norm${r})`;
+  const checked = plan.skip?.reduction === r;
+  return [
+    `// newbob norm pass 3 (reduction ${r})`,
+    struct("E", engineFields(plan)),
+    "@group(0) @binding(0) var<uniform> e: E;",
+    "@group(0) @binding(1) var<storage, read_write> mt: array<u32>;",
+    "override WG: u32 = 64u;",
+    "var<workgroup> s: array<f32, WG>;",
+    "@compute @workgroup_size(WG)",
+    "fn main(@builtin(local_invocation_index) lid: u32) {",
+    "  var acc = 0.0;",
+    "  for (var t = lid; t < e.tensors_total; t = t + WG) {",
+    `    let x = bitcast<f32>(mt[${META_HEADER}u + t * ${rw}u + ${4 + 2 * r}u]);`,
+    `    acc = ${combine(red.normType, "acc", term)};`,
+    "  }",
+    "  s[lid] = acc;",
+    "  workgroupBarrier();",
+    "  for (var w = WG / 2u; w > 0u; w = w / 2u) {",
+    `    if (lid < w) { s[lid] = ${combine(red.normType, "s[lid]", "s[lid + w]")}; }`,
+    "    workgroupBarrier();",
+    "  }",
+    "  if (lid != 0u) { return; }",
+    `  let norm = ${finish};`,
+    `  mt[${metaNormWord(r)}u] = bitcast<u32>(norm);`,
+    Number.isFinite(red.maxNorm) ? `  mt[${metaNormWord(r) + 1}u] = bitcast<u32>(${coef});` : "",
+    ...(checked
+      ? [
+        `  if (e.epoch_start != 0u) { mt[${META_CONSEC}u] = 0u; }`,
+        "  // Non-finite test on the bits: shader compilers may assume finite floats.",
+        "  if ((bitcast<u32>(norm) & 0x7f800000u) == 0x7f800000u) {",
+        `    mt[${META_CONSEC}u] = mt[${META_CONSEC}u] + 1u;`,
+        `    mt[${META_SKIP}u] = 1u;`,
+        `    mt[${META_SKIPPED}u] = mt[${META_SKIPPED}u] + 1u;`,
+        `    if (mt[${META_CONSEC}u] > e.allowed && mt[${META_ABORT}u] == 0u) {`,
+        `      mt[${META_ABORT}u] = e.attempt;`,
+        "    }",
+        "  } else {",
+        `    mt[${META_CONSEC}u] = 0u;`,
+        `    mt[${META_SKIP}u] = select(0u, 1u, mt[${META_ABORT}u] != 0u);`,
+        "  }",
+      ]
+      : []),
+    "}",
+  ].filter((l) => l !== "").join("\n");
+}

@@ -1,0 +1,313 @@
+import { deepEqual, equal, ok, rejects, throws } from "node:assert/strict";
+import { gpuTest } from "../tests/_gpu.ts";
+import { acquireGpu, GpuDeviceLostError, GpuUnavailableError } from "../gpu/mod.ts";
+import { type Backend, createOptimizer, createOptimizerFromDef } from "./mod.ts";
+import type { OptimizerDef } from "./types.ts";
+import { arenaLayout } from "./engine_layout.ts";
+
+/** Deterministic float32 pseudo-random numbers. */
+function rng(seed: number) {
+  let s = seed >>> 0;
+  return () => {
+    s = (Math.imul(s ^ (s >>> 15), 0x2c1b3c6d) + 0x6d2b79f5) >>> 0;
+    return Math.fround(((s >>> 8) / 2 ** 24) * 2 - 1);
+  };
+}
+const arrays = (sizes: number[], r: () => number, scale = 1) =>
+  sizes.map((n) => Float32Array.from({ length: n }, () => Math.fround(r() * scale)));
+
+/** A backend-agnostic test body, registered for cpu and (gated) webgpu. */
+function both(name: string, fn: (backend: Backend) => Promise<void>) {
+  Deno.test(`${name} (cpu)`, () => fn("cpu"));
+  gpuTest(`${name} (webgpu)`, () => fn("webgpu"));
+}
+
+Deno.test("arenaLayout aligns tensors to 64 floats and chunks the arena", () => {
+  const l = arenaLayout([1, 64, 65, 0, 3], 128);
+  deepEqual(l.offsets, [0, 64, 128, 256, 256]);
+  equal(l.length, 320);
+  deepEqual(l.chunks, [{ start: 0, end: 128 }, { start: 128, end: 256 }, { start: 256, end: 320 }]);
+  deepEqual([...l.blockTensor], [0, 1, 2, 2, 4]);
+  throws(() => arenaLayout([1], 10), /chunk size/);
+});
+
+both("createOptimizer contract: init, step, read, export/import", async (backend) => {
+  const opt = await createOptimizer(
+    { class: "adam", betas: [0.9, 0.999], eps: 1e-8, weight_decay: 0.01 },
+    { backend },
+  );
+  const r = rng(1);
+  const [w, b] = arrays([10, 3], r);
+  const state = await opt.init([w, b]);
+  await opt.step(state, arrays([10, 3], r), { learningRate: 1e-3 });
+  const [w2, b2] = await opt.read(state);
+  equal(w2.length, 10);
+  equal(b2.length, 3);
+  ok(w2.some((v, i) => v !== w[i]));
+  const saved = await opt.exportState(state);
+  equal(saved.config.class, "adam");
+  equal(saved.config.groups[0].host.step, 1);
+  ok(saved.arrays["0/exp_avg"] instanceof Float32Array);
+  ok(saved.arrays["1/exp_avg_sq"].length === 3);
+  JSON.stringify(saved.config); // JSON-serialisable
+  opt.dispose(state);
+});
+
+both(
+  "save after N steps, load fresh, M more steps == N+M uninterrupted (bitwise)",
+  async (backend) => {
+    const sizes = [7, 1, 130];
+    const r = rng(2);
+    const init = arrays(sizes, r);
+    const grads = Array.from({ length: 7 }, () => arrays(sizes, r));
+    const lrs = [1e-2, 5e-3, 1e-2, 2e-3, 1e-3, 1e-2, 3e-3];
+    const dict = { class: "adam", eps: 1e-8, amsgrad: true, weight_decay: 0.01 };
+    const a = await createOptimizer(dict, { backend });
+    const sa = await a.init(init);
+    for (let k = 0; k < 7; k++) await a.step(sa, grads[k], { learningRate: lrs[k] });
+    const want = await a.read(sa);
+
+    const b = await createOptimizer(dict, { backend });
+    const sb = await b.init(init);
+    for (let k = 0; k < 4; k++) await b.step(sb, grads[k], { learningRate: lrs[k] });
+    const saved = await b.exportState(sb);
+    const mid = await b.read(sb);
+    const saved2 = JSON.parse(JSON.stringify(saved.config));
+    const c = await createOptimizer(dict, { backend });
+    const sc = await c.init(mid);
+    await c.importState(sc, { config: saved2, arrays: saved.arrays });
+    for (let k = 4; k < 7; k++) await c.step(sc, grads[k], { learningRate: lrs[k] });
+    deepEqual(await c.read(sc), want);
+  },
+);
+
+both("importState names what does not match", async (backend) => {
+  const a = await createOptimizer({ class: "adam", eps: 1e-8 }, { backend });
+  const sa = await a.init([new Float32Array(3), new Float32Array(2)]);
+  const saved = await a.exportState(sa);
+  const b = await createOptimizer({ class: "adam", eps: 1e-8 }, { backend });
+  const sb = await b.init([new Float32Array(3), new Float32Array(5)]);
+  await rejects(b.importState(sb, saved), /#1 has 2 elements, not 5/);
+  const c = await createOptimizer({ class: "sgd", momentum: 0.9 }, { backend });
+  const sc = await c.init([new Float32Array(3), new Float32Array(2)]);
+  await rejects(c.importState(sc, saved), /optimizer class 'adam'.*state slots/);
+  const d = await createOptimizer({ class: "adam", eps: 1e-8 }, { backend });
+  const sd = await d.init([new Float32Array(3)]);
+  await rejects(d.importState(sd, saved), /2 tensors \(this optimizer has 1\)/);
+  await rejects(
+    d.importState(sd, { config: { ...saved.config, version: 99 }, arrays: saved.arrays }),
+    /format version 99/,
+  );
+});
+
+both("resetState zeroes moments and step counts (not parameters)", async (backend) => {
+  const r = rng(3);
+  const sizes = [5, 9];
+  const g = Array.from({ length: 4 }, () => arrays(sizes, r));
+  const dict = { class: "adagrad", initial_accumulator_value: 0.1, eps: 1e-10 };
+  const a = await createOptimizer(dict, { backend });
+  const sa = await a.init(arrays(sizes, r));
+  await a.step(sa, g[0], { learningRate: 0.1 });
+  await a.step(sa, g[1], { learningRate: 0.1 });
+  await a.resetState(sa);
+  const mid = await a.read(sa);
+  const saved = await a.exportState(sa);
+  equal(saved.config.groups[0].host.step, 0);
+  ok(saved.arrays["0/sum"].every((v) => v === Math.fround(0.1)));
+  const b = await createOptimizer(dict, { backend });
+  const sb = await b.init(mid);
+  for (const s of [sa, sb]) {
+    const o = s === sa ? a : b;
+    await o.step(s, g[2], { learningRate: 0.1 });
+    await o.step(s, g[3], { learningRate: 0.1 });
+  }
+  deepEqual(await a.read(sa), await b.read(sb));
+});
+
+both("parameter groups: lr multiplier and no-decay by name", async (backend) => {
+  const r = rng(4);
+  const [w, bias] = arrays([20, 4], r);
+  const gs = Array.from({ length: 3 }, () => arrays([20, 4], r));
+  const dict = { class: "adam", eps: 1e-8, weight_decay: 0.1 };
+  const opt = await createOptimizer(dict, { backend });
+  const st = await opt.init([w, bias], { names: ["dense/kernel", "dense/bias"] });
+  for (const g of gs) await opt.step(st, g, { learningRate: 0.01 });
+  const [w2, b2] = await opt.read(st);
+  // Reference: two separate optimizers.
+  const ow = await createOptimizer(dict, { backend });
+  const sw = await ow.init([w]);
+  const ob = await createOptimizer({ ...dict, weight_decay: 0 }, { backend });
+  const sbb = await ob.init([bias]);
+  for (const g of gs) {
+    await ow.step(sw, [g[0]], { learningRate: 0.01 });
+    await ob.step(sbb, [g[1]], { learningRate: 0.01 });
+  }
+  deepEqual(w2, (await ow.read(sw))[0]);
+  deepEqual(b2, (await ob.read(sbb))[0]);
+  // Explicit group with a multiplier == the lr scaled.
+  const om = await createOptimizer({ class: "sgd", momentum: 0.9 }, {
+    backend,
+    paramGroups: [{ params: [1], learningRateMultiplier: 2 }],
+  });
+  const sm = await om.init([w, bias]);
+  const o2 = await createOptimizer({ class: "sgd", momentum: 0.9 }, { backend });
+  const s2 = await o2.init([bias]);
+  for (const g of gs) {
+    await om.step(sm, g, { learningRate: 0.01 });
+    await o2.step(s2, [g[1]], { learningRate: 0.02 });
+  }
+  deepEqual((await om.read(sm))[1], (await o2.read(s2))[0]);
+  const saved = await om.exportState(sm);
+  equal(saved.config.groups.length, 2);
+  equal(saved.config.groups[0].learning_rate_multiplier, 2);
+});
+
+both("errors: unknown class, NaN lr, wrong gradient count and size", async (backend) => {
+  await rejects(
+    createOptimizer({ class: "adamz" }, { backend }),
+    /unknown optimizer class 'adamz'/,
+  );
+  const opt = await createOptimizer({ class: "sgd" }, { backend });
+  const st = await opt.init([new Float32Array(3)]);
+  await rejects(
+    async () => await opt.step(st, [new Float32Array(3)], { learningRate: NaN }),
+    /'learningRate' as it must be a finite number >= 0: current value is NaN/,
+  );
+  await rejects(
+    async () => await opt.step(st, [], { learningRate: 0.1 }),
+    /0 gradients were given for 1 parameters/,
+  );
+  await rejects(
+    async () => await opt.step(st, [new Float32Array(4)], { learningRate: 0.1 }),
+    /gradient 0 \(param0\) does not match its parameter of 3 elements/,
+  );
+  await rejects(opt.init([]), /non-empty array/);
+});
+
+Deno.test("no adapter: the error names the fix", async () => {
+  const fake = { requestAdapter: () => Promise.resolve(null) };
+  const e = await rejects(
+    createOptimizer({ class: "sgd" }, { backend: "webgpu", gpu: fake }),
+    (err: Error) => {
+      ok(err instanceof GpuUnavailableError);
+      ok(/mesa-vulkan-drivers libvulkan1/.test(err.message), err.message);
+      ok(/DENO_WEBGPU_BACKEND=vulkan/.test(err.message));
+      ok(/`cpu` backend/.test(err.message));
+      return true;
+    },
+  );
+  equal(e, undefined);
+  await rejects(
+    createOptimizer({ class: "sgd" }, { backend: "webgpu", gpu: null }),
+    /navigator.gpu is undefined/,
+  );
+});
+
+gpuTest("one fused step: 200 tensors -> 1 dispatch, 1 submit, 0 awaits", async () => {
+  const r = rng(5);
+  const sizes = Array.from({ length: 200 }, (_, i) => 1 + (i * 37) % 300);
+  const opt = await createOptimizer({ class: "adam", eps: 1e-8 }, { backend: "webgpu" });
+  const st = await opt.init(arrays(sizes, r));
+  const gpu = await acquireGpu();
+  const grads = arrays(sizes, r);
+  await opt.step(st, grads, { learningRate: 1e-3 }); // warm
+  const before = { ...gpu.stats };
+  for (let k = 0; k < 5; k++) await opt.step(st, grads, { learningRate: 1e-3 });
+  const d = (k: keyof typeof before) => gpu.stats[k] - before[k];
+  equal(d("dispatches"), 5);
+  equal(d("submits"), 5);
+  equal(d("awaits"), 0);
+  equal(d("buffers"), 0);
+  await opt.read(st);
+  equal(gpu.stats.awaits - before.awaits, 1);
+});
+
+gpuTest("GPUBuffer params and grads stay on the GPU; params are scattered back", async () => {
+  const gpu = await acquireGpu();
+  const { device } = gpu;
+  const r = rng(6);
+  const sizes = [33, 4];
+  const host = arrays(sizes, r);
+  const grads = arrays(sizes, r);
+  const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
+  const mk = (a: Float32Array, extra = 0) => {
+    const b = device.createBuffer({ size: (a.length + extra) * 4, usage });
+    device.queue.writeBuffer(b, 0, a as Float32Array<ArrayBuffer>);
+    return b;
+  };
+  const pb = host.map((a) => mk(a, 3)); // padded like tfjs buffers: sizes given explicitly
+  const gb = grads.map((a) => mk(a));
+  const dict = { class: "sgd", momentum: 0.5 };
+  const opt = await createOptimizer(dict, { backend: "webgpu" });
+  const st = await opt.init(pb, { sizes });
+  await opt.step(st, gb, { learningRate: 0.1 });
+  await opt.step(st, gb, { learningRate: 0.1 });
+  const ref = await createOptimizer(dict, { backend: "cpu" });
+  const sr = await ref.init(host);
+  await ref.step(sr, grads, { learningRate: 0.1 });
+  await ref.step(sr, grads, { learningRate: 0.1 });
+  const want = await ref.read(sr);
+  deepEqual(await opt.read(st), want);
+  const back = await gpu.read(pb.map((buffer, i) => ({ buffer, offset: 0, size: sizes[i] * 4 })));
+  deepEqual(back.map((x) => new Float32Array(x)), want);
+});
+
+gpuTest("device loss: later calls throw GpuDeviceLostError naming the way out", async () => {
+  const adapter = await navigator.gpu.requestAdapter();
+  const device = await adapter!.requestDevice();
+  const opt = await createOptimizer({ class: "sgd" }, { backend: "webgpu", device });
+  const st = await opt.init([new Float32Array(4)]);
+  device.destroy();
+  await device.lost;
+  await rejects(
+    async () => await opt.step(st, [new Float32Array(4)], { learningRate: 0.1 }),
+    (e: Error) => e instanceof GpuDeviceLostError && /--backend cpu/.test(e.message),
+  );
+  await rejects(opt.read(st), GpuDeviceLostError);
+});
+
+gpuTest("a single tensor above the 128 MiB binding limit (sgd, real chunking)", async () => {
+  const gpu = await acquireGpu();
+  const limit = gpu.device.limits.maxStorageBufferBindingSize;
+  const n = limit / 4 + 1000;
+  if (n * 4 * 2 > gpu.device.limits.maxBufferSize) return;
+  const p = new Float32Array(n);
+  const g = new Float32Array(n);
+  for (let i = 0; i < n; i += 997) {
+    p[i] = 1;
+    g[i] = i % 3;
+  }
+  p[n - 1] = 2;
+  g[n - 1] = 4;
+  const opt = await createOptimizer({ class: "sgd" }, { backend: "webgpu" });
+  const st = await opt.init([p]);
+  await opt.step(st, [g], { learningRate: 0.5 });
+  const [w] = await opt.read(st);
+  for (let i = 0; i < n; i += 997) equal(w[i], Math.fround(1 - 0.5 * (i % 3)));
+  equal(w[n - 1], 0);
+  equal(w[n - 2], 0);
+  opt.dispose(st);
+});
+
+Deno.test("createOptimizerFromDef runs a custom definition on cpu", async () => {
+  const def: OptimizerDef = {
+    name: "plain",
+    aliases: [],
+    defaults: {},
+    weightDecay: "none",
+    resolve: () => ({}),
+    slots: () => [],
+    slotInit: () => 0,
+    hostInit: () => ({}),
+    uniforms: () => ["lr"],
+    scalars: (_h, _s, lr) => [lr],
+    wgsl: () => "p = p - u.lr * g;",
+    cpu: (_h, s, p, g, _sl, a, b) => {
+      for (let i = a; i < b; i++) p[i] = Math.fround(p[i] - Math.fround(s[0] * g[i]));
+    },
+  };
+  const opt = await createOptimizerFromDef(def, {}, { backend: "cpu" });
+  const st = await opt.init([new Float32Array([1])]);
+  await opt.step(st, [new Float32Array([2])], { learningRate: 0.25 });
+  deepEqual(await opt.read(st), [new Float32Array([0.5])]);
+});

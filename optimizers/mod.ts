@@ -1,0 +1,26 @@
+/**
+ * Optimizers: PyTorch-compatible algorithms (definitions in this folder) run by one fused engine
+ * on the `cpu` backend (float32 reference) or `webgpu` (one kernel per parameter group and step).
+ *
+ * @example Usage
+ * ```ts
+ * import { createOptimizer } from "./mod.ts";
+ * const opt = await createOptimizer(
+ *   { class: "adam", betas: [0.9, 0.999], eps: 1e-8, weight_decay: 0.01 },
+ *   { backend: "cpu" },
+ * );
+ * const state = await opt.init([new Float32Array(4).fill(1), new Float32Array(2)]);
+ * await opt.step(state, [new Float32Array(4).fill(0.5), new Float32Array(2)], { learningRate: 1e-3 });
+ * const [w] = await opt.read(state);
+ * const saved = await opt.exportState(state);
+ * console.assert(w[0] < 1 && saved.config.class === "adam");
+ * ```
+ *
+ * @module
+ */
+
+export * from "./types.ts";
+export * from "./engine.ts";
+export * from "./engine_create.ts";
+export * from "./state.ts";
+export * from "./registry.ts";

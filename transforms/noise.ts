@@ -1,0 +1,77 @@
+/**
+ * Counter-based truncated-normal noise: the draw for `(seed, step, tensor, element)` is a pure
+ * function implemented identically in TypeScript and WGSL (a `lowbias32` integer hash, Box–Muller,
+ * rejection beyond ±2σ with at most 8 rounds of two candidates, then 0).
+ *
+ * @module
+ */
+
+/** Integer finaliser (`lowbias32`): a bijective 32-bit hash. */
+export function mix32(x: number): number {
+  x = (x ^ (x >>> 16)) >>> 0;
+  x = Math.imul(x, 0x7feb352d) >>> 0;
+  x = (x ^ (x >>> 15)) >>> 0;
+  x = Math.imul(x, 0x846ca68b) >>> 0;
+  return (x ^ (x >>> 16)) >>> 0;
+}
+
+/** Key of one (seed, step, tensor) triple; the element index is mixed in by `truncNormal`. */
+export function noiseKey(seed: number, step: number, tensor: number): number {
+  return mix32(mix32(mix32((seed ^ 0x9e3779b9) >>> 0) ^ (step >>> 0)) ^ (tensor >>> 0));
+}
+
+/**
+ * Standard normal draw truncated to [-2, 2] for element `j` under `key` (see `noiseKey`),
+ * rounded to float32.
+ *
+ * @example Usage
+ * ```ts
+ * import { noiseKey, truncNormal } from "./noise.ts";
+ * const z = truncNormal(noiseKey(1, 1, 0), 5);
+ * console.assert(Math.abs(z) <= 2 && z === truncNormal(noiseKey(1, 1, 0), 5));
+ * ```
+ */
+export function truncNormal(key: number, j: number): number {
+  const f = Math.fround;
+  const base = mix32((key ^ Math.imul(j >>> 0, 0x27d4eb2f)) >>> 0);
+  for (let a = 0; a < 8; a++) {
+    const u1 = f(((mix32((base ^ Math.imul(2 * a + 1, 0x632be5ab)) >>> 0) >>> 9) + 0.5) * 2 ** -23);
+    const u2 = f(((mix32((base + Math.imul(2 * a + 2, 0x85ebca6b)) >>> 0) >>> 9) + 0.5) * 2 ** -23);
+    const r = f(Math.sqrt(f(-2 * f(Math.log(u1)))));
+    const th = f(f(6.2831853071795864) * u2);
+    const z0 = f(r * f(Math.cos(th)));
+    if (Math.abs(z0) <= 2) return z0;
+    const z1 = f(r * f(Math.sin(th)));
+    if (Math.abs(z1) <= 2) return z1;
+  }
+  return 0;
+}
+
+/** WGSL twin of `mix32`, `noiseKey` and `truncNormal` (functions `nb_mix`, `nb_key`, `nb_trunc_normal`). */
+export const NOISE_WGSL = /* wgsl */ `
+fn nb_mix(x0: u32) -> u32 {
+  var x = x0;
+  x = x ^ (x >> 16u);
+  x = x * 0x7feb352du;
+  x = x ^ (x >> 15u);
+  x = x * 0x846ca68bu;
+  return x ^ (x >> 16u);
+}
+fn nb_key(seed: u32, step: u32, tensor: u32) -> u32 {
+  return nb_mix(nb_mix(nb_mix(seed ^ 0x9e3779b9u) ^ step) ^ tensor);
+}
+fn nb_trunc_normal(key: u32, j: u32) -> f32 {
+  let base = nb_mix(key ^ (j * 0x27d4eb2fu));
+  for (var a = 0u; a < 8u; a = a + 1u) {
+    let u1 = (f32(nb_mix(base ^ ((2u * a + 1u) * 0x632be5abu)) >> 9u) + 0.5) * 1.1920928955078125e-7;
+    let u2 = (f32(nb_mix(base + (2u * a + 2u) * 0x85ebca6bu) >> 9u) + 0.5) * 1.1920928955078125e-7;
+    let r = sqrt(-2.0 * log(u1));
+    let th = 6.2831853071795864 * u2;
+    let z0 = r * cos(th);
+    if (abs(z0) <= 2.0) { return z0; }
+    let z1 = r * sin(th);
+    if (abs(z1) <= 2.0) { return z1; }
+  }
+  return 0.0;
+}
+`;
