@@ -4,6 +4,7 @@ import { loadTfjs } from "./tfjs_backend.ts";
 import type { Batch } from "./model_types.ts";
 import { gpuTest } from "../tests/_gpu.ts";
 import { acquireGpu } from "../gpu/mod.ts";
+import { createOptimizer } from "../optimizers/mod.ts";
 
 const tiny: MlpSpec = { kind: "mlp", inputDim: 3, hidden: [4], numClasses: 3, activation: "tanh" };
 const batch: Batch = {
@@ -227,5 +228,60 @@ gpuTest(
     assert.ok(Math.abs((await gpu.evaluate(batch.x, batch.y, 4)).score - loss0) < 1e-5);
     cpu.dispose();
     gpu.dispose();
+  },
+);
+
+Deno.test("tfjs mlp (cpu): a few createOptimizer steps lower the loss", async () => {
+  const model = await createTfjsModel(tiny, { backend: "cpu", seed: 5 });
+  const opt = await createOptimizer({ class: "adam", eps: 1e-8 }, { backend: "cpu" });
+  const state = await opt.init(await model.parameters() as Float32Array[], { names: model.names });
+  const before = (await model.evaluate(batch.x, batch.y, 4)).score;
+  for (let s = 0; s < 10; s++) {
+    const g = model.gradients(batch);
+    await opt.step(state, g.grads, { learningRate: 0.05 });
+    g.dispose();
+    model.parametersUpdated(await opt.read(state));
+  }
+  const after = (await model.evaluate(batch.x, batch.y, 4)).score;
+  assert.ok(after < before - 0.2, `loss ${before} -> ${after}`);
+  opt.dispose(state);
+  model.dispose();
+});
+
+gpuTest(
+  "tfjs mlp (webgpu): createOptimizer on the shared device updates the variables in place",
+  async () => {
+    const { device } = await acquireGpu();
+    const model = await createTfjsModel(tiny, { backend: "webgpu", seed: 5, device });
+    const opt = await createOptimizer({ class: "adam", eps: 1e-8 }, { backend: "webgpu", device });
+    const buffers = await model.parameters() as GPUBuffer[];
+    const state = await opt.init(buffers, { names: model.names });
+    const before = (await model.evaluate(batch.x, batch.y, 4)).score;
+    for (let s = 0; s < 10; s++) {
+      const g = model.gradients(batch);
+      await opt.step(state, g.grads, { learningRate: 0.05 });
+      g.dispose();
+      model.parametersUpdated();
+    }
+    const after = (await model.evaluate(batch.x, batch.y, 4)).score;
+    assert.ok(after < before - 0.2, `loss ${before} -> ${after}`);
+    // The tfjs variables hold exactly the optimizer's parameters, in the same buffers.
+    assert.deepEqual(await model.read(), await opt.read(state));
+    assert.deepEqual(await model.parameters(), buffers);
+    // Same trajectory as on cpu (float32 rounding aside).
+    const cpu = await createTfjsModel(tiny, { backend: "cpu", seed: 5 });
+    const copt = await createOptimizer({ class: "adam", eps: 1e-8 }, { backend: "cpu" });
+    const cstate = await copt.init(await cpu.parameters() as Float32Array[]);
+    for (let s = 0; s < 10; s++) {
+      const g = cpu.gradients(batch);
+      await copt.step(cstate, g.grads, { learningRate: 0.05 });
+      cpu.parametersUpdated(await copt.read(cstate));
+    }
+    const [gp, cp] = [await model.read(), await cpu.read()];
+    gp.forEach((p, i) => p.forEach((v, k) => assert.ok(Math.abs(v - cp[i][k]) < 1e-4)));
+    opt.dispose(state);
+    copt.dispose(cstate);
+    cpu.dispose();
+    model.dispose();
   },
 );
