@@ -20,7 +20,7 @@ import { parseArgs } from "node:util";
 import { train } from "./trainer/train.ts";
 import { ConfigError } from "./trainer/config_error.ts";
 import { CheckpointError } from "./trainer/checkpoint.ts";
-import { readConfigFile } from "./trainer/config.ts";
+import { readConfigFile, resolveConfig } from "./trainer/config.ts";
 import type { Config } from "./trainer/config_types.ts";
 import type { BackendName } from "./trainer/model_types.ts";
 import digitsJob from "./examples/digits.config.ts";
@@ -217,12 +217,23 @@ function fmt(x: number): string {
 }
 
 async function lrCommandDelegate(args: readonly string[], io: CliIo): Promise<number> {
-  // TODO(issue 5): a static import once control/lr_command.ts has landed.
-  const specifier = "./control/lr_command.ts";
-  const { lrCommand } = await import(specifier) as {
-    lrCommand(argv: string[], io: CliIo): Promise<number>;
-  };
-  return await lrCommand([...args], io);
+  const { lrCommand } = await import("./control/lr_command.ts");
+  // A TypeScript/JavaScript config is loaded here (the lr command itself reads JSON only).
+  const argv = [...args];
+  const i = argv.findIndex((a) => a === "--config" || a === "-c");
+  let config: Record<string, unknown> | undefined;
+  if (i >= 0 && i + 1 < argv.length && /\.(ts|js|mjs)$/.test(argv[i + 1])) {
+    const path = argv[i + 1];
+    config = await readConfigFile(path) as Record<string, unknown>;
+    argv.splice(i, 2);
+    if (config.learning_rate_file === undefined) {
+      // The trainer's default: <output_dir>/learning_rates.
+      const stem = path.replace(/^.*[\\/]/, "").replace(/(\.config)?\.(ts|js|mjs)$/, "");
+      const { learningRateFile } = resolveConfig(config, { defaultOutputDir: `out/${stem}` });
+      config = { ...config, learning_rate_file: learningRateFile };
+    }
+  }
+  return await lrCommand(argv, { log: io.out, error: io.err }, config ? { config } : {});
 }
 
 async function infoCommand(args: readonly string[], io: CliIo): Promise<number> {

@@ -17,6 +17,7 @@ import { createOptimizer, findOptimizer, type SavedOptimizerState } from "../opt
 import type { GradientTransform } from "../transforms/types.ts";
 import { dynamicLearningRate } from "../schedules/dynamic_learning_rate.ts";
 import { createLearningRateControl } from "../control/learning_rate_control.ts";
+import { plotEpochsSvg } from "../control/plot_svg.ts";
 
 /**
  * The gradient transforms a config asks for, in RETURNN TF's order: accumulation, noise, value
@@ -174,7 +175,23 @@ export function defaultDeps(): Promise<TrainDeps> {
     createUpdater: createEngineUpdater,
     createControl: (config, { file }) => createEpochControl(config, file),
     dynamicLearningRate: (setting) => dynamicLearningRate(setting),
-    plot: () => Promise.resolve(),
+    async plot(path, history) {
+      const svg = plotEpochsSvg(
+        history.map((h) => ({
+          epoch: h.epoch,
+          learningRate: h.learningRate,
+          error: {
+            train_score: h.trainScore,
+            train_error: h.trainError,
+            dev_score: h.devScore,
+            dev_error: h.devError,
+          },
+        })),
+        { title: "newbob: learning rate and scores per epoch" },
+      );
+      await Deno.writeTextFile(`${path}.tmp`, svg);
+      await Deno.rename(`${path}.tmp`, path);
+    },
     implementedTransforms: TRANSFORM_KEYS,
   });
 }
