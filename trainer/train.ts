@@ -118,6 +118,12 @@ export async function train(config: Config, options: TrainOptions = {}): Promise
       "there is no checkpoint in the output folder; run without --resume to start fresh",
     );
   }
+  if (checkpoint === undefined && await exists(settings.learningRateFile)) {
+    log(
+      `note: ${settings.learningRateFile} exists without a checkpoint: its stored rates and ` +
+        "scores are kept, as RETURNN does (delete it to start over)",
+    );
+  }
   const fingerprint = fingerprintOf(settings);
   if (checkpoint !== undefined) checkFingerprint(checkpointFile, checkpoint, fingerprint);
 
@@ -293,6 +299,15 @@ export async function train(config: Config, options: TrainOptions = {}): Promise
   } finally {
     updater.dispose();
     model.dispose();
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.stat(path);
+    return true;
+  } catch {
+    return false;
   }
 }
 

@@ -148,3 +148,47 @@ Deno.test("train (cpu): accumulation and clipping reach the optimizer engine", a
   equal(r.globalTrainStep, 46);
   equal(meta.groups[0].host.step, 23);
 });
+
+async function hostStep(dir: string): Promise<number> {
+  const { loadCheckpoint } = await import("./checkpoint.ts");
+  const state = await loadCheckpoint(`${dir}/checkpoint.nbck`);
+  return (state!.optimizerMeta as { groups: { host: { step: number } }[] }).groups[0].host.step;
+}
+
+Deno.test("train (cpu): reset_updater_vars_mod_step in epochs (default) and in steps", async () => {
+  const base: Config = { ...job, num_epochs: 2 };
+  const none = await tempDir("train-reset-none-");
+  await train(base, { ...quiet, outputDir: none, backend: "cpu", now: clock() });
+  equal(await hostStep(none), 46);
+  // Every epoch: the optimizer state of epoch 2 starts fresh.
+  const epochs = await tempDir("train-reset-epochs-");
+  await train({ ...base, reset_updater_vars_mod_step: 1 }, {
+    ...quiet,
+    outputDir: epochs,
+    backend: "cpu",
+    now: clock(),
+  });
+  equal(await hostStep(epochs), 23);
+  // RETURNN TF's reading: every 5 steps within an epoch (steps 0, 5, ..., 20 of 23).
+  const steps = await tempDir("train-reset-steps-");
+  await train({ ...base, reset_updater_vars_mod_step: 5, reset_updater_vars_unit: "steps" }, {
+    ...quiet,
+    outputDir: steps,
+    backend: "cpu",
+    now: clock(),
+  });
+  equal(await hostStep(steps), 3);
+});
+
+Deno.test("train (cpu): pretraining epochs use pretrain_learning_rate (TF engine rule)", async () => {
+  const dir = await tempDir("train-pretrain-");
+  const r = await train({
+    ...job,
+    num_epochs: 3,
+    learning_rates: undefined,
+    learning_rate: 0.004,
+    pretrain_epochs: 1,
+    pretrain_learning_rate: 0.001,
+  }, { ...quiet, outputDir: dir, backend: "cpu", now: clock() });
+  deepEqual(r.history.map((h) => h.learningRate).slice(0, 2), [0.001, 0.004]);
+});
