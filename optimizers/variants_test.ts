@@ -3,13 +3,15 @@
  * (amsgrad, nesterov, dampening, centered + momentum, maximize, coupled and decoupled weight
  * decay, unusual betas, changing learning rates) against an independent float64 implementation
  * of PyTorch's update rules written here from the torch sources. The float32 CPU references
- * must stay within the fixture tolerance (32 ε32 of each element's own scale), and on a WebGPU
- * adapter the WGSL bodies (through the kernel harness) must too.
+ * must stay within the fixture tolerance (32 ε32 of each element's own scale), and so must the
+ * WGSL bodies (through the kernel harness, on a WebGPU adapter) and the engine's public API
+ * (`createOptimizer`) on both backends.
  */
 
 import { gpuTest } from "../tests/_gpu.ts";
 import { harnessStepper } from "../tests/_kernel_harness.ts";
 import {
+  engineStepper,
   type FixtureCase,
   referenceStepper,
   runFixtureCase,
@@ -283,6 +285,36 @@ gpuTest(`variants: ${cases.length} hyperparameter variants, WGSL bodies vs float
           return harnessStepper(device, def, hyper, init);
         });
         table.add("kernel harness (webgpu) vs float64", c.optimizer.class, c.id, r);
+        if (r.failures > 0) {
+          throw new Error(`${r.failures} beyond tolerance:\n${r.messages.join("\n")}`);
+        }
+      });
+    }
+  } finally {
+    device.destroy();
+  }
+});
+
+Deno.test(`variants: ${cases.length} variants through createOptimizer, backend cpu`, async (t) => {
+  for (const c of cases) {
+    await t.step(c.id, async () => {
+      const r = await runFixtureCase(c, engineStepper("cpu"));
+      table.add("engine cpu vs float64", c.optimizer.class, c.id, r);
+      if (r.failures > 0) {
+        throw new Error(`${r.failures} beyond tolerance:\n${r.messages.join("\n")}`);
+      }
+    });
+  }
+});
+
+gpuTest(`variants: ${cases.length} variants through createOptimizer, backend webgpu`, async (t) => {
+  const adapter = await navigator.gpu.requestAdapter();
+  const device = await adapter!.requestDevice();
+  try {
+    for (const c of cases) {
+      await t.step(c.id, async () => {
+        const r = await runFixtureCase(c, engineStepper("webgpu", device));
+        table.add("engine webgpu vs float64", c.optimizer.class, c.id, r);
         if (r.failures > 0) {
           throw new Error(`${r.failures} beyond tolerance:\n${r.messages.join("\n")}`);
         }

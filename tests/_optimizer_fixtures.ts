@@ -17,6 +17,8 @@
  * @module
  */
 
+import { createOptimizer } from "../optimizers/engine_create.ts";
+import type { Backend } from "../optimizers/engine.ts";
 import { resolveOptimizerConfig } from "../optimizers/registry.ts";
 import type { HostState, Hyper, OptimizerDef } from "../optimizers/types.ts";
 
@@ -161,6 +163,32 @@ function _definitionStepper(def: OptimizerDef, h: Hyper, params: Float32Array[])
       }
       return params.map((p) => p.slice());
     },
+  };
+}
+
+/**
+ * A stepper through the engine's public API: `createOptimizer(dict, {backend})`, `init`,
+ * `step(state, grads, {learningRate})`, `read`. The dict is the case's `optimizer.params`
+ * without `lr` (it goes per step), with PyTorch's epsilon defaults (`returnnEpsilon: false`;
+ * the fixture dicts set `eps` explicitly anyway).
+ */
+export function engineStepper(backend: Backend, device?: GPUDevice): StepperFactory {
+  return async (c, init) => {
+    const opt = await createOptimizer(fixtureOptimizerDict(c), {
+      backend,
+      returnnEpsilon: false,
+      ...(device ? { device } : {}),
+    });
+    const state = await opt.init(init);
+    return {
+      async step(lr, grads) {
+        await opt.step(state, grads, { learningRate: lr });
+        return await opt.read(state);
+      },
+      dispose() {
+        opt.dispose(state);
+      },
+    };
   };
 }
 

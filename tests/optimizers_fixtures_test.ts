@@ -1,7 +1,8 @@
 /**
  * Every case of `tests/fixtures/torch/optimizers.json` through the float32 CPU references of
- * the optimizer definitions and through their WGSL bodies (a minimal kernel harness, on the
- * available WebGPU adapter), compared step by step with the fixture README's per-element
+ * the optimizer definitions, through their WGSL bodies (a minimal kernel harness, on the
+ * available WebGPU adapter), and through the engine's public API (`createOptimizer`) on the
+ * `cpu` and `webgpu` backends, compared step by step with the fixture README's per-element
  * tolerance. Prints the worst error per optimizer and backend.
  *
  * @module
@@ -10,6 +11,7 @@
 import { gpuTest } from "./_gpu.ts";
 import { harnessStepper } from "./_kernel_harness.ts";
 import {
+  engineStepper,
   fixtureOptimizerDict,
   loadFixtureCases,
   referenceStepper,
@@ -52,6 +54,23 @@ gpuTest(`torch fixtures: all ${cases.length} optimizer cases on the WGSL bodies`
     device.destroy();
   }
 });
+
+Deno.test(`torch fixtures: all ${cases.length} cases through createOptimizer, backend cpu`, async (t) => {
+  await runAll(t, "engine cpu", engineStepper("cpu"));
+});
+
+gpuTest(
+  `torch fixtures: all ${cases.length} cases through createOptimizer, backend webgpu`,
+  async (t) => {
+    const adapter = await navigator.gpu.requestAdapter();
+    const device = await adapter!.requestDevice();
+    try {
+      await runAll(t, "engine webgpu", engineStepper("webgpu", device));
+    } finally {
+      device.destroy();
+    }
+  },
+);
 
 Deno.test("torch fixtures: worst-error table", () => {
   console.log(table.toString());
