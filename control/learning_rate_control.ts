@@ -11,8 +11,11 @@ import { type EpochScores, flattenScores, resolveErrorKey } from "./error_key.ts
 import { LearningRateControlError } from "./errors.ts";
 import {
   type EpochRecord,
+  type EpochView,
+  epochViews,
   formatLearningRateFile,
   parseLearningRateFile,
+  scoreValue,
   type StoredScore,
   writeTextFileAtomic,
 } from "./lr_file.ts";
@@ -80,18 +83,6 @@ export interface LearningRateDecision {
   text: string;
 }
 
-/** A read-only view of one epoch's data (for plotting and summaries). */
-export interface EpochView {
-  /** The epoch. */
-  readonly epoch: number;
-  /** Its learning rate. */
-  readonly learningRate: number;
-  /** Its scores (`null` only for a `None` read from a file). */
-  readonly error: Readonly<Record<string, number | null>>;
-  /** Its meta data. */
-  readonly meta: Readonly<Record<string, unknown>>;
-}
-
 interface _Decision {
   kind: "initial" | "keep" | "hold" | "decay" | "grow";
   lr: number;
@@ -107,12 +98,7 @@ interface _Decision {
   clippedToMin?: boolean;
 }
 
-function _num(v: StoredScore): number | null {
-  if (v === null) return null;
-  if (typeof v === "number") return v;
-  if (typeof v === "bigint") return Number(v);
-  return v.value;
-}
+const _num = scoreValue;
 
 function _same(a: number, b: number): boolean {
   return a === b || (Number.isNaN(a) && Number.isNaN(b));
@@ -308,19 +294,7 @@ export class LearningRateControl {
    * @returns One view per epoch with data.
    */
   epochs(): EpochView[] {
-    return [...this.#data.keys()].sort((a, b) => a - b).map((epoch) => {
-      const rec = this.#data.get(epoch)!;
-      const error: Record<string, number | null> = {};
-      for (const [k, v] of rec.error) {
-        Object.defineProperty(error, k, { value: _num(v), enumerable: true });
-      }
-      return Object.freeze({
-        epoch,
-        learningRate: rec.learningRate,
-        error: Object.freeze(error),
-        meta: Object.freeze({ ...rec.meta }),
-      });
-    });
+    return epochViews(this.#data);
   }
 
   /**

@@ -26,3 +26,5 @@ export * from "./py_float_repr.ts";
 export * from "./py_literal.ts";
 export * from "./py_value.ts";
 export * from "./reduce_on_plateau.ts";
+export * from "./lr_command.ts";
+export * from "./plot_svg.ts";
