@@ -308,7 +308,7 @@ export function createWebGpuState(
       const st = cmd.groups[gi];
       const f32 = new Float32Array(g.uData);
       const u32 = new Uint32Array(g.uData);
-      f32.set(st.scalars, U_OFFSET / 4);
+      if (st) f32.set(st.scalars, U_OFFSET / 4);
       const e0 = E_OFFSET / 4;
       const set = (name: string, v: number) => {
         const i = efields.findIndex(([n]) => n === name);
@@ -316,9 +316,11 @@ export function createWebGpuState(
         if (efields[i][1] === "u32") u32[e0 + i] = v >>> 0;
         else f32[e0 + i] = v;
       };
-      set("lr", st.lr);
-      set("wd", st.wd);
-      set("decay", st.decay);
+      if (st) {
+        set("lr", st.lr);
+        set("wd", st.wd);
+        set("decay", st.decay);
+      }
       set("attempt", cmd.attempt);
       set("epoch_start", cmd.epochStart ? 1 : 0);
       set("accum_first", cmd.accumFirst ? 1 : 0);
@@ -331,7 +333,7 @@ export function createWebGpuState(
         }
         if (op.op === "clip_value") set(`clip${k}`, op.clipValue);
         if (op.op === "l2") set(`l2_${k}`, op.rate);
-        if (op.op === "p_scale") set(`pscale${k}`, st.pscale[k]);
+        if (op.op === "p_scale" && st) set(`pscale${k}`, st.pscale[k]);
       });
       plan.reductions.forEach((red, r) => set(`max_norm${r}`, red.maxNorm));
       ctx.write(g.U, 0, new Uint8Array(g.uData));

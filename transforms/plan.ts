@@ -45,7 +45,11 @@ export interface TransformPlan {
     readonly checkInterval: number;
     readonly reduction: number;
   } | null;
-  /** The global L2 reduction reported by `lastGradNorm` (-1 if none). */
+  /**
+   * The global reduction reported by `lastGradNorm` (-1 if none): the checked one when skipping
+   * invalid steps, else the last global-norm clip, else the measuring L2 norm of
+   * `trackGradNorm`.
+   */
   readonly normReduction: number;
 }
 
@@ -70,6 +74,7 @@ export function compilePlan(
   let accumulate: TransformPlan["accumulate"] = null;
   let skip: TransformPlan["skip"] = null;
   let lastGlobalL2 = -1;
+  let lastGlobal = -1;
   transforms.forEach((t, i) => {
     switch (t.kind) {
       case "accumulate":
@@ -113,6 +118,7 @@ export function compilePlan(
           maxNorm: t.maxNorm,
           style: t.style,
         });
+        lastGlobal = reductions.length - 1;
         if (t.normType === 2 && t.style === "torch") lastGlobalL2 = reductions.length - 1;
         ops.push({ op: "global_scale", reduction: reductions.length - 1 });
         break;
@@ -135,10 +141,7 @@ export function compilePlan(
       }
     }
   });
-  let normReduction = skip ? (skip as { reduction: number }).reduction : lastGlobalL2;
-  if (normReduction < 0) {
-    normReduction = reductions.findLastIndex((r) => r.scope === "global" && r.normType === 2);
-  }
+  let normReduction = skip ? (skip as { reduction: number }).reduction : lastGlobal;
   if (normReduction < 0 && trackGradNorm) {
     reductions.push({
       scope: "global",
