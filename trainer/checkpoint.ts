@@ -58,6 +58,8 @@ export class CheckpointError extends Error {
   /** The checkpoint file. */
   readonly path: string;
   /**
+   * Create the error.
+   *
    * @param path The checkpoint file.
    * @param message What is wrong and how to proceed.
    */

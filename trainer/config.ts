@@ -357,7 +357,15 @@ for (const legacy of ["adam", "nadam", "adadelta", "adagrad", "rmsprop"]) {
 export const CONFIG_KEYS: readonly string[] = Object.freeze(Object.keys(KEYS));
 
 /** Defaults of the trainer's own keys. */
-export const TRAINER_DEFAULTS = Object.freeze({
+export const TRAINER_DEFAULTS: Readonly<{
+  model: Readonly<{ type: string; hidden: readonly number[]; activation: string }>;
+  data: string;
+  num_epochs: number;
+  batch_size: number;
+  seed: number;
+  log_every_steps: number;
+  optimizer: Readonly<{ class: string }>;
+}> = Object.freeze({
   model: Object.freeze({ type: "mlp", hidden: Object.freeze([64]), activation: "relu" }),
   data: "digits",
   num_epochs: 10,

@@ -26,6 +26,8 @@ export class ConfigError extends Error {
   readonly source: string | undefined;
 
   /**
+   * Create the error from its problems.
+   *
    * @param problems One sentence per problem.
    * @param source Where the config came from, for the message.
    */

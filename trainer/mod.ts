@@ -21,3 +21,8 @@ export * from "./checkpoint.ts";
 export * from "./progress.ts";
 export * from "./train.ts";
 export type * from "./train_deps.ts";
+export { createEngineUpdater, createEpochControl, defaultDeps } from "./wiring.ts";
+export * from "./digits.ts";
+export * from "./rng.ts";
+export type * from "./model_types.ts";
+export * from "./tfjs_backend.ts";
