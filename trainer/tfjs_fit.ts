@@ -304,7 +304,6 @@ export async function newbobForFit(
       if (control) lr = control.learningRateForEpoch(epoch);
       return Promise.resolve();
     },
-    onBatchEnd: () => sync(),
     onEpochEnd: async (e: number, logs?: tfjs.Logs) => {
       await sync();
       if (!control) return;
@@ -314,6 +313,9 @@ export async function newbobForFit(
     },
     onTrainEnd: () => sync(),
   };
+  // On cpu/wasm each update is copied into the variables before the next batch. Not on webgpu:
+  // an onBatchEnd callback makes tfjs read the batch loss from the GPU (a sync) every batch.
+  if (backend === "cpu") callbacks.onBatchEnd = () => sync();
 
   return {
     optimizer,

@@ -64,6 +64,8 @@ export interface TfjsTrainModel extends TrainModel {
   readonly variables: readonly tfjs.Variable[];
   /** The backend description from {@linkcode loadTfjs}. */
   readonly message: string;
+  /** The device the model computes on (`webgpu`; null otherwise): give it to the optimizer. */
+  readonly device: GPUDevice | null;
   /** Current parameter values read back to the host (a device sync on `webgpu`). */
   read(): Promise<Float32Array[]>;
 }
