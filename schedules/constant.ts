@@ -23,10 +23,11 @@ export interface ConstantScheduleOptions {
  *
  * @example Usage
  * ```ts
- * import { constantSchedule } from "./constant.ts";
+ * import { constantSchedule, type ConstantScheduleOptions } from "./constant.ts";
  * import { equal } from "node:assert/strict";
  *
- * const lr = constantSchedule({ value: 0.1 });
+ * const options: ConstantScheduleOptions = { value: 0.1 };
+ * const lr = constantSchedule(options);
  * equal(lr(0), 0.1);
  * equal(lr(1000), 0.1);
  * ```

@@ -38,10 +38,14 @@ export interface CosineAnnealingScheduleOptions {
  *
  * @example Usage
  * ```ts
- * import { cosineAnnealingSchedule } from "./cosine_annealing.ts";
+ * import {
+ *   cosineAnnealingSchedule,
+ *   type CosineAnnealingScheduleOptions,
+ * } from "./cosine_annealing.ts";
  * import { equal } from "node:assert/strict";
  *
- * const lr = cosineAnnealingSchedule({ initValue: 1, tMax: 10 });
+ * const options: CosineAnnealingScheduleOptions = { initValue: 1, tMax: 10 };
+ * const lr = cosineAnnealingSchedule(options);
  * equal(lr(0), 1);
  * equal(lr(5), 0.5);
  * equal(lr(10), 0);

@@ -143,13 +143,26 @@ function _shape(where: string, o: Record<string, unknown>): (step: number) => [n
  *
  * @example Usage
  * ```ts
- * import { cyclicSchedule } from "./cyclic.ts";
+ * import {
+ *   type CyclicMode,
+ *   cyclicMomentumSchedule,
+ *   type CyclicMomentumScheduleOptions,
+ *   cyclicSchedule,
+ *   type CyclicScheduleOptions,
+ *   type CyclicShapeOptions,
+ * } from "./cyclic.ts";
  * import { equal } from "node:assert/strict";
  *
- * const lr = cyclicSchedule({ baseLr: 0, maxLr: 1, stepSizeUp: 4, mode: "triangular2" });
+ * const mode: CyclicMode = "triangular2";
+ * const shape: CyclicShapeOptions = { stepSizeUp: 4, mode };
+ * const lrOptions: CyclicScheduleOptions = { baseLr: 0, maxLr: 1, ...shape };
+ * const momentumOptions: CyclicMomentumScheduleOptions = { ...shape }; // 0.8 .. 0.9
+ * const lr = cyclicSchedule(lrOptions);
+ * const momentum = cyclicMomentumSchedule(momentumOptions);
  * equal(lr(0), 0);
- * equal(lr(2), 0.5);
- * equal(lr(4), 1);
+ * equal(momentum(0), 0.9);
+ * equal(lr(4), 1); // the peak: momentum at its lowest
+ * equal(momentum(4), 0.8);
  * equal(lr(12), 0.5); // second cycle: half the amplitude
  * ```
  */
@@ -179,12 +192,27 @@ export function cyclicSchedule(options: CyclicScheduleOptions): Schedule {
  *
  * @example Usage
  * ```ts
- * import { cyclicMomentumSchedule } from "./cyclic.ts";
+ * import {
+ *   type CyclicMode,
+ *   cyclicMomentumSchedule,
+ *   type CyclicMomentumScheduleOptions,
+ *   cyclicSchedule,
+ *   type CyclicScheduleOptions,
+ *   type CyclicShapeOptions,
+ * } from "./cyclic.ts";
  * import { equal } from "node:assert/strict";
  *
- * const momentum = cyclicMomentumSchedule({ stepSizeUp: 4 });
+ * const mode: CyclicMode = "triangular2";
+ * const shape: CyclicShapeOptions = { stepSizeUp: 4, mode };
+ * const lrOptions: CyclicScheduleOptions = { baseLr: 0, maxLr: 1, ...shape };
+ * const momentumOptions: CyclicMomentumScheduleOptions = { ...shape }; // 0.8 .. 0.9
+ * const lr = cyclicSchedule(lrOptions);
+ * const momentum = cyclicMomentumSchedule(momentumOptions);
+ * equal(lr(0), 0);
  * equal(momentum(0), 0.9);
+ * equal(lr(4), 1); // the peak: momentum at its lowest
  * equal(momentum(4), 0.8);
+ * equal(lr(12), 0.5); // second cycle: half the amplitude
  * ```
  */
 export function cyclicMomentumSchedule(options: CyclicMomentumScheduleOptions = {}): Schedule {

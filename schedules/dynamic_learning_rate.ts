@@ -87,26 +87,31 @@ function _checkContext(ctx: DynamicLearningRateContext): void {
  * missing or unknown, or a value is not a number.
  * @throws {RangeError} If `interval` is not an integer >= 1 or `decay` is not finite.
  *
- * @example Dict form (float32, as in RETURNN's TF backend)
+ * @example Dict form (float32, as in RETURNN's TF backend) and function form
  * ```ts
- * import { dynamicLearningRate } from "./dynamic_learning_rate.ts";
+ * import {
+ *   dynamicLearningRate,
+ *   type DynamicLearningRateContext,
+ *   type DynamicLearningRateDict,
+ *   type DynamicLearningRateFunction,
+ *   type DynamicLearningRateSetting,
+ * } from "./dynamic_learning_rate.ts";
  * import { equal } from "node:assert/strict";
  *
- * const lrAt = dynamicLearningRate({ interval: 4, decay: 0.5 });
- * const ctx = { epoch: 1, epochContinuous: 0, learningRate: 0.1 };
- * equal(lrAt({ ...ctx, globalTrainStep: 0 }), Math.fround(0.1));
- * equal(lrAt({ ...ctx, globalTrainStep: 5 }), Math.fround(0.05));
- * ```
+ * const ctx: DynamicLearningRateContext = {
+ *   globalTrainStep: 5,
+ *   epoch: 1,
+ *   epochContinuous: 0.5,
+ *   learningRate: 0.1,
+ * };
+ * const cyclic: DynamicLearningRateDict = { interval: 4, decay: 0.5 };
+ * equal(dynamicLearningRate(cyclic)(ctx), Math.fround(0.05)); // 0.1 * 0.5 ** (5 % 4)
  *
- * @example Function form
- * ```ts
- * import { dynamicLearningRate } from "./dynamic_learning_rate.ts";
- * import { equal } from "node:assert/strict";
- *
- * const lrAt = dynamicLearningRate(({ globalTrainStep, learningRate }) =>
- *   learningRate * Math.min(1, (globalTrainStep + 1) / 100)
- * );
- * equal(lrAt({ globalTrainStep: 49, epoch: 1, epochContinuous: 0.5, learningRate: 1 }), 0.5);
+ * const warmup: DynamicLearningRateFunction = ({ globalTrainStep, learningRate }) =>
+ *   learningRate * Math.min(1, (globalTrainStep + 1) / 100);
+ * const settings: DynamicLearningRateSetting[] = [warmup, null];
+ * equal(dynamicLearningRate(settings[0])(ctx), 0.006);
+ * equal(dynamicLearningRate(settings[1])(ctx), 0.1); // not set: unchanged
  * ```
  */
 export function dynamicLearningRate(

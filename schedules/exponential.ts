@@ -25,10 +25,11 @@ export interface ExponentialScheduleOptions {
  *
  * @example Usage
  * ```ts
- * import { exponentialSchedule } from "./exponential.ts";
+ * import { exponentialSchedule, type ExponentialScheduleOptions } from "./exponential.ts";
  * import { equal } from "node:assert/strict";
  *
- * const lr = exponentialSchedule({ initValue: 1, gamma: 0.5 });
+ * const options: ExponentialScheduleOptions = { initValue: 1, gamma: 0.5 };
+ * const lr = exponentialSchedule(options);
  * equal(lr(0), 1);
  * equal(lr(3), 0.125);
  * ```

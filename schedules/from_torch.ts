@@ -644,24 +644,28 @@ function _build(className: string, params: unknown, baseLr: number): _Built {
  *
  * @example Usage
  * ```ts
- * import { fromTorch } from "./from_torch.ts";
+ * import {
+ *   fromTorch,
+ *   fromTorchMomentum,
+ *   type TorchSchedule,
+ *   type TorchSchedulerSpec,
+ * } from "./from_torch.ts";
  * import { equal } from "node:assert/strict";
  *
- * const lr = fromTorch("StepLR", { step_size: 30, gamma: 0.1 }, 0.1);
+ * const lr: TorchSchedule = fromTorch("StepLR", { step_size: 30, gamma: 0.1 }, 0.1);
  * equal(lr(0), 0.1);
  * equal(lr(30), 0.010000000000000002);
  *
- * const warmupCosine = fromTorch("SequentialLR", {
- *   schedulers: [
- *     { class: "LinearLR", params: { start_factor: 0.1, total_iters: 10 } },
- *     { class: "CosineAnnealingLR", params: { T_max: 90 } },
- *   ],
- *   milestones: [10],
- * }, 0.1);
+ * const schedulers: TorchSchedulerSpec[] = [
+ *   { class: "LinearLR", params: { start_factor: 0.1, total_iters: 10 } },
+ *   { class: "CosineAnnealingLR", params: { T_max: 90 } },
+ * ];
+ * const warmupCosine = fromTorch("SequentialLR", { schedulers, milestones: [10] }, 0.1);
  * equal(warmupCosine(10), 0.1);
  *
  * const cyclic = fromTorch("CyclicLR", { base_lr: 0.001, max_lr: 0.1, step_size_up: 20 }, 0.1);
  * equal(cyclic.momentum?.(0), 0.9);
+ * equal(fromTorchMomentum("OneCycleLR", { max_lr: 0.1, total_steps: 100 })(0), 0.95);
  * ```
  */
 export function fromTorch(
@@ -695,11 +699,28 @@ export function fromTorch(
  *
  * @example Usage
  * ```ts
- * import { fromTorchMomentum } from "./from_torch.ts";
+ * import {
+ *   fromTorch,
+ *   fromTorchMomentum,
+ *   type TorchSchedule,
+ *   type TorchSchedulerSpec,
+ * } from "./from_torch.ts";
  * import { equal } from "node:assert/strict";
  *
- * const momentum = fromTorchMomentum("OneCycleLR", { max_lr: 0.1, total_steps: 100 });
- * equal(momentum(0), 0.95);
+ * const lr: TorchSchedule = fromTorch("StepLR", { step_size: 30, gamma: 0.1 }, 0.1);
+ * equal(lr(0), 0.1);
+ * equal(lr(30), 0.010000000000000002);
+ *
+ * const schedulers: TorchSchedulerSpec[] = [
+ *   { class: "LinearLR", params: { start_factor: 0.1, total_iters: 10 } },
+ *   { class: "CosineAnnealingLR", params: { T_max: 90 } },
+ * ];
+ * const warmupCosine = fromTorch("SequentialLR", { schedulers, milestones: [10] }, 0.1);
+ * equal(warmupCosine(10), 0.1);
+ *
+ * const cyclic = fromTorch("CyclicLR", { base_lr: 0.001, max_lr: 0.1, step_size_up: 20 }, 0.1);
+ * equal(cyclic.momentum?.(0), 0.9);
+ * equal(fromTorchMomentum("OneCycleLR", { max_lr: 0.1, total_steps: 100 })(0), 0.95);
  * ```
  */
 export function fromTorchMomentum(

@@ -37,10 +37,11 @@ export interface InverseSqrtScheduleOptions {
  *
  * @example Usage
  * ```ts
- * import { inverseSqrtSchedule } from "./inverse_sqrt.ts";
+ * import { inverseSqrtSchedule, type InverseSqrtScheduleOptions } from "./inverse_sqrt.ts";
  * import { equal } from "node:assert/strict";
  *
- * const lr = inverseSqrtSchedule({ peakValue: 1, warmupSteps: 100 });
+ * const options: InverseSqrtScheduleOptions = { peakValue: 1, warmupSteps: 100 };
+ * const lr = inverseSqrtSchedule(options);
  * equal(lr(50), 0.5);
  * equal(lr(100), 1);
  * equal(lr(400), 0.5);

@@ -33,18 +33,19 @@ export interface JoinSchedulesOptions {
  *
  * @example Usage
  * ```ts
- * import { joinSchedules } from "./join_schedules.ts";
+ * import { joinSchedules, type JoinSchedulesOptions } from "./join_schedules.ts";
  * import { linearSchedule } from "./linear.ts";
  * import { cosineAnnealingSchedule } from "./cosine_annealing.ts";
  * import { equal } from "node:assert/strict";
  *
- * const lr = joinSchedules({
+ * const options: JoinSchedulesOptions = {
  *   schedules: [
  *     linearSchedule({ initValue: 0, endValue: 1, transitionSteps: 10 }),
  *     cosineAnnealingSchedule({ initValue: 1, tMax: 90 }),
  *   ],
  *   boundaries: [10],
- * });
+ * };
+ * const lr = joinSchedules(options);
  * equal(lr(5), 0.5);
  * equal(lr(10), 1);
  * equal(lr(100), 0);

@@ -38,10 +38,11 @@ export interface LinearScheduleOptions {
  *
  * @example Usage
  * ```ts
- * import { linearSchedule } from "./linear.ts";
+ * import { linearSchedule, type LinearScheduleOptions } from "./linear.ts";
  * import { equal } from "node:assert/strict";
  *
- * const warmup = linearSchedule({ initValue: 0, endValue: 1, transitionSteps: 4 });
+ * const options: LinearScheduleOptions = { initValue: 0, endValue: 1, transitionSteps: 4 };
+ * const warmup = linearSchedule(options);
  * equal(warmup(0), 0);
  * equal(warmup(1), 0.25);
  * equal(warmup(4), 1);

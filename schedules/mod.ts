@@ -6,10 +6,16 @@
  *
  * @example Usage
  * ```ts
- * import { fromTorch, joinSchedules, linearSchedule, cosineAnnealingSchedule } from "./mod.ts";
+ * import {
+ *   cosineAnnealingSchedule,
+ *   fromTorch,
+ *   joinSchedules,
+ *   linearSchedule,
+ *   type Schedule,
+ * } from "./mod.ts";
  * import { equal } from "node:assert/strict";
  *
- * const lr = joinSchedules({
+ * const lr: Schedule = joinSchedules({
  *   schedules: [
  *     linearSchedule({ initValue: 0.01, endValue: 0.1, transitionSteps: 10 }),
  *     cosineAnnealingSchedule({ initValue: 0.1, tMax: 90 }),

@@ -34,10 +34,11 @@ export interface MultiStepScheduleOptions {
  *
  * @example Usage
  * ```ts
- * import { multiStepSchedule } from "./multi_step.ts";
+ * import { multiStepSchedule, type MultiStepScheduleOptions } from "./multi_step.ts";
  * import { equal } from "node:assert/strict";
  *
- * const lr = multiStepSchedule({ initValue: 1, milestones: [10, 20, 20], gamma: 0.5 });
+ * const options: MultiStepScheduleOptions = { initValue: 1, milestones: [10, 20, 20], gamma: 0.5 };
+ * const lr = multiStepSchedule(options);
  * equal(lr(9), 1);
  * equal(lr(10), 0.5);
  * equal(lr(20), 0.125);

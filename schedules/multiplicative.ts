@@ -32,10 +32,11 @@ export interface MultiplicativeScheduleOptions {
  *
  * @example Usage
  * ```ts
- * import { multiplicativeSchedule } from "./multiplicative.ts";
+ * import { multiplicativeSchedule, type MultiplicativeScheduleOptions } from "./multiplicative.ts";
  * import { equal } from "node:assert/strict";
  *
- * const lr = multiplicativeSchedule({ initValue: 1, factor: 0.5 });
+ * const options: MultiplicativeScheduleOptions = { initValue: 1, factor: 0.5 };
+ * const lr = multiplicativeSchedule(options);
  * equal(lr(2), 0.25);
  * const stepped = multiplicativeSchedule({ initValue: 1, factor: (s) => (s % 2 ? 1 : 0.5) });
  * equal(stepped(4), 0.25);

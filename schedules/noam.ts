@@ -51,11 +51,14 @@ export interface NoamOptions {
  *
  * @example RETURNN's documented Noam example
  * ```ts
- * import { noam } from "./noam.ts";
+ * import { noam, type NoamOptions, type NoamStepConvention } from "./noam.ts";
  * import { dynamicLearningRate } from "./dynamic_learning_rate.ts";
  * import { equal } from "node:assert/strict";
  *
- * const lrAt = dynamicLearningRate(noam({ warmup: 25000, modelDim: 512 }));
+ * // learning_rate = 1; dynamic_learning_rate = Noam with WARMUP_N = 25000, MODEL_D = 512
+ * const stepConvention: NoamStepConvention = "step"; // n = global_train_step
+ * const options: NoamOptions = { warmup: 25000, modelDim: 512, stepConvention };
+ * const lrAt = dynamicLearningRate(noam(options));
  * const ctx = { epoch: 1, epochContinuous: 0, learningRate: 1 };
  * equal(lrAt({ ...ctx, globalTrainStep: 0 }), 0);
  * equal(lrAt({ ...ctx, globalTrainStep: 25000 }), 512 ** -0.5 * 25000 ** -0.5);

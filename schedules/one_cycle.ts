@@ -135,13 +135,26 @@ function _oneCycle(
  *
  * @example Usage
  * ```ts
- * import { oneCycleSchedule } from "./one_cycle.ts";
+ * import {
+ *   oneCycleMomentumSchedule,
+ *   type OneCycleMomentumScheduleOptions,
+ *   oneCycleSchedule,
+ *   type OneCycleScheduleOptions,
+ *   type OneCycleShapeOptions,
+ * } from "./one_cycle.ts";
  * import { equal, ok } from "node:assert/strict";
  *
- * const lr = oneCycleSchedule({ maxLr: 1, totalSteps: 100, annealStrategy: "linear" });
+ * const shape: OneCycleShapeOptions = { totalSteps: 100, annealStrategy: "linear" };
+ * const lrOptions: OneCycleScheduleOptions = { maxLr: 1, ...shape };
+ * const momentumOptions: OneCycleMomentumScheduleOptions = { ...shape }; // 0.85 .. 0.95
+ * const lr = oneCycleSchedule(lrOptions);
+ * const momentum = oneCycleMomentumSchedule(momentumOptions);
  * equal(lr(0), 0.04); // maxLr / divFactor
+ * equal(momentum(0), 0.95);
  * equal(lr(29), 1); // the peak, after pctStart = 30% of the steps
+ * equal(momentum(29), 0.85);
  * ok(Math.abs(lr(99) - 4e-6) < 1e-15); // maxLr / divFactor / finalDivFactor
+ * equal(momentum(99), 0.95);
  * ```
  */
 export function oneCycleSchedule(options: OneCycleScheduleOptions): Schedule {
@@ -169,12 +182,25 @@ export function oneCycleSchedule(options: OneCycleScheduleOptions): Schedule {
  *
  * @example Usage
  * ```ts
- * import { oneCycleMomentumSchedule } from "./one_cycle.ts";
- * import { equal } from "node:assert/strict";
+ * import {
+ *   oneCycleMomentumSchedule,
+ *   type OneCycleMomentumScheduleOptions,
+ *   oneCycleSchedule,
+ *   type OneCycleScheduleOptions,
+ *   type OneCycleShapeOptions,
+ * } from "./one_cycle.ts";
+ * import { equal, ok } from "node:assert/strict";
  *
- * const momentum = oneCycleMomentumSchedule({ totalSteps: 100, annealStrategy: "linear" });
+ * const shape: OneCycleShapeOptions = { totalSteps: 100, annealStrategy: "linear" };
+ * const lrOptions: OneCycleScheduleOptions = { maxLr: 1, ...shape };
+ * const momentumOptions: OneCycleMomentumScheduleOptions = { ...shape }; // 0.85 .. 0.95
+ * const lr = oneCycleSchedule(lrOptions);
+ * const momentum = oneCycleMomentumSchedule(momentumOptions);
+ * equal(lr(0), 0.04); // maxLr / divFactor
  * equal(momentum(0), 0.95);
+ * equal(lr(29), 1); // the peak, after pctStart = 30% of the steps
  * equal(momentum(29), 0.85);
+ * ok(Math.abs(lr(99) - 4e-6) < 1e-15); // maxLr / divFactor / finalDivFactor
  * equal(momentum(99), 0.95);
  * ```
  */

@@ -44,10 +44,11 @@ export interface PolynomialScheduleOptions {
  *
  * @example Usage
  * ```ts
- * import { polynomialSchedule } from "./polynomial.ts";
+ * import { polynomialSchedule, type PolynomialScheduleOptions } from "./polynomial.ts";
  * import { equal } from "node:assert/strict";
  *
- * const lr = polynomialSchedule({ initValue: 1, power: 2, transitionSteps: 10 });
+ * const options: PolynomialScheduleOptions = { initValue: 1, power: 2, transitionSteps: 10 };
+ * const lr = polynomialSchedule(options);
  * equal(lr(0), 1);
  * equal(lr(5), 0.25);
  * equal(lr(10), 0);

@@ -30,10 +30,11 @@ export interface StepScheduleOptions {
  *
  * @example Usage
  * ```ts
- * import { stepSchedule } from "./step.ts";
+ * import { stepSchedule, type StepScheduleOptions } from "./step.ts";
  * import { equal } from "node:assert/strict";
  *
- * const lr = stepSchedule({ initValue: 1, stepSize: 30, gamma: 0.5 });
+ * const options: StepScheduleOptions = { initValue: 1, stepSize: 30, gamma: 0.5 };
+ * const lr = stepSchedule(options);
  * equal(lr(29), 1);
  * equal(lr(30), 0.5);
  * equal(lr(60), 0.25);
