@@ -19,7 +19,9 @@ const _DEFAULTS: Hyper = Object.freeze({
  * Adadelta, matching `torch.optim.Adadelta`: `sq = ρ·sq + (1-ρ)·g²`,
  * `δ = (sqrt(acc + eps)/sqrt(sq + eps))·g` (eps inside both roots), `acc = ρ·acc + (1-ρ)·δ²`,
  * `p -= lr·δ`. PyTorch's default learning rate for Adadelta is 1.0 (set `learning_rate`
- * accordingly; the learning rate lives outside the `optimizer` dict).
+ * accordingly; the learning rate lives outside the `optimizer` dict). Beware RETURNN's epsilon
+ * default (registry): with eps = 1e-16 instead of 1e-6 the first steps are about
+ * `lr·1e-8·sign(g)`, since `acc` starts at 0; set `epsilon` explicitly for PyTorch behaviour.
  *
  * Defaults: `rho` 0.9, `eps` 1e-6 (see the registry's RETURNN 1e-16 epsilon), `weight_decay` 0
  * (coupled L2), `maximize` false. Slots: `square_avg`, `acc_delta`. Accepted class names:
