@@ -2,7 +2,7 @@ import { deepEqual, equal, ok, throws } from "node:assert/strict";
 import { LearningRateFileError } from "./errors.ts";
 import { parsePyFloatString, parsePyLiteral } from "./py_literal.ts";
 import { parseLearningRateFile } from "./lr_file.ts";
-import { PyDict, PyFloat, PyTuple } from "./py_value.ts";
+import { type PyDict, PyFloat, PyTuple } from "./py_value.ts";
 
 function fileError(fn: () => unknown, line?: number, column?: number, text?: RegExp): void {
   throws(fn, (e: unknown) => {
