@@ -496,6 +496,13 @@ function _lambdaLr(r: _Resolved, baseLr: number, where: string): Schedule {
       return baseLr * f(step);
     };
   }
+  if (typeof p.lr_lambda !== "string") {
+    throw new TypeError(
+      `${w}: 'lr_lambda' must be "noam" or a JS function (epoch) => factor: current value is ${
+        _show(p.lr_lambda)
+      } (${_kind(p.lr_lambda)})`,
+    );
+  }
   throw new TypeError(
     `${w}: 'lr_lambda' ${_show(p.lr_lambda)} is a Python lambda and cannot be ported. Use` +
       ` lr_lambda: "noam" (with d_model, warmup, step_convention), pass a JS function` +

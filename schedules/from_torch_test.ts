@@ -211,6 +211,11 @@ Deno.test("fromTorch: LambdaLR ports noam and JS functions, not Python lambdas",
     "multiplicativeSchedule",
     "JS function",
   );
+  _assertThrows(
+    () => fromTorch("LambdaLR", { lr_lambda: 0.5 }, 0.1),
+    TypeError,
+    "'lr_lambda' must be \"noam\" or a JS function",
+  );
   const f = fromTorch("LambdaLR", { lr_lambda: (e: number) => 1 / (e + 1) }, 2);
   equal(f(0), 2);
   equal(f(3), 0.5);

@@ -4,6 +4,22 @@
  * `dynamic_learning_rate` (dict and function forms, with a ready Noam helper), and
  * {@linkcode fromTorch} to port a PyTorch `lr_scheduler` recipe by class name and kwargs.
  *
+ * - PyTorch / optax shapes: {@linkcode constantSchedule}, {@linkcode stepSchedule},
+ *   {@linkcode multiStepSchedule}, {@linkcode exponentialSchedule},
+ *   {@linkcode cosineAnnealingSchedule}, {@linkcode cosineWarmRestartsSchedule},
+ *   {@linkcode cyclicSchedule} + {@linkcode cyclicMomentumSchedule}, {@linkcode oneCycleSchedule} +
+ *   {@linkcode oneCycleMomentumSchedule}, {@linkcode linearSchedule},
+ *   {@linkcode polynomialSchedule}, {@linkcode multiplicativeSchedule},
+ *   {@linkcode constantFactorSchedule}, {@linkcode joinSchedules},
+ *   {@linkcode warmupCosineDecaySchedule}, {@linkcode inverseSqrtSchedule}.
+ * - RETURNN: {@linkcode dynamicLearningRate} (`dynamic_learning_rate` as a dict `{interval,
+ *   decay}`, evaluated in float32 like TF, or as a function) and {@linkcode noam}.
+ * - PyTorch recipes: {@linkcode fromTorch}, {@linkcode fromTorchMomentum}.
+ *
+ * Every schedule validates its options when created (`TypeError`/`RangeError` naming the option,
+ * the bad value and the fix) and throws a `RangeError` for a step that is not a non-negative
+ * integer. Values are float64.
+ *
  * @example Usage
  * ```ts
  * import {
