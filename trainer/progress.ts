@@ -100,7 +100,7 @@ export function createProgress(options: ProgressOptions): Progress {
     endEpoch(r) {
       if (options.mode === "none") return;
       options.log(
-        `epoch ${r.epoch}/${numEpochs} done in ${r.seconds.toFixed(1)}s: ` +
+        `epoch ${r.epoch}/${numEpochs} done in ${r.seconds.toFixed(2)}s: ` +
           `train_score ${r.trainScore.toFixed(4)}  train_error ${pct(r.trainError)}  ` +
           `dev_score ${r.devScore.toFixed(4)}  dev_error ${pct(r.devError)}  ` +
           `lr ${fmt(r.learningRate)}`,

@@ -81,6 +81,22 @@ export interface TrainResult {
 /**
  * Train a model as a config describes.
  *
+ * Per epoch e (RETURNN's TF engine order): the control fixes the rate at the start
+ * (`epochStartLearningRate`, pretraining rules included) and gets the meta `global_train_step`
+ * and `effective_learning_rate`; every step uses `dynamic_learning_rate` (if set) times
+ * `learning_rate_multiplier` on top of it; after the training pass `train_score` (mean mini-batch
+ * loss; on `webgpu` the mean of the losses read every `log_every_steps` steps, so the GPU is
+ * never awaited per step) and `train_error` (error rate on the training set after the pass) are
+ * recorded with the meta `epoch_num_train_steps`, `epoch_train_time_secs` and the file is saved;
+ * then `dev_score`/`dev_error` are recorded and the file is saved again; then the checkpoint
+ * (parameters, optimizer state, step counter, epoch, history) is written atomically and the plot
+ * is redrawn.
+ *
+ * `reset_updater_vars_mod_step` R re-initialises the optimizer state at the start of every
+ * epoch e > 1 with `(e - 1) % R == 0` (the RETURNN docs' reading, the default), or, with
+ * `reset_updater_vars_unit: "steps"`, before every step s of an epoch with `s % R == 0` (what
+ * RETURNN TF's code does).
+ *
  * @param config The config (RETURNN key names), e.g. a config module's default export.
  * @param options Output folder, resume, logging, and injected pieces.
  * @returns The history, final parameters and file locations.
