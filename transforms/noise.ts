@@ -1,6 +1,7 @@
 /**
  * Counter-based truncated-normal noise: the draw for `(seed, step, tensor, element)` is a pure
- * function implemented identically in TypeScript and WGSL (a `lowbias32` integer hash, Box–Muller,
+ * function implemented identically in TypeScript and WGSL (a `lowbias32` integer hash, Box–Muller with
+ * `ln` by a fixed series near 1 and the angle in (-π, π) where WGSL's `cos`/`sin` are accurate,
  * rejection beyond ±2σ with at most 8 rounds of two candidates, then 0).
  *
  * @module
@@ -20,6 +21,37 @@ export function noiseKey(seed: number, step: number, tensor: number): number {
   return mix32(mix32(mix32((seed ^ 0x9e3779b9) >>> 0) ^ (step >>> 0)) ^ (tensor >>> 0));
 }
 
+const LOG_C = [
+  1,
+  -1 / 2,
+  1 / 3,
+  -1 / 4,
+  1 / 5,
+  -1 / 6,
+  1 / 7,
+  -1 / 8,
+  1 / 9,
+  -1 / 10,
+  1 / 11,
+  -1 / 12,
+  1 / 13,
+  -1 / 14,
+  1 / 15,
+].map(Math.fround);
+
+/**
+ * `ln(u)` for u in (0, 1), float32: a fixed series near 1 (where library `log`s differ most),
+ * the library `log` elsewhere. Same algorithm as WGSL's `nb_log_unit`.
+ */
+function logUnit(u: number): number {
+  const f = Math.fround;
+  if (u <= 0.75) return f(Math.log(u));
+  const x = f(u - 1);
+  let acc = LOG_C[LOG_C.length - 1];
+  for (let i = LOG_C.length - 2; i >= 0; i--) acc = f(LOG_C[i] + f(x * acc));
+  return f(x * acc);
+}
+
 /**
  * Standard normal draw truncated to [-2, 2] for element `j` under `key` (see `noiseKey`),
  * rounded to float32.
@@ -37,8 +69,8 @@ export function truncNormal(key: number, j: number): number {
   for (let a = 0; a < 8; a++) {
     const u1 = f(((mix32((base ^ Math.imul(2 * a + 1, 0x632be5ab)) >>> 0) >>> 9) + 0.5) * 2 ** -23);
     const u2 = f(((mix32((base + Math.imul(2 * a + 2, 0x85ebca6b)) >>> 0) >>> 9) + 0.5) * 2 ** -23);
-    const r = f(Math.sqrt(f(-2 * f(Math.log(u1)))));
-    const th = f(f(6.2831853071795864) * u2);
+    const r = f(Math.sqrt(f(-2 * logUnit(u1))));
+    const th = f(f(3.14159265358979) * f(f(2 * u2) - 1));
     const z0 = f(r * f(Math.cos(th)));
     if (Math.abs(z0) <= 2) return z0;
     const z1 = f(r * f(Math.sin(th)));
@@ -47,7 +79,7 @@ export function truncNormal(key: number, j: number): number {
   return 0;
 }
 
-/** WGSL twin of `mix32`, `noiseKey` and `truncNormal` (functions `nb_mix`, `nb_key`, `nb_trunc_normal`). */
+/** WGSL twin of `mix32`, `noiseKey` and `truncNormal` (`nb_mix`, `nb_key`, `nb_trunc_normal`). */
 export const NOISE_WGSL = /* wgsl */ `
 fn nb_mix(x0: u32) -> u32 {
   var x = x0;
@@ -60,13 +92,33 @@ fn nb_mix(x0: u32) -> u32 {
 fn nb_key(seed: u32, step: u32, tensor: u32) -> u32 {
   return nb_mix(nb_mix(nb_mix(seed ^ 0x9e3779b9u) ^ step) ^ tensor);
 }
+fn nb_log_unit(u: f32) -> f32 {
+  if (u <= 0.75) { return log(u); }
+  let x = u - 1.0;
+  var acc = 1.0 / 15.0;
+  acc = -1.0 / 14.0 + x * acc;
+  acc = 1.0 / 13.0 + x * acc;
+  acc = -1.0 / 12.0 + x * acc;
+  acc = 1.0 / 11.0 + x * acc;
+  acc = -1.0 / 10.0 + x * acc;
+  acc = 1.0 / 9.0 + x * acc;
+  acc = -1.0 / 8.0 + x * acc;
+  acc = 1.0 / 7.0 + x * acc;
+  acc = -1.0 / 6.0 + x * acc;
+  acc = 1.0 / 5.0 + x * acc;
+  acc = -1.0 / 4.0 + x * acc;
+  acc = 1.0 / 3.0 + x * acc;
+  acc = -1.0 / 2.0 + x * acc;
+  acc = 1.0 + x * acc;
+  return x * acc;
+}
 fn nb_trunc_normal(key: u32, j: u32) -> f32 {
   let base = nb_mix(key ^ (j * 0x27d4eb2fu));
   for (var a = 0u; a < 8u; a = a + 1u) {
     let u1 = (f32(nb_mix(base ^ ((2u * a + 1u) * 0x632be5abu)) >> 9u) + 0.5) * 1.1920928955078125e-7;
     let u2 = (f32(nb_mix(base + (2u * a + 2u) * 0x85ebca6bu) >> 9u) + 0.5) * 1.1920928955078125e-7;
-    let r = sqrt(-2.0 * log(u1));
-    let th = 6.2831853071795864 * u2;
+    let r = sqrt(-2.0 * nb_log_unit(u1));
+    let th = 3.14159265358979 * (2.0 * u2 - 1.0);
     let z0 = r * cos(th);
     if (abs(z0) <= 2.0) { return z0; }
     let z1 = r * sin(th);

@@ -1,0 +1,95 @@
+import { equal, notDeepEqual, ok } from "node:assert/strict";
+import { gpuTest } from "../tests/_gpu.ts";
+import { createOptimizer } from "../optimizers/mod.ts";
+import type { Backend } from "../optimizers/mod.ts";
+import { addNoise, chain, mix32, noiseKey, truncNormal } from "./mod.ts";
+
+const N = 1 << 20;
+/** Truncated standard normal at ±2: std = sqrt(1 - 4φ(2)/(2Φ(2)-1)). */
+const TRUNC_STD = 0.8796256610342398;
+
+function stats(xs: ArrayLike<number>, sigma: number) {
+  let s = 0, s2 = 0, max = 0;
+  for (let i = 0; i < xs.length; i++) {
+    s += xs[i];
+    s2 += xs[i] * xs[i];
+    max = Math.max(max, Math.abs(xs[i]));
+  }
+  const mean = s / xs.length;
+  const std = Math.sqrt(s2 / xs.length - mean * mean);
+  // 1M draws: the mean's standard error is ~0.00088σ; allow 5 of them.
+  ok(Math.abs(mean) < 5 * TRUNC_STD * sigma / Math.sqrt(xs.length), `mean ${mean}`);
+  ok(Math.abs(std / (TRUNC_STD * sigma) - 1) < 0.005, `std ${std}`);
+  ok(max <= 2 * sigma * (1 + 1e-6), `max ${max} beyond 2σ`);
+  return { mean, std, max };
+}
+
+Deno.test("mix32 is the lowbias32 hash", () => {
+  equal(mix32(0), 0);
+  equal(mix32(1), 1753845952); // regression value; WGSL agreement is tested below
+  ok(mix32(0xffffffff) >= 0 && mix32(0xffffffff) < 2 ** 32);
+  ok(new Set(Array.from({ length: 1000 }, (_, i) => mix32(i))).size === 1000);
+});
+
+Deno.test("truncNormal: 1M draws have the truncated-normal mean and std, none beyond 2σ", () => {
+  const key = noiseKey(1234, 1, 0);
+  const xs = new Float64Array(N);
+  for (let j = 0; j < N; j++) xs[j] = truncNormal(key, j);
+  stats(xs, 1);
+  // Same key -> identical; different seed -> different.
+  equal(truncNormal(key, 77), truncNormal(noiseKey(1234, 1, 0), 77));
+  let same = 0;
+  const other = noiseKey(1235, 1, 0);
+  for (let j = 0; j < 1000; j++) if (truncNormal(other, j) === xs[j]) same++;
+  ok(same < 5);
+});
+
+/** Noise only: SGD with lr 1 from p = 0 and zero gradients leaves p = -σ·z exactly. */
+async function noiseOf(backend: Backend, seed: number, sigma: number, sizes: number[], steps = 1) {
+  const opt = await createOptimizer(chain(addNoise(sigma, { seed }), { class: "sgd" }), {
+    backend,
+  });
+  const st = await opt.init(sizes.map((n) => new Float32Array(n)));
+  const zeros = sizes.map((n) => new Float32Array(n));
+  for (let k = 0; k < steps; k++) await opt.step(st, zeros, { learningRate: 1 });
+  const out = await opt.read(st);
+  opt.dispose(st);
+  return out;
+}
+
+Deno.test("addNoise on cpu: statistics, reproducible per seed, different seeds differ", async () => {
+  const sigma = 0.01;
+  const [a] = await noiseOf("cpu", 7, sigma, [N]);
+  stats(a, sigma);
+  const [b] = await noiseOf("cpu", 7, sigma, [N]);
+  equal(a.every((v, i) => v === b[i]), true);
+  const [c] = await noiseOf("cpu", 8, sigma, [N]);
+  notDeepEqual(a.subarray(0, 100), c.subarray(0, 100));
+});
+
+gpuTest("addNoise on webgpu: same statistics, identical per seed, agrees with cpu", async () => {
+  const sigma = 0.5;
+  const sizes = [N - 3, 5, 1];
+  const one = await noiseOf("webgpu", 7, sigma, sizes, 1);
+  stats(one[0], sigma);
+  // Two updates: the second draw uses the next update counter.
+  const gpu = await noiseOf("webgpu", 7, sigma, sizes, 2);
+  const gpu2 = await noiseOf("webgpu", 7, sigma, sizes, 2);
+  gpu.forEach((a, t) => equal(a.every((v, i) => v === gpu2[t][i]), true));
+  const other = await noiseOf("webgpu", 9, sigma, sizes, 2);
+  notDeepEqual(gpu[1], other[1]);
+  const cpu = await noiseOf("cpu", 7, sigma, sizes, 2);
+  let far = 0;
+  let maxd = 0;
+  cpu.forEach((a, t) =>
+    a.forEach((v, i) => {
+      const d = Math.abs(v - gpu[t][i]);
+      if (d > 1e-5 * sigma) far++;
+      else maxd = Math.max(maxd, d);
+    })
+  );
+  // Transcendentals differ slightly between WGSL and JS; a different rejection decision at the
+  // ±2σ boundary is possible but should be very rare.
+  ok(far <= 3, `${far} of ${N} draws differ by more than 1e-5σ`);
+  ok(maxd <= 1e-5 * sigma, `max difference ${maxd}`);
+});
