@@ -8,6 +8,7 @@
  * @module
  */
 
+import { equal } from "node:assert/strict";
 import { gpuTest } from "./_gpu.ts";
 import { harnessStepper } from "./_kernel_harness.ts";
 import {
@@ -71,6 +72,34 @@ gpuTest(
     }
   },
 );
+
+Deno.test("torch fixtures: the driver detects errors just beyond the tolerance", async () => {
+  const c = cases.find((c) => c.id === "adam_default")!;
+  // A stepper replaying `expected`, optionally nudged by `k` ε32 of the element's scale.
+  const replay = (k: number): StepperFactory => (c) => {
+    let step = 0;
+    const m = c.init.map((a) => a.map(Math.abs));
+    return {
+      step() {
+        const e = c.steps[step++].expected;
+        return e.map((x, t) =>
+          Float32Array.from(x, (v, i) => {
+            m[t][i] = Math.max(m[t][i], Math.abs(v));
+            return v + k * 2 ** -23 * m[t][i];
+          })
+        );
+      },
+    };
+  };
+  const exact = await runFixtureCase(c, replay(0));
+  equal(exact.failures, 0);
+  equal(exact.worstHist, 0);
+  const inside = await runFixtureCase(c, replay(31));
+  equal(inside.failures, 0);
+  const outside = await runFixtureCase(c, replay(34));
+  equal(outside.failures > 0, true);
+  equal(outside.worstHist > 32, true);
+});
 
 Deno.test("torch fixtures: worst-error table", () => {
   console.log(table.toString());
