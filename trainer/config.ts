@@ -92,6 +92,8 @@ export interface TrainSettings {
    * `learning_rate_file` excluded (passed as the file option).
    */
   readonly control: Readonly<Record<string, unknown>>;
+  /** Non-fatal remarks about the config (keys without effect), printed before training. */
+  readonly notes: readonly string[];
 }
 
 /** Options of {@linkcode resolveConfig}. */
@@ -508,14 +510,14 @@ export function resolveConfig(config: unknown, options: ResolveConfigOptions = {
         "lower 'pretrain_epochs' or raise 'num_epochs'",
     );
   }
-  if (
-    (c.pretrain_learning_rate !== undefined || c.use_learning_rate_control_always !== undefined) &&
-    pretrainEpochs === 0
-  ) {
-    problems.push(
-      "'pretrain_learning_rate'/'use_learning_rate_control_always' only act during pretraining: " +
-        "set 'pretrain_epochs' >= 1 or remove them",
-    );
+  const notes: string[] = [];
+  for (const key of ["pretrain_learning_rate", "use_learning_rate_control_always"]) {
+    if (c[key] !== undefined && pretrainEpochs === 0) {
+      notes.push(
+        `'${key}' has no effect without pretraining (as in RETURNN): set 'pretrain_epochs' >= 1 ` +
+          "to use it",
+      );
+    }
   }
   if (c.accum_grad_window !== undefined && !(isPosInt(c.accum_grad_multiple_step))) {
     problems.push(
@@ -596,6 +598,7 @@ export function resolveConfig(config: unknown, options: ResolveConfigOptions = {
       "epochs",
     pretrainEpochs,
     control: Object.freeze(control),
+    notes: Object.freeze(notes),
   });
 }
 

@@ -114,6 +114,7 @@ export async function train(config: Config, options: TrainOptions = {}): Promise
     defaultOutputDir: options.defaultOutputDir,
     implementedTransforms: deps.implementedTransforms,
   });
+  for (const note of settings.notes) log(`note: ${note}`);
   const outputDir = settings.outputDir;
   await Deno.mkdir(outputDir, { recursive: true });
   const checkpointFile = join(outputDir, CHECKPOINT_FILE);
@@ -343,7 +344,14 @@ function mean(xs: readonly number[]): number {
 
 /** Settings that must be the same to continue from a checkpoint (JSON, functions as source). */
 function fingerprintOf(s: TrainSettings): Record<string, unknown> {
-  const skip = new Set(["numEpochs", "logEverySteps", "outputDir", "learningRateFile", "backend"]);
+  const skip = new Set([
+    "numEpochs",
+    "logEverySteps",
+    "outputDir",
+    "learningRateFile",
+    "backend",
+    "notes",
+  ]);
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(s)) {
     if (skip.has(k)) continue;

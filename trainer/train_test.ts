@@ -192,3 +192,48 @@ Deno.test("train (cpu): pretraining epochs use pretrain_learning_rate (TF engine
   }, { ...quiet, outputDir: dir, backend: "cpu", now: clock() });
   deepEqual(r.history.map((h) => h.learningRate).slice(0, 2), [0.001, 0.004]);
 });
+
+Deno.test("train (cpu): every key of the seed document works together", async () => {
+  const dir = await tempDir("train-seed-");
+  const notes: string[] = [];
+  const config: Config = {
+    ...job,
+    num_epochs: 3,
+    // The seed's keys, in its order.
+    accum_grad_multiple_step: 2,
+    dynamic_learning_rate: ({ learning_rate, global_train_step }) =>
+      learning_rate * Math.min(1, (global_train_step + 1) / 10),
+    gradient_clip: 10,
+    gradient_noise: 1e-5,
+    learning_rate: 0.01,
+    learning_rates: [0.005, 0.01],
+    learning_rate_control: "newbob_multi_epoch",
+    learning_rate_control_error_measure: "dev_error",
+    learning_rate_control_min_num_epochs_per_new_lr: 1,
+    learning_rate_control_relative_error_relative_lr: true,
+    learning_rate_file: `${dir}/lr.txt`,
+    min_learning_rate: 1e-5,
+    newbob_error_threshold: -0.01,
+    newbob_learning_rate_decay: 0.7,
+    newbob_multi_num_epochs: 2,
+    newbob_multi_update_interval: 1,
+    newbob_relative_error_threshold: 0,
+    optimizer: { class: "adam", epsilon: 1e-8 },
+    relative_error_div_by_old: true,
+    reset_updater_vars_mod_step: 2,
+    use_learning_rate_control_always: true,
+  };
+  const r = await train(config, {
+    ...quiet,
+    outputDir: dir,
+    backend: "cpu",
+    now: clock(),
+    log: (l) => notes.push(l),
+  });
+  ok(notes.some((l) => l.includes("'use_learning_rate_control_always' has no effect")));
+  ok(r.history[2].devError < r.history[0].devError, JSON.stringify(r.history));
+  equal(r.learningRateFile, `${dir}/lr.txt`);
+  await assertFileIsControlReplay(config, r.learningRateFile);
+  const control = await createLearningRateControl({ ...config }, { file: r.learningRateFile });
+  equal(control.errorKey(3), "dev_error");
+});
