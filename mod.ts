@@ -20,3 +20,4 @@ export * from "./optimizers/mod.ts";
 export * from "./gpu/mod.ts";
 export * from "./transforms/mod.ts";
 export * from "./schedules/mod.ts";
+export * from "./control/mod.ts";

@@ -311,3 +311,29 @@ Deno.test("createOptimizerFromDef runs a custom definition on cpu", async () => 
   await opt.step(st, [new Float32Array([2])], { learningRate: 0.25 });
   deepEqual(await opt.read(st), [new Float32Array([0.5])]);
 });
+
+gpuTest("more than 65535 workgroups use a 2-D grid", async () => {
+  const n = 70000 * 4 + 3;
+  const r = rng(7);
+  const [p] = arrays([n], r);
+  const [g] = arrays([n], r);
+  const dict = { class: "sgd", momentum: 0.9 };
+  const opt = await createOptimizer(dict, {
+    backend: "webgpu",
+    webgpu: { workgroupSize: 1, elementsPerThread: 1 },
+  });
+  const st = await opt.init([p]);
+  await opt.step(st, [g], { learningRate: 0.1 });
+  await opt.step(st, [g], { learningRate: 0.1 });
+  const ref = await createOptimizer(dict, { backend: "cpu" });
+  const sr = await ref.init([p]);
+  await ref.step(sr, [g], { learningRate: 0.1 });
+  await ref.step(sr, [g], { learningRate: 0.1 });
+  deepEqual(await opt.read(st), await ref.read(sr));
+  await rejects(
+    createOptimizer(dict, { backend: "webgpu", webgpu: { workgroupSize: 48 } }).then((o) =>
+      o.init([p])
+    ),
+    /'workgroupSize' must be a power of two/,
+  );
+});

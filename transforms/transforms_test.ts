@@ -312,3 +312,36 @@ both("lastGradNorm without a norm says how to get one; trackGradNorm measures", 
   await o2.step(s2, [new Float32Array([3, 4])], { learningRate: 0.1 });
   equal(await o2.lastGradNorm(s2), 5);
 });
+
+gpuTest("reductions over chunked arenas and several groups agree with cpu", async () => {
+  const r = rng(6);
+  const sizes = [700, 3, 1500, 64, 65, 1];
+  const init = arrays(sizes, r);
+  const grads = Array.from({ length: 3 }, () => arrays(sizes, r).map((a) => a.map((v) => v * 10)));
+  const spec = chain(
+    addNoise(0.1, { seed: 3 }),
+    clipByValue(8),
+    clipByNorm(20),
+    clipByGlobalNorm(15, { normType: 2 }),
+    { class: "adam", eps: 1e-8, weight_decay: 0.01 },
+  );
+  const out: Float32Array[][] = [];
+  const norms: number[] = [];
+  for (const backend of ["cpu", "webgpu"] as const) {
+    const opt = await createOptimizer(spec, {
+      backend,
+      webgpu: { chunkFloats: 256 },
+      paramGroups: [{ params: [2, 5], learningRateMultiplier: 0.5 }],
+    });
+    const st = await opt.init(init, { names: ["w1", "b1", "w2", "ln", "w3", "bias"] });
+    for (const g of grads) await opt.step(st, g, { learningRate: 1e-2 });
+    out.push(await opt.read(st));
+    norms.push(await opt.lastGradNorm(st));
+  }
+  out[0].forEach((a, t) =>
+    a.forEach((v, j) =>
+      ok(Math.abs(v - out[1][t][j]) < 2e-6, `[${t}][${j}] ${v} vs ${out[1][t][j]}`)
+    )
+  );
+  ok(Math.abs(norms[0] - norms[1]) <= 1e-5 * norms[0], `${norms}`);
+});
