@@ -237,3 +237,20 @@ Deno.test("train (cpu): every key of the seed document works together", async ()
   const control = await createLearningRateControl({ ...config }, { file: r.learningRateFile });
   equal(control.errorKey(3), "dev_error");
 });
+
+gpuTest("train (webgpu): stop + resume continues the same run", async () => {
+  const a = await tempDir("train-gpu-resume-a-");
+  const b = await tempDir("train-gpu-resume-b-");
+  const o = { ...quiet, backend: "webgpu" as const };
+  const full = await train(job, { ...o, outputDir: a, now: clock() });
+  await train(job, { ...o, outputDir: b, now: clock(), stopAfterEpoch: 2 });
+  const rest = await train(job, { ...o, outputDir: b, now: clock(), resume: true });
+  equal(rest.resumedAfterEpoch, 2);
+  deepEqual(rest.history.map((h) => h.learningRate), full.history.map((h) => h.learningRate));
+  let maxDiff = 0;
+  full.parameters.forEach((p, i) =>
+    p.forEach((v, j) => (maxDiff = Math.max(maxDiff, Math.abs(v - rest.parameters[i][j]))))
+  );
+  ok(maxDiff < 1e-4, `max parameter difference ${maxDiff}`);
+  console.log(`webgpu resume: max parameter difference ${maxDiff}`);
+});
