@@ -151,6 +151,12 @@ export async function train(config: Config, options: TrainOptions = {}): Promise
     inputDim: data.inputDim,
     numClasses: data.numClasses,
   });
+  const numParams = model.shapes.reduce((n, sh) => n + sh.reduce((a, b) => a * b, 1), 0);
+  const message = (model as { message?: string }).message;
+  log(
+    `model: ${numParams} parameters in ${model.names.length} tensors; data: ` +
+      `${data.train.size} train / ${data.dev.size} dev rows${message ? `; ${message}` : ""}`,
+  );
   const control = await deps.createControl(settings.control, {
     file: settings.learningRateFile,
   });
