@@ -1,5 +1,6 @@
 import { equal, throws } from "node:assert/strict";
-import { betterRepr, pyStrRepr } from "./better_repr.ts";
+import { betterRepr } from "./better_repr.ts";
+import { pyStrRepr } from "./py_str_repr.ts";
 import { PyDict, PyFloat, PyTuple } from "./py_value.ts";
 
 Deno.test("pyStrRepr matches Python's repr (checked with CPython 3.11)", () => {

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { _compareCodePoints, _isPlainObject } from "./better_repr.ts";
+import { _compareCodePoints, _isPlainObject } from "./_repr.ts";
 
 /** Scores as passed to `setEpochError`: flat numbers or one level of nested dicts. */
 export type EpochScores = Readonly<Record<string, number | Readonly<Record<string, number>>>>;

@@ -9,15 +9,13 @@
 import { type ControlSettings, type LearningRateUpdate, resolveControlSettings } from "./config.ts";
 import { type EpochScores, flattenScores, resolveErrorKey } from "./error_key.ts";
 import { LearningRateControlError } from "./errors.ts";
+import { writeTextFileAtomic } from "./atomic_write.ts";
+import { type EpochView, epochViews, scoreValue } from "./epoch_view.ts";
 import {
   type EpochRecord,
-  type EpochView,
-  epochViews,
   formatLearningRateFile,
   parseLearningRateFile,
-  scoreValue,
   type StoredScore,
-  writeTextFileAtomic,
 } from "./lr_file.ts";
 import { numpyMean } from "./numpy_mean.ts";
 import { PyFloat } from "./py_value.ts";

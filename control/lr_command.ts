@@ -11,7 +11,8 @@ import { parseArgs } from "node:util";
 import { resolveControlSettings } from "./config.ts";
 import { LearningRateControlError, LearningRateFileError } from "./errors.ts";
 import { LearningRateControl, type LearningRateDecision } from "./learning_rate_control.ts";
-import { epochViews, parseLearningRateFile } from "./lr_file.ts";
+import { epochViews } from "./epoch_view.ts";
+import { parseLearningRateFile } from "./lr_file.ts";
 import { plotEpochsSvg } from "./plot_svg.ts";
 import { pyFloatRepr } from "./py_float_repr.ts";
 

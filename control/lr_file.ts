@@ -5,17 +5,18 @@
  * @module
  */
 
-import { dirname } from "node:path";
 import {
   _compareCodePoints,
   _dictRepr,
   _floatRepr,
+  _lineColumn,
   _measure,
   type _Measured,
-  pyStrRepr,
-} from "./better_repr.ts";
+  _setOwn,
+} from "./_repr.ts";
+import { pyStrRepr } from "./py_str_repr.ts";
 import { LearningRateFileError } from "./errors.ts";
-import { _lineColumn, parsePyLiteral } from "./py_literal.ts";
+import { parsePyLiteral } from "./py_literal.ts";
 import { PyCall, PyDict, PyFloat, PyTuple } from "./py_value.ts";
 
 /**
@@ -34,65 +35,7 @@ export interface EpochRecord {
   meta: Record<string, unknown>;
 }
 
-/** A read-only view of one epoch's data (for plotting and summaries). */
-export interface EpochView {
-  /** The epoch. */
-  readonly epoch: number;
-  /** Its learning rate. */
-  readonly learningRate: number;
-  /** Its scores (`null` only for a `None` read from a file). */
-  readonly error: Readonly<Record<string, number | null>>;
-  /** Its meta data (a shallow copy). */
-  readonly meta: Readonly<Record<string, unknown>>;
-}
-
 const META_PREFIX = ":meta:";
-
-/**
- * The numeric value of a stored score.
- *
- * @param v The score.
- * @returns Its value as a number, or `null` for `None`.
- *
- * @example Usage
- * ```ts
- * import { scoreValue } from "./lr_file.ts";
- * console.assert(scoreValue(3n) === 3 && scoreValue(null) === null);
- * ```
- */
-export function scoreValue(v: StoredScore): number | null {
-  if (v === null) return null;
-  if (typeof v === "number") return v;
-  if (typeof v === "bigint") return Number(v);
-  return v.value;
-}
-
-/**
- * Read-only views of epoch records, sorted by epoch.
- *
- * @param data Epoch records by epoch.
- * @returns One frozen view per epoch.
- *
- * @example Usage
- * ```ts
- * import { epochViews } from "./lr_file.ts";
- * const [v] = epochViews(new Map([[1, { learningRate: 0.1, error: new Map([["dev_score", 2]]), meta: {} }]]));
- * console.assert(v.error.dev_score === 2);
- * ```
- */
-export function epochViews(data: ReadonlyMap<number, EpochRecord>): EpochView[] {
-  return [...data.keys()].sort((a, b) => a - b).map((epoch) => {
-    const rec = data.get(epoch)!;
-    const error: Record<string, number | null> = {};
-    for (const [k, v] of rec.error) _setOwn(error, k, scoreValue(v));
-    return Object.freeze({
-      epoch,
-      learningRate: rec.learningRate,
-      error: Object.freeze(error),
-      meta: Object.freeze({ ...rec.meta }),
-    });
-  });
-}
 
 /**
  * Parse the text of a learning-rate file: `{epoch: EpochData(learningRate=..., error={...}),
@@ -228,10 +171,6 @@ function _kind(v: unknown): string {
   return typeof v;
 }
 
-function _setOwn(obj: Record<string, unknown>, key: string, value: unknown): void {
-  Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
-}
-
 /**
  * Convert a parsed value to the JavaScript form kept in meta data: ints become numbers (bigint
  * beyond 2^53), integral floats stay marked as {@linkcode PyFloat} so that they are written
@@ -265,7 +204,7 @@ function _toMeta(
 }
 
 /** `better_repr` of a stored score. */
-export function _scoreRepr(v: StoredScore): _Measured {
+function _scoreRepr(v: StoredScore): _Measured {
   if (v === null) return { text: "None", extra: 0 };
   if (typeof v === "bigint") return { text: v.toString(), extra: 0 };
   if (v instanceof PyFloat) return _floatRepr(v.value, v.numpy);
@@ -313,35 +252,4 @@ export function formatLearningRateFile(data: ReadonlyMap<number, EpochRecord>): 
     };
   });
   return _dictRepr(items).text + "\n";
-}
-
-/**
- * Write a text file atomically, as RETURNN saves its learning-rate file: write
- * `<path>.new_tmp`, flush it to disk, close it, then rename it onto `path` (so a crash never
- * leaves a half-written file). The parent directory is created if needed.
- *
- * @param path The file.
- * @param text The content.
- * @returns Nothing, once the file is in place.
- * @throws {Deno.errors.PermissionDenied} Without write permission for the folder.
- *
- * @example Usage
- * ```ts ignore
- * import { writeTextFileAtomic } from "./lr_file.ts";
- * await writeTextFileAtomic("out/learning_rates", "{}\n");
- * ```
- */
-export async function writeTextFileAtomic(path: string, text: string): Promise<void> {
-  const dir = dirname(path);
-  if (dir !== "" && dir !== ".") await Deno.mkdir(dir, { recursive: true });
-  const tmp = `${path}.new_tmp`;
-  const bytes = new TextEncoder().encode(text);
-  const file = await Deno.open(tmp, { write: true, create: true, truncate: true });
-  try {
-    for (let off = 0; off < bytes.length;) off += await file.write(bytes.subarray(off));
-    await file.sync();
-  } finally {
-    file.close();
-  }
-  await Deno.rename(tmp, path);
 }

@@ -3,12 +3,12 @@ import { join } from "node:path";
 import { tempDir } from "../tests/_gpu.ts";
 import { LearningRateFileError } from "./errors.ts";
 import { createLearningRateControl } from "./learning_rate_control.ts";
+import { writeTextFileAtomic } from "./atomic_write.ts";
 import {
   type EpochRecord,
   formatLearningRateFile,
   parseLearningRateFile,
   type StoredScore,
-  writeTextFileAtomic,
 } from "./lr_file.ts";
 import { PyFloat, PyTuple } from "./py_value.ts";
 

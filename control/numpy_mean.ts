@@ -5,21 +5,8 @@
  * @module
  */
 
-/**
- * numpy's `pairwise_sum` of `values[start .. start+n)`.
- *
- * @param values The values.
- * @param start First index.
- * @param n Number of values.
- * @returns Their float64 sum, in numpy's order.
- *
- * @example Usage
- * ```ts
- * import { numpyPairwiseSum } from "./numpy_mean.ts";
- * console.assert(numpyPairwiseSum([1, 2, 3], 0, 3) === 6);
- * ```
- */
-export function numpyPairwiseSum(values: readonly number[], start: number, n: number): number {
+/** numpy's `pairwise_sum` of `values[start .. start+n)`, in numpy's order. */
+function _pairwiseSum(values: readonly number[], start: number, n: number): number {
   if (n < 8) {
     let s = -0;
     for (let i = 0; i < n; i++) s += values[start + i];
@@ -38,7 +25,7 @@ export function numpyPairwiseSum(values: readonly number[], start: number, n: nu
   }
   let h = Math.floor(n / 2);
   h -= h % 8;
-  return numpyPairwiseSum(values, start, h) + numpyPairwiseSum(values, start + h, n - h);
+  return _pairwiseSum(values, start, h) + _pairwiseSum(values, start + h, n - h);
 }
 
 /**
@@ -56,5 +43,5 @@ export function numpyPairwiseSum(values: readonly number[], start: number, n: nu
  */
 export function numpyMean(values: readonly number[]): number {
   if (values.length === 0) throw new RangeError("Cannot take the mean of no values");
-  return numpyPairwiseSum(values, 0, values.length) / values.length;
+  return _pairwiseSum(values, 0, values.length) / values.length;
 }

@@ -5,6 +5,7 @@
  * @module
  */
 
+import { _lineColumn } from "./_repr.ts";
 import { LearningRateFileError } from "./errors.ts";
 import { PyCall, PyDict, PyFloat, PyTuple } from "./py_value.ts";
 
@@ -91,17 +92,6 @@ export function parsePyFloatString(text: string): number | undefined {
  */
 export function parsePyLiteral(text: string, options: ParsePyLiteralOptions = {}): unknown {
   return new _Parser(text, options).parseDocument();
-}
-
-/** 1-based line and column of an offset. */
-export function _lineColumn(text: string, offset: number): [number, number] {
-  let line = 1;
-  let lineStart = 0;
-  for (let i = text.indexOf("\n"); i !== -1 && i < offset; i = text.indexOf("\n", i + 1)) {
-    line++;
-    lineStart = i + 1;
-  }
-  return [line, offset - lineStart + 1];
 }
 
 class _Parser {
