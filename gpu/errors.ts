@@ -14,9 +14,9 @@ export const GPU_FIX_HINT: string =
  *
  * @example Usage
  * ```ts
- * import { GpuUnavailableError } from "./errors.ts";
+ * import { GPU_FIX_HINT, GpuDeviceLostError, GpuUnavailableError } from "./errors.ts";
  * const e = new GpuUnavailableError("requestAdapter() returned null");
- * console.assert(e.message.includes("mesa-vulkan-drivers"));
+ * console.assert(e.message.includes(GPU_FIX_HINT) && !(e instanceof GpuDeviceLostError));
  * ```
  */
 export class GpuUnavailableError extends Error {
@@ -38,9 +38,10 @@ export class GpuUnavailableError extends Error {
  *
  * @example Usage
  * ```ts
- * import { GpuDeviceLostError } from "./errors.ts";
+ * import { GPU_FIX_HINT, GpuDeviceLostError, GpuUnavailableError } from "./errors.ts";
  * const e = new GpuDeviceLostError("unknown", "driver reset");
- * console.assert(e.message.includes("--backend cpu"));
+ * console.assert(e.message.includes("--backend cpu") && !(e instanceof GpuUnavailableError));
+ * console.assert(GPU_FIX_HINT.includes("DENO_WEBGPU_BACKEND"));
  * ```
  */
 export class GpuDeviceLostError extends Error {

@@ -90,10 +90,9 @@ export async function gpuInfo(provider?: GpuProvider | null): Promise<GpuInfo> {
  *
  * @example Usage
  * ```ts
- * import { formatGpuInfo } from "./info.ts";
- * const text = formatGpuInfo({ available: false, description: "none", vendor: "",
- *   architecture: "", fallback: false, backend: null, features: [], limits: {} });
- * console.assert(text.startsWith("WebGPU: none"));
+ * import { formatGpuInfo, type GpuInfo, gpuInfo } from "./info.ts";
+ * const none: GpuInfo = await gpuInfo({ requestAdapter: () => Promise.resolve(null) });
+ * console.assert(formatGpuInfo(none).startsWith("WebGPU: no WebGPU adapter"));
  * ```
  */
 export function formatGpuInfo(info: GpuInfo): string {

@@ -201,20 +201,43 @@ function checkNumber(what: string, v: unknown, min: number): number {
  *
  * @example Usage
  * ```ts
- * import { createOptimizerFromDef } from "./engine.ts";
+ * import {
+ *   type Backend,
+ *   createOptimizerFromDef,
+ *   DEFAULT_NO_DECAY,
+ *   type EngineOptions,
+ *   type InitOptions,
+ *   InvalidGradientError,
+ *   type Optimizer,
+ *   type OptimizerState,
+ *   type ParamGroupSpec,
+ *   type StepOptions,
+ *   type TensorInput,
+ *   type WebGpuEngineOptions,
+ * } from "./engine.ts";
  * import type { OptimizerDef } from "./types.ts";
  * const sgd: OptimizerDef = {
  *   name: "sgd", aliases: [], defaults: { weight_decay: 0 }, weightDecay: "coupled",
  *   resolve: (m) => ({ weight_decay: m.weight_decay as number }),
  *   slots: () => [], slotInit: () => 0, hostInit: () => ({}), uniforms: () => ["lr"],
  *   scalars: (_h, _s, lr) => [lr], wgsl: () => "p = p - u.lr * g;",
- *   cpu: (_h, s, p, g, _sl, a, b) => { for (let i = a; i < b; i++) p[i] = Math.fround(p[i] - Math.fround(s[0] * g[i])); },
+ *   cpu: (_h, s, p, g, _sl, a, b) => {
+ *     for (let i = a; i < b; i++) p[i] = Math.fround(p[i] - Math.fround(s[0] * g[i]));
+ *   },
  * };
- * const opt = await createOptimizerFromDef(sgd, { weight_decay: 0 }, { backend: "cpu" });
- * const state = await opt.init([new Float32Array([1, 2])]);
- * await opt.step(state, [new Float32Array([1, 1])], { learningRate: 0.5 });
- * const [w] = await opt.read(state);
- * console.assert(w[0] === 0.5 && w[1] === 1.5);
+ * const backend: Backend = "cpu";
+ * const webgpu: WebGpuEngineOptions = { workgroupSize: 64, elementsPerThread: 4 };
+ * const groups: ParamGroupSpec[] = [{ params: [1], learningRateMultiplier: 2 }];
+ * const options: EngineOptions = { backend, webgpu, noDecay: DEFAULT_NO_DECAY };
+ * const opt: Optimizer = await createOptimizerFromDef(sgd, { weight_decay: 0 }, options);
+ * const params: TensorInput[] = [new Float32Array([1, 2]), new Float32Array([1])];
+ * const init: InitOptions = { names: ["w", "b"], groups };
+ * const state: OptimizerState = await opt.init(params, init);
+ * const step: StepOptions = { learningRate: 0.5 };
+ * await opt.step(state, [new Float32Array([1, 1]), new Float32Array([1])], step);
+ * const [w, b] = await opt.read(state);
+ * console.assert(w[0] === 0.5 && w[1] === 1.5 && b[0] === 0);
+ * console.assert(new InvalidGradientError(3, 0).step === 3);
  * ```
  */
 export async function createOptimizerFromDef(

@@ -28,8 +28,9 @@ export interface CreateOptimizerOptions extends EngineOptions {
  * @throws {GpuUnavailableError} on `backend: "webgpu"` without an adapter.
  * @example Usage
  * ```ts
- * import { createOptimizer } from "./engine_create.ts";
- * const opt = await createOptimizer({ class: "adam", eps: 1e-8 }, { backend: "cpu" });
+ * import { createOptimizer, type CreateOptimizerOptions } from "./engine_create.ts";
+ * const options: CreateOptimizerOptions = { backend: "cpu" };
+ * const opt = await createOptimizer({ class: "adam", eps: 1e-8 }, options);
  * const state = await opt.init([new Float32Array([1, 2, 3])]);
  * await opt.step(state, [new Float32Array([1, -1, 0])], { learningRate: 0.1 });
  * const [w] = await opt.read(state);

@@ -30,9 +30,9 @@ export interface ArenaLayout {
  *
  * @example Usage
  * ```ts
- * import { arenaLayout } from "./engine_layout.ts";
- * const l = arenaLayout([1, 130], 1 << 20);
- * console.assert(l.offsets[1] === 64 && l.length === 256 && l.chunks.length === 1);
+ * import { type ArenaLayout, arenaLayout, BLOCK_FLOATS } from "./engine_layout.ts";
+ * const l: ArenaLayout = arenaLayout([1, 130], 1 << 20);
+ * console.assert(l.offsets[1] === BLOCK_FLOATS && l.length === 256 && l.chunks.length === 1);
  * ```
  */
 export function arenaLayout(sizes: readonly number[], chunkFloats: number): ArenaLayout {

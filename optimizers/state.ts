@@ -63,9 +63,23 @@ export interface SavedOptimizerState {
  *
  * @example Usage
  * ```ts
- * import { checkSavedState } from "./state.ts";
+ * import {
+ *   checkSavedState,
+ *   SAVED_STATE_FORMAT,
+ *   SAVED_STATE_VERSION,
+ *   type SavedOptimizerConfig,
+ *   type SavedOptimizerState,
+ * } from "./state.ts";
  * import { throws } from "node:assert/strict";
- * throws(() => checkSavedState({ config: { format: "x" }, arrays: {} } as never, ["adam"], [], [1]));
+ * const config: SavedOptimizerConfig = {
+ *   format: SAVED_STATE_FORMAT, version: SAVED_STATE_VERSION, class: "sgd", hyper: {},
+ *   slots: [], transforms: [], groups: [], tensors: [{ name: "w", size: 2 }],
+ *   counters: { micro_steps: 0, window_count: 0, last_epoch: null, last_update_epoch: null,
+ *     attempts: 0, consec_invalid: 0, skipped: 0 },
+ * };
+ * const saved: SavedOptimizerState = { config, arrays: {} };
+ * checkSavedState(saved, ["sgd"], [], [2]);
+ * throws(() => checkSavedState(saved, ["sgd"], [], [3]), /#0 has 2 elements, not 3/);
  * ```
  */
 export function checkSavedState(

@@ -25,8 +25,9 @@ export interface AccumulateGradientsOptions {
  * @throws {RangeError} for K that is not a positive integer or an unknown window.
  * @example Usage
  * ```ts
- * import { accumulateGradients } from "./accumulate_gradients.ts";
- * console.assert(accumulateGradients(4).window === "global");
+ * import { accumulateGradients, type AccumulateGradientsOptions } from "./accumulate_gradients.ts";
+ * const options: AccumulateGradientsOptions = { window: "epoch" };
+ * console.assert(accumulateGradients(4, options).window === "epoch");
  * ```
  */
 export function accumulateGradients(

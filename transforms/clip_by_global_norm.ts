@@ -26,8 +26,9 @@ export interface ClipByGlobalNormOptions {
  * @throws {RangeError} for a bound that is not positive or an unknown norm type or style.
  * @example Usage
  * ```ts
- * import { clipByGlobalNorm } from "./clip_by_global_norm.ts";
- * const t = clipByGlobalNorm(1, { normType: "inf" });
+ * import { clipByGlobalNorm, type ClipByGlobalNormOptions } from "./clip_by_global_norm.ts";
+ * const options: ClipByGlobalNormOptions = { normType: "inf" };
+ * const t = clipByGlobalNorm(1, options);
  * console.assert(t.normType === "inf" && t.style === "torch");
  * ```
  */

@@ -58,7 +58,8 @@ function logUnit(u: number): number {
  *
  * @example Usage
  * ```ts
- * import { noiseKey, truncNormal } from "./noise.ts";
+ * import { mix32, NOISE_WGSL, noiseKey, truncNormal } from "./noise.ts";
+ * console.assert(mix32(0) === 0 && NOISE_WGSL.includes("fn nb_trunc_normal"));
  * const z = truncNormal(noiseKey(1, 1, 0), 5);
  * console.assert(Math.abs(z) <= 2 && z === truncNormal(noiseKey(1, 1, 0), 5));
  * ```

@@ -60,9 +60,11 @@ export interface TransformPlan {
  * @throws {RangeError} for an accumulation that is not first, or duplicate accumulation/skipping.
  * @example Usage
  * ```ts
- * import { compilePlan } from "./plan.ts";
- * const plan = compilePlan([{ kind: "clip_value", clipValue: 1 }]);
- * console.assert(plan.ops.length === 1 && plan.reductions.length === 0);
+ * import { compilePlan, type ElementOp, type Reduction, type TransformPlan } from "./plan.ts";
+ * const plan: TransformPlan = compilePlan([{ kind: "clip_value", clipValue: 1 }]);
+ * const ops: readonly ElementOp[] = plan.ops;
+ * const reductions: readonly Reduction[] = plan.reductions;
+ * console.assert(ops.length === 1 && reductions.length === 0);
  * ```
  */
 export function compilePlan(

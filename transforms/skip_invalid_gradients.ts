@@ -27,8 +27,9 @@ export interface SkipInvalidGradientsOptions {
  * @throws {RangeError} for a negative or non-integer allowance or interval.
  * @example Usage
  * ```ts
- * import { skipInvalidGradients } from "./skip_invalid_gradients.ts";
- * console.assert(skipInvalidGradients(3).allowed === 3);
+ * import { skipInvalidGradients, type SkipInvalidGradientsOptions } from "./skip_invalid_gradients.ts";
+ * const options: SkipInvalidGradientsOptions = { checkInterval: 10 };
+ * console.assert(skipInvalidGradients(3, options).allowed === 3);
  * ```
  */
 export function skipInvalidGradients(

@@ -41,8 +41,14 @@ export interface TransformsFromConfigOptions {
  * @throws {RangeError} for keys the chosen style does not support, or bad values.
  * @example Usage
  * ```ts
- * import { transformsFromConfig } from "./transforms_from_config.ts";
- * const t = transformsFromConfig({ gradient_clip_global_norm: 5, accum_grad_multiple_step: 2 });
+ * import {
+ *   type GradientConfig,
+ *   transformsFromConfig,
+ *   type TransformsFromConfigOptions,
+ * } from "./transforms_from_config.ts";
+ * const config: GradientConfig = { gradient_clip_global_norm: 5, accum_grad_multiple_step: 2 };
+ * const options: TransformsFromConfigOptions = { style: "torch" };
+ * const t = transformsFromConfig(config, options);
  * console.assert(t.map((x) => x.kind).join() === "accumulate,clip_global_norm");
  * ```
  */
