@@ -34,10 +34,11 @@ export interface BetterReprOptions {
  *
  * @example Usage
  * ```ts
- * import { betterRepr } from "./better_repr.ts";
+ * import { betterRepr, type BetterReprOptions } from "./better_repr.ts";
  * import { equal } from "node:assert/strict";
+ * const meta: BetterReprOptions = { integralNumbersAsInt: true };
  * equal(betterRepr({ b: 1.5, a: NaN }), "{'a': float('nan'), 'b': 1.5}");
- * equal(betterRepr({ step: 3 }, { integralNumbersAsInt: true }), "{'step': 3}");
+ * equal(betterRepr({ step: 3 }, meta), "{'step': 3}");
  * equal(betterRepr([1]), "[\n1.0,\n]");
  * ```
  */

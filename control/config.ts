@@ -257,9 +257,17 @@ function _kind(typeName: unknown): ControlKind {
  *
  * @example Usage
  * ```ts
- * import { resolveControlSettings } from "./config.ts";
- * const s = resolveControlSettings({ learning_rate_control: "newbob", learning_rate: 0.1 });
- * console.assert(s.kind === "newbob_rel" && s.decay === 0.5 && s.relativeErrorThreshold === -0.01);
+ * import {
+ *   CONTROL_TYPES,
+ *   type ControlKind,
+ *   type ControlSettings,
+ *   type LearningRateUpdate,
+ *   resolveControlSettings,
+ * } from "./config.ts";
+ * const s: ControlSettings = resolveControlSettings({ learning_rate_control: "newbob", learning_rate: 0.1 });
+ * const kind: ControlKind = s.kind;
+ * const decay: LearningRateUpdate = s.decay;
+ * console.assert(kind === "newbob_rel" && decay === 0.5 && CONTROL_TYPES.includes("newbob_abs"));
  * ```
  */
 export function resolveControlSettings(config: Record<string, unknown>): ControlSettings {

@@ -27,8 +27,11 @@ export interface EpochView {
  *
  * @example Usage
  * ```ts
- * import { scoreValue } from "./epoch_view.ts";
- * console.assert(scoreValue(3n) === 3 && scoreValue(null) === null);
+ * import { type EpochView, epochViews, scoreValue } from "./epoch_view.ts";
+ * const [v]: EpochView[] = epochViews(
+ *   new Map([[1, { learningRate: 0.1, error: new Map([["dev_score", 2n]]), meta: {} }]]),
+ * );
+ * console.assert(v.error.dev_score === 2 && scoreValue(3n) === 3 && scoreValue(null) === null);
  * ```
  */
 export function scoreValue(v: StoredScore): number | null {
@@ -46,9 +49,11 @@ export function scoreValue(v: StoredScore): number | null {
  *
  * @example Usage
  * ```ts
- * import { epochViews } from "./epoch_view.ts";
- * const [v] = epochViews(new Map([[1, { learningRate: 0.1, error: new Map([["dev_score", 2]]), meta: {} }]]));
- * console.assert(v.error.dev_score === 2);
+ * import { type EpochView, epochViews, scoreValue } from "./epoch_view.ts";
+ * const [v]: EpochView[] = epochViews(
+ *   new Map([[1, { learningRate: 0.1, error: new Map([["dev_score", 2n]]), meta: {} }]]),
+ * );
+ * console.assert(v.error.dev_score === 2 && scoreValue(3n) === 3 && scoreValue(null) === null);
  * ```
  */
 export function epochViews(data: ReadonlyMap<number, EpochRecord>): EpochView[] {

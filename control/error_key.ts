@@ -24,9 +24,12 @@ export type EpochScores = Readonly<Record<string, number | Readonly<Record<strin
  *
  * @example Usage
  * ```ts
- * import { flattenScores } from "./error_key.ts";
- * const flat = flattenScores({ dev_score: { "cost:output": 1.2, "cost:ctc": 3 } });
+ * import { type EpochScores, flattenScores, resolveErrorKey } from "./error_key.ts";
+ * const scores: EpochScores = { dev_score: { "cost:output": 1.2, "cost:ctc": 3 }, dev_error: 0.3 };
+ * const flat = flattenScores(scores);
  * console.assert(flat.get("dev_score_output") === 1.2 && flat.get("dev_score_ctc") === 3);
+ * console.assert(resolveErrorKey(flat.keys(), null) === "dev_error");
+ * console.assert(resolveErrorKey(flat.keys(), "dev_score") === "dev_score_output");
  * ```
  */
 export function flattenScores(scores: EpochScores): Map<string, number> {
@@ -82,9 +85,12 @@ export function flattenScores(scores: EpochScores): Map<string, number> {
  *
  * @example Usage
  * ```ts
- * import { resolveErrorKey } from "./error_key.ts";
- * console.assert(resolveErrorKey(["dev_score_ctc", "dev_error_ctc"], null) === "dev_error_ctc");
- * console.assert(resolveErrorKey(["train_loss_ce"], null) === "train_loss_ce");
+ * import { type EpochScores, flattenScores, resolveErrorKey } from "./error_key.ts";
+ * const scores: EpochScores = { dev_score: { "cost:output": 1.2, "cost:ctc": 3 }, dev_error: 0.3 };
+ * const flat = flattenScores(scores);
+ * console.assert(flat.get("dev_score_output") === 1.2 && flat.get("dev_score_ctc") === 3);
+ * console.assert(resolveErrorKey(flat.keys(), null) === "dev_error");
+ * console.assert(resolveErrorKey(flat.keys(), "dev_score") === "dev_score_output");
  * ```
  */
 export function resolveErrorKey(

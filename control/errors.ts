@@ -19,9 +19,15 @@ export interface LearningRateControlErrorDetail {
  *
  * @example Usage
  * ```ts
- * import { LearningRateControlError } from "./errors.ts";
- * const e = new LearningRateControlError("score is 0.0", { epoch: 4, key: "dev_score" });
- * console.assert(e.epoch === 4 && e.key === "dev_score");
+ * import {
+ *   LearningRateControlError,
+ *   type LearningRateControlErrorDetail,
+ *   LearningRateFileError,
+ * } from "./errors.ts";
+ * const detail: LearningRateControlErrorDetail = { epoch: 4, key: "dev_score" };
+ * const e = new LearningRateControlError("score is 0.0", detail);
+ * const f = new LearningRateFileError("expected ':'", 3, 7, "out/lr");
+ * console.assert(e.epoch === 4 && f.line === 3 && f.message.startsWith("out/lr:3:7: "));
  * ```
  */
 export class LearningRateControlError extends Error {
@@ -31,6 +37,8 @@ export class LearningRateControlError extends Error {
   readonly key: string | null;
 
   /**
+   * Create the error.
+   *
    * @param message The full message (what is wrong, the values, and how to fix it).
    * @param detail The epoch and key.
    */
@@ -48,9 +56,15 @@ export class LearningRateControlError extends Error {
  *
  * @example Usage
  * ```ts
- * import { LearningRateFileError } from "./errors.ts";
- * const e = new LearningRateFileError("expected ':'", 3, 7, "out/lr");
- * console.assert(e.message.startsWith("out/lr:3:7: "));
+ * import {
+ *   LearningRateControlError,
+ *   type LearningRateControlErrorDetail,
+ *   LearningRateFileError,
+ * } from "./errors.ts";
+ * const detail: LearningRateControlErrorDetail = { epoch: 4, key: "dev_score" };
+ * const e = new LearningRateControlError("score is 0.0", detail);
+ * const f = new LearningRateFileError("expected ':'", 3, 7, "out/lr");
+ * console.assert(e.epoch === 4 && f.line === 3 && f.message.startsWith("out/lr:3:7: "));
  * ```
  */
 export class LearningRateFileError extends SyntaxError {
@@ -62,6 +76,8 @@ export class LearningRateFileError extends SyntaxError {
   readonly path: string | undefined;
 
   /**
+   * Create the error.
+   *
    * @param problem What is wrong and what was expected.
    * @param line 1-based line.
    * @param column 1-based column.

@@ -122,15 +122,25 @@ function _epochArg(epoch: number, what: string): void {
  *
  * @example Usage
  * ```ts
- * import { createLearningRateControl } from "./learning_rate_control.ts";
- * const control = await createLearningRateControl({
- *   learning_rate_control: "newbob", learning_rate: 0.01,
- * });
+ * import {
+ *   createLearningRateControl,
+ *   type DecisionKind,
+ *   LearningRateControl,
+ *   type LearningRateControlOptions,
+ *   type LearningRateDecision,
+ * } from "./learning_rate_control.ts";
+ * const options: LearningRateControlOptions = { file: null };
+ * const control = await createLearningRateControl({ learning_rate_control: "newbob", learning_rate: 0.01 }, options);
  * control.learningRateForEpoch(1);
  * control.setEpochError(1, { dev_score: 2.0 });
  * control.learningRateForEpoch(2);
  * control.setEpochError(2, { dev_score: 1.99 });
  * console.assert(control.learningRateForEpoch(3) === 0.005);
+ * const why: LearningRateDecision = control.explain(3);
+ * const kind: DecisionKind = why.kind;
+ * console.assert(kind === "decay" && why.key === "dev_score");
+ * const seeded = new LearningRateControl({ learning_rate: 0.1, learning_rates: [0.01, 0.05] });
+ * console.assert(seeded.learningRateForEpoch(2) === 0.05 && seeded.learningRateForEpoch(3) === 0.05);
  * ```
  */
 export async function createLearningRateControl(
@@ -158,9 +168,25 @@ export async function createLearningRateControl(
  *
  * @example Usage
  * ```ts
- * import { LearningRateControl } from "./learning_rate_control.ts";
- * const c = new LearningRateControl({ learning_rate: 0.1, learning_rates: [0.01, 0.05] });
- * console.assert(c.learningRateForEpoch(2) === 0.05 && c.learningRateForEpoch(3) === 0.05);
+ * import {
+ *   createLearningRateControl,
+ *   type DecisionKind,
+ *   LearningRateControl,
+ *   type LearningRateControlOptions,
+ *   type LearningRateDecision,
+ * } from "./learning_rate_control.ts";
+ * const options: LearningRateControlOptions = { file: null };
+ * const control = await createLearningRateControl({ learning_rate_control: "newbob", learning_rate: 0.01 }, options);
+ * control.learningRateForEpoch(1);
+ * control.setEpochError(1, { dev_score: 2.0 });
+ * control.learningRateForEpoch(2);
+ * control.setEpochError(2, { dev_score: 1.99 });
+ * console.assert(control.learningRateForEpoch(3) === 0.005);
+ * const why: LearningRateDecision = control.explain(3);
+ * const kind: DecisionKind = why.kind;
+ * console.assert(kind === "decay" && why.key === "dev_score");
+ * const seeded = new LearningRateControl({ learning_rate: 0.1, learning_rates: [0.01, 0.05] });
+ * console.assert(seeded.learningRateForEpoch(2) === 0.05 && seeded.learningRateForEpoch(3) === 0.05);
  * ```
  */
 export class LearningRateControl {
@@ -171,6 +197,9 @@ export class LearningRateControl {
   readonly #data: Map<number, EpochRecord>;
 
   /**
+   * Create a control from a config (no file is read here: see
+   * {@linkcode createLearningRateControl}).
+   *
    * @param config The config, or already resolved settings.
    * @param options The file name (not read here: see {@linkcode createLearningRateControl}) and
    * epoch data to start from (e.g. a parsed file).

@@ -73,9 +73,12 @@ function _detail(d: LearningRateDecision): string {
  * usage or unreadable input.
  *
  * @example Usage
- * ```ts ignore
- * import { lrCommand } from "./lr_command.ts";
- * Deno.exit(await lrCommand(["--config", "job.json", "--file", "out/learning_rates", "--check"]));
+ * ```ts
+ * import { type LrCommandIo, type LrCommandOptions, lrCommand } from "./lr_command.ts";
+ * const lines: string[] = [];
+ * const io: LrCommandIo = { log: (l) => lines.push(l), error: (l) => lines.push(l) };
+ * const options: LrCommandOptions = { config: { learning_rate_control: "newbob" } };
+ * console.assert((await lrCommand(["--help"], io, options)) === 0 && lines[0].startsWith("Usage: lr"));
  * ```
  */
 export async function lrCommand(

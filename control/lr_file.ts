@@ -50,9 +50,17 @@ const META_PREFIX = ":meta:";
  *
  * @example Usage
  * ```ts
- * import { parseLearningRateFile } from "./lr_file.ts";
- * const data = parseLearningRateFile("{1: EpochData(learningRate=0.01, error=2.5)}");
- * console.assert(data.get(1)!.error.get("old_format_score") === 2.5);
+ * import {
+ *   type EpochRecord,
+ *   formatLearningRateFile,
+ *   parseLearningRateFile,
+ *   type StoredScore,
+ * } from "./lr_file.ts";
+ * import { equal } from "node:assert/strict";
+ * const data: Map<number, EpochRecord> = parseLearningRateFile("{1: EpochData(learningRate=0.01, error=2.5)}");
+ * const score: StoredScore = data.get(1)!.error.get("old_format_score")!;
+ * equal(score, 2.5);
+ * equal(formatLearningRateFile(data), "{\n1: EpochData(learningRate=0.01, error={'old_format_score': 2.5}),\n}\n");
  * ```
  */
 export function parseLearningRateFile(text: string, path?: string): Map<number, EpochRecord> {
@@ -222,14 +230,17 @@ function _scoreRepr(v: StoredScore): _Measured {
  *
  * @example Usage
  * ```ts
- * import { formatLearningRateFile } from "./lr_file.ts";
+ * import {
+ *   type EpochRecord,
+ *   formatLearningRateFile,
+ *   parseLearningRateFile,
+ *   type StoredScore,
+ * } from "./lr_file.ts";
  * import { equal } from "node:assert/strict";
- * const text = formatLearningRateFile(new Map([[1, {
- *   learningRate: 0.01,
- *   error: new Map([["dev_score", 1.5]]),
- *   meta: {},
- * }]]));
- * equal(text, "{\n1: EpochData(learningRate=0.01, error={'dev_score': 1.5}),\n}\n");
+ * const data: Map<number, EpochRecord> = parseLearningRateFile("{1: EpochData(learningRate=0.01, error=2.5)}");
+ * const score: StoredScore = data.get(1)!.error.get("old_format_score")!;
+ * equal(score, 2.5);
+ * equal(formatLearningRateFile(data), "{\n1: EpochData(learningRate=0.01, error={'old_format_score': 2.5}),\n}\n");
  * ```
  */
 export function formatLearningRateFile(data: ReadonlyMap<number, EpochRecord>): string {

@@ -112,11 +112,13 @@ function _lines(
  *
  * @example Usage
  * ```ts
- * import { plotEpochsSvg } from "./plot_svg.ts";
- * const svg = plotEpochsSvg([
+ * import { type PlotEpoch, plotEpochsSvg, type PlotEpochsSvgOptions } from "./plot_svg.ts";
+ * const epochs: PlotEpoch[] = [
  *   { epoch: 1, learningRate: 0.01, error: { dev_score: 2.0 } },
  *   { epoch: 2, learningRate: 0.005, error: { dev_score: 1.8 } },
- * ]);
+ * ];
+ * const options: PlotEpochsSvgOptions = { width: 640, title: "my run" };
+ * const svg = plotEpochsSvg(epochs, options);
  * console.assert(svg.startsWith("<svg") && svg.includes("dev_score"));
  * ```
  */

@@ -52,10 +52,12 @@ const FLOAT_STRING = new RegExp(
  *
  * @example Usage
  * ```ts
- * import { parsePyFloatString } from "./py_literal.ts";
- * console.assert(parsePyFloatString(" -inf ") === -Infinity);
- * console.assert(parsePyFloatString("1_000.5") === 1000.5);
- * console.assert(parsePyFloatString("1e") === undefined);
+ * import { parsePyFloatString, parsePyLiteral, type ParsePyLiteralOptions } from "./py_literal.ts";
+ * import { PyDict } from "./py_value.ts";
+ * const options: ParsePyLiteralOptions = { path: "example.txt" };
+ * const d = parsePyLiteral("{'a': [1, 2.5, float('inf')], 'b': None}", options) as PyDict;
+ * console.assert(d instanceof PyDict && d.entries[0][0] === "a" && d.entries[1][1] === null);
+ * console.assert(parsePyFloatString(" -inf ") === -Infinity && parsePyFloatString("1e") === undefined);
  * ```
  */
 export function parsePyFloatString(text: string): number | undefined {
@@ -84,10 +86,12 @@ export function parsePyFloatString(text: string): number | undefined {
  *
  * @example Usage
  * ```ts
- * import { parsePyLiteral } from "./py_literal.ts";
+ * import { parsePyFloatString, parsePyLiteral, type ParsePyLiteralOptions } from "./py_literal.ts";
  * import { PyDict } from "./py_value.ts";
- * const d = parsePyLiteral("{'a': [1, 2.5, float('inf')], 'b': None}") as PyDict;
- * console.assert(d.entries[0][0] === "a" && d.entries[1][1] === null);
+ * const options: ParsePyLiteralOptions = { path: "example.txt" };
+ * const d = parsePyLiteral("{'a': [1, 2.5, float('inf')], 'b': None}", options) as PyDict;
+ * console.assert(d instanceof PyDict && d.entries[0][0] === "a" && d.entries[1][1] === null);
+ * console.assert(parsePyFloatString(" -inf ") === -Infinity && parsePyFloatString("1e") === undefined);
  * ```
  */
 export function parsePyLiteral(text: string, options: ParsePyLiteralOptions = {}): unknown {

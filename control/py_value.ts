@@ -13,9 +13,12 @@
  *
  * @example Usage
  * ```ts
- * import { PyFloat } from "./py_value.ts";
+ * import { PyCall, PyDict, PyFloat, PyTuple } from "./py_value.ts";
  * const x = new PyFloat(0.5, true);
- * console.assert(+x === 0.5 && x.numpy);
+ * const t = new PyTuple([1n, "a"]);
+ * const d = new PyDict([[1n, t]]);
+ * const c = new PyCall("EpochData", new Map([["learningRate", x]]), 0);
+ * console.assert(+x === 0.5 && x.numpy && d.entries[0][1] === t && c.kwargs.get("learningRate") === x);
  * ```
  */
 export class PyFloat {
@@ -25,6 +28,8 @@ export class PyFloat {
   readonly numpy: boolean;
 
   /**
+   * Wrap a float.
+   *
    * @param value The float value.
    * @param numpy Whether it is a numpy float64.
    */
@@ -33,12 +38,20 @@ export class PyFloat {
     this.numpy = numpy;
   }
 
-  /** @returns The float value. */
+  /**
+   * The float value, for arithmetic.
+   *
+   * @returns The float value.
+   */
   valueOf(): number {
     return this.value;
   }
 
-  /** @returns The float value (JSON has no float/int distinction). */
+  /**
+   * The float value, for `JSON.stringify` (JSON has no float/int distinction).
+   *
+   * @returns The float value.
+   */
   toJSON(): number {
     return this.value;
   }
@@ -49,14 +62,22 @@ export class PyFloat {
  *
  * @example Usage
  * ```ts
- * import { PyTuple } from "./py_value.ts";
- * console.assert(new PyTuple([1n, "a"]).items.length === 2);
+ * import { PyCall, PyDict, PyFloat, PyTuple } from "./py_value.ts";
+ * const x = new PyFloat(0.5, true);
+ * const t = new PyTuple([1n, "a"]);
+ * const d = new PyDict([[1n, t]]);
+ * const c = new PyCall("EpochData", new Map([["learningRate", x]]), 0);
+ * console.assert(+x === 0.5 && x.numpy && d.entries[0][1] === t && c.kwargs.get("learningRate") === x);
  * ```
  */
 export class PyTuple {
   /** The elements. */
   readonly items: readonly unknown[];
-  /** @param items The elements. */
+  /**
+   * Make a tuple.
+   *
+   * @param items The elements.
+   */
   constructor(items: readonly unknown[]) {
     this.items = items;
   }
@@ -68,8 +89,12 @@ export class PyTuple {
  *
  * @example Usage
  * ```ts
- * import { PyDict } from "./py_value.ts";
- * console.assert(new PyDict([[1n, "a"]]).entries[0][1] === "a");
+ * import { PyCall, PyDict, PyFloat, PyTuple } from "./py_value.ts";
+ * const x = new PyFloat(0.5, true);
+ * const t = new PyTuple([1n, "a"]);
+ * const d = new PyDict([[1n, t]]);
+ * const c = new PyCall("EpochData", new Map([["learningRate", x]]), 0);
+ * console.assert(+x === 0.5 && x.numpy && d.entries[0][1] === t && c.kwargs.get("learningRate") === x);
  * ```
  */
 export class PyDict {
@@ -78,6 +103,8 @@ export class PyDict {
   /** Source offsets of the keys (parallel to `entries`) when parsed from text. */
   readonly keyOffsets: readonly number[] | undefined;
   /**
+   * Make a dict.
+   *
    * @param entries The key/value pairs.
    * @param keyOffsets Source offsets of the keys, when parsed.
    */
@@ -93,9 +120,12 @@ export class PyDict {
  *
  * @example Usage
  * ```ts
- * import { PyCall } from "./py_value.ts";
- * const c = new PyCall("EpochData", new Map([["learningRate", 0.1]]), 0);
- * console.assert(c.kwargs.get("learningRate") === 0.1);
+ * import { PyCall, PyDict, PyFloat, PyTuple } from "./py_value.ts";
+ * const x = new PyFloat(0.5, true);
+ * const t = new PyTuple([1n, "a"]);
+ * const d = new PyDict([[1n, t]]);
+ * const c = new PyCall("EpochData", new Map([["learningRate", x]]), 0);
+ * console.assert(+x === 0.5 && x.numpy && d.entries[0][1] === t && c.kwargs.get("learningRate") === x);
  * ```
  */
 export class PyCall {
@@ -107,6 +137,8 @@ export class PyCall {
   readonly offset: number;
 
   /**
+   * Record a call.
+   *
    * @param name The called name.
    * @param kwargs Keyword arguments.
    * @param offset Source offset of the name.

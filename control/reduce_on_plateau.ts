@@ -51,8 +51,22 @@ const DEFAULTS: Readonly<Required<ReduceOnPlateauOptions>> = Object.freeze({
  *
  * @example Usage
  * ```ts
- * import { resolveReduceOnPlateauOptions } from "./reduce_on_plateau.ts";
- * console.assert(resolveReduceOnPlateauOptions({ factor: 0.5 }).patience === 10);
+ * import {
+ *   ReduceLROnPlateau,
+ *   reduceOnPlateauLrs,
+ *   type ReduceOnPlateauOptions,
+ *   type ReduceOnPlateauState,
+ *   resolveReduceOnPlateauOptions,
+ * } from "./reduce_on_plateau.ts";
+ * import { deepEqual } from "node:assert/strict";
+ * const options: ReduceOnPlateauOptions = { patience: 1, factor: 0.5 };
+ * const s = new ReduceLROnPlateau(0.1, options);
+ * s.step(1.0);
+ * s.step(1.0);
+ * console.assert(s.step(1.0) === 0.05);
+ * const state: ReduceOnPlateauState = s.state;
+ * console.assert(state.numBadEpochs === 0 && resolveReduceOnPlateauOptions({}).patience === 10);
+ * deepEqual(reduceOnPlateauLrs(1, [3, 3, 3], { patience: 0, factor: 0.5 }), [1, 0.5, 0.25]);
  * ```
  */
 export function resolveReduceOnPlateauOptions(
@@ -136,10 +150,22 @@ export interface ReduceOnPlateauState {
  *
  * @example Usage
  * ```ts
- * import { ReduceLROnPlateau } from "./reduce_on_plateau.ts";
- * const s = new ReduceLROnPlateau(0.1, { patience: 1, factor: 0.5 });
- * s.step(1.0); s.step(1.0);
+ * import {
+ *   ReduceLROnPlateau,
+ *   reduceOnPlateauLrs,
+ *   type ReduceOnPlateauOptions,
+ *   type ReduceOnPlateauState,
+ *   resolveReduceOnPlateauOptions,
+ * } from "./reduce_on_plateau.ts";
+ * import { deepEqual } from "node:assert/strict";
+ * const options: ReduceOnPlateauOptions = { patience: 1, factor: 0.5 };
+ * const s = new ReduceLROnPlateau(0.1, options);
+ * s.step(1.0);
+ * s.step(1.0);
  * console.assert(s.step(1.0) === 0.05);
+ * const state: ReduceOnPlateauState = s.state;
+ * console.assert(state.numBadEpochs === 0 && resolveReduceOnPlateauOptions({}).patience === 10);
+ * deepEqual(reduceOnPlateauLrs(1, [3, 3, 3], { patience: 0, factor: 0.5 }), [1, 0.5, 0.25]);
  * ```
  */
 export class ReduceLROnPlateau {
@@ -148,6 +174,8 @@ export class ReduceLROnPlateau {
   #state: ReduceOnPlateauState;
 
   /**
+   * Create the scheduler.
+   *
    * @param initialLr The learning rate before the first step.
    * @param options torch's keyword arguments.
    * @throws {TypeError} See {@linkcode resolveReduceOnPlateauOptions}.
@@ -244,8 +272,21 @@ export class ReduceLROnPlateau {
  *
  * @example Usage
  * ```ts
- * import { reduceOnPlateauLrs } from "./reduce_on_plateau.ts";
+ * import {
+ *   ReduceLROnPlateau,
+ *   reduceOnPlateauLrs,
+ *   type ReduceOnPlateauOptions,
+ *   type ReduceOnPlateauState,
+ *   resolveReduceOnPlateauOptions,
+ * } from "./reduce_on_plateau.ts";
  * import { deepEqual } from "node:assert/strict";
+ * const options: ReduceOnPlateauOptions = { patience: 1, factor: 0.5 };
+ * const s = new ReduceLROnPlateau(0.1, options);
+ * s.step(1.0);
+ * s.step(1.0);
+ * console.assert(s.step(1.0) === 0.05);
+ * const state: ReduceOnPlateauState = s.state;
+ * console.assert(state.numBadEpochs === 0 && resolveReduceOnPlateauOptions({}).patience === 10);
  * deepEqual(reduceOnPlateauLrs(1, [3, 3, 3], { patience: 0, factor: 0.5 }), [1, 0.5, 0.25]);
  * ```
  */
