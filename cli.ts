@@ -133,9 +133,24 @@ export async function main(args: readonly string[], io: CliIo = consoleIo): Prom
       );
       return 1;
     }
+    if (e instanceof Error && REPORTED_ERRORS.has(e.name)) {
+      io.err(`${e.name}: ${e.message}`);
+      return 1;
+    }
     throw e;
   }
 }
+
+/**
+ * Errors whose message already says what is wrong and how to fix it: printed without a stack.
+ */
+const REPORTED_ERRORS = new Set([
+  "LearningRateFileError",
+  "LearningRateControlError",
+  "GpuUnavailableError",
+  "GpuDeviceLostError",
+  "InvalidGradientError",
+]);
 
 async function trainCommand(args: readonly string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseArgs({

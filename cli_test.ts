@@ -67,3 +67,17 @@ Deno.test("cli: train a JSON config, then inspect it with lr", async () => {
   equal(await main(["train", path, "--backend", "cpu", "--output-dir", `${dir}/out`], again.io), 0);
   ok(again.out.join("\n").includes("nothing to do"));
 });
+
+Deno.test("cli: a malformed learning-rate file is reported without a stack trace", async () => {
+  const dir = await tempDir("cli-lrfile-");
+  await Deno.mkdir(`${dir}/out`);
+  await Deno.writeTextFile(
+    `${dir}/out/learning_rates`,
+    "{1: EpochData(learningRate=__import__('os'))}",
+  );
+  const path = `${dir}/job.json`;
+  await Deno.writeTextFile(path, JSON.stringify({ num_epochs: 1, learning_rate: 0.01 }));
+  const c = capture();
+  equal(await main(["train", path, "--backend", "cpu", "--output-dir", `${dir}/out`], c.io), 1);
+  ok(c.err.join("\n").startsWith("LearningRateFileError:"), c.err.join("\n"));
+});

@@ -22,7 +22,7 @@ import {
 } from "./checkpoint.ts";
 import { createProgress, type ProgressMode } from "./progress.ts";
 import type { BackendName } from "./model_types.ts";
-import type { EpochRecord, TrainDeps } from "./train_deps.ts";
+import type { EpochRecord, TrainDeps, Updater } from "./train_deps.ts";
 
 /** Name of the checkpoint file in the output folder. */
 export const CHECKPOINT_FILE = "checkpoint.nbck";
@@ -144,6 +144,9 @@ export async function train(config: Config, options: TrainOptions = {}): Promise
   const fingerprint = fingerprintOf(settings);
   if (checkpoint !== undefined) checkFingerprint(checkpointFile, checkpoint, fingerprint);
 
+  const control = await deps.createControl(settings.control, {
+    file: settings.learningRateFile,
+  });
   const data = await deps.loadData(settings.data, { seed: settings.seed });
   const model = await deps.createModel(settings.model, {
     backend,
@@ -151,68 +154,66 @@ export async function train(config: Config, options: TrainOptions = {}): Promise
     inputDim: data.inputDim,
     numClasses: data.numClasses,
   });
-  const numParams = model.shapes.reduce((n, sh) => n + sh.reduce((a, b) => a * b, 1), 0);
-  const message = (model as { message?: string }).message;
-  log(
-    `model: ${numParams} parameters in ${model.names.length} tensors; data: ` +
-      `${data.train.size} train / ${data.dev.size} dev rows${message ? `; ${message}` : ""}`,
-  );
-  const control = await deps.createControl(settings.control, {
-    file: settings.learningRateFile,
-  });
-  const dynamic = settings.dynamicLearningRate === undefined
-    ? undefined
-    : deps.dynamicLearningRate(settings.dynamicLearningRate);
-  const stepLearningRate = (epochLr: number, ctx: StepContext) =>
-    (dynamic === undefined ? epochLr : dynamic(ctx)) * settings.learningRateMultiplier;
+  let updater: Updater | undefined;
+  try {
+    const numParams = model.shapes.reduce((n, sh) => n + sh.reduce((a, b) => a * b, 1), 0);
+    const message = (model as { message?: string }).message;
+    log(
+      `model: ${numParams} parameters in ${model.names.length} tensors; data: ` +
+        `${data.train.size} train / ${data.dev.size} dev rows${message ? `; ${message}` : ""}`,
+    );
+    const dynamic = settings.dynamicLearningRate === undefined
+      ? undefined
+      : deps.dynamicLearningRate(settings.dynamicLearningRate);
+    const stepLearningRate = (epochLr: number, ctx: StepContext) =>
+      (dynamic === undefined ? epochLr : dynamic(ctx)) * settings.learningRateMultiplier;
 
-  let globalTrainStep = 0;
-  let startEpoch = 1;
-  let history: EpochRecord[] = [];
-  if (checkpoint !== undefined) {
-    if (
-      checkpoint.paramNames.length !== model.names.length ||
-      checkpoint.paramNames.some((n, i) => n !== model.names[i]) ||
-      checkpoint.params.some((p, i) => p.length !== model.shapes[i].reduce((a, b) => a * b, 1))
-    ) {
-      throw new CheckpointError(
-        checkpointFile,
-        `its parameters (${checkpoint.paramNames.join(", ")}) do not match the model's ` +
-          `(${model.names.join(", ")}); the model changed: use another --output-dir or delete ` +
-          "the checkpoint",
+    let globalTrainStep = 0;
+    let startEpoch = 1;
+    let history: EpochRecord[] = [];
+    if (checkpoint !== undefined) {
+      if (
+        checkpoint.paramNames.length !== model.names.length ||
+        checkpoint.paramNames.some((n, i) => n !== model.names[i]) ||
+        checkpoint.params.some((p, i) => p.length !== model.shapes[i].reduce((a, b) => a * b, 1))
+      ) {
+        throw new CheckpointError(
+          checkpointFile,
+          `its parameters (${checkpoint.paramNames.join(", ")}) do not match the model's ` +
+            `(${model.names.join(", ")}); the model changed: use another --output-dir or delete ` +
+            "the checkpoint",
+        );
+      }
+      await model.setParameters(checkpoint.params);
+    }
+    // Created after a resume's setParameters, so it binds to the restored parameters.
+    updater = await deps.createUpdater(settings, model);
+    if (checkpoint !== undefined) {
+      await updater.importState({
+        arrays: checkpoint.optimizerArrays,
+        meta: checkpoint.optimizerMeta,
+      });
+      globalTrainStep = checkpoint.globalTrainStep;
+      startEpoch = checkpoint.epoch + 1;
+      history = Array.isArray(checkpoint.history) ? checkpoint.history as EpochRecord[] : [];
+      log(
+        `resuming after epoch ${checkpoint.epoch} (global_train_step ${globalTrainStep}) from ` +
+          checkpointFile,
       );
     }
-    await model.setParameters(checkpoint.params);
-  }
-  // Created after a resume's setParameters, so it binds to the restored parameters.
-  const updater = await deps.createUpdater(settings, model);
-  if (checkpoint !== undefined) {
-    await updater.importState({
-      arrays: checkpoint.optimizerArrays,
-      meta: checkpoint.optimizerMeta,
-    });
-    globalTrainStep = checkpoint.globalTrainStep;
-    startEpoch = checkpoint.epoch + 1;
-    history = Array.isArray(checkpoint.history) ? checkpoint.history as EpochRecord[] : [];
-    log(
-      `resuming after epoch ${checkpoint.epoch} (global_train_step ${globalTrainStep}) from ` +
-        checkpointFile,
-    );
-  }
-  const resumedAfterEpoch = startEpoch - 1;
+    const resumedAfterEpoch = startEpoch - 1;
 
-  const mode = options.progress ??
-    (safeIsTerminal() ? "bar" : "lines");
-  const progress = createProgress({ mode, log, now });
-  const lastEpoch = Math.min(settings.numEpochs, options.stopAfterEpoch ?? Infinity);
-  const readEvery = backend === "webgpu" ? settings.logEverySteps : 1;
-  const evalBatch = Math.max(256, settings.batchSize);
-  const stepsPerEpoch = Math.ceil(data.train.size / settings.batchSize);
-  if (startEpoch > settings.numEpochs) {
-    log(`nothing to do: all ${settings.numEpochs} epochs are done (see ${outputDir})`);
-  }
+    const mode = options.progress ??
+      (safeIsTerminal() ? "bar" : "lines");
+    const progress = createProgress({ mode, log, now });
+    const lastEpoch = Math.min(settings.numEpochs, options.stopAfterEpoch ?? Infinity);
+    const readEvery = backend === "webgpu" ? settings.logEverySteps : 1;
+    const evalBatch = Math.max(256, settings.batchSize);
+    const stepsPerEpoch = Math.ceil(data.train.size / settings.batchSize);
+    if (startEpoch > settings.numEpochs) {
+      log(`nothing to do: all ${settings.numEpochs} epochs are done (see ${outputDir})`);
+    }
 
-  try {
     for (let epoch = startEpoch; epoch <= lastEpoch; epoch++) {
       const epochLr = control.epochStartLearningRate(epoch);
       const decision = control.explain(epoch);
@@ -320,7 +321,7 @@ export async function train(config: Config, options: TrainOptions = {}): Promise
       checkpointFile,
     };
   } finally {
-    updater.dispose();
+    updater?.dispose();
     model.dispose();
   }
 }
