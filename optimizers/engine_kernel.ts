@@ -55,6 +55,12 @@ export function engineFields(plan: TransformPlan): UniformField[] {
   return f;
 }
 
+/** Indent every line of `code` by `n` spaces (readable generated WGSL). */
+function indent(code: string, n: number): string {
+  const pad = " ".repeat(n);
+  return code.split("\n").map((l) => (l.trim() ? pad + l.trim() : "")).join("\n");
+}
+
 function struct(name: string, fields: readonly UniformField[]): string {
   const body = fields.length
     ? fields.map(([n, t]) => `  ${n}: ${t},`).join("\n")
@@ -170,15 +176,15 @@ export function updateKernel(def: OptimizerDef, h: Hyper, plan: TransformPlan): 
     "    if (i >= c.count) { return; }",
     "    var p = P[i];",
     "    var gv = G[i];",
-    needsTensorInfo(plan.ops) ? tensorInfo(plan) : "",
-    emitOps(plan, plan.ops.length),
+    needsTensorInfo(plan.ops) ? indent(tensorInfo(plan), 4) : "",
+    indent(emitOps(plan, plan.ops.length), 4),
     maximize ? "    gv = -gv;" : "",
     wdMode === "coupled" ? "    if (e.wd != 0.0) { gv = gv + e.wd * p; }" : "",
     wdMode === "decoupled" ? "    if (e.wd != 0.0) { p = p * e.decay; }" : "",
     ...slots.map((s) => `    var ${s} = S_${s}[i];`),
     "    {",
     "      let g = gv;",
-    def.wgsl(h),
+    indent(def.wgsl(h), 6),
     "    }",
     "    P[i] = p;",
     ...slots.map((s) => `    S_${s}[i] = ${s};`),
@@ -267,8 +273,8 @@ export function blockNormKernel(
     "    let i = b * 16u + k;",
     "    var p = P[i];",
     "    var gv = G[i];",
-    tensorInfo(plan),
-    emitOps(plan, red.at),
+    indent(tensorInfo(plan), 4),
+    indent(emitOps(plan, red.at), 4),
     `    let x = select(vec4<f32>(0.0), ${lane}, valid);`,
     `    acc = ${acc};`,
     "  }",
