@@ -14,7 +14,16 @@ import type { TrainModel } from "./model_types.ts";
 import { loadDigits } from "./digits.ts";
 import { deriveSeed } from "./rng.ts";
 import { createOptimizer, findOptimizer, type SavedOptimizerState } from "../optimizers/mod.ts";
-import type { GradientTransform } from "../transforms/types.ts";
+import {
+  accumulateGradients,
+  addNoise,
+  chain,
+  clipByGlobalNorm,
+  clipByNorm,
+  clipByValue,
+  type GradientTransform,
+  skipInvalidGradients,
+} from "../transforms/mod.ts";
 import { dynamicLearningRate } from "../schedules/dynamic_learning_rate.ts";
 import { createLearningRateControl } from "../control/learning_rate_control.ts";
 import { plotEpochsSvg } from "../control/plot_svg.ts";
@@ -33,27 +42,24 @@ import { plotEpochsSvg } from "../control/plot_svg.ts";
 export function transformsOf(s: TrainSettings): GradientTransform[] {
   const t: GradientTransform[] = [];
   if (s.accumGradMultipleStep > 1) {
-    t.push({ kind: "accumulate", steps: s.accumGradMultipleStep, window: s.accumGradWindow });
+    t.push(accumulateGradients(s.accumGradMultipleStep, { window: s.accumGradWindow }));
   }
   if (s.gradientNoise !== undefined) {
-    t.push({ kind: "noise", sigma: s.gradientNoise, seed: deriveSeed(s.seed, 0x6e6f6973) });
+    t.push(addNoise(s.gradientNoise, { seed: deriveSeed(s.seed, 0x6e6f6973) }));
   }
-  if (s.gradientClip !== undefined) t.push({ kind: "clip_value", clipValue: s.gradientClip });
-  if (s.gradientClipNorm !== undefined) t.push({ kind: "clip_norm", maxNorm: s.gradientClipNorm });
+  if (s.gradientClip !== undefined) t.push(clipByValue(s.gradientClip));
+  if (s.gradientClipNorm !== undefined) t.push(clipByNorm(s.gradientClipNorm));
   if (s.gradientClipGlobalNorm !== undefined) {
-    t.push({
-      kind: "clip_global_norm",
-      maxNorm: s.gradientClipGlobalNorm,
-      normType: 2,
+    t.push(clipByGlobalNorm(s.gradientClipGlobalNorm, {
       style: s.accumGradWindow === "epoch" ? "torch" : "tf",
-    });
+    }));
   }
   if (s.numAllowedConsecInvalidGradientSteps !== undefined) {
-    t.push({
-      kind: "skip_invalid",
-      allowed: s.numAllowedConsecInvalidGradientSteps,
-      checkInterval: s.logEverySteps,
-    });
+    t.push(
+      skipInvalidGradients(s.numAllowedConsecInvalidGradientSteps, {
+        checkInterval: s.logEverySteps,
+      }),
+    );
   }
   return t;
 }
@@ -81,11 +87,10 @@ function optimizerDict(s: TrainSettings): Record<string, unknown> {
 export async function createEngineUpdater(s: TrainSettings, model: TrainModel): Promise<Updater> {
   const backend = model.backend === "webgpu" ? "webgpu" : "cpu";
   const device = (model as { device?: GPUDevice | null }).device ?? undefined;
-  const opt = await createOptimizer(optimizerDict(s), {
+  const opt = await createOptimizer(chain(...transformsOf(s), optimizerDict(s)), {
     backend,
     ...(device ? { device } : {}),
     ...(s.optimizerEpsilon !== undefined ? { optimizerEpsilon: s.optimizerEpsilon } : {}),
-    transforms: transformsOf(s),
   });
   const params = await model.parameters();
   const sizes = model.shapes.map((sh) => sh.reduce((a, b) => a * b, 1));
