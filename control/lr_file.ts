@@ -38,6 +38,13 @@ export interface EpochRecord {
 const META_PREFIX = ":meta:";
 
 /**
+ * Meta keys RETURNN's engines always store as Python floats: an integral value (e.g. a learning
+ * rate of 1) is written `1.0` there. Other integral meta numbers are written as ints (step
+ * counters, `epoch_train_time_secs`, which the engines round to an int).
+ */
+const FLOAT_META_KEYS: ReadonlySet<string> = new Set(["effective_learning_rate"]);
+
+/**
  * Parse the text of a learning-rate file: `{epoch: EpochData(learningRate=..., error={...}),
  * ...}` with every variation RETURNN reads (`learning_rate=`, `meta=`, the old float `error=2.5`,
  * bare `nan`/`inf`, `float('nan')`, `np.float64(x)`, `':meta:'` keys).
@@ -140,7 +147,7 @@ function _epochRecord(
         if (metaArg !== undefined && metaArg !== null) {
           fail(call.offset, `${where}: '${name}' in error= while meta= is given too`);
         }
-        _setOwn(meta, name.slice(META_PREFIX.length), _toMeta(v, fail, call.offset));
+        _setMeta(meta, name.slice(META_PREFIX.length), _toMeta(v, fail, call.offset));
       } else if (
         typeof v === "number" || typeof v === "bigint" || v === null || v instanceof PyFloat
       ) {
@@ -158,7 +165,7 @@ function _epochRecord(
   if (metaArg instanceof PyDict) {
     for (const [k, v] of metaArg.entries) {
       if (typeof k !== "string") fail(call.offset, `${where}: meta keys must be strings`);
-      _setOwn(meta, k as string, _toMeta(v, fail, call.offset));
+      _setMeta(meta, k as string, _toMeta(v, fail, call.offset));
     }
   } else if (metaArg !== undefined && metaArg !== null) {
     fail(call.offset, `${where}: meta= must be a dict or None, found a ${_kind(metaArg)}`);
@@ -177,6 +184,12 @@ function _kind(v: unknown): string {
   if (v instanceof PyDict) return "dict";
   if (v instanceof PyCall) return `${v.name}(...) call`;
   return typeof v;
+}
+
+/** Store a meta value; a float key's integral value needs no float mark. */
+function _setMeta(meta: Record<string, unknown>, key: string, value: unknown): void {
+  const plain = FLOAT_META_KEYS.has(key) && value instanceof PyFloat && !value.numpy;
+  _setOwn(meta, key, plain ? value.value : value);
 }
 
 /**
@@ -251,7 +264,7 @@ export function formatLearningRateFile(data: ReadonlyMap<number, EpochRecord>): 
     const entries: [string, _Measured][] = [];
     for (const [k, v] of rec.error) entries.push([k, _scoreRepr(v)]);
     for (const [k, v] of Object.entries(rec.meta)) {
-      entries.push([META_PREFIX + k, _measure(v, true, 1)]);
+      entries.push([META_PREFIX + k, _measure(v, !FLOAT_META_KEYS.has(k), 1)]);
     }
     entries.sort((a, b) => _compareCodePoints(a[0], b[0]));
     const error = _dictRepr(

@@ -113,6 +113,19 @@ Deno.test("formatLearningRateFile: RETURNN's text (sorted, 40-character rule, nu
 `,
   );
   equal(formatLearningRateFile(new Map()), "{}\n");
+  // effective_learning_rate is always a float in RETURNN; other integral meta numbers are ints
+  equal(
+    formatLearningRateFile(
+      new Map([[1, rec(1, [], { effective_learning_rate: 1, epoch_train_time_secs: 12 })]]),
+    ),
+    "{\n1: EpochData(learningRate=1.0, error={\n':meta:effective_learning_rate': 1.0,\n':meta:epoch_train_time_secs': 12,\n}),\n}\n",
+  );
+  deepEqual(
+    parseLearningRateFile(
+      "{1: EpochData(learningRate=1.0, error={':meta:effective_learning_rate': 1.0, ':meta:x': 2.0})}",
+    ).get(1)!.meta,
+    { effective_learning_rate: 1, x: new PyFloat(2) },
+  );
 });
 
 /** mulberry32. */
