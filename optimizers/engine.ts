@@ -37,12 +37,16 @@ export const DEFAULT_NO_DECAY: RegExp = /bias|norm|ln|bn/i;
 
 /** A parameter group: which tensors, with which multiplier and weight decay. */
 export interface ParamGroupSpec {
-  /** Indices of the group's tensors (in the order given to `init`). */
-  params: readonly number[];
+  /** The group's tensors: indices (in `init` order) or names (from `init`'s `names`). */
+  params: readonly (number | string)[];
   /** Multiplies the learning rate of the group. @default {1} */
   learningRateMultiplier?: number;
+  /** Config spelling of `learningRateMultiplier`. */
+  learning_rate_multiplier?: number;
   /** Weight decay of the group. @default {the optimizer's `weight_decay`} */
   weightDecay?: number;
+  /** Config spelling of `weightDecay`. */
+  weight_decay?: number;
 }
 
 /** Options of {@linkcode createOptimizerFromDef} (and `createOptimizer`). */
@@ -400,7 +404,15 @@ export async function createOptimizerFromDef(
       const groupDefs: { indices: number[]; mult: number; wd: number }[] = [];
       const baseWd = hasWd ? hyper.weight_decay as number : 0;
       specs.forEach((g, gi) => {
-        const indices = [...g.params];
+        const indices = g.params.map((x) => typeof x === "string" ? names.indexOf(x) : x);
+        indices.forEach((i, k) => {
+          if (i === -1) {
+            throw new RangeError(
+              `Cannot init the optimizer as parameter group ${gi} names tensor ` +
+                `'${g.params[k]}', which is not in 'names': pass names to init or use indices`,
+            );
+          }
+        });
         for (const i of indices) {
           if (!Number.isInteger(i) || i < 0 || i >= params.length || taken.has(i)) {
             throw new RangeError(
@@ -414,10 +426,14 @@ export async function createOptimizerFromDef(
           indices,
           mult: checkNumber(
             `paramGroups[${gi}].learningRateMultiplier`,
-            g.learningRateMultiplier ?? 1,
+            g.learningRateMultiplier ?? g.learning_rate_multiplier ?? 1,
             0,
           ),
-          wd: checkNumber(`paramGroups[${gi}].weightDecay`, g.weightDecay ?? baseWd, 0),
+          wd: checkNumber(
+            `paramGroups[${gi}].weightDecay`,
+            g.weightDecay ?? g.weight_decay ?? baseWd,
+            0,
+          ),
         });
       });
       const rest = params.map((_, i) => i).filter((i) => !taken.has(i));

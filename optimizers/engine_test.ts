@@ -160,6 +160,15 @@ both("parameter groups: lr multiplier and no-decay by name", async (backend) => 
   const saved = await om.exportState(sm);
   equal(saved.config.groups.length, 2);
   equal(saved.config.groups[0].learning_rate_multiplier, 2);
+  // Config spelling and names.
+  const on = await createOptimizer({ class: "sgd", momentum: 0.9 }, {
+    backend,
+    paramGroups: [{ params: ["b"], learning_rate_multiplier: 2, weight_decay: 0 }],
+  });
+  const sn = await on.init([w, bias], { names: ["w", "b"] });
+  for (const g of gs) await on.step(sn, g, { learningRate: 0.01 });
+  deepEqual((await on.read(sn))[1], (await o2.read(s2))[0]);
+  await rejects(on.init([w, bias], { names: ["w", "x"] }), /names tensor 'b'/);
 });
 
 both("errors: unknown class, NaN lr, wrong gradient count and size", async (backend) => {
