@@ -72,6 +72,8 @@ export function levenshtein(a: string, b: string): number {
  * ```
  */
 export function didYouMean(name: string, candidates: Iterable<string>): string | undefined {
+  // No suggestion for very long names: hostile input must not cost length x candidates time.
+  if (name.length > MAX_NAME_LENGTH) return undefined;
   const lower = name.toLowerCase();
   const limit = Math.max(1, Math.floor(lower.length / 3));
   let best: string | undefined;
@@ -91,6 +93,9 @@ export function didYouMean(name: string, candidates: Iterable<string>): string |
   }
   return best;
 }
+
+/** Names longer than this get no suggestion (keeps hostile input linear). */
+const MAX_NAME_LENGTH = 200;
 
 /**
  * A sentence suffix for error messages: `" Did you mean 'x'?"`, or `""` when there is no

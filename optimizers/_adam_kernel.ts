@@ -15,6 +15,7 @@
 import {
   _boolean,
   _checkKeys,
+  _coupledOnly,
   _freeze,
   _hb,
   _hp,
@@ -55,6 +56,9 @@ export function _adamFamily(
         weight_decay: _number(name, merged, "weight_decay", _NONNEG),
         amsgrad: _boolean(name, merged, "amsgrad"),
         maximize: _boolean(name, merged, "maximize"),
+        ...("decoupled_weight_decay" in defaults
+          ? { decoupled_weight_decay: _coupledOnly(name, merged) }
+          : {}),
       });
     },
     slots(h: Hyper): readonly string[] {

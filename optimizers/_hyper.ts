@@ -179,3 +179,20 @@ export function _hp(h: Hyper, key: string): readonly number[] {
 export function _hb(h: Hyper, key: string): boolean {
   return h[key] as boolean;
 }
+
+/**
+ * Read `decoupled_weight_decay` (PyTorch >= 2.1 NAdam/RAdam, Adam): a plain definition is the
+ * coupled variant and only accepts `false`; `true` selects the decoupled twin, which the registry
+ * builds (`resolveOptimizerConfig`, `createOptimizer`).
+ */
+export function _coupledOnly(opt: string, merged: Readonly<Record<string, unknown>>): false {
+  if (_boolean(opt, merged, "decoupled_weight_decay")) {
+    throw _rangeError(
+      opt,
+      `'decoupled_weight_decay' is true but this definition applies coupled (L2) weight decay: ` +
+        `resolve the config dict with resolveOptimizerConfig or createOptimizer, which select ` +
+        `the decoupled variant`,
+    );
+  }
+  return false;
+}

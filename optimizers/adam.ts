@@ -14,7 +14,9 @@ import type { OptimizerDef } from "./types.ts";
  * `p += (-lr/(1-β1^t))·(m/denom)`. `weight_decay` is PyTorch's coupled L2 term `g += wd·p`.
  *
  * Defaults: `betas` [0.9, 0.999], `eps` 1e-8 (but see the registry's RETURNN 1e-16 epsilon),
- * `weight_decay` 0, `amsgrad` false, `maximize` false. Slots: `exp_avg`, `exp_avg_sq`, and
+ * `weight_decay` 0, `amsgrad` false, `maximize` false, `decoupled_weight_decay` false (recent
+ * PyTorch; `true` makes the registry pick the decoupled twin: AdamW's decay with Adam's
+ * defaults; this definition object itself rejects `true`). Slots: `exp_avg`, `exp_avg_sq`, and
  * `max_exp_avg_sq` with `amsgrad`. Accepted class names: `adam`, `adamoptimizer`.
  *
  * @example Usage
@@ -41,6 +43,7 @@ export const adam: OptimizerDef = _adamFamily(
     weight_decay: 0,
     amsgrad: false,
     maximize: false,
+    decoupled_weight_decay: false,
   }),
   "coupled",
 );

@@ -9,6 +9,7 @@ Deno.test("adam: defaults resolve to PyTorch's", () => {
     weight_decay: 0,
     amsgrad: false,
     maximize: false,
+    decoupled_weight_decay: false,
   });
   equal(adam.weightDecay, "coupled");
   deepEqual(adam.slots(h), ["exp_avg", "exp_avg_sq"]);
@@ -36,6 +37,10 @@ Deno.test("adam: resolve rejects bad hyperparameters naming key and value", () =
   throws(() => adam.resolve({ ...d, amsgrad: 1 }), /'amsgrad' must be a boolean/);
   throws(() => adam.resolve({ ...d, lr: 0.1 }), /'lr' must not be set inside/);
   throws(() => adam.resolve({ ...d, ams_grad: true }), /unknown parameter 'ams_grad'.*amsgrad/);
+  throws(
+    () => adam.resolve({ ...d, decoupled_weight_decay: true }),
+    /'decoupled_weight_decay' is true but this definition applies coupled/,
+  );
 });
 
 Deno.test("adam: WGSL body changes with amsgrad only", () => {

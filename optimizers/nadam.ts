@@ -7,6 +7,7 @@
 import {
   _boolean,
   _checkKeys,
+  _coupledOnly,
   _freeze,
   _h,
   _hp,
@@ -24,6 +25,7 @@ const _DEFAULTS: Hyper = Object.freeze({
   weight_decay: 0,
   momentum_decay: 4e-3,
   maximize: false,
+  decoupled_weight_decay: false,
 });
 
 /**
@@ -38,7 +40,10 @@ const _DEFAULTS: Hyper = Object.freeze({
  * ```
  *
  * Defaults: `betas` [0.9, 0.999], `eps` 1e-8 (see the registry's RETURNN 1e-16 epsilon),
- * `weight_decay` 0 (coupled L2), `momentum_decay` ψ 0.004, `maximize` false. Slots: `exp_avg`,
+ * `weight_decay` 0 (coupled L2), `momentum_decay` ψ 0.004, `maximize` false,
+ * `decoupled_weight_decay` false (PyTorch >= 2.1; `true` makes the registry pick the decoupled
+ * twin, "NAdamW", which decays `p *= 1 - lr·weight_decay` first; this definition object itself
+ * rejects `true`). Slots: `exp_avg`,
  * `exp_avg_sq`; host state `mu_product`. Accepted class names: `nadam`, `nadamoptimizer`.
  *
  * @example Usage
@@ -64,6 +69,7 @@ export const nadam: OptimizerDef = Object.freeze({
       weight_decay: _number(_NAME, merged, "weight_decay", _NONNEG),
       momentum_decay: _number(_NAME, merged, "momentum_decay", _NONNEG),
       maximize: _boolean(_NAME, merged, "maximize"),
+      decoupled_weight_decay: _coupledOnly(_NAME, merged),
     });
   },
   slots(): readonly string[] {

@@ -10,6 +10,7 @@ Deno.test("nadam: defaults and validation", () => {
     weight_decay: 0,
     momentum_decay: 0.004,
     maximize: false,
+    decoupled_weight_decay: false,
   });
   throws(() => nadam.resolve({ ...nadam.defaults, momentum_decay: -1 }), /'momentum_decay'/);
   throws(() => nadam.resolve({ ...nadam.defaults, betas: [0.9, -0.1] }), /'betas\[1\]'/);

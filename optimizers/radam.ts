@@ -8,6 +8,7 @@
 import {
   _boolean,
   _checkKeys,
+  _coupledOnly,
   _freeze,
   _h,
   _hp,
@@ -24,6 +25,7 @@ const _DEFAULTS: Hyper = Object.freeze({
   eps: 1e-8,
   weight_decay: 0,
   maximize: false,
+  decoupled_weight_decay: false,
 });
 
 /**
@@ -41,7 +43,9 @@ const _DEFAULTS: Hyper = Object.freeze({
  * float32 ρ_t carries enough cancellation error to flip the branch.
  *
  * Defaults: `betas` [0.9, 0.999], `eps` 1e-8 (see the registry's RETURNN 1e-16 epsilon),
- * `weight_decay` 0 (coupled L2), `maximize` false. Slots: `exp_avg`, `exp_avg_sq`. Accepted
+ * `weight_decay` 0 (coupled L2), `maximize` false, `decoupled_weight_decay` false (PyTorch >= 2.1;
+ * `true` makes the registry pick the decoupled twin, which decays `p *= 1 - lr·weight_decay`
+ * first; this definition object itself rejects `true`). Slots: `exp_avg`, `exp_avg_sq`. Accepted
  * class name: `radam`.
  *
  * @example Usage
@@ -67,6 +71,7 @@ export const radam: OptimizerDef = Object.freeze({
       eps: _number(_NAME, merged, "eps", _NONNEG),
       weight_decay: _number(_NAME, merged, "weight_decay", _NONNEG),
       maximize: _boolean(_NAME, merged, "maximize"),
+      decoupled_weight_decay: _coupledOnly(_NAME, merged),
     });
   },
   slots(): readonly string[] {

@@ -7,6 +7,7 @@ Deno.test("radam: defaults and validation", () => {
     eps: 1e-8,
     weight_decay: 0,
     maximize: false,
+    decoupled_weight_decay: false,
   });
   throws(() => radam.resolve({ ...radam.defaults, eps: -1e-8 }), RangeError);
   throws(() => radam.resolve({ ...radam.defaults, amsgrad: true }), /unknown parameter/);

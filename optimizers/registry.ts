@@ -15,7 +15,7 @@
  */
 
 import { didYouMeanSuffix } from "../_util/did_you_mean.ts";
-import { _checkNumber, _show } from "./_hyper.ts";
+import { _boolean, _checkNumber, _rangeError, _show } from "./_hyper.ts";
 import { adadelta } from "./adadelta.ts";
 import { adagrad } from "./adagrad.ts";
 import { adam } from "./adam.ts";
@@ -159,6 +159,36 @@ const _BY_NAME: ReadonlyMap<string, OptimizerDef> = (() => {
   return m;
 })();
 
+/**
+ * The decoupled twin of a definition with a `decoupled_weight_decay` option (adam, nadam, radam):
+ * the same algorithm and name, with `weightDecay: "decoupled"` (`p *= 1 - lr·weight_decay`
+ * before the update, like AdamW) and `decoupled_weight_decay: true` in its hyperparameters.
+ */
+function _decoupledTwin(def: OptimizerDef): OptimizerDef {
+  return Object.freeze({
+    ...def,
+    weightDecay: "decoupled" as const,
+    resolve(merged: Readonly<Record<string, unknown>>): Hyper {
+      if (!_boolean(def.name, merged, "decoupled_weight_decay")) {
+        throw _rangeError(
+          def.name,
+          `this is the decoupled variant: 'decoupled_weight_decay' must be true: current value ` +
+            `is false`,
+        );
+      }
+      const h = def.resolve({ ...merged, decoupled_weight_decay: false });
+      return Object.freeze({ ...h, decoupled_weight_decay: true });
+    },
+  });
+}
+
+const _TWINS: ReadonlyMap<OptimizerDef, OptimizerDef> = new Map(
+  OPTIMIZERS.filter((d) => "decoupled_weight_decay" in d.defaults).map((d) => [
+    d,
+    _decoupledTwin(d),
+  ]),
+);
+
 /** Class names that are TF's `MomentumOptimizer`: SGD that requires a `momentum`. */
 const _MOMENTUM_CLASSES = new Set(["momentum", "momentumoptimizer"]);
 
@@ -244,6 +274,8 @@ let _noticeShown = false;
  * - `epsilon` is accepted for `eps` (setting both is an error); for TF aliases `beta1`/`beta2`
  *   are accepted for `betas` and `use_nesterov` for `nesterov`.
  * - `momentum`/`momentumoptimizer` is SGD and requires `momentum`.
+ * - `decoupled_weight_decay: true` (adam, nadam, radam; PyTorch 2.x) returns the decoupled
+ *   twin of the definition: same name and math, `weightDecay: "decoupled"`.
  * - `lr`/`learning_rate` inside the dict is an error: set `learning_rate` outside it.
  * - `learning_rate_multiplier` (RETURNN TF) is returned separately (default 1).
  * - RETURNN's epsilon default: see the module documentation and
@@ -375,6 +407,8 @@ export function resolveOptimizerConfig(
       );
     }
   }
-  const hyper = def.resolve({ ...def.defaults, ...params });
-  return { def, hyper, learningRateMultiplier: multiplier };
+  const merged = { ...def.defaults, ...params };
+  const twin = _TWINS.get(def);
+  const chosen = twin !== undefined && merged.decoupled_weight_decay === true ? twin : def;
+  return { def: chosen, hyper: chosen.resolve(merged), learningRateMultiplier: multiplier };
 }

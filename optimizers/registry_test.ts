@@ -195,6 +195,37 @@ Deno.test("registry: NaN, Infinity and wrong types name the key and value", () =
   throws(() => resolveOptimizerConfig({ class: "adam", eps: null }), /current value is null/);
 });
 
+Deno.test("registry: decoupled_weight_decay selects the decoupled twin (adam, nadam, radam)", () => {
+  for (const name of ["adam", "nadam", "radam"]) {
+    const coupled = resolveOptimizerConfig({ class: name, weight_decay: 0.1 }, quiet);
+    equal(coupled.def.weightDecay, "coupled");
+    equal(coupled.hyper.decoupled_weight_decay, false);
+    const twin = resolveOptimizerConfig(
+      { class: name, weight_decay: 0.1, decoupled_weight_decay: true },
+      quiet,
+    );
+    equal(twin.def.name, name);
+    equal(twin.def.weightDecay, "decoupled");
+    equal(twin.hyper.decoupled_weight_decay, true);
+    equal(twin.hyper.weight_decay, 0.1);
+    equal(twin.def.wgsl(twin.hyper), coupled.def.wgsl(coupled.hyper));
+    // The twin validates like the original.
+    throws(
+      () => resolveOptimizerConfig({ class: name, decoupled_weight_decay: true, weight_decay: -1 }),
+      /'weight_decay' must be >= 0/,
+    );
+    throws(
+      () => twin.def.resolve({ ...twin.def.defaults, decoupled_weight_decay: "yes" }),
+      /'decoupled_weight_decay' must be a boolean/,
+    );
+  }
+  // Not a parameter of the other classes (AdamW is always decoupled, as in torch).
+  throws(
+    () => resolveOptimizerConfig({ class: "adamw", decoupled_weight_decay: true }, quiet),
+    /unknown parameter 'decoupled_weight_decay'/,
+  );
+});
+
 Deno.test("registry: the fixture dicts (all torch params minus lr) resolve to themselves", () => {
   const dict = {
     class: "rmsprop",

@@ -38,6 +38,9 @@ const VARIANTS: [string, Params][] = [
   ["nadam", {}],
   ["nadam", { momentum_decay: 0.1, betas: [0.8, 0.95], weight_decay: 0.01 }],
   ["nadam", { maximize: true, momentum_decay: 0 }],
+  ["nadam", { decoupled_weight_decay: true, weight_decay: 0.1 }],
+  ["adam", { decoupled_weight_decay: true, weight_decay: 0.1, amsgrad: true }],
+  ["radam", { decoupled_weight_decay: true, weight_decay: 0.2, maximize: true }],
   ["radam", {}],
   ["radam", { betas: [0.9, 0.8] }],
   ["radam", { betas: [0.5, 0.99], weight_decay: 0.1, maximize: true }],
@@ -93,7 +96,7 @@ function _f64Optimizer(name: string, h: Hyper, n: number) {
   return (p: Float64Array, grad: Float64Array, lr: number, t: number) => {
     const g = Float64Array.from(grad, (x) => (h.maximize === true ? -x : x));
     const wd = typeof h.weight_decay === "number" ? h.weight_decay : 0;
-    const decoupled = name === "adamw" || name === "lion";
+    const decoupled = name === "adamw" || name === "lion" || h.decoupled_weight_decay === true;
     for (let i = 0; i < n; i++) {
       if (decoupled) p[i] *= 1 - lr * wd;
       else g[i] += wd * p[i];
