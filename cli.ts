@@ -96,6 +96,16 @@ const consoleIo: CliIo = {
  * @param args Arguments after the script name.
  * @param io Output sinks.
  * @returns The exit code (0 success, 1 failure, 2 usage or config error).
+ *
+ * @example Usage
+ * ```ts
+ * import { main } from "./cli.ts";
+ * import { equal } from "node:assert/strict";
+ *
+ * const lines: string[] = [];
+ * equal(await main(["train", "--help"], { out: (l) => lines.push(l), err: (l) => lines.push(l) }), 0);
+ * equal(lines[0].startsWith("Usage: cli.ts train"), true);
+ * ```
  */
 export async function main(args: readonly string[], io: CliIo = consoleIo): Promise<number> {
   const [command, ...rest] = args;

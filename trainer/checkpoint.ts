@@ -84,6 +84,19 @@ function fnv1a(bytes: Uint8Array): string {
  *
  * @param data The checkpoint contents.
  * @returns The file bytes.
+ *
+ * @example Round trip
+ * ```ts
+ * import { decodeCheckpoint, encodeCheckpoint } from "./checkpoint.ts";
+ * import { deepEqual } from "node:assert/strict";
+ *
+ * const data = {
+ *   epoch: 1, globalTrainStep: 10, paramNames: ["w"], params: [new Float32Array([1, 2])],
+ *   optimizerArrays: { "0/exp_avg": new Float32Array([0.5, 0]) }, optimizerMeta: { step: 10 },
+ *   rng: { seed: 1 }, fingerprint: {}, history: [],
+ * };
+ * deepEqual(decodeCheckpoint(encodeCheckpoint(data), "mem"), data);
+ * ```
  */
 export function encodeCheckpoint(data: CheckpointData): Uint8Array {
   const arrays: { name: string; values: Float32Array }[] = [];
@@ -231,6 +244,21 @@ export async function saveCheckpoint(path: string, data: CheckpointData): Promis
  * @param path The checkpoint file.
  * @returns The contents, or `undefined` when the file does not exist.
  * @throws {CheckpointError} when the file exists but cannot be used.
+ *
+ * @example Save and load
+ * ```ts
+ * import { loadCheckpoint, saveCheckpoint } from "./checkpoint.ts";
+ * import { equal } from "node:assert/strict";
+ *
+ * await Deno.mkdir(".tmp", { recursive: true });
+ * const dir = await Deno.makeTempDir({ dir: ".tmp" });
+ * await saveCheckpoint(`${dir}/c.nbck`, {
+ *   epoch: 2, globalTrainStep: 20, paramNames: ["w"], params: [new Float32Array([1])],
+ *   optimizerArrays: {}, optimizerMeta: null, rng: null, fingerprint: {}, history: [],
+ * });
+ * equal((await loadCheckpoint(`${dir}/c.nbck`))?.epoch, 2);
+ * equal(await loadCheckpoint(`${dir}/none.nbck`), undefined);
+ * ```
  */
 export async function loadCheckpoint(path: string): Promise<CheckpointData | undefined> {
   let bytes: Uint8Array;

@@ -12,6 +12,7 @@
 
 import { didYouMeanSuffix } from "../_util/did_you_mean.ts";
 import { ConfigError } from "./config_error.ts";
+import { parseJsonText } from "./json_text.ts";
 import { CONTROL_TYPES, resolveControlSettings } from "../control/config.ts";
 import type {
   Config,
@@ -377,9 +378,14 @@ export const TRAINER_DEFAULTS: Readonly<{
   optimizer: Object.freeze({ class: "sgd" }),
 });
 
+/** A name from the config, shortened for messages (hostile configs may hold huge keys). */
+function clip(name: string): string {
+  return name.length > 60 ? name.slice(0, 57) + "..." : name;
+}
+
 function show(v: unknown): string {
   if (typeof v === "function") return "a function";
-  if (typeof v === "string") return JSON.stringify(v);
+  if (typeof v === "string") return JSON.stringify(v.length > 60 ? v.slice(0, 57) + "..." : v);
   try {
     const s = JSON.stringify(v);
     return s === undefined ? String(v) : s.length > 60 ? s.slice(0, 57) + "..." : s;
@@ -423,9 +429,9 @@ export function resolveConfig(config: unknown, options: ResolveConfigOptions = {
     const spec = Object.hasOwn(KEYS, key) ? KEYS[key] : undefined;
     if (spec === undefined) {
       if (key.startsWith("horovod_")) {
-        problems.push(`'${key}' ${NOT_IN_NEWBOB} (no multi-worker training); remove it`);
+        problems.push(`'${clip(key)}' ${NOT_IN_NEWBOB} (no multi-worker training); remove it`);
       } else {
-        problems.push(`unknown key '${key}'.${didYouMeanSuffix(key, valid)}`);
+        problems.push(`unknown key '${clip(key)}'.${didYouMeanSuffix(key, valid)}`);
       }
       continue;
     }
@@ -540,7 +546,8 @@ export function resolveConfig(config: unknown, options: ResolveConfigOptions = {
     try {
       resolveControlSettings(subset);
     } catch (e) {
-      problems.push(`learning-rate control: ${(e as Error).message}`);
+      const m = String((e as Error)?.message);
+      problems.push(`learning-rate control: ${m.length > 500 ? m.slice(0, 497) + "..." : m}`);
     }
   }
   if (problems.length > 0) throw new ConfigError(problems, options.source);
@@ -610,7 +617,7 @@ const MODEL_KEYS = ["type", "hidden", "activation"];
 function checkData(d: Record<string, unknown>, problems: string[]): void {
   for (const k of Object.keys(d)) {
     if (!DATA_KEYS.includes(k)) {
-      problems.push(`unknown key 'data.${k}'.${didYouMeanSuffix(k, DATA_KEYS)}`);
+      problems.push(`unknown key 'data.${clip(k)}'.${didYouMeanSuffix(k, DATA_KEYS)}`);
     }
   }
   if (typeof d.name === "string" && !DATA_SETS.includes(d.name)) {
@@ -632,7 +639,7 @@ function checkData(d: Record<string, unknown>, problems: string[]): void {
 function checkModel(m: Record<string, unknown>, problems: string[]): void {
   for (const k of Object.keys(m)) {
     if (!MODEL_KEYS.includes(k)) {
-      problems.push(`unknown key 'model.${k}'.${didYouMeanSuffix(k, MODEL_KEYS)}`);
+      problems.push(`unknown key 'model.${clip(k)}'.${didYouMeanSuffix(k, MODEL_KEYS)}`);
     }
   }
   if (m.type !== "mlp") {
@@ -693,6 +700,15 @@ export type LoadConfigOptions = Omit<ResolveConfigOptions, "source">;
  *   `out/<file name without .config.ts>`.
  * @returns The resolved settings and the raw config.
  * @throws {ConfigError} when the file is missing, unreadable or invalid.
+ *
+ * @example Load the embedded default job
+ * ```ts
+ * import { loadConfig } from "./config.ts";
+ * import { equal } from "node:assert/strict";
+ *
+ * const { settings } = await loadConfig("examples/digits.config.ts");
+ * equal(settings.learningRateFile, "out/digits/learning_rates");
+ * ```
  */
 export async function loadConfig(
   path: string,
@@ -709,11 +725,37 @@ export async function loadConfig(
 }
 
 /**
+ * Parse the text of a JSON config as data (nothing in it is evaluated; JSON cannot hold
+ * functions).
+ *
+ * @param text The file text.
+ * @param path The file name, for messages.
+ * @returns The parsed value (not yet validated).
+ * @throws {ConfigError} on a syntax error, naming its line and column.
+ */
+export function parseConfigText(text: string, path?: string): unknown {
+  try {
+    return parseJsonText(text);
+  } catch (e) {
+    throw new ConfigError([`the file is not valid JSON: ${(e as Error).message}`], path);
+  }
+}
+
+/**
  * Read a config file without validating it.
  *
  * @param path `.ts`, `.js`, `.mjs` (default export) or `.json`.
  * @returns The config object.
  * @throws {ConfigError} when the file cannot be read or has no default export.
+ *
+ * @example Usage
+ * ```ts
+ * import { readConfigFile } from "./config.ts";
+ * import { equal } from "node:assert/strict";
+ *
+ * const raw = await readConfigFile("examples/digits.config.ts") as { learning_rate_control: string };
+ * equal(raw.learning_rate_control, "newbob_rel");
+ * ```
  */
 export async function readConfigFile(path: string): Promise<unknown> {
   if (path.endsWith(".json")) {
@@ -723,11 +765,7 @@ export async function readConfigFile(path: string): Promise<unknown> {
     } catch (e) {
       throw new ConfigError([`cannot read the file: ${(e as Error).message}`], path);
     }
-    try {
-      return JSON.parse(text);
-    } catch (e) {
-      throw new ConfigError([`the file is not valid JSON: ${(e as Error).message}`], path);
-    }
+    return parseConfigText(text, path);
   }
   if (!/\.(ts|js|mjs)$/.test(path)) {
     throw new ConfigError(

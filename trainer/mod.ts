@@ -3,11 +3,14 @@
  * RETURNN's learning-rate control, atomic checkpoints with exact resume, and progress output.
  *
  * @example Train the embedded default job for one epoch
- * ```ts ignore
- * import { train } from "@newbob/train/trainer";
+ * ```ts
+ * import { train } from "./mod.ts";
  * import job from "../examples/digits.config.ts";
  *
- * const result = await train({ ...job, num_epochs: 1 }, { outputDir: ".tmp/doc" });
+ * const result = await train({ ...job, num_epochs: 1, backend: "cpu" }, {
+ *   outputDir: ".tmp/doc-mod",
+ *   progress: "none",
+ * });
  * console.log(result.history[0].devError);
  * ```
  *

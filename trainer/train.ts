@@ -102,6 +102,20 @@ export interface TrainResult {
  * @returns The history, final parameters and file locations.
  * @throws {ConfigError} when the config is invalid (before any work starts).
  * @throws {CheckpointError} when the checkpoint cannot be used for resuming.
+ *
+ * @example One epoch of the embedded default job on the cpu backend
+ * ```ts
+ * import { train } from "./train.ts";
+ * import job from "../examples/digits.config.ts";
+ * import { ok } from "node:assert/strict";
+ *
+ * const result = await train({ ...job, num_epochs: 1, backend: "cpu" }, {
+ *   outputDir: ".tmp/doc-train",
+ *   progress: "none",
+ *   log: () => {},
+ * });
+ * ok(result.history[0].devError < 0.5);
+ * ```
  */
 export async function train(config: Config, options: TrainOptions = {}): Promise<TrainResult> {
   const log = options.log ?? ((line: string) => console.log(line));

@@ -38,6 +38,16 @@ import { plotEpochsSvg } from "../control/plot_svg.ts";
  *
  * @param s The settings.
  * @returns The transforms for the optimizer engine.
+ *
+ * @example Usage
+ * ```ts
+ * import { transformsOf } from "./wiring.ts";
+ * import { resolveConfig } from "./config.ts";
+ * import { deepEqual } from "node:assert/strict";
+ *
+ * const s = resolveConfig({ gradient_clip: 1, accum_grad_multiple_step: 2 });
+ * deepEqual(transformsOf(s).map((t) => t.kind), ["accumulate", "clip_value"]);
+ * ```
  */
 export function transformsOf(s: TrainSettings): GradientTransform[] {
   const t: GradientTransform[] = [];
