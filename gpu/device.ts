@@ -142,6 +142,11 @@ function wrapDevice(device: GPUDevice, description: string, ownsDevice: boolean)
   device.lost.then((info) => {
     lost = info;
   });
+  // Errors of work that was never awaited (out of memory, validation) surface on the next read.
+  let uncaptured: string | null = null;
+  device.addEventListener?.("uncapturederror", (ev) => {
+    uncaptured ??= (ev as GPUUncapturedErrorEvent).error?.message ?? "unknown GPU error";
+  });
   const stats: GpuStats = { submits: 0, dispatches: 0, awaits: 0, writes: 0, buffers: 0 };
   const assertAlive = () => {
     if (lost) throw new GpuDeviceLostError(lost.reason, lost.message);
@@ -178,6 +183,14 @@ function wrapDevice(device: GPUDevice, description: string, ownsDevice: boolean)
     },
     async read(ranges) {
       assertAlive();
+      if (uncaptured) {
+        const msg = uncaptured;
+        uncaptured = null;
+        throw new Error(
+          `Cannot read GPU results as earlier GPU work failed: ${msg.trim()}. Results since ` +
+            "then are invalid: resume from the last checkpoint (or use the cpu backend)",
+        );
+      }
       let total = 0;
       const at = ranges.map((r) => {
         const o = total;

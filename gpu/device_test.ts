@@ -74,3 +74,18 @@ gpuTest(
     buf.destroy();
   },
 );
+
+gpuTest("errors of unawaited GPU work surface on the next read", async () => {
+  const adapter = await navigator.gpu.requestAdapter();
+  const device = await adapter!.requestDevice();
+  const ctx = await acquireGpu({ device });
+  const buf = ctx.createBuffer(16, GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST, "t");
+  // Invalid: a copy with a size that is not a multiple of 4.
+  const enc = device.createCommandEncoder();
+  enc.copyBufferToBuffer(buf, 0, buf, 8, 3);
+  ctx.submit(enc.finish());
+  await device.queue.onSubmittedWorkDone();
+  await new Promise((r) => setTimeout(r, 20));
+  await rejects(ctx.read([{ buffer: buf, offset: 0, size: 4 }]), /earlier GPU work failed/);
+  device.destroy();
+});
