@@ -1,7 +1,7 @@
 import { deepEqual, equal, ok, rejects } from "node:assert/strict";
 import { train } from "./train.ts";
 import { CheckpointError } from "./checkpoint.ts";
-import { fakeDeps } from "./_test_fakes.ts";
+import { fakeDeps } from "./_fakes_test.ts";
 import { tempDir } from "../tests/_gpu.ts";
 import type { Config } from "./config_types.ts";
 

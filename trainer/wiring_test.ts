@@ -2,7 +2,7 @@ import { deepEqual, equal, ok } from "node:assert/strict";
 import { createEngineUpdater, transformsOf } from "./wiring.ts";
 import { resolveConfig } from "./config.ts";
 import type { TrainModel } from "./model_types.ts";
-import { fakeModel } from "./_test_fakes.ts";
+import { fakeModel } from "./_fakes_test.ts";
 
 function model(): TrainModel {
   return fakeModel(4, 3, 1);
