@@ -189,6 +189,19 @@ const _TWINS: ReadonlyMap<OptimizerDef, OptimizerDef> = new Map(
   ]),
 );
 
+/**
+ * PyTorch's implementation switches (`foreach`, `fused`, `capturable`, `differentiable`; Lion's
+ * `use_triton`): they pick a code path, not the math, so they are accepted (boolean or null) and
+ * ignored. newbob has one implementation per backend.
+ */
+const _IMPLEMENTATION_SWITCHES = new Set([
+  "foreach",
+  "fused",
+  "capturable",
+  "differentiable",
+  "use_triton",
+]);
+
 /** Class names that are TF's `MomentumOptimizer`: SGD that requires a `momentum`. */
 const _MOMENTUM_CLASSES = new Set(["momentum", "momentumoptimizer"]);
 
@@ -276,6 +289,8 @@ let _noticeShown = false;
  * - `momentum`/`momentumoptimizer` is SGD and requires `momentum`.
  * - `decoupled_weight_decay: true` (adam, nadam, radam; PyTorch 2.x) returns the decoupled
  *   twin of the definition: same name and math, `weightDecay: "decoupled"`.
+ * - PyTorch's implementation switches (`foreach`, `fused`, `capturable`, `differentiable`, and
+ *   Lion's `use_triton`) are accepted and ignored: they choose a code path, not the math.
  * - `lr`/`learning_rate` inside the dict is an error: set `learning_rate` outside it.
  * - `learning_rate_multiplier` (RETURNN TF) is returned separately (default 1).
  * - RETURNN's epsilon default: see the module documentation and
@@ -345,6 +360,17 @@ export function resolveOptimizerConfig(
   let epsilonKey: string | undefined;
   for (const [key, value] of Object.entries(dict)) {
     if (key === "class") continue;
+    const isSwitch = _IMPLEMENTATION_SWITCHES.has(key) &&
+      (name === "lion" ? key === "use_triton" : key !== "use_triton");
+    if (isSwitch) {
+      if (value !== null && typeof value !== "boolean") {
+        throw new TypeError(
+          `Cannot create optimizer '${name}': '${key}' must be a boolean or null: current ` +
+            `value is ${_show(value)}`,
+        );
+      }
+      continue;
+    }
     if (key === "lr" || key === "learning_rate") {
       throw new TypeError(
         `Cannot create optimizer '${name}': '${key}' must not be set inside the 'optimizer' ` +

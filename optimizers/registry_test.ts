@@ -226,6 +226,18 @@ Deno.test("registry: decoupled_weight_decay selects the decoupled twin (adam, na
   );
 });
 
+Deno.test("registry: torch implementation switches are accepted and ignored", () => {
+  const r = resolveOptimizerConfig(
+    { class: "adam", foreach: false, fused: null, capturable: false, differentiable: false },
+    quiet,
+  );
+  deepEqual(r.hyper, resolveOptimizerConfig({ class: "adam" }, quiet).hyper);
+  equal(resolveOptimizerConfig({ class: "lion", use_triton: true }).def.name, "lion");
+  throws(() => resolveOptimizerConfig({ class: "sgd", foreach: "yes" }), /boolean or null/);
+  throws(() => resolveOptimizerConfig({ class: "sgd", use_triton: true }), /unknown parameter/);
+  throws(() => resolveOptimizerConfig({ class: "lion", fused: true }), /unknown parameter/);
+});
+
 Deno.test("registry: the fixture dicts (all torch params minus lr) resolve to themselves", () => {
   const dict = {
     class: "rmsprop",
