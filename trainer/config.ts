@@ -431,7 +431,9 @@ export function resolveConfig(config: unknown, options: ResolveConfigOptions = {
       if (key.startsWith("horovod_")) {
         problems.push(`'${clip(key)}' ${NOT_IN_NEWBOB} (no multi-worker training); remove it`);
       } else {
-        problems.push(`unknown key '${clip(key)}'.${didYouMeanSuffix(key, valid)}`);
+        // Suggestions only for the keys the message lists (a hostile config may hold millions).
+        const hint = problems.length < 50 ? didYouMeanSuffix(key, valid) : "";
+        problems.push(`unknown key '${clip(key)}'.${hint}`);
       }
       continue;
     }

@@ -4,6 +4,9 @@
  * @module
  */
 
+/** Problems listed in the message at most (all of them stay in `problems`). */
+const MAX_LISTED = 50;
+
 /**
  * A config is invalid. `problems` holds one sentence per problem (unknown key with a
  * did-you-mean, wrong type, unsupported RETURNN key, conflicting keys); the message lists them
@@ -36,7 +39,8 @@ export class ConfigError extends Error {
     const n = problems.length;
     super(
       `Cannot use the config${where}: ${n} problem${n === 1 ? "" : "s"}:\n` +
-        problems.map((p) => `  - ${p}`).join("\n"),
+        problems.slice(0, MAX_LISTED).map((p) => `  - ${p}`).join("\n") +
+        (n > MAX_LISTED ? `\n  ... and ${n - MAX_LISTED} more (fix the ones above first)` : ""),
     );
     this.name = "ConfigError";
     this.problems = Object.freeze([...problems]);
