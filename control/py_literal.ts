@@ -19,6 +19,7 @@ export interface ParsePyLiteralOptions {
 
 const MAX_DEPTH = 100;
 const MAX_INT_DIGITS = 4300; // Python's own limit for int literals.
+const MAX_NUMBER_CHARS = 5000; // Any number literal (floats included); far beyond real files.
 
 type Tok =
   | { t: "num"; v: number | bigint; at: number; end: number }
@@ -201,6 +202,18 @@ class _Parser {
 
   #lexNumber(at: number): Tok {
     const s = this.#text;
+    // Bound the text the number patterns see: a megabyte of digits would overflow the regular
+    // expression engine's backtracking stack.
+    let run = at;
+    while (run < s.length && run - at <= MAX_NUMBER_CHARS) {
+      const c = s[run];
+      if (IDENT_CHAR.test(c) || c === ".") run++;
+      else if ((c === "+" || c === "-") && (s[run - 1] === "e" || s[run - 1] === "E")) run++;
+      else break;
+    }
+    if (run - at > MAX_NUMBER_CHARS) {
+      this.#fail(at, `number literal longer than ${MAX_NUMBER_CHARS} characters`);
+    }
     let value: number | bigint;
     let end: number;
     RADIX_INT.lastIndex = at;
