@@ -1,0 +1,69 @@
+/**
+ * Hostile inputs (fast version; `deno task stress` runs the long one): the learning-rate-file
+ * parser and the JSON config loader get random, mutated and hostile inputs (deep nesting, huge
+ * numbers, unterminated strings, long lines, prototype keys, code in strings). Each input is
+ * accepted or rejected with the reader's own error carrying line and column; none crashes,
+ * hangs, or reaches a function.
+ *
+ * @module
+ */
+
+import { deepEqual, equal, throws } from "node:assert/strict";
+import { fuzzConfigLoader, fuzzLrParser } from "./_fuzz.ts";
+import { parseLearningRateFile } from "../control/lr_file.ts";
+import { LearningRateFileError } from "../control/errors.ts";
+import { parseConfigText, readConfigFile, resolveConfig } from "../trainer/config.ts";
+import { ConfigError } from "../trainer/config_error.ts";
+import { tempDir } from "./_gpu.ts";
+
+Deno.test("fuzz: learning-rate-file parser: 1500 random/mutated + hostile inputs", () => {
+  const stats = fuzzLrParser(1500, 7, false);
+  deepEqual(stats.problems, []);
+  equal(stats.accepted + stats.rejected, stats.tried);
+});
+
+Deno.test("fuzz: JSON config loader: 1500 random/mutated + hostile inputs", () => {
+  const stats = fuzzConfigLoader(1500, 11, false);
+  deepEqual(stats.problems, []);
+  equal(stats.accepted + stats.rejected, stats.tried);
+});
+
+Deno.test("fuzz: errors carry line and column", () => {
+  throws(
+    () =>
+      parseLearningRateFile("{\n1: EpochData(learningRate=0.1),\n2: EpochData(learningRate=", "f"),
+    (e: unknown) => e instanceof LearningRateFileError && e.line === 3 && e.column > 1,
+  );
+  throws(
+    () => parseConfigText('{\n  "num_epochs": 3,\n}', "c.json"),
+    (e: unknown) => e instanceof ConfigError && /line 3 column 1/.test(e.message),
+  );
+  throws(
+    () => parseConfigText('{"a": "abc', "c.json"),
+    (e: unknown) =>
+      e instanceof ConfigError && /line 1 column 7: unterminated string/.test(e.message),
+  );
+});
+
+Deno.test("fuzz: nothing read is evaluated: code in files and configs stays text", async () => {
+  // A learning-rate file with a call to anything but EpochData / float / np.float64 is rejected.
+  throws(
+    () => parseLearningRateFile("{1: EpochData(learningRate=__import__('os').getpid())}"),
+    /unknown name '__import__'/,
+  );
+  // Strings in a JSON config never become functions.
+  throws(() => resolveConfig({ dynamic_learning_rate: "() => 1" }), ConfigError);
+  throws(() => resolveConfig({ learning_rates: "[0.1] * 3" }), /never evaluates code/);
+  // A JSON file is read as data through the same loader the CLI uses.
+  const dir = await tempDir("fuzz-");
+  try {
+    const path = `${dir}/c.json`;
+    await Deno.writeTextFile(path, '{"optimizer": {"class": "constructor"}, "__proto__": {}}');
+    const raw = await readConfigFile(path) as Record<string, unknown>;
+    equal(Object.getPrototypeOf(raw), Object.prototype);
+    equal(Object.hasOwn(raw, "__proto__"), true);
+    throws(() => resolveConfig(raw), ConfigError);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
