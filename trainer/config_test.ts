@@ -190,3 +190,28 @@ Deno.test("config: model and data contents are checked", () => {
   equal(p.length, 3, p.join("\n"));
   ok(p[0].includes("Did you mean 'hidden'?"), p[0]);
 });
+
+Deno.test("config: a JSON syntax error names line and column", async () => {
+  const dir = await tempDir("config-json-");
+  const path = `${dir}/bad.json`;
+  await Deno.writeTextFile(path, '{\n  "learning_rate": 0.1,\n}\n');
+  const err = await loadConfig(path).then(() => undefined, (e) => e);
+  ok(err instanceof ConfigError);
+  ok(err.message.includes("line 3 column 1"), err.message);
+  ok(err.message.includes(path), err.message);
+});
+
+Deno.test("config: a hostile config gets a bounded message with every problem kept", () => {
+  const raw: Record<string, number> = {};
+  for (let i = 0; i < 500; i++) raw[`k${i}_${"x".repeat(100)}`] = i;
+  const e = throws(() => resolveConfig(raw), ConfigError);
+  void e;
+  try {
+    resolveConfig(raw);
+  } catch (err) {
+    const c = err as ConfigError;
+    equal(c.problems.length, 500);
+    ok(c.message.length < 10_000, `${c.message.length}`);
+    ok(c.message.includes("and 450 more"));
+  }
+});
