@@ -175,6 +175,21 @@ export function decodeCheckpoint(bytes: Uint8Array, path: string): CheckpointDat
         `(${CHECKPOINT_FORMAT_VERSION}); update newbob`,
     );
   }
+  const isCount = (n: unknown) => Number.isSafeInteger(n) && (n as number) >= 0;
+  if (
+    !isCount(header.epoch) || !isCount(header.globalTrainStep) ||
+    !Array.isArray(header.paramNames) || !header.paramNames.every((n) => typeof n === "string") ||
+    !Array.isArray(header.arrays) ||
+    !header.arrays.every((a) =>
+      typeof a?.name === "string" && isCount(a.length) &&
+      (a.name.startsWith("param/") || a.name.startsWith("optimizer/"))
+    ) || typeof header.checksum !== "string"
+  ) {
+    throw new CheckpointError(
+      path,
+      `the header is malformed (epoch, step counter, names or array lengths); ${fix}`,
+    );
+  }
   const total = header.arrays.reduce((n, a) => n + a.length, 0);
   const bodyStart = 12 + headerLen;
   if (bytes.length - bodyStart !== total * 4) {

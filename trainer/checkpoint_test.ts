@@ -70,3 +70,25 @@ Deno.test("checkpoint: an interrupted write leaves the old checkpoint intact", a
   ok(!(await Deno.stat(`${path}.tmp`).then(() => true, () => false)));
   await rejects(Promise.reject(new CheckpointError(path, "x")), CheckpointError);
 });
+
+Deno.test("checkpoint: a forged header (negative lengths, wrong types) is rejected", () => {
+  const forge = (header: Record<string, unknown>) => {
+    const h = new TextEncoder().encode(JSON.stringify(header));
+    const out = new Uint8Array(12 + h.length);
+    out.set(new TextEncoder().encode("NEWBOBCK"));
+    new DataView(out.buffer).setUint32(8, h.length, true);
+    out.set(h, 12);
+    return out;
+  };
+  const base = {
+    format: "newbob-checkpoint",
+    version: 1,
+    epoch: 1,
+    globalTrainStep: 1,
+    paramNames: ["w"],
+    arrays: [{ name: "param/w", length: -1 }, { name: "param/v", length: 1 }],
+    checksum: "0",
+  };
+  throws(() => decodeCheckpoint(forge(base), "f.nbck"), /malformed/);
+  throws(() => decodeCheckpoint(forge({ ...base, arrays: [], epoch: "1" }), "f.nbck"), /malformed/);
+});

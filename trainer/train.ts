@@ -209,7 +209,11 @@ export async function train(config: Config, options: TrainOptions = {}): Promise
       });
       globalTrainStep = checkpoint.globalTrainStep;
       startEpoch = checkpoint.epoch + 1;
-      history = Array.isArray(checkpoint.history) ? checkpoint.history as EpochRecord[] : [];
+      history = Array.isArray(checkpoint.history)
+        ? (checkpoint.history as EpochRecord[]).filter((r) =>
+          typeof r?.epoch === "number" && r.epoch <= checkpoint.epoch
+        )
+        : [];
       log(
         `resuming after epoch ${checkpoint.epoch} (global_train_step ${globalTrainStep}) from ` +
           checkpointFile,
