@@ -1,0 +1,139 @@
+/**
+ * End to end: the embedded demo (`examples/digits.config.ts`) trained by newbob's trainer versus
+ * the same model (same initial weights), data, batch size, epochs and per-epoch learning rates
+ * trained by TensorFlow.js's own `model.fit` with `tf.train.adam`, on the same tfjs backend.
+ * Epoch time is the training pass only (no evaluation), median over epochs after the first.
+ *
+ * @module
+ */
+
+import type * as tfjs from "@tensorflow/tfjs";
+import demo from "../examples/digits.config.ts";
+import { train } from "../trainer/train.ts";
+import { createTfjsModel } from "../trainer/tfjs_model.ts";
+import { loadDigits } from "../trainer/digits.ts";
+import { summarize } from "./_stats.ts";
+import type { EndToEndResult } from "./results.ts";
+
+/** Backends of the end-to-end comparison. */
+export type E2eBackend = "cpu" | "wasm" | "webgpu";
+
+/** Options of {@linkcode endToEnd}. */
+export interface EndToEndOptions {
+  /** tfjs backend for both runs. */
+  readonly backend: E2eBackend;
+  /** Epochs (the demo's `num_epochs` when unset). */
+  readonly epochs?: number;
+  /** Scratch folder for the trainer's output (removed afterwards). */
+  readonly scratch: string;
+}
+
+/**
+ * Train the demo with newbob and with `model.fit` on one backend.
+ *
+ * @returns Two results: `newbob train` and `tfjs model.fit`.
+ */
+export async function endToEnd(o: EndToEndOptions): Promise<EndToEndResult[]> {
+  const epochs = o.epochs ?? demo.num_epochs;
+  const outputDir = `${o.scratch}/e2e-${o.backend}-${Date.now()}`;
+  let newbob: EndToEndResult;
+  let lrs: number[] = [];
+  try {
+    const res = await train({ ...demo, num_epochs: epochs, backend: o.backend }, {
+      outputDir,
+      resume: false,
+      progress: "none",
+      log: () => {},
+    });
+    const h = res.history;
+    lrs = h.map((r) => r.learningRate);
+    newbob = {
+      impl: "newbob train",
+      backend: o.backend,
+      epochSeconds: summarize(h.slice(h.length > 1 ? 1 : 0).map((r) => r.seconds)),
+      devAccuracy: 1 - h[h.length - 1].devError,
+      epochs: h.length,
+    };
+  } finally {
+    await Deno.remove(outputDir, { recursive: true }).catch(() => {});
+  }
+  const fit = await fitTfjs(o.backend, epochs, lrs);
+  return [newbob, fit];
+}
+
+async function fitTfjs(
+  backend: E2eBackend,
+  epochs: number,
+  lrs: number[],
+): Promise<EndToEndResult> {
+  const data = await loadDigits({ devFraction: demo.data.dev_fraction, seed: demo.seed });
+  // Same initial weights as the trainer's MLP (Glorot-uniform from the config's seed).
+  const ref = await createTfjsModel({
+    kind: "mlp",
+    inputDim: data.inputDim,
+    hidden: [...demo.model.hidden],
+    numClasses: data.numClasses,
+    activation: demo.model.activation as "relu" | "tanh",
+  }, { backend, seed: demo.seed });
+  const init = await ref.read();
+  const tf = ref.tf;
+  ref.dispose();
+  const model = tf.sequential({
+    layers: [
+      tf.layers.dense({
+        units: demo.model.hidden[0],
+        activation: demo.model.activation as "relu" | "tanh",
+        inputShape: [data.inputDim],
+      }),
+      tf.layers.dense({ units: data.numClasses }),
+    ],
+  });
+  model.setWeights([
+    tf.tensor2d(init[0], [data.inputDim, demo.model.hidden[0]]),
+    tf.tensor1d(init[1]),
+    tf.tensor2d(init[2], [demo.model.hidden[0], data.numClasses]),
+    tf.tensor1d(init[3]),
+  ]);
+  const adam = tf.train.adam(lrs[0] ?? demo.learning_rate, 0.9, 0.999, demo.optimizer.epsilon);
+  model.compile({
+    optimizer: adam,
+    loss: (yTrue: tfjs.Tensor, yPred: tfjs.Tensor) => tf.losses.softmaxCrossEntropy(yTrue, yPred),
+  });
+  const x = tf.tensor2d(data.train.x, [data.train.size, data.inputDim]);
+  const y = tf.oneHot(tf.tensor1d(data.train.y, "int32"), data.numClasses);
+  const seconds: number[] = [];
+  let t0 = 0;
+  await model.fit(x, y, {
+    epochs,
+    batchSize: demo.batch_size,
+    shuffle: true,
+    verbose: 0,
+    callbacks: {
+      onEpochBegin: (epoch: number) => {
+        // The learning rate newbob's control chose for this epoch.
+        (adam as unknown as { learningRate: number }).learningRate = lrs[epoch] ??
+          lrs[lrs.length - 1] ?? demo.learning_rate;
+        t0 = performance.now();
+        return Promise.resolve();
+      },
+      onEpochEnd: () => {
+        seconds.push((performance.now() - t0) / 1000);
+        return Promise.resolve();
+      },
+    },
+  });
+  const xd = tf.tensor2d(data.dev.x, [data.dev.size, data.inputDim]);
+  const pred = model.predict(xd) as tfjs.Tensor;
+  const labels = await pred.argMax(-1).data();
+  let ok = 0;
+  labels.forEach((l, i) => ok += l === data.dev.y[i] ? 1 : 0);
+  tf.dispose([x, y, xd, pred]);
+  model.dispose();
+  return {
+    impl: "tfjs model.fit",
+    backend,
+    epochSeconds: summarize(seconds.slice(seconds.length > 1 ? 1 : 0)),
+    devAccuracy: ok / data.dev.size,
+    epochs: seconds.length,
+  };
+}

@@ -1,0 +1,51 @@
+/**
+ * Result records shared by the benchmark's runners and its report.
+ *
+ * @module
+ */
+
+import type { Summary } from "./_stats.ts";
+
+/** Parameters per second of one implementation on one optimizer and shape. */
+export interface RateResult {
+  /** Optimizer case id (`adam`, ...). */
+  readonly optimizer: string;
+  /** Shape case name (`16M`, `16M x150`). */
+  readonly shape: string;
+  /** Implementation, e.g. `newbob webgpu`, `tfjs wasm`, `torch cpu`. */
+  readonly impl: string;
+  /** Parameter updates per second (median, min, max), or null when not measured. */
+  readonly rate: Summary | null;
+  /** Why there is no figure, or how it was measured differently. */
+  readonly note?: string;
+  /** Queue submits per step (newbob webgpu). */
+  readonly submitsPerStep?: number;
+  /** Compute dispatches per step (newbob webgpu). */
+  readonly dispatchesPerStep?: number;
+}
+
+/** A measured memory bandwidth. */
+export interface BandwidthResult {
+  /** Where: `webgpu <adapter>` or `cpu`. */
+  readonly where: string;
+  /** Kernel: `copy` or `triad`, with its shape. */
+  readonly kernel: string;
+  /** Bytes per second (median, min, max). */
+  readonly bytesPerSecond: Summary;
+}
+
+/** End-to-end training of the demo. */
+export interface EndToEndResult {
+  /** `newbob` (the trainer) or `tfjs model.fit`. */
+  readonly impl: string;
+  /** TensorFlow.js backend of the model. */
+  readonly backend: string;
+  /** Seconds per epoch (median, min, max over epochs after the first). */
+  readonly epochSeconds: Summary | null;
+  /** Final dev accuracy (0..1). */
+  readonly devAccuracy: number | null;
+  /** Epochs run. */
+  readonly epochs: number;
+  /** Notes. */
+  readonly note?: string;
+}

@@ -1,0 +1,162 @@
+/**
+ * The roofline: memory bandwidth measured in the same run, on the same WebGPU adapter (WGSL
+ * copy and triad over `vec4<f32>`) and on the CPU (a triad in JavaScript workers, one per
+ * core), converted to parameters per second as `bandwidth / bytesPerParam`.
+ *
+ * @module
+ */
+
+import { acquireGpu } from "../gpu/mod.ts";
+import { rates, summarize } from "./_stats.ts";
+import type { BandwidthResult } from "./results.ts";
+
+const COPY_WGSL = /* wgsl */ `
+override WG: u32 = 64u;
+override EPT: u32 = 4u;
+@group(0) @binding(0) var<storage, read_write> A: array<vec4<f32>>;
+@group(0) @binding(1) var<storage, read> B: array<vec4<f32>>;
+@group(0) @binding(2) var<storage, read> C: array<vec4<f32>>;
+@compute @workgroup_size(WG)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+        @builtin(local_invocation_index) lid: u32) {
+  let first = (wid.y * nwg.x + wid.x) * WG * EPT + lid;
+  let n = arrayLength(&A);
+  for (var k = 0u; k < EPT; k = k + 1u) {
+    let i = first + k * WG;
+    if (i >= n) { return; }
+    A[i] = BODY;
+  }
+}`;
+
+/** Options of {@linkcode gpuBandwidth}. */
+export interface GpuBandwidthOptions {
+  /** Floats per array. @default {2^24} */
+  floats?: number;
+  /** Timed repetitions. @default {5} */
+  reps?: number;
+  /** Kernels per repetition (all in one submit). @default {8} */
+  perRep?: number;
+  /** Kernel shapes `[workgroupSize, vec4sPerThread]` to try; the best is reported. */
+  shapes?: readonly (readonly [number, number])[];
+}
+
+/**
+ * Measure copy (`A = B`, 8 bytes per float) and triad (`A = B + s*C`, 12 bytes per float) on
+ * the WebGPU adapter, each at the fastest of `shapes`.
+ *
+ * @returns One result per kernel, labelled with the adapter and the winning shape.
+ */
+export async function gpuBandwidth(options: GpuBandwidthOptions = {}): Promise<BandwidthResult[]> {
+  const ctx = await acquireGpu();
+  const { device } = ctx;
+  const n = options.floats ?? 1 << 24;
+  const reps = options.reps ?? 5;
+  const perRep = options.perRep ?? 8;
+  const shapes = options.shapes ?? [[64, 4], [256, 1], [64, 16]];
+  const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST;
+  const bufs = [0, 1, 2].map((i) =>
+    device.createBuffer({ size: n * 4, usage, label: `bench roofline ${i}` })
+  );
+  const enc0 = device.createCommandEncoder();
+  for (const b of bufs) enc0.clearBuffer(b);
+  device.queue.submit([enc0.finish()]);
+  const out: BandwidthResult[] = [];
+  try {
+    for (
+      const [kernel, body, bytes] of [
+        ["copy", "B[i]", 8],
+        ["triad", "B[i] + 0.5 * C[i]", 12],
+      ] as const
+    ) {
+      let best: BandwidthResult | null = null;
+      for (const [wg, ept] of shapes) {
+        const module = device.createShaderModule({ code: COPY_WGSL.replace("BODY", body) });
+        const pipe = device.createComputePipeline({
+          layout: "auto",
+          compute: { module, entryPoint: "main", constants: { WG: wg, EPT: ept } },
+        });
+        const entries = (kernel === "copy" ? bufs.slice(0, 2) : bufs).map((buffer, binding) => ({
+          binding,
+          resource: { buffer },
+        }));
+        const bg = device.createBindGroup({ layout: pipe.getBindGroupLayout(0), entries });
+        const groups = Math.ceil(n / 4 / (wg * ept));
+        const max = device.limits.maxComputeWorkgroupsPerDimension;
+        const [x, y] = groups <= max ? [groups, 1] : [max, Math.ceil(groups / max)];
+        const once = async () => {
+          const enc = device.createCommandEncoder();
+          const pass = enc.beginComputePass();
+          pass.setPipeline(pipe);
+          pass.setBindGroup(0, bg);
+          for (let r = 0; r < perRep; r++) pass.dispatchWorkgroups(x, y);
+          pass.end();
+          device.queue.submit([enc.finish()]);
+          await device.queue.onSubmittedWorkDone();
+        };
+        const r = await rates(once, { reps, warmup: 1, work: n * bytes * perRep });
+        const s = summarize(r);
+        if (!best || s.median > best.bytesPerSecond.median) {
+          best = {
+            where: `webgpu ${ctx.description}`,
+            kernel: `${kernel} (WG ${wg}, ${ept} vec4/thread)`,
+            bytesPerSecond: s,
+          };
+        }
+      }
+      out.push(best!);
+    }
+  } finally {
+    for (const b of bufs) b.destroy();
+  }
+  return out;
+}
+
+/** Options of {@linkcode cpuBandwidth}. */
+export interface CpuBandwidthOptions {
+  /** Floats per array and worker. @default {2^23} */
+  floats?: number;
+  /** Workers. @default {navigator.hardwareConcurrency} */
+  workers?: number;
+  /** Timed repetitions. @default {5} */
+  reps?: number;
+}
+
+/**
+ * Measure a triad (`a = b + s*c`, 12 bytes per float) in JavaScript, one worker per core, each
+ * on its own arrays, all started together.
+ *
+ * @returns The triad bandwidth of all workers together.
+ */
+export async function cpuBandwidth(options: CpuBandwidthOptions = {}): Promise<BandwidthResult> {
+  const n = options.floats ?? 1 << 23;
+  const w = options.workers ?? navigator.hardwareConcurrency ?? 1;
+  const reps = options.reps ?? 5;
+  const workers = [...Array(w)].map(() =>
+    new Worker(new URL("./_triad_worker.ts", import.meta.url), { type: "module" })
+  );
+  const ask = (wk: Worker, msg: unknown) =>
+    new Promise<number>((resolve, reject) => {
+      wk.onmessage = (e) => resolve(e.data as number);
+      wk.onerror = (e) => {
+        e.preventDefault();
+        reject(new Error(`Cannot run the CPU triad worker: ${e.message}`));
+      };
+      wk.postMessage(msg);
+    });
+  try {
+    await Promise.all(workers.map((wk) => ask(wk, { n, repeat: 2 })));
+    const r = await rates(
+      async () => {
+        await Promise.all(workers.map((wk) => ask(wk, { n, repeat: 4 })));
+      },
+      { reps, warmup: 0, work: 12 * n * 4 * w },
+    );
+    return {
+      where: "cpu",
+      kernel: `triad (JavaScript, ${w} workers)`,
+      bytesPerSecond: summarize(r),
+    };
+  } finally {
+    workers.forEach((wk) => wk.terminate());
+  }
+}
