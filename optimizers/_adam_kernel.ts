@@ -111,7 +111,7 @@ export function _adamFamily(
           const gi = g[i];
           const mi = f(f(m[i] * b1) + f(gi * omb1));
           const vi = f(f(v[i] * b2) + f(f(gi * omb2) * gi));
-          const wi = vmax[i] > vi ? vmax[i] : vi;
+          const wi = Math.max(vmax[i], vi); // NaN-propagating, like torch.maximum
           const denom = f(f(f(Math.sqrt(wi)) / bc2s) + eps);
           m[i] = mi;
           v[i] = vi;

@@ -62,3 +62,23 @@ Deno.test("adam: one CPU step matches a hand computation", () => {
   equal(Math.abs(p[1] + 1.999) < 1e-6, true);
   equal(p[2], 0);
 });
+
+Deno.test("adam: amsgrad's max propagates NaN like torch.maximum", () => {
+  const h = adam.resolve({ ...adam.defaults, amsgrad: true });
+  const s = Float32Array.from(adam.scalars(h, { step: 1 }, 0.001));
+  const vmax = new Float32Array([NaN]);
+  adam.cpu(
+    h,
+    s,
+    new Float32Array([1]),
+    new Float32Array([1]),
+    [
+      new Float32Array(1),
+      new Float32Array(1),
+      vmax,
+    ],
+    0,
+    1,
+  );
+  equal(Number.isNaN(vmax[0]), true);
+});

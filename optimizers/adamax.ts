@@ -96,7 +96,7 @@ export const adamax: OptimizerDef = Object.freeze({
       const gi = g[i];
       const mi = f(f(m[i] * b1) + f(gi * omb1));
       const a = f(u[i] * b2), b = f(Math.abs(gi) + eps);
-      const ui = a > b ? a : b;
+      const ui = Math.max(a, b); // NaN-propagating, like torch.maximum
       m[i] = mi;
       u[i] = ui;
       p[i] = f(p[i] + f(negClr * f(mi / ui)));

@@ -93,6 +93,7 @@ export const lion: OptimizerDef = Object.freeze({
       const c = f(f(mi * b1) + f(gi * omb1));
       if (c > 0) p[i] = f(p[i] + negLr);
       else if (c < 0) p[i] = f(p[i] - negLr);
+      else if (c !== c) p[i] = NaN; // torch.sign(NaN) is NaN
       m[i] = f(f(mi * b2) + f(gi * omb2));
     }
   },

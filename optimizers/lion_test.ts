@@ -22,3 +22,20 @@ Deno.test("lion: sign update from the interpolation, momentum with beta2", () =>
   deepEqual([...p], [Math.fround(1 - Math.fround(0.1)), Math.fround(1 + Math.fround(0.1)), 1]);
   deepEqual([...m], [0.25 - 0.375, -0.25 + 0.375, 0]);
 });
+
+Deno.test("lion: a NaN gradient gives NaN (torch.sign(NaN) is NaN)", () => {
+  const h = lion.resolve(lion.defaults);
+  const p = new Float32Array([1]);
+  lion.cpu(
+    h,
+    Float32Array.from(lion.scalars(h, { step: 1 }, 0.1)),
+    p,
+    new Float32Array([NaN]),
+    [
+      new Float32Array(1),
+    ],
+    0,
+    1,
+  );
+  equal(Number.isNaN(p[0]), true);
+});

@@ -116,12 +116,13 @@ export const rprop: OptimizerDef = Object.freeze({
       else if (prod < 0) {
         st = f(st * etaminus);
         gi = 0;
-      }
+      } else if (prod !== prod) st = NaN; // torch keeps sign(NaN) = NaN as the factor
       st = st < min ? min : st > max ? max : st;
       step[i] = st;
       prev[i] = gi;
       if (gi > 0) p[i] = f(p[i] - st);
       else if (gi < 0) p[i] = f(p[i] + st);
+      else if (gi !== gi) p[i] = NaN;
     }
   },
 });
