@@ -19,7 +19,6 @@ export interface ParsePyLiteralOptions {
 
 const MAX_DEPTH = 100;
 const MAX_INT_DIGITS = 4300; // Python's own limit for int literals.
-const MAX_NUMBER_CHARS = 5000; // Any number literal (floats included); far beyond real files.
 
 type Tok =
   | { t: "num"; v: number | bigint; at: number; end: number }
@@ -30,19 +29,24 @@ type Tok =
 
 const OPS = new Set(["{", "}", "[", "]", "(", ")", ",", ":", "=", ".", "+", "-"]);
 const NAME = /[A-Za-z_][A-Za-z0-9_]*/y;
-const RADIX_INT = /0[xX](?:_?[0-9a-fA-F])+|0[oO](?:_?[0-7])+|0[bB](?:_?[01])+/y;
-const DIGITS = String.raw`\d(?:_?\d)*`;
-const EXPONENT = String.raw`[eE][+-]?${DIGITS}`;
-const FLOAT = new RegExp(
-  String
-    .raw`(?:${DIGITS})?\.${DIGITS}(?:${EXPONENT})?|${DIGITS}\.(?:${EXPONENT})?|${DIGITS}${EXPONENT}`,
-  "y",
-);
-const INT = new RegExp(DIGITS, "y");
 const IDENT_CHAR = /[A-Za-z0-9_]/;
-const FLOAT_STRING = new RegExp(
-  String.raw`^[+-]?(?:(?:${DIGITS})?\.${DIGITS}|${DIGITS}\.?)(?:${EXPONENT})?$`,
-);
+/** Whether `s[i]` is a digit of the radix (2, 8, 10 or 16). */
+function _isDigit(s: string, i: number, radix: number): boolean {
+  const c = s.charCodeAt(i);
+  if (radix === 16) return (c >= 48 && c <= 57) || (c >= 65 && c <= 70) || (c >= 97 && c <= 102);
+  return c >= 48 && c < 48 + radix;
+}
+
+/** The end of the digits (single underscores allowed between digits) starting at `i`. */
+function _digits(s: string, i: number, radix = 10): number {
+  if (!_isDigit(s, i, radix)) return i;
+  i++;
+  for (;;) {
+    if (_isDigit(s, i, radix)) i++;
+    else if (s[i] === "_" && _isDigit(s, i + 1, radix)) i += 2;
+    else return i;
+  }
+}
 
 /**
  * Python's `float(text)` for a string: decimal with optional underscores between digits,
@@ -68,7 +72,18 @@ export function parsePyFloatString(text: string): number | undefined {
   const neg = lower.startsWith("-");
   if (body === "nan") return NaN;
   if (body === "inf" || body === "infinity") return neg ? -Infinity : Infinity;
-  if (!FLOAT_STRING.test(s)) return undefined;
+  let i = s[0] === "+" || s[0] === "-" ? 1 : 0;
+  const intEnd = _digits(s, i);
+  let end = intEnd;
+  if (s[end] === ".") end = _digits(s, end + 1);
+  if (end === i || (end === intEnd + 1 && intEnd === i)) return undefined; // no digits at all
+  i = end;
+  if (s[i] === "e" || s[i] === "E") {
+    const sign = s[i + 1] === "+" || s[i + 1] === "-" ? 1 : 0;
+    end = _digits(s, i + 1 + sign);
+    if (end === i + 1 + sign) return undefined;
+  }
+  if (end !== s.length) return undefined;
   return Number(s.replaceAll("_", ""));
 }
 
@@ -200,46 +215,58 @@ class _Parser {
     );
   }
 
+  /**
+   * Scan a number literal by hand (no regular expressions: a megabyte of digits would overflow
+   * a backtracking engine's stack). Linear in the literal's length.
+   */
   #lexNumber(at: number): Tok {
     const s = this.#text;
-    // Bound the text the number patterns see: a megabyte of digits would overflow the regular
-    // expression engine's backtracking stack.
-    let run = at;
-    while (run < s.length && run - at <= MAX_NUMBER_CHARS) {
-      const c = s[run];
-      if (IDENT_CHAR.test(c) || c === ".") run++;
-      else if ((c === "+" || c === "-") && (s[run - 1] === "e" || s[run - 1] === "E")) run++;
-      else break;
-    }
-    if (run - at > MAX_NUMBER_CHARS) {
-      this.#fail(at, `number literal longer than ${MAX_NUMBER_CHARS} characters`);
-    }
+    const digits = (i: number, radix = 10) => _digits(s, i, radix);
     let value: number | bigint;
     let end: number;
-    RADIX_INT.lastIndex = at;
-    FLOAT.lastIndex = at;
-    let m = RADIX_INT.exec(s);
-    if (m) {
-      if (m[0].length > MAX_INT_DIGITS) {
+    const prefix = s[at] === "0" ? (s[at + 1] ?? "").toLowerCase() : "";
+    const radix = prefix === "x" ? 16 : prefix === "o" ? 8 : prefix === "b" ? 2 : 0;
+    if (radix !== 0) {
+      const start = s[at + 2] === "_" ? at + 3 : at + 2;
+      end = digits(start, radix);
+      if (end === start) {
+        this.#fail(
+          at,
+          `invalid ${prefix === "x" ? "hexadecimal" : prefix === "o" ? "octal" : "binary"} literal`,
+        );
+      }
+      if (end - at > MAX_INT_DIGITS) {
         this.#fail(at, `integer literal longer than ${MAX_INT_DIGITS} digits`);
       }
-      value = BigInt(m[0].replaceAll("_", ""));
-      end = at + m[0].length;
-    } else if ((m = FLOAT.exec(s))) {
-      value = Number(m[0].replaceAll("_", ""));
-      end = at + m[0].length;
+      value = BigInt("0" + prefix + s.slice(start, end).replaceAll("_", ""));
     } else {
-      INT.lastIndex = at;
-      m = INT.exec(s)!;
-      const digits = m[0].replaceAll("_", "");
-      if (digits.length > MAX_INT_DIGITS) {
-        this.#fail(at, `integer literal longer than ${MAX_INT_DIGITS} digits (Python's limit)`);
+      const intEnd = digits(at);
+      end = intEnd;
+      let isFloat = false;
+      if (s[end] === ".") {
+        isFloat = true;
+        end = digits(end + 1);
       }
-      if (digits.length > 1 && digits[0] === "0" && /[1-9]/.test(digits)) {
-        this.#fail(at, "leading zeros in a decimal integer are not allowed (use 0o for octal)");
+      if (s[end] === "e" || s[end] === "E") {
+        const sign = s[end + 1] === "+" || s[end + 1] === "-" ? 1 : 0;
+        const expEnd = digits(end + 1 + sign);
+        if (expEnd > end + 1 + sign) {
+          isFloat = true;
+          end = expEnd;
+        }
       }
-      value = BigInt(digits);
-      end = at + m[0].length;
+      const text = s.slice(at, end).replaceAll("_", "");
+      if (isFloat) {
+        value = Number(text);
+      } else {
+        if (text.length > MAX_INT_DIGITS) {
+          this.#fail(at, `integer literal longer than ${MAX_INT_DIGITS} digits (Python's limit)`);
+        }
+        if (text.length > 1 && text[0] === "0" && /[1-9]/.test(text)) {
+          this.#fail(at, "leading zeros in a decimal integer are not allowed (use 0o for octal)");
+        }
+        value = BigInt(text);
+      }
     }
     if (end < s.length && IDENT_CHAR.test(s[end])) {
       this.#fail(

@@ -103,6 +103,11 @@ Deno.test("parsePyFloatString follows Python's float()", () => {
   equal(parsePyFloatString("1__0"), undefined);
   equal(parsePyFloatString("0x10"), undefined);
   equal(parsePyFloatString(""), undefined);
+  equal(parsePyFloatString("."), undefined);
+  equal(parsePyFloatString("5."), 5);
+  equal(parsePyFloatString(".5e-1"), 0.05);
+  equal(parsePyFloatString("1._5"), undefined);
+  equal(parsePyFloatString("1e"), undefined);
 });
 
 /** mulberry32: a small seeded generator so that failures reproduce. */
@@ -217,6 +222,11 @@ Deno.test("fuzz: pathological inputs stay fast and only raise LearningRateFileEr
     "EpochData(error=".repeat(10000),
     "-".repeat(100000) + "1",
     "9".repeat(100000),
+    "9".repeat(big),
+    "1".repeat(big) + ".5e99999",
+    "1e" + "9".repeat(big),
+    "float('" + "1".repeat(big) + "')",
+    "float('" + "1".repeat(big) + "x')",
     "0." + "0".repeat(100000) + "1",
     "1e" + "9".repeat(1000),
     "0x" + "f".repeat(100000),
