@@ -81,3 +81,27 @@ Deno.test("cli: a malformed learning-rate file is reported without a stack trace
   equal(await main(["train", path, "--backend", "cpu", "--output-dir", `${dir}/out`], c.io), 1);
   ok(c.err.join("\n").startsWith("LearningRateFileError:"), c.err.join("\n"));
 });
+
+Deno.test("cli: train without CONFIG runs the embedded default job", async () => {
+  const dir = await tempDir("cli-default-");
+  const c = capture();
+  equal(
+    await main(["train", "--backend", "cpu", "--output-dir", dir, "--stop-after", "1"], c.io),
+    0,
+  );
+  const text = c.out.join("\n");
+  ok(text.includes("embedded default job examples/digits.config.ts"), text);
+  ok(text.includes("epoch 1/20"), text);
+  ok(text.includes(`${dir}/learning_rates`), text);
+  await Deno.stat(`${dir}/learning_rates.svg`);
+  // --resume continues after epoch 1.
+  const r = capture();
+  equal(
+    await main(
+      ["train", "--backend", "cpu", "--output-dir", dir, "--stop-after", "2", "--resume"],
+      r.io,
+    ),
+    0,
+  );
+  ok(r.out.join("\n").includes("resuming after epoch 1"));
+});
