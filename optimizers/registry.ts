@@ -356,6 +356,7 @@ export function resolveOptimizerConfig(
   const name = def.name;
   const lower = cls.toLowerCase();
   const params: Record<string, unknown> = {};
+  const source: Record<string, string> = {};
   let multiplier = 1;
   let epsilonKey: string | undefined;
   for (const [key, value] of Object.entries(dict)) {
@@ -405,13 +406,15 @@ export function resolveOptimizerConfig(
       params.betas = betas;
       continue;
     }
-    if (target !== key && target in params) {
+    if (target in params) {
+      // Only an alias can collide with its target (use_nesterov/nesterov), in either order.
       throw new TypeError(
-        `Cannot create optimizer '${name}': '${key}' and '${target}' are the same parameter; ` +
-          `set only one`,
+        `Cannot create optimizer '${name}': '${source[target]}' and '${key}' are the same ` +
+          `parameter; set only one`,
       );
     }
     params[target] = value;
+    source[target] = key;
   }
   if (_MOMENTUM_CLASSES.has(lower) && !("momentum" in params)) {
     throw new TypeError(

@@ -49,6 +49,17 @@ Deno.test("registry: 'momentum' class is SGD with the given momentum", () => {
   equal(r.hyper.momentum, 0.9);
   equal(r.hyper.nesterov, true);
   throws(() => resolveOptimizerConfig({ class: "MomentumOptimizer" }), /needs a 'momentum'/);
+  for (
+    const d of [
+      { class: "momentum", momentum: 0.9, use_nesterov: true, nesterov: false },
+      { class: "momentum", momentum: 0.9, nesterov: false, use_nesterov: true },
+    ]
+  ) {
+    throws(
+      () => resolveOptimizerConfig(d),
+      /'(use_)?nesterov' and '(use_)?nesterov' are the same parameter/,
+    );
+  }
 });
 
 Deno.test("registry: unknown class lists the valid ones with a did-you-mean", () => {
