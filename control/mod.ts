@@ -1,7 +1,29 @@
 /**
- * Epoch-level learning-rate control with RETURNN's semantics (`constant`, `newbob`,
- * `newbob_abs`, `newbob_multi_epoch`) and torch's `ReduceLROnPlateau`, the epoch history and
- * RETURNN's learning-rate file (read and written byte for byte, atomically).
+ * Epoch-level learning-rate control with RETURNN's semantics, its epoch history and RETURNN's
+ * learning-rate file.
+ *
+ * - {@linkcode createLearningRateControl}: `constant`, `newbob` / `newbob_rel` /
+ *   `newbob_relative`, `newbob_abs`, `newbob_multi_epoch` (same decisions as RETURNN, float for
+ *   float; the multi-epoch mean is numpy's pairwise sum) and torch's `reduce_on_plateau`
+ *   ({@linkcode ReduceLROnPlateau} also standalone). Every key of RETURNN's table is read
+ *   ({@linkcode resolveControlSettings}); unknown keys are ignored.
+ * - Where RETURNN crashes (a zero score as divisor, decay and growth firing together) a
+ *   {@linkcode LearningRateControlError} names the epoch, key, values and fix. JavaScript has no
+ *   int/float split, so `learning_rate: 1` or a decay of `1` simply work.
+ * - `relative_error_div_by_old` (the documented name, which RETURNN never reads) is honoured as
+ *   an alias of `newbob_relative_error_div_by_old`; different values for both are an error.
+ * - Pretraining follows RETURNN's TF engine ({@linkcode LearningRateControl.epochStartLearningRate}
+ *   with `pretrain_epochs`, `pretrain_learning_rate`, `use_learning_rate_control_always`); with
+ *   no pretraining (the default) this is the Torch engine's behaviour.
+ * - The file ({@linkcode parseLearningRateFile}, {@linkcode formatLearningRateFile}): every form
+ *   RETURNN writes or reads is parsed by a real literal parser (never evaluated; errors carry
+ *   line and column), and the text written is RETURNN's byte for byte, with one normalisation:
+ *   a numpy float `np.float64(x)` is written as plain `x` (line breaking still counts RETURNN's
+ *   longer text). Meta numbers are written as ints when integral, except
+ *   `effective_learning_rate`, which RETURNN's engines store as a float. Saving is atomic
+ *   ({@linkcode writeTextFileAtomic}).
+ * - {@linkcode lrCommand} replays a file's scores through a config (`lr --check`), and
+ *   {@linkcode plotEpochsSvg} draws the history.
  *
  * @example Usage
  * ```ts
