@@ -28,7 +28,7 @@ import digitsJob from "./examples/digits.config.ts";
 /** Minimal permission flags per command (printed by `--help`). */
 export const PERMISSIONS: Readonly<Record<string, string>> = Object.freeze({
   train: "--allow-read=. --allow-write=out --allow-env=XDG_RUNTIME_DIR,DENO_WEBGPU_BACKEND",
-  lr: "--allow-read=. --allow-write=<folder of the learning-rate file, if written>",
+  lr: "--allow-read=. --allow-write=<folder of --plot, only with --plot>",
   info: "--allow-read=. --allow-env=XDG_RUNTIME_DIR,DENO_WEBGPU_BACKEND",
 });
 
@@ -258,7 +258,15 @@ async function lrCommandDelegate(args: readonly string[], io: CliIo): Promise<nu
       config = { ...config, learning_rate_file: learningRateFile };
     }
   }
-  return await lrCommand(argv, { log: io.out, error: io.err }, config ? { config } : {});
+  const code = await lrCommand(argv, { log: io.out, error: io.err }, config ? { config } : {});
+  if (argv.includes("--help") || argv.includes("-h")) {
+    io.out(
+      `\nA TypeScript config (--config job.config.ts) works too; its learning-rate file defaults ` +
+        `to <output_dir>/learning_rates.\n\nMinimal permissions:\n  deno run ${PERMISSIONS.lr} ` +
+        "cli.ts lr --config CONFIG [--plot OUT.svg]",
+    );
+  }
+  return code;
 }
 
 async function infoCommand(args: readonly string[], io: CliIo): Promise<number> {
