@@ -358,57 +358,54 @@ export class LearningRateControl {
     _epochArg(epoch, "explain the learning rate");
     const s = this.settings;
     const stored = this.#data.get(epoch)?.learningRate;
+    const base = { epoch, previousLearningRate: null, key: null, comparedEpochs: [] };
+    if (!s.useLearningRateControlAlways && s.pretrainEpochs > 0 && epoch <= s.pretrainEpochs + 1) {
+      const first = epoch === s.pretrainEpochs + 1;
+      const lr = first ? s.defaultLearningRate : s.pretrainLearningRate;
+      return {
+        ...base,
+        kind: first ? "initial" : "pretrain",
+        learningRate: lr,
+        computedLearningRate: lr,
+        reason: first ? "first_after_pretrain" : "pretrain",
+        text: first
+          ? `epoch ${epoch}: first epoch after pretraining uses learning_rate ${lr}`
+          : `epoch ${epoch}: pretraining epoch uses pretrain_learning_rate ${lr}`,
+      };
+    }
     let d: _Decision;
     try {
       d = this.#decide(epoch);
     } catch (e) {
       if (!(e instanceof LearningRateControlError)) throw e;
       return {
-        epoch,
+        ...base,
         kind: "error",
         learningRate: stored ?? NaN,
         computedLearningRate: null,
-        previousLearningRate: null,
         key: e.key,
-        comparedEpochs: [],
         reason: "error",
         text: e.message,
       };
     }
+    const { lr, prevLr, compared, ...details } = d;
     const out: LearningRateDecision = {
-      ...d,
+      ...details,
       epoch,
-      learningRate: stored ?? d.lr,
-      computedLearningRate: d.lr,
-      previousLearningRate: d.prevLr,
-      comparedEpochs: d.compared,
-      text: "",
+      learningRate: stored ?? lr,
+      computedLearningRate: lr,
+      previousLearningRate: prevLr,
+      comparedEpochs: compared,
+      text: `epoch ${epoch}: ${this.#describe(d)}`,
     };
-    delete (out as Partial<_Decision>).lr;
-    delete (out as Partial<_Decision>).prevLr;
-    delete (out as Partial<_Decision>).compared;
-    const pretrain = !s.useLearningRateControlAlways && s.pretrainEpochs > 0 &&
-      epoch <= s.pretrainEpochs + 1;
-    if (pretrain) {
-      const first = epoch === s.pretrainEpochs + 1;
-      out.kind = first ? "initial" : "pretrain";
-      out.reason = first ? "first_after_pretrain" : "pretrain";
-      out.learningRate = first ? s.defaultLearningRate : s.pretrainLearningRate;
-      out.text = first
-        ? `epoch ${epoch}: first epoch after pretraining uses learning_rate ${out.learningRate}`
-        : `epoch ${epoch}: pretraining epoch uses pretrain_learning_rate ${out.learningRate}`;
-      return out;
-    }
-    if (stored !== undefined && !_same(stored, d.lr)) {
+    if (stored !== undefined && !_same(stored, lr)) {
       const seed = s.learningRates.get(epoch);
       out.kind = seed !== undefined && _same(seed, stored) ? "seed" : "stored";
       out.reason = out.kind;
       out.text = `epoch ${epoch}: learning rate ${stored} ` +
         (out.kind === "seed" ? "from learning_rates" : "stored in the history (file or trainer)") +
-        ` (the ${s.typeName} rule alone would give ${d.lr})`;
-      return out;
+        ` (the ${s.typeName} rule alone would give ${lr})`;
     }
-    out.text = `epoch ${epoch}: ${this.#describe(d)}`;
     return out;
   }
 
