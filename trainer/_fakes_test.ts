@@ -163,7 +163,9 @@ export async function fakeControl(
     },
     setEpochError(e, scores) {
       lrFor(e);
-      Object.assign(data[e].error, scores);
+      for (const [k, v] of Object.entries(scores)) {
+        data[e].error[k] = typeof v === "number" ? v : Object.values(v)[0];
+      }
     },
     explain: (e) => `fake control: lr ${data[e]?.lr}`,
     async save() {

@@ -26,6 +26,8 @@ import type { EpochRecord, TrainDeps, Updater } from "./train_deps.ts";
 
 /** Name of the checkpoint file in the output folder. */
 export const CHECKPOINT_FILE = "checkpoint.nbck";
+/** Name of the model's output layer in score keys (`dev_score_output` with several outputs). */
+const OUTPUT = "output";
 /** Name of the plot in the output folder. */
 export const PLOT_FILE = "learning_rates.svg";
 
@@ -286,14 +288,21 @@ export async function train(config: Config, options: TrainOptions = {}): Promise
       const trainScore = mean(await Promise.all(losses));
       const seconds = (now() - t0) / 1000;
       const trainEval = await model.evaluate(data.train.x, data.train.y, evalBatch);
-      control.setEpochError(epoch, { train_score: trainScore, train_error: trainEval.error });
+      // RETURNN TF's score form (per output layer); the model has one output, "output".
+      control.setEpochError(epoch, {
+        train_score: { [`cost:${OUTPUT}`]: trainScore },
+        train_error: { [`error:${OUTPUT}`]: trainEval.error },
+      });
       control.setEpochMeta(epoch, {
         epoch_num_train_steps: step,
         epoch_train_time_secs: Math.round(seconds * 1e4) / 1e4,
       });
       await control.save();
       const dev = await model.evaluate(data.dev.x, data.dev.y, evalBatch);
-      control.setEpochError(epoch, { dev_score: dev.score, dev_error: dev.error });
+      control.setEpochError(epoch, {
+        dev_score: { [`cost:${OUTPUT}`]: dev.score },
+        dev_error: { [`error:${OUTPUT}`]: dev.error },
+      });
       await control.save();
 
       const record: EpochRecord = {

@@ -76,8 +76,12 @@ export interface EpochControl {
   epochStartLearningRate(epoch: number): number;
   /** Merge meta values into epoch `e`'s record. */
   setEpochMeta(epoch: number, meta: Record<string, number | string>): void;
-  /** Record scores (`train_score`, `dev_score`, `dev_error`, ...) of epoch `e`. */
-  setEpochError(epoch: number, scores: Record<string, number>): void;
+  /**
+   * Record scores of epoch `e` in RETURNN TF's form: `{dev_score: {"cost:output": x}}` (one
+   * level of nesting per output layer; the control flattens it to `dev_score` for one output
+   * and to `dev_score_<output>` for several) or flat (`{dev_score: x}`).
+   */
+  setEpochError(epoch: number, scores: Record<string, number | Record<string, number>>): void;
   /** Why epoch `e` got its learning rate (one line). */
   explain(epoch: number): string;
   /** Write the learning-rate file (atomically). */
