@@ -254,3 +254,20 @@ gpuTest("train (webgpu): stop + resume continues the same run", async () => {
   ok(maxDiff < 1e-4, `max parameter difference ${maxDiff}`);
   console.log(`webgpu resume: max parameter difference ${maxDiff}`);
 });
+
+Deno.test("train (cpu): the reduce_on_plateau control (PyTorch users) is wired through", async () => {
+  const dir = await tempDir("train-plateau-");
+  const config: Config = {
+    ...job,
+    num_epochs: 3,
+    learning_rates: undefined,
+    learning_rate: 0.005,
+    learning_rate_control: "reduce_on_plateau",
+    reduce_on_plateau: { factor: 0.5, patience: 0, threshold: 0.9 },
+  };
+  const r = await train(config, { ...quiet, outputDir: dir, backend: "cpu", now: clock() });
+  // torch: the first metric improves on best = inf; with threshold 0.9 (relative) no later
+  // epoch counts as an improvement, so with patience 0 the rate halves from then on.
+  deepEqual(r.history.map((h) => h.learningRate), [0.005, 0.005, 0.0025]);
+  await assertFileIsControlReplay(config, r.learningRateFile);
+});
