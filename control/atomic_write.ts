@@ -23,16 +23,79 @@ import { dirname } from "node:path";
  * ```
  */
 export async function writeTextFileAtomic(path: string, text: string): Promise<void> {
-  const dir = dirname(path);
-  if (dir !== "" && dir !== ".") await Deno.mkdir(dir, { recursive: true });
-  const tmp = `${path}.new_tmp`;
-  const bytes = new TextEncoder().encode(text);
-  const file = await Deno.open(tmp, { write: true, create: true, truncate: true });
-  try {
-    for (let off = 0; off < bytes.length;) off += await file.write(bytes.subarray(off));
-    await file.sync();
-  } finally {
-    file.close();
+  await writeFileAtomic(path, new TextEncoder().encode(text), ".new_tmp", "the file");
+}
+
+/**
+ * Saving a file failed (disk full, folder read-only or gone): the previous version of the file
+ * is unchanged, and the half-written temporary file was removed. The message names the file,
+ * the cause and how to continue.
+ *
+ * @example Usage
+ * ```ts
+ * import { SaveError } from "./atomic_write.ts";
+ * const e = new SaveError("out/learning_rates", "the learning-rate file", new Error("No space left on device (os error 28)"));
+ * console.assert(e.message.includes("out/learning_rates") && e.message.includes("unchanged"));
+ * ```
+ */
+export class SaveError extends Error {
+  /** The file that could not be saved. */
+  readonly path: string;
+  /**
+   * @param path The file.
+   * @param what What the file is, for the message (e.g. `"the checkpoint"`).
+   * @param cause The underlying error.
+   */
+  constructor(path: string, what: string, cause: unknown) {
+    super(
+      `Cannot save ${what} '${path}': ${(cause as Error)?.message ?? cause}. The previous ` +
+        "version of the file is unchanged. Free disk space or make the folder writable, then " +
+        "run the same command again (training resumes from the last checkpoint)",
+      { cause },
+    );
+    this.name = "SaveError";
+    this.path = path;
   }
-  await Deno.rename(tmp, path);
+}
+
+/**
+ * Write bytes atomically: `<path><suffix>` is written, flushed to disk and renamed onto `path`.
+ * On failure the temporary file is removed and a {@linkcode SaveError} is thrown; Deno's own
+ * permission errors (`NotCapable`) pass through unchanged.
+ *
+ * @param path The file.
+ * @param bytes The content.
+ * @param suffix Suffix of the temporary file beside it.
+ * @param what What the file is, for error messages.
+ * @throws {SaveError} When writing fails; the previous file is unchanged.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { writeFileAtomic } from "./atomic_write.ts";
+ * await writeFileAtomic("out/data.bin", new Uint8Array([1, 2]), ".tmp", "the data");
+ * ```
+ */
+export async function writeFileAtomic(
+  path: string,
+  bytes: Uint8Array,
+  suffix: string,
+  what: string,
+): Promise<void> {
+  const tmp = `${path}${suffix}`;
+  try {
+    const dir = dirname(path);
+    if (dir !== "" && dir !== ".") await Deno.mkdir(dir, { recursive: true });
+    const file = await Deno.open(tmp, { write: true, create: true, truncate: true });
+    try {
+      for (let off = 0; off < bytes.length;) off += await file.write(bytes.subarray(off));
+      await file.sync();
+    } finally {
+      file.close();
+    }
+    await Deno.rename(tmp, path);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotCapable) throw e;
+    await Deno.remove(tmp).catch(() => {});
+    throw new SaveError(path, what, e);
+  }
 }
