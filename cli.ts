@@ -160,6 +160,7 @@ const REPORTED_ERRORS = new Set([
   "GpuUnavailableError",
   "GpuDeviceLostError",
   "InvalidGradientError",
+  "SaveError",
 ]);
 
 async function trainCommand(args: readonly string[], io: CliIo): Promise<number> {

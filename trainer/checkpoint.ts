@@ -10,6 +10,8 @@
  * @module
  */
 
+import { writeFileAtomic } from "../control/atomic_write.ts";
+
 const MAGIC = "NEWBOBCK";
 /** Version of the checkpoint layout; bumped on incompatible changes. */
 export const CHECKPOINT_FORMAT_VERSION = 1;
@@ -238,19 +240,11 @@ export function decodeCheckpoint(bytes: Uint8Array, path: string): CheckpointDat
  *
  * @param path The checkpoint file.
  * @param data The checkpoint contents.
+ * @throws {SaveError} When writing fails (disk full, folder read-only or gone); the previous
+ *   checkpoint is unchanged and the temporary file removed.
  */
 export async function saveCheckpoint(path: string, data: CheckpointData): Promise<void> {
-  const tmp = `${path}.tmp`;
-  const bytes = encodeCheckpoint(data);
-  const file = await Deno.open(tmp, { write: true, create: true, truncate: true });
-  try {
-    let written = 0;
-    while (written < bytes.length) written += await file.write(bytes.subarray(written));
-    await file.sync();
-  } finally {
-    file.close();
-  }
-  await Deno.rename(tmp, path);
+  await writeFileAtomic(path, encodeCheckpoint(data), ".tmp", "the checkpoint");
 }
 
 /**
