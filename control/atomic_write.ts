@@ -14,7 +14,8 @@ import { dirname } from "node:path";
  * @param path The file.
  * @param text The content.
  * @returns Nothing, once the file is in place.
- * @throws {Deno.errors.PermissionDenied} Without write permission for the folder.
+ * @throws {SaveError} When writing fails (the previous file is unchanged); Deno's permission
+ * errors (`NotCapable`) pass through.
  *
  * @example Usage
  * ```ts ignore
@@ -42,6 +43,8 @@ export class SaveError extends Error {
   /** The file that could not be saved. */
   readonly path: string;
   /**
+   * Create the error.
+   *
    * @param path The file.
    * @param what What the file is, for the message (e.g. `"the checkpoint"`).
    * @param cause The underlying error.
