@@ -171,6 +171,9 @@ export async function train(config: Config, options: TrainOptions = {}): Promise
     numClasses: data.numClasses,
   });
   let updater: Updater | undefined;
+  // Loss reads still in flight: settled before the model is disposed, so an error mid-epoch
+  // does not leave a read of a disposed tensor rejecting later (an unhandled rejection).
+  const pendingReads: Promise<number>[] = [];
   try {
     const numParams = model.shapes.reduce((n, sh) => n + sh.reduce((a, b) => a * b, 1), 0);
     const message = (model as { message?: string }).message;
@@ -276,6 +279,7 @@ export async function train(config: Config, options: TrainOptions = {}): Promise
         if (readLoss) {
           lastLoss = g.loss();
           losses.push(lastLoss);
+          pendingReads.push(lastLoss);
         }
         await updater.step(g.grads, lr, globalTrainStep);
         g.dispose();
@@ -286,6 +290,7 @@ export async function train(config: Config, options: TrainOptions = {}): Promise
         }
       }
       const trainScore = mean(await Promise.all(losses));
+      pendingReads.length = 0;
       const seconds = (now() - t0) / 1000;
       const trainEval = await model.evaluate(data.train.x, data.train.y, evalBatch);
       // RETURNN TF's score form (per output layer); the model has one output, "output".
@@ -348,6 +353,7 @@ export async function train(config: Config, options: TrainOptions = {}): Promise
       checkpointFile,
     };
   } finally {
+    await Promise.allSettled(pendingReads);
     updater?.dispose();
     model.dispose();
   }
