@@ -161,6 +161,7 @@ const REPORTED_ERRORS = new Set([
   "GpuDeviceLostError",
   "InvalidGradientError",
   "SaveError",
+  "NonFiniteParameterError",
 ]);
 
 async function trainCommand(args: readonly string[], io: CliIo): Promise<number> {

@@ -12,6 +12,7 @@ import { TRANSFORM_KEYS } from "./config.ts";
 import type { EpochControl, TrainDeps, Updater, UpdaterState } from "./train_deps.ts";
 import type { TrainModel } from "./model_types.ts";
 import { loadDigits } from "./digits.ts";
+import { assertFiniteParameters } from "./finite_check.ts";
 import { deriveSeed } from "./rng.ts";
 import { createOptimizer, findOptimizer, type SavedOptimizerState } from "../optimizers/mod.ts";
 import {
@@ -107,11 +108,20 @@ export async function createEngineUpdater(s: TrainSettings, model: TrainModel): 
   const state = await opt.init(params, { names: model.names, sizes });
   let epoch = 1;
   const host = backend === "cpu";
+  // Every read-back is checked: no NaN/Inf reaches the model or a checkpoint unnoticed.
+  const readChecked = async (when: string) => {
+    const values = await opt.read(state);
+    assertFiniteParameters(model.names, values, when);
+    return values;
+  };
   return {
     async step(grads, learningRate, globalTrainStep) {
       await opt.step(state, grads, { learningRate, epoch, globalStep: globalTrainStep });
-      if (host) model.parametersUpdated(await opt.read(state));
-      else model.parametersUpdated();
+      if (host) {
+        model.parametersUpdated(
+          await readChecked(`after update step ${globalTrainStep + 1} (epoch ${epoch})`),
+        );
+      } else model.parametersUpdated();
     },
     startEpoch(e) {
       epoch = e;
@@ -119,7 +129,7 @@ export async function createEngineUpdater(s: TrainSettings, model: TrainModel): 
     async reset() {
       await opt.resetState(state);
     },
-    parameters: () => opt.read(state),
+    parameters: () => readChecked(`when read back in epoch ${epoch}`),
     async exportState(): Promise<UpdaterState> {
       const saved = await opt.exportState(state);
       return { arrays: saved.arrays, meta: saved.config };
