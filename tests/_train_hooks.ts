@@ -8,7 +8,7 @@
 import { train, type TrainResult } from "../trainer/train.ts";
 import { defaultDeps } from "../trainer/wiring.ts";
 import type { Config } from "../trainer/config_types.ts";
-import type { TrainModel } from "../trainer/model_types.ts";
+import type { EvalResult, TrainModel } from "../trainer/model_types.ts";
 import type { TrainDeps } from "../trainer/train_deps.ts";
 
 /** Where a hook runs; `n` counts calls of that phase from 1 in this run. */
@@ -21,8 +21,10 @@ export interface Hooks {
   saveLr?: (n: number) => void | Promise<void>;
   /** Before each checkpoint save (one per epoch). */
   saveCheckpoint?: (n: number) => void | Promise<void>;
-  /** Replace the gradients of each step (e.g. poison them). */
-  grads?: (n: number, grads: Float32Array[]) => void;
+  /** Change the gradients of each step in place (e.g. poison them); `device` on webgpu. */
+  grads?: (n: number, grads: Float32Array[] | GPUBuffer[], device?: GPUDevice) => void;
+  /** Replace evaluation results (n as for `eval`). */
+  evalResult?: (n: number, r: EvalResult) => EvalResult;
 }
 
 /**
@@ -60,16 +62,16 @@ export async function trainWithHooks(
                 const r = hooks.step?.(n);
                 if (r instanceof Promise) throw new Error("step hooks must be synchronous");
                 const g = t.gradients(b);
-                if (hooks.grads && g.grads[0] instanceof Float32Array) {
-                  hooks.grads(n, g.grads as Float32Array[]);
-                }
+                hooks.grads?.(n, g.grads, (t as { device?: GPUDevice }).device);
                 return g;
               };
             }
             if (p === "evaluate") {
               return async (...a: Parameters<TrainModel["evaluate"]>) => {
-                await hooks.eval?.(++count.eval);
-                return await t.evaluate(...a);
+                const n = ++count.eval;
+                await hooks.eval?.(n);
+                const r = await t.evaluate(...a);
+                return hooks.evalResult ? hooks.evalResult(n, r) : r;
               };
             }
             const v = Reflect.get(t, p, t);
