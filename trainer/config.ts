@@ -72,6 +72,8 @@ export interface TrainSettings {
   readonly accumGradMultipleStep: number;
   /** `"global"` (TF) or `"epoch"` (Torch) accumulation windows. */
   readonly accumGradWindow: "global" | "epoch";
+  /** Global-norm clip rule: RETURNN Torch's (default) or TF's. */
+  readonly gradientTransformStyle: "torch" | "tf";
   /** Per-element clip, if set. */
   readonly gradientClip: number | undefined;
   /** Per-tensor norm clip, if set. */
@@ -259,6 +261,10 @@ const KEYS: Record<string, KeySpec> = {
   accum_grad_window: {
     expect: '"global" (TF) or "epoch" (Torch)',
     check: (v) => v === "global" || v === "epoch",
+  },
+  gradient_transform_style: {
+    expect: '"torch" (norm of the processed gradients, c/(N+1e-6)) or "tf" (raw norm, c/max(N,c))',
+    check: (v) => v === "torch" || v === "tf",
   },
   gradient_clip: { expect: "a finite number >= 0", check: isNonNeg },
   gradient_clip_norm: { expect: "a finite number >= 0", check: isNonNeg },
@@ -595,6 +601,7 @@ export function resolveConfig(config: unknown, options: ResolveConfigOptions = {
     dynamicLearningRate: translateDynamic(c.dynamic_learning_rate),
     accumGradMultipleStep: Math.max(1, accum),
     accumGradWindow: (c.accum_grad_window as "global" | "epoch" | undefined) ?? "global",
+    gradientTransformStyle: (c.gradient_transform_style as "torch" | "tf" | undefined) ?? "torch",
     gradientClip: nonZero(c.gradient_clip),
     gradientClipNorm: nonZero(c.gradient_clip_norm),
     gradientClipGlobalNorm: nonZero(c.gradient_clip_global_norm),

@@ -156,6 +156,11 @@ export interface Config {
   accum_grad_multiple_step?: number;
   /** `"global"` (TF: windows aligned to the global step, across epochs) or `"epoch"` (Torch). */
   accum_grad_window?: "global" | "epoch";
+  /**
+   * Global-norm clip rule: `"torch"` (default; norm of the processed gradients, `c/(N+1e-6)`)
+   * or `"tf"` (norm of the raw step gradients, `c/max(N, c)`).
+   */
+  gradient_transform_style?: "torch" | "tf";
   /** Per-element gradient clip to `[-c, c]`. */
   gradient_clip?: number;
   /** Per-tensor L2 norm clip. */
