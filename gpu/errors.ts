@@ -7,7 +7,8 @@
 /** How to get a WebGPU adapter, shared by every "no GPU" message. */
 export const GPU_FIX_HINT: string =
   "install Mesa's Vulkan driver (`apt-get install -y mesa-vulkan-drivers libvulkan1`), " +
-  "set DENO_WEBGPU_BACKEND=vulkan (or gl), or choose the `cpu` backend";
+  "set DENO_WEBGPU_BACKEND=vulkan (or gl), or choose the `cpu` backend (`--backend cpu`; a " +
+  "training run resumes from its last checkpoint on any backend)";
 
 /**
  * No WebGPU adapter (or no `navigator.gpu`) is available.
