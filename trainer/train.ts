@@ -21,6 +21,7 @@ import {
   saveCheckpoint,
 } from "./checkpoint.ts";
 import { createProgress, type ProgressMode } from "./progress.ts";
+import { explainDeviceLoss } from "./device_loss.ts";
 import type { BackendName } from "./model_types.ts";
 import type { EpochRecord, TrainDeps, Updater } from "./train_deps.ts";
 
@@ -280,6 +281,7 @@ export async function train(config: Config, options: TrainOptions = {}): Promise
           lastLoss = g.loss();
           losses.push(lastLoss);
           pendingReads.push(lastLoss);
+          lastLoss.catch(() => {}); // handled where awaited; never an unhandled rejection
         }
         await updater.step(g.grads, lr, globalTrainStep);
         g.dispose();
@@ -352,6 +354,9 @@ export async function train(config: Config, options: TrainOptions = {}): Promise
       learningRateFile: settings.learningRateFile,
       checkpointFile,
     };
+  } catch (e) {
+    // A lost GPU device surfaces as bare OperationErrors; report it with how to continue.
+    throw await explainDeviceLoss(e, (model as { device?: GPUDevice | null }).device);
   } finally {
     await Promise.allSettled(pendingReads);
     updater?.dispose();
