@@ -69,7 +69,7 @@ export interface DataSpec {
 
 /**
  * A training config. Every key is optional; see `trainer/config.ts` (`CONFIG_KEYS`) for the
- * defaults and `/work/shared/spec/returnn-semantics.md` for the RETURNN meaning of each key.
+ * defaults and `docs/returnn-semantics.md` for the RETURNN meaning of each key.
  */
 export interface Config {
   // --- what to train, where ---
