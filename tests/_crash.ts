@@ -144,6 +144,17 @@ export async function checkFiles(outDir: string): Promise<string[]> {
   return problems;
 }
 
+/** Whether a temporary file of an atomic save is there (the kill landed inside the save). */
+async function tempFileLeft(outDir: string): Promise<boolean> {
+  for (const name of ["learning_rates.new_tmp", "checkpoint.nbck.tmp"]) {
+    try {
+      await Deno.stat(join(outDir, name));
+      return true;
+    } catch { /* not there */ }
+  }
+  return false;
+}
+
 async function readRunFiles(outDir: string): Promise<RunFiles> {
   return {
     lrText: await Deno.readTextFile(join(outDir, "learning_rates")),
@@ -182,6 +193,8 @@ export interface CrashStats {
   runs: number;
   /** File checks after kills (each must parse). */
   checks: number;
+  /** Kills that left a half-written temporary file: they landed inside a save. */
+  midWrite: number;
   /** Trials whose files did not parse or whose final result differed from the reference. */
   losses: number;
   /** What went wrong, one line each. */
@@ -214,7 +227,15 @@ export async function crashTrials(
   seed: number,
 ): Promise<CrashStats> {
   const random = rng(seed);
-  const stats: CrashStats = { kills: 0, byPhase: {}, runs: 0, checks: 0, losses: 0, problems: [] };
+  const stats: CrashStats = {
+    kills: 0,
+    byPhase: {},
+    runs: 0,
+    checks: 0,
+    midWrite: 0,
+    losses: 0,
+    problems: [],
+  };
   const configPath = join(dir, "crash.json");
   await Deno.writeTextFile(configPath, JSON.stringify(config));
   for (let trial = 0; stats.kills < kills; trial++) {
@@ -235,6 +256,7 @@ export async function crashTrials(
         stats.byPhase[r.phase!] = (stats.byPhase[r.phase!] ?? 0) + 1;
         const problems = await checkFiles(outDir);
         stats.checks++;
+        if (await tempFileLeft(outDir)) stats.midWrite++;
         if (problems.length > 0) {
           stats.problems.push(...problems.map((p) => `trial ${trial}, kill ${stats.kills}: ${p}`));
           lost = true;

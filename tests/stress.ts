@@ -41,7 +41,14 @@ const root = await tempDir("stress-");
 // ------------------------------------------------------------------ crash safety
 async function crash() {
   const t0 = performance.now();
-  const totals = { kills: 0, runs: 0, checks: 0, losses: 0, byPhase: {} as Record<string, number> };
+  const totals = {
+    kills: 0,
+    runs: 0,
+    checks: 0,
+    midWrite: 0,
+    losses: 0,
+    byPhase: {} as Record<string, number>,
+  };
   const jobs: [Record<string, unknown>, number][] = [
     [tinyConfig(4), 18],
     [{
@@ -61,6 +68,7 @@ async function crash() {
     totals.kills += s.kills;
     totals.runs += s.runs;
     totals.checks += s.checks;
+    totals.midWrite += s.midWrite;
     totals.losses += s.losses;
     for (const [k, v] of Object.entries(s.byPhase)) {
       totals.byPhase[k] = (totals.byPhase[k] ?? 0) + v;
@@ -70,7 +78,7 @@ async function crash() {
   say(
     `crash: ${totals.kills} SIGKILLs survived (${
       Object.entries(totals.byPhase).map(([k, v]) => `${k} ${v}`).join(", ")
-    }), ${totals.runs} processes, ${totals.checks} file checks, ${totals.losses} losses (${
+    }; ${totals.midWrite} inside a file write), ${totals.runs} processes, ${totals.checks} file checks, ${totals.losses} losses (${
       secs(t0)
     })`,
   );
