@@ -422,3 +422,95 @@ export function fuzzConfigLoader(count: number, seed: number, big: boolean): Fuz
   }
   return stats;
 }
+
+/**
+ * Fuzz the checkpoint decoder with mutated checkpoints (bit flips, truncation, edited headers):
+ * every input decodes or raises a `CheckpointError`.
+ *
+ * @param valid A valid checkpoint file.
+ * @param count Mutations to try.
+ * @param seed Random seed.
+ * @param decode The decoder (`decodeCheckpoint`).
+ * @param isCheckpointError Whether an error is the decoder's own.
+ * @returns The counts.
+ */
+export function fuzzCheckpoint(
+  valid: Uint8Array,
+  count: number,
+  seed: number,
+  decode: (bytes: Uint8Array, path: string) => unknown,
+  isCheckpointError: (e: unknown) => boolean,
+): FuzzStats {
+  const stats: FuzzStats = {
+    tried: 0,
+    accepted: 0,
+    rejected: 0,
+    maxMs: 0,
+    maxHeapMb: 0,
+    problems: [],
+  };
+  const random = rng(seed);
+  const headerLen = new DataView(valid.buffer, valid.byteOffset).getUint32(8, true);
+  const header = new TextDecoder().decode(valid.subarray(12, 12 + headerLen));
+  const withHeader = (text: string) => {
+    const h = new TextEncoder().encode(text);
+    const out = new Uint8Array(12 + h.length + valid.length - 12 - headerLen);
+    out.set(valid.subarray(0, 8));
+    new DataView(out.buffer).setUint32(8, h.length, true);
+    out.set(h, 12);
+    out.set(valid.subarray(12 + headerLen), 12 + h.length);
+    return out;
+  };
+  for (let i = 0; i < count; i++) {
+    let bytes: Uint8Array;
+    switch (i % 4) {
+      case 0: // bit flips
+        bytes = valid.slice();
+        for (let k = 0; k < 1 + Math.floor(random() * 4); k++) {
+          bytes[Math.floor(random() * bytes.length)] ^= 1 << Math.floor(random() * 8);
+        }
+        break;
+      case 1: // truncation
+        bytes = valid.slice(0, Math.floor(random() * valid.length));
+        break;
+      case 2: { // an edited header (still the right length field)
+        const edits: [RegExp, string][] = [
+          [/"arrays":\[/, '"arrays":null,"x":['],
+          [/"length":\d+/, '"length":-1'],
+          [/"length":\d+/, '"length":1e300'],
+          [/"length":\d+/, '"length":"3"'],
+          [/"paramNames":\[/, '"paramNames":{"a":['],
+          [/"version":\d+/, '"version":"1"'],
+          [/"name":"param\/w"/, '"name":"optimizer/__proto__"'],
+          [/"name":"param\/w"/, '"name":7'],
+          [/"epoch":\d+/, '"epoch":-5'],
+          [/^\{/, "["],
+        ];
+        const [re, to] = edits[Math.floor(random() * (edits.length + 3))] ?? [/$^/, ""];
+        bytes = withHeader(re.source === "$^" ? mutate(header, random) : header.replace(re, to));
+        break;
+      }
+      default: { // a huge header length
+        bytes = valid.slice();
+        new DataView(bytes.buffer).setUint32(8, Math.floor(random() * 2 ** 32), true);
+      }
+    }
+    stats.tried++;
+    const t0 = performance.now();
+    try {
+      decode(bytes, "fuzz.nbck");
+      stats.accepted++;
+    } catch (e) {
+      if (isCheckpointError(e)) stats.rejected++;
+      else {
+        stats.problems.push(
+          `mutation ${i} (kind ${i % 4}): crashed with ${(e as Error)?.name}: ${
+            String((e as Error)?.message).slice(0, 200)
+          }`,
+        );
+      }
+    }
+    stats.maxMs = Math.max(stats.maxMs, performance.now() - t0);
+  }
+  return stats;
+}

@@ -9,7 +9,8 @@
  */
 
 import { deepEqual, equal, throws } from "node:assert/strict";
-import { fuzzConfigLoader, fuzzLrParser } from "./_fuzz.ts";
+import { fuzzCheckpoint, fuzzConfigLoader, fuzzLrParser } from "./_fuzz.ts";
+import { CheckpointError, decodeCheckpoint, encodeCheckpoint } from "../trainer/checkpoint.ts";
 import { parseLearningRateFile } from "../control/lr_file.ts";
 import { LearningRateFileError } from "../control/errors.ts";
 import { parseConfigText, readConfigFile, resolveConfig } from "../trainer/config.ts";
@@ -19,12 +20,14 @@ import { tempDir } from "./_gpu.ts";
 Deno.test("fuzz: learning-rate-file parser: 1500 random/mutated + hostile inputs", () => {
   const stats = fuzzLrParser(1500, 7, false);
   deepEqual(stats.problems, []);
+  equal(stats.maxHeapMb < 512, true, `heap grew by ${stats.maxHeapMb} MB on one input`);
   equal(stats.accepted + stats.rejected, stats.tried);
 });
 
 Deno.test("fuzz: JSON config loader: 1500 random/mutated + hostile inputs", () => {
   const stats = fuzzConfigLoader(1500, 11, false);
   deepEqual(stats.problems, []);
+  equal(stats.maxHeapMb < 512, true, `heap grew by ${stats.maxHeapMb} MB on one input`);
   equal(stats.accepted + stats.rejected, stats.tried);
 });
 
@@ -66,4 +69,26 @@ Deno.test("fuzz: nothing read is evaluated: code in files and configs stays text
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("fuzz: checkpoint decoder: 2000 mutated checkpoints decode or raise CheckpointError", () => {
+  const valid = encodeCheckpoint({
+    epoch: 2,
+    globalTrainStep: 24,
+    paramNames: ["w", "b"],
+    params: [new Float32Array([1, 2, 3]), new Float32Array([0.5])],
+    optimizerArrays: { "0/exp_avg": new Float32Array(3), "1/exp_avg": new Float32Array(1) },
+    optimizerMeta: { step: 24 },
+    rng: { seed: 1 },
+    fingerprint: { lr: 0.1 },
+    history: [{ epoch: 1 }, { epoch: 2 }],
+  });
+  const stats = fuzzCheckpoint(
+    valid,
+    2000,
+    3,
+    decodeCheckpoint,
+    (e) => e instanceof CheckpointError,
+  );
+  deepEqual(stats.problems.slice(0, 5), []);
 });

@@ -139,6 +139,7 @@ async function fuzz() {
     total.rejected += s.rejected;
     total.maxMs = Math.max(total.maxMs, s.maxMs);
     total.maxHeapMb = Math.max(total.maxHeapMb, s.maxHeapMb);
+    if (s.maxHeapMb > 2048) s.problems.push(`${job.target}: heap grew by ${s.maxHeapMb} MB`);
     total.problems += s.problems.length;
     problems.push(...s.problems);
   }
