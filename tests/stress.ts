@@ -20,7 +20,7 @@
 
 import { join } from "node:path";
 import { crashTrials, referenceRun, rng, tinyConfig } from "./_crash.ts";
-import type { FuzzStats } from "./_fuzz.ts";
+import { fuzzCheckpoint, type FuzzStats } from "./_fuzz.ts";
 import type { FuzzJob } from "./_fuzz_worker.ts";
 import { tempDir } from "./_gpu.ts";
 import { trainWithHooks } from "./_train_hooks.ts";
@@ -28,7 +28,7 @@ import { installWriteShim } from "./_write_shim.ts";
 import { createOptimizer, InvalidGradientError } from "../optimizers/mod.ts";
 import { chain, skipInvalidGradients } from "../transforms/mod.ts";
 import { GpuDeviceLostError } from "../gpu/errors.ts";
-import { decodeCheckpoint } from "../trainer/checkpoint.ts";
+import { CheckpointError, decodeCheckpoint } from "../trainer/checkpoint.ts";
 import { parseLearningRateFile } from "../control/lr_file.ts";
 
 const problems: string[] = [];
@@ -132,7 +132,15 @@ async function fuzz() {
     { target: "config", count: 12_000, seed: 5, big: false },
     { target: "config", count: 12_000, seed: 6, big: false },
   ];
-  const total = { lr: 0, config: 0, rejected: 0, maxMs: 0, maxHeapMb: 0, problems: 0 };
+  const total = {
+    lr: 0,
+    config: 0,
+    checkpoint: 0,
+    rejected: 0,
+    maxMs: 0,
+    maxHeapMb: 0,
+    problems: 0,
+  };
   for (const job of jobs) {
     const s = await fuzzInWorker(job, 300_000);
     total[job.target] += s.tried;
@@ -143,10 +151,16 @@ async function fuzz() {
     total.problems += s.problems.length;
     problems.push(...s.problems);
   }
+  // Checkpoints: mutations of a real one (from the crash reference run).
+  const ck = await Deno.readFile(join(root, "crash0", "reference", "checkpoint.nbck"));
+  const c = fuzzCheckpoint(ck, 20_000, 8, decodeCheckpoint, (e) => e instanceof CheckpointError);
+  total.checkpoint = c.tried;
+  total.problems += c.problems.length;
+  problems.push(...c.problems.map((p) => `checkpoint: ${p}`));
   say(
     `fuzz: ${
-      total.lr + total.config
-    } inputs tried (learning-rate file ${total.lr}, JSON config ${total.config}; 10 MB hostile ones included), ${total.rejected} rejected with line/column errors, ${total.problems} problems, slowest input ${
+      total.lr + total.config + total.checkpoint
+    } inputs tried (learning-rate file ${total.lr}, JSON config ${total.config}, checkpoint ${total.checkpoint}; 10 MB hostile ones included), ${total.rejected} text inputs rejected with line/column errors, ${total.problems} problems, slowest input ${
       total.maxMs.toFixed(0)
     } ms, largest heap growth ${total.maxHeapMb.toFixed(0)} MB (${secs(t0)})`,
   );
@@ -357,7 +371,7 @@ try {
   say("");
   say("summary");
   say(`  kills survived:    ${c.kills} (SIGKILL mid-step, mid-eval, mid-save; each resumed)`);
-  say(`  fuzz inputs tried: ${f.lr + f.config}`);
+  say(`  fuzz inputs tried: ${f.lr + f.config + f.checkpoint}`);
   say(
     `  faults injected:   ${
       d.injected + nc.injected + ng.injected + h.injected
