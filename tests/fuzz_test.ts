@@ -92,3 +92,29 @@ Deno.test("fuzz: checkpoint decoder: 2000 mutated checkpoints decode or raise Ch
   );
   deepEqual(stats.problems.slice(0, 5), []);
 });
+
+Deno.test("fuzz: no code path evaluates text: no eval, Function or computed import outside the TS-config loader", async () => {
+  const offenders: string[] = [];
+  const walk = async (dir: string) => {
+    for await (const e of Deno.readDir(dir)) {
+      const path = dir === "." ? e.name : `${dir}/${e.name}`;
+      if (e.isDirectory) {
+        if (![".git", ".tmp", "node_modules", "tests"].includes(e.name)) await walk(path);
+      } else if (/\.(ts|js|mjs)$/.test(e.name) && !/_test\.ts$/.test(e.name)) {
+        const text = await Deno.readTextFile(path);
+        text.split("\n").forEach((line, i) => {
+          if (/^\s*(\/\/|\*)/.test(line)) return; // comments and JSDoc
+          const code = line.replace(/(["'`])(?:\\.|(?!\1).)*\1/g, '""'); // drop string literals
+          if (/\beval\s*\(|\bFunction\s*\(|import\(\s*[^"'`\s)]/.test(code)) {
+            offenders.push(`${path}:${i + 1}: ${line.trim()}`);
+          }
+        });
+      }
+    }
+  };
+  await walk(".");
+  // The one computed import: a TypeScript config module named on the command line is code by
+  // design (JSON configs are parsed as data).
+  deepEqual(offenders.filter((o) => !o.startsWith("trainer/config.ts:")), []);
+  equal(offenders.length <= 1, true, offenders.join("\n"));
+});
