@@ -191,3 +191,40 @@ Deno.test("disk: output folder replaced by a file: clear error naming it", async
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("disk: the CLI reports a failed save in one clear line, exit 1, files intact", async () => {
+  const dir = await tempDir("disk-cli-");
+  try {
+    const out = join(dir, "out");
+    const cli = async (epochs: number) => {
+      const config = join(dir, `job${epochs}.json`);
+      await Deno.writeTextFile(config, JSON.stringify({ ...CONFIG, num_epochs: epochs }));
+      return await new Deno.Command(Deno.execPath(), {
+        args: [
+          "run",
+          "--allow-read=.",
+          `--allow-write=${out}`,
+          "cli.ts",
+          "train",
+          config,
+          "--output-dir",
+          out,
+        ],
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+    };
+    equal((await cli(1)).code, 0);
+    const before = await snapshot(out);
+    // A real OS error on the next save: its temporary file's name is taken by a folder.
+    await Deno.mkdir(join(out, "learning_rates.new_tmp", "taken"), { recursive: true });
+    const r = await cli(2);
+    const stderr = new TextDecoder().decode(r.stderr);
+    equal(r.code, 1, stderr);
+    match(stderr, /^SaveError: Cannot save the file '.*learning_rates': .*unchanged/m);
+    equal(/\n\s+at /.test(stderr), false, `a stack trace was printed:\n${stderr}`);
+    assertIntact(await snapshot(out), before, out);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
