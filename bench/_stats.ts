@@ -5,6 +5,8 @@
  * @module
  */
 
+import process from "node:process";
+
 /** Median, min and max of a series of rates (or times). */
 export interface Summary {
   /** Median. */
@@ -64,6 +66,32 @@ export async function rates(
     out.push(options.work / Math.max(dt, 1e-9));
   }
   return out;
+}
+
+/**
+ * Like {@linkcode rates}, and also work per CPU-second of this process (user + system, all
+ * threads: on a software adapter such as llvmpipe the "GPU" work runs in this process). CPU
+ * time is far less sensitive than wall time to other processes competing for the cores.
+ *
+ * @returns Wall-clock rates and CPU-time rates, one per timed repetition.
+ */
+export async function ratesWithCpu(
+  once: () => Promise<void> | void,
+  options: RepeatOptions,
+): Promise<{ wall: number[]; cpu: number[] }> {
+  for (let i = 0; i < options.warmup; i++) await once();
+  const wall: number[] = [];
+  const cpu: number[] = [];
+  for (let i = 0; i < options.reps; i++) {
+    const c0 = process.cpuUsage();
+    const t0 = performance.now();
+    await once();
+    const dt = (performance.now() - t0) / 1000;
+    const c = process.cpuUsage(c0);
+    wall.push(options.work / Math.max(dt, 1e-9));
+    cpu.push(options.work / Math.max((c.user + c.system) / 1e6, 1e-9));
+  }
+  return { wall, cpu };
 }
 
 /**

@@ -17,13 +17,11 @@ import { parseArgs } from "node:util";
 import { acquireGpu } from "../gpu/mod.ts";
 import { summarize } from "./_stats.ts";
 import { OPTIMIZER_CASES } from "./cases.ts";
-import { endToEnd } from "./e2e.ts";
 import { makeShapeData, releaseShapeData, timeNewbob } from "./newbob_runner.ts";
 import { type BenchReport, fmtRate, formatReport } from "./report.ts";
 import type { BandwidthResult, EndToEndResult, RateResult } from "./results.ts";
 import { cpuBandwidth, gpuBandwidth } from "./roofline.ts";
 import { shapeCases } from "./shapes.ts";
-import { timeTfjs } from "./tfjs_runner.ts";
 import { runTorch } from "./torch_runner.ts";
 
 const SKIPPABLE = ["tfjs", "torch", "cpu", "e2e", "roofline", "host", "webgpu"] as const;
@@ -31,12 +29,7 @@ const SKIPPABLE = ["tfjs", "torch", "cpu", "e2e", "roofline", "host", "webgpu"] 
 /** Largest single-tensor size (in 2^20 floats) timed on the slow tfjs cpu backend. */
 const TFJS_CPU_MAX = 1;
 
-async function machine(description: string): Promise<Record<string, string | number>> {
-  let cpu = "unknown";
-  try {
-    const info = await Deno.readTextFile("/proc/cpuinfo");
-    cpu = info.match(/model name\s*:\s*(.+)/)?.[1]?.trim() ?? cpu;
-  } catch { /* not Linux or no permission */ }
+function machine(description: string, cpu: string): Record<string, string | number> {
   return {
     cpu,
     cores: navigator.hardwareConcurrency ?? 0,
@@ -116,6 +109,7 @@ async function tune(sizes: number[], reps: number, log: (s: string) => void): Pr
   for (const shape of shapeCases(sizes, false)) {
     const data = makeShapeData(shape);
     const runs = new Map<string, number[]>();
+    const cpuRuns = new Map<string, number[]>();
     for (let round = 0; round < reps; round++) {
       for (const [wg, ept] of shapes) {
         const r = await timeNewbob(adam, data, {
@@ -126,12 +120,16 @@ async function tune(sizes: number[], reps: number, log: (s: string) => void): Pr
         });
         const key = `WG ${wg}, ${ept} vec4/thread`;
         runs.set(key, [...runs.get(key) ?? [], r.rate!.median]);
+        cpuRuns.set(key, [...cpuRuns.get(key) ?? [], r.cpuRate!.median]);
       }
     }
-    const rows = [...runs].map(([k, v]) => [k, summarize(v)] as const)
-      .sort((a, b) => b[1].median - a[1].median);
-    log(`Adam ${shape.name}, webgpu, M params/s (median (min-max) of ${reps} interleaved rounds):`);
-    for (const [k, s] of rows) log(`  ${k.padEnd(22)} ${fmtRate(s)}`);
+    const rows = [...runs].map(([k, v]) => [k, summarize(v), summarize(cpuRuns.get(k)!)] as const)
+      .sort((a, b) => b[2].median - a[2].median);
+    log(
+      `Adam ${shape.name}, webgpu, M params/s per wall-second and per CPU-second of the process ` +
+        `(median (min-max) of ${reps} interleaved rounds), best CPU efficiency first:`,
+    );
+    for (const [k, s, c] of rows) log(`  ${k.padEnd(22)} ${fmtRate(s).padEnd(20)} ${fmtRate(c)}`);
     releaseShapeData(data);
   }
 }
@@ -167,6 +165,8 @@ async function run(argv: string[]): Promise<void> {
     if (gpu) bandwidth.push(...await gpuBandwidth({ reps: o.reps }));
     bandwidth.push(await cpuBandwidth({ reps: o.reps }));
   }
+  // TensorFlow.js (npm) is loaded only when used, so `--skip tfjs,e2e` runs without node_modules.
+  const timeTfjs = o.skip.has("tfjs") ? null : (await import("./tfjs_runner.ts")).timeTfjs;
   const shapes = shapeCases(o.sizes, o.many);
   for (const shape of shapes) {
     const data = makeShapeData(shape);
@@ -195,7 +195,7 @@ async function run(argv: string[]): Promise<void> {
       if (!o.skip.has("cpu")) {
         add(await timeNewbob(c, data, { backend: "cpu", reps: 3, budget: 16 << 20 }));
       }
-      if (!o.skip.has("tfjs")) {
+      if (timeTfjs) {
         if (shape.total <= TFJS_CPU_MAX << 20) {
           add(await timeTfjs(c, data, { backend: "cpu", reps: 3, budget: 2 << 20 }));
         }
@@ -213,6 +213,7 @@ async function run(argv: string[]): Promise<void> {
         `${TFJS_CPU_MAX}M parameters with 3 repetitions, so the whole bench stays within 10 minutes`,
     );
   }
+  let cpuModel = "unknown";
   if (!o.skip.has("torch")) {
     log("PyTorch ...");
     const t = await runTorch({
@@ -225,9 +226,11 @@ async function run(argv: string[]): Promise<void> {
     });
     for (const r of t.rates) add(r);
     if (t.triad) bandwidth.push(t.triad);
+    if (t.cpu) cpuModel = t.cpu;
     notes.push(t.note);
   }
   if (!o.skip.has("e2e")) {
+    const { endToEnd } = await import("./e2e.ts");
     for (const backend of gpu ? ["wasm", "webgpu"] as const : ["wasm"] as const) {
       log(`end to end (${backend}) ...`);
       try {
@@ -239,7 +242,7 @@ async function run(argv: string[]): Promise<void> {
   }
   const report: BenchReport = {
     date: new Date().toISOString(),
-    machine: await machine(gpu?.description ?? "none"),
+    machine: machine(gpu?.description ?? "none", cpuModel),
     rates,
     bandwidth,
     e2e,

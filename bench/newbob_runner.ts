@@ -10,7 +10,7 @@
 
 import { acquireGpu, type GpuContext } from "../gpu/mod.ts";
 import { createOptimizer, type WebGpuEngineOptions } from "../optimizers/mod.ts";
-import { rates, stepsFor, summarize } from "./_stats.ts";
+import { ratesWithCpu, stepsFor, summarize } from "./_stats.ts";
 import { LEARNING_RATE, type OptimizerCase } from "./cases.ts";
 import type { RateResult } from "./results.ts";
 import type { ShapeCase } from "./shapes.ts";
@@ -127,13 +127,14 @@ export async function timeNewbob(
     await once(); // warm-up (pipeline creation, first touch of memory)
     const s0 = ctx?.stats.submits ?? 0;
     const d0 = ctx?.stats.dispatches ?? 0;
-    const r = await rates(once, { reps: o.reps, warmup: 0, work: total * k });
+    const r = await ratesWithCpu(once, { reps: o.reps, warmup: 0, work: total * k });
     const steps = k * o.reps;
     return {
       optimizer: c.id,
       shape: data.shape.name,
       impl,
-      rate: summarize(r),
+      rate: summarize(r.wall),
+      cpuRate: summarize(r.cpu),
       ...(ctx
         ? {
           submitsPerStep: (ctx.stats.submits - s0) / steps,

@@ -16,6 +16,8 @@ export interface RateResult {
   readonly impl: string;
   /** Parameter updates per second (median, min, max), or null when not measured. */
   readonly rate: Summary | null;
+  /** Parameter updates per CPU-second of this process (in-process backends only). */
+  readonly cpuRate?: Summary;
   /** Why there is no figure, or how it was measured differently. */
   readonly note?: string;
   /** Queue submits per step (newbob webgpu). */

@@ -1,7 +1,8 @@
 /**
  * The roofline: memory bandwidth measured in the same run, on the same WebGPU adapter (WGSL
- * copy and triad over `vec4<f32>`) and on the CPU (a triad in JavaScript workers, one per
- * core), converted to parameters per second as `bandwidth / bytesPerParam`.
+ * copy and triad over `vec4<f32>`, each thread on consecutive vec4s like the engine) and on the
+ * CPU (a triad in JavaScript workers, one per core), converted to parameters per second as
+ * `bandwidth / bytesPerParam`.
  *
  * @module
  */
@@ -19,10 +20,10 @@ override EPT: u32 = 4u;
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {
-  let first = (wid.y * nwg.x + wid.x) * WG * EPT + lid;
+  let first = ((wid.y * nwg.x + wid.x) * WG + lid) * EPT;
   let n = arrayLength(&A);
   for (var k = 0u; k < EPT; k = k + 1u) {
-    let i = first + k * WG;
+    let i = first + k;
     if (i >= n) { return; }
     A[i] = BODY;
   }
@@ -52,7 +53,7 @@ export async function gpuBandwidth(options: GpuBandwidthOptions = {}): Promise<B
   const n = options.floats ?? 1 << 24;
   const reps = options.reps ?? 5;
   const perRep = options.perRep ?? 8;
-  const shapes = options.shapes ?? [[64, 4], [256, 1], [64, 16]];
+  const shapes = options.shapes ?? [[64, 4], [256, 4], [256, 1]];
   const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST;
   const bufs = [0, 1, 2].map((i) =>
     device.createBuffer({ size: n * 4, usage, label: `bench roofline ${i}` })

@@ -42,10 +42,16 @@ def main():
     ap.add_argument("--budget", type=float, default=32e6, help="parameter updates per repetition")
     ap.add_argument("--fused", type=int, default=0, help="Adam/AdamW fused=True (CUDA, torch>=2)")
     args = ap.parse_args()
+    cpu = "unknown"
+    try:
+        with open("/proc/cpuinfo") as f:
+            cpu = next((l.split(":", 1)[1].strip() for l in f if l.startswith("model name")), cpu)
+    except OSError:
+        pass
     try:
         import torch
     except ImportError as e:  # pragma: no cover
-        print(json.dumps({"missing": f"torch is not importable by {sys.executable}: {e}"}))
+        print(json.dumps({"missing": f"torch is not importable by {sys.executable}: {e}", "cpu": cpu}))
         return
     torch.set_num_threads(args.threads)
     dev = torch.device(args.device)
@@ -124,6 +130,7 @@ def main():
         tri.append(12 * n * 4 / (time.perf_counter() - t0))
     print(json.dumps({
         "torch": torch.__version__,
+        "cpu": cpu,
         "device": args.device if dev.type != "cuda" else torch.cuda.get_device_name(0),
         "threads": torch.get_num_threads(),
         "results": results,

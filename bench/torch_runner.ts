@@ -36,6 +36,8 @@ export interface TorchOutput {
   readonly triad: BandwidthResult | null;
   /** Version and device, or why torch was skipped. */
   readonly note: string;
+  /** CPU model name (from `/proc/cpuinfo`, read by the Python script). */
+  readonly cpu?: string;
 }
 
 /** glibc malloc settings for the PyTorch run (keep freed memory mapped). */
@@ -81,7 +83,9 @@ export async function runTorch(o: TorchOptions): Promise<TorchOutput> {
     return { rates: [], triad: null, note: `PyTorch skipped: ${python} failed: ${err}` };
   }
   const j = JSON.parse(text.split("\n").pop()!);
-  if (j.missing) return { rates: [], triad: null, note: `PyTorch skipped: ${j.missing}` };
+  if (j.missing) {
+    return { rates: [], triad: null, note: `PyTorch skipped: ${j.missing}`, cpu: j.cpu };
+  }
   const impl = `torch ${device}`;
   const rates: RateResult[] = (j.results as {
     optimizer: string;
@@ -103,5 +107,6 @@ export async function runTorch(o: TorchOptions): Promise<TorchOutput> {
       bytesPerSecond: summarize(j.triad.rates),
     },
     note: `PyTorch ${j.torch} on ${j.device}, ${j.threads} threads, malloc tuned`,
+    cpu: j.cpu,
   };
 }
