@@ -162,3 +162,56 @@ Deno.test("privilege: an output folder outside --allow-write: clear error, nothi
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("privilege: 'info' and 'lr' run under their documented flags (lr --plot writes only its folder)", async () => {
+  const dir = await tempDir("priv-");
+  try {
+    const run = async (flags: string, ...args: string[]) => {
+      const r = await new Deno.Command(Deno.execPath(), {
+        args: ["run", ...flags.split(" "), "cli.ts", ...args],
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      return { code: r.code, stderr: new TextDecoder().decode(r.stderr) };
+    };
+    const info = await run(PERMISSIONS.info, "info");
+    equal(info.code, 0, info.stderr);
+    equal(/Requires|NotCapable/.test(info.stderr), false, info.stderr);
+    // An lr file and its config, then lr read-only, and lr --plot with write for its folder only.
+    const file = join(dir, "learning_rates");
+    await Deno.writeTextFile(
+      file,
+      "{\n1: EpochData(learningRate=0.01, error={'dev_score': 1.5}),\n" +
+        "2: EpochData(learningRate=0.01, error={'dev_score': 1.2}),\n}\n",
+    );
+    const config = join(dir, "c.json");
+    await Deno.writeTextFile(config, JSON.stringify({ learning_rate: 0.01 }));
+    // PERMISSIONS.lr: "--allow-read=. --allow-write=<folder of --plot, only with --plot>"
+    const readOnly = PERMISSIONS.lr.replace(/\s*--allow-write=<[^>]*>/, "");
+    const lr = await run(readOnly, "lr", "--config", config, "--file", file, "--check");
+    equal(lr.code, 0, lr.stderr);
+    const plots = join(dir, "plots");
+    await Deno.mkdir(plots);
+    const plotFlags = PERMISSIONS.lr.replace(/--allow-write=<[^>]*>/, `--allow-write=${plots}`);
+    const svg = join(plots, "lr.svg");
+    const plotted = await run(plotFlags, "lr", "--config", config, "--file", file, "--plot", svg);
+    equal(plotted.code, 0, plotted.stderr);
+    await Deno.stat(svg);
+    // --plot outside the granted folder is refused with the permission named.
+    const denied = await run(
+      readOnly,
+      "lr",
+      "--config",
+      config,
+      "--file",
+      file,
+      "--plot",
+      join(dir, "x.svg"),
+    );
+    equal(denied.code === 0, false);
+    match(denied.stderr, /write access|least privilege/);
+    equal(await Deno.stat(join(dir, "x.svg")).then(() => true, () => false), false);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
