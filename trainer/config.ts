@@ -790,7 +790,24 @@ export async function readConfigFile(path: string): Promise<unknown> {
   } catch (e) {
     throw new ConfigError([`cannot read the file: ${(e as Error).message}`], path);
   }
-  const mod = await import(pathToFileURL(abs).href);
+  const url = pathToFileURL(abs).href;
+  let mod: Record<string, unknown>;
+  try {
+    mod = await import(url);
+  } catch (e) {
+    // A syntax error or an exception while the module runs: report it as a config problem
+    // with the place in the file (Deno puts it in the message or the stack).
+    if (e instanceof Deno.errors.NotCapable) throw e; // the CLI names the flag to grant
+    const err = e as Error;
+    const message = String(err?.message ?? e).replace(/^SyntaxError: /, "");
+    const at = message.includes(url) ? "" : (String(err?.stack ?? "").match(
+      new RegExp(`${url.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}:\\d+:\\d+`),
+    )?.[0] ?? "");
+    throw new ConfigError(
+      [`cannot load the module: ${message}${at ? ` (at ${at})` : ""}`],
+      path,
+    );
+  }
   if (!("default" in mod)) {
     throw new ConfigError(
       ["the module has no default export: write `export default { ... } satisfies Config`"],
