@@ -8,7 +8,7 @@
  * @module
  */
 
-import { deepEqual, equal, throws } from "node:assert/strict";
+import { deepEqual, equal, match, rejects, throws } from "node:assert/strict";
 import { fuzzCheckpoint, fuzzConfigLoader, fuzzLrParser } from "./_fuzz.ts";
 import { CheckpointError, decodeCheckpoint, encodeCheckpoint } from "../trainer/checkpoint.ts";
 import { parseLearningRateFile } from "../control/lr_file.ts";
@@ -117,4 +117,32 @@ Deno.test("fuzz: no code path evaluates text: no eval, Function or computed impo
   // design (JSON configs are parsed as data).
   deepEqual(offenders.filter((o) => !o.startsWith("trainer/config.ts:")), []);
   equal(offenders.length <= 1, true, offenders.join("\n"));
+});
+
+Deno.test("fuzz: a TypeScript config that fails to load is a ConfigError with its line and column", async () => {
+  const dir = await tempDir("fuzz-");
+  try {
+    const cases: [string, RegExp][] = [
+      [
+        "export default {\n  learning_rate: 0.1,,\n};\n",
+        /cannot load the module: .*bad0\.config\.ts:2:22/s,
+      ],
+      [
+        "export default {\n  learning_rate: 0.1,\n",
+        /cannot load the module: .*bad1\.config\.ts:2:\d+/s,
+      ],
+      ['throw new Error("boom");\nexport default {};\n', /boom \(at .*bad2\.config\.ts:1:7\)/],
+    ];
+    for (const [i, [text, pattern]] of cases.entries()) {
+      const path = `${dir}/bad${i}.config.ts`;
+      await Deno.writeTextFile(path, text);
+      await rejects(readConfigFile(path), (e: Error) => {
+        equal(e instanceof ConfigError, true, `${e.name}: ${e.message}`);
+        match(e.message, pattern);
+        return true;
+      });
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
