@@ -1,8 +1,9 @@
 /**
  * End to end: the embedded demo (`examples/digits.config.ts`) trained by newbob's trainer versus
- * the same model (same initial weights), data, batch size, epochs and per-epoch learning rates
- * trained by TensorFlow.js's own `model.fit` with `tf.train.adam`, on the same tfjs backend.
- * Epoch time is the training pass only (no evaluation), median over epochs after the first.
+ * the same model (same initial weights), data, batches (the trainer's seeded order), epochs and
+ * per-epoch learning rates trained by TensorFlow.js's own `model.fit` (one call per epoch, no
+ * shuffling) with `tf.train.adam`, on the same tfjs backend. Epoch time is the training pass
+ * only (no evaluation), median over epochs after the first.
  *
  * @module
  */
@@ -99,35 +100,42 @@ async function fitTfjs(
     optimizer: adam,
     loss: (yTrue: tfjs.Tensor, yPred: tfjs.Tensor) => tf.losses.softmaxCrossEntropy(yTrue, yPred),
   });
-  const x = tf.tensor2d(data.train.x, [data.train.size, data.inputDim]);
-  const y = tf.oneHot(tf.tensor1d(data.train.y, "int32"), data.numClasses);
+  // The trainer's own batch order (seeded), so both runs see the same batches in every epoch:
+  // one `model.fit` call per epoch without shuffling over the rows in that order.
   const seconds: number[] = [];
-  let t0 = 0;
-  await model.fit(x, y, {
-    epochs,
-    batchSize: demo.batch_size,
-    shuffle: true,
-    verbose: 0,
-    callbacks: {
-      onEpochBegin: (epoch: number) => {
-        // The learning rate newbob's control chose for this epoch.
-        (adam as unknown as { learningRate: number }).learningRate = lrs[epoch] ??
-          lrs[lrs.length - 1] ?? demo.learning_rate;
-        t0 = performance.now();
-        return Promise.resolve();
-      },
-      onEpochEnd: () => {
-        seconds.push((performance.now() - t0) / 1000);
-        return Promise.resolve();
-      },
-    },
-  });
+  for (let epoch = 1; epoch <= epochs; epoch++) {
+    const xs: Float32Array[] = [];
+    const ys: Int32Array[] = [];
+    for (const b of data.train.batches(epoch, demo.batch_size, demo.seed)) {
+      xs.push(b.x.subarray(0, b.size * data.inputDim));
+      ys.push(b.y.subarray(0, b.size));
+    }
+    const rows = ys.reduce((a, y) => a + y.length, 0);
+    const xFlat = new Float32Array(rows * data.inputDim);
+    const yFlat = new Int32Array(rows);
+    let at = 0;
+    xs.forEach((x, i) => {
+      xFlat.set(x, at * data.inputDim);
+      yFlat.set(ys[i], at);
+      at += ys[i].length;
+    });
+    const x = tf.tensor2d(xFlat, [rows, data.inputDim]);
+    const labels = tf.tensor1d(yFlat, "int32");
+    const y = tf.oneHot(labels, data.numClasses);
+    // The learning rate newbob's control chose for this epoch.
+    (adam as unknown as { learningRate: number }).learningRate = lrs[epoch - 1] ??
+      lrs[lrs.length - 1] ?? demo.learning_rate;
+    const t0 = performance.now();
+    await model.fit(x, y, { epochs: 1, batchSize: demo.batch_size, shuffle: false, verbose: 0 });
+    seconds.push((performance.now() - t0) / 1000);
+    tf.dispose([x, labels, y]);
+  }
   const xd = tf.tensor2d(data.dev.x, [data.dev.size, data.inputDim]);
   const pred = model.predict(xd) as tfjs.Tensor;
   const labels = await pred.argMax(-1).data();
   let ok = 0;
   labels.forEach((l, i) => ok += l === data.dev.y[i] ? 1 : 0);
-  tf.dispose([x, y, xd, pred]);
+  tf.dispose([xd, pred]);
   model.dispose();
   return {
     impl: "tfjs model.fit",
