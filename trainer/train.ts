@@ -324,6 +324,9 @@ export async function train(config: Config, options: TrainOptions = {}): Promise
         decision,
       };
       history = [...history.filter((r) => r.epoch < epoch), record];
+      // The plot first: a crash between the two leaves a plot ahead of the checkpoint (redrawn
+      // when the epoch is run again), never one missing the last epoch of a finished run.
+      await deps.plot(join(outputDir, PLOT_FILE), history);
       const state = await updater.exportState();
       await saveCheckpoint(
         checkpointFile,
@@ -339,7 +342,6 @@ export async function train(config: Config, options: TrainOptions = {}): Promise
           history,
         } satisfies CheckpointData,
       );
-      await deps.plot(join(outputDir, PLOT_FILE), history);
       progress.endEpoch(record);
     }
     const parameters = await updater.parameters();
