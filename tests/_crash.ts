@@ -48,6 +48,8 @@ export interface RunFiles {
   lrText: string;
   /** Bytes of the checkpoint. */
   checkpoint: Uint8Array;
+  /** Text of the plot. */
+  plot: string;
 }
 
 /** What happened to one child process. */
@@ -159,6 +161,7 @@ async function readRunFiles(outDir: string): Promise<RunFiles> {
   return {
     lrText: await Deno.readTextFile(join(outDir, "learning_rates")),
     checkpoint: await Deno.readFile(join(outDir, "checkpoint.nbck")),
+    plot: await Deno.readTextFile(join(outDir, "learning_rates.svg")),
   };
 }
 
@@ -273,6 +276,10 @@ export async function crashTrials(
       const got = await readRunFiles(outDir);
       if (got.lrText !== reference.lrText) {
         stats.problems.push(`trial ${trial}: the learning-rate file differs from the reference`);
+        lost = true;
+      }
+      if (got.plot !== reference.plot) {
+        stats.problems.push(`trial ${trial}: the plot differs from the reference`);
         lost = true;
       }
       if (!equalBytes(got.checkpoint, reference.checkpoint)) {
