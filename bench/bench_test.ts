@@ -1,0 +1,55 @@
+import assert from "node:assert/strict";
+import { stepsFor, summarize } from "./_stats.ts";
+import { OPTIMIZER_CASES } from "./cases.ts";
+import { randomArray } from "./newbob_runner.ts";
+import { formatReport } from "./report.ts";
+import { shapeCases, transformerSizes } from "./shapes.ts";
+
+Deno.test("summarize: median, min, max", () => {
+  assert.deepEqual(summarize([3, 1, 2]), { median: 2, min: 1, max: 3, runs: 3 });
+  assert.equal(summarize([4, 1, 2, 3]).median, 2.5);
+  assert.throws(() => summarize([]), RangeError);
+});
+
+Deno.test("stepsFor: budget / params, at least 1", () => {
+  assert.equal(stepsFor(1 << 20, 32 << 20), 32);
+  assert.equal(stepsFor(1 << 24, 1 << 20), 1);
+  assert.equal(stepsFor(1, 1e9, 64), 64);
+});
+
+Deno.test("transformer shapes: about 150 tensors, 2^24 floats", () => {
+  const s = transformerSizes();
+  assert.ok(s.length >= 140 && s.length <= 160, `${s.length} tensors`);
+  assert.equal(s.reduce((a, b) => a + b, 0), 1 << 24);
+  const cases = shapeCases([1, 4], true);
+  assert.deepEqual(cases.map((c) => c.name), ["1M", "4M", `16M x${s.length}`]);
+});
+
+Deno.test("randomArray: deterministic, in range", () => {
+  const a = randomArray(1000, 3, 0.5);
+  assert.deepEqual(a, randomArray(1000, 3, 0.5));
+  assert.ok(a.every((x) => x >= -0.5 && x < 0.5));
+});
+
+Deno.test("formatReport: tables with ratios from the same run", () => {
+  const s = (m: number) => summarize([m * 1e6]);
+  const text = formatReport({
+    date: "2026-01-01T00:00:00Z",
+    machine: { cpu: "test", cores: 2 },
+    rates: [
+      { optimizer: "adam", shape: "16M", impl: "newbob webgpu", rate: s(300), submitsPerStep: 1 },
+      { optimizer: "adam", shape: "16M", impl: "tfjs wasm", rate: s(150) },
+      { optimizer: "adam", shape: "16M", impl: "torch cpu", rate: s(600) },
+      { optimizer: "lion", shape: "16M", impl: "tfjs wasm", rate: null, note: "no Lion" },
+    ],
+    bandwidth: [{ where: "webgpu x", kernel: "copy", bytesPerSecond: summarize([28e9]) }],
+    e2e: [],
+    notes: [],
+    seconds: 1,
+  }, OPTIMIZER_CASES);
+  assert.match(text, /\| adam\s+\| 16M\s+\| 300 \(300-300\)/);
+  assert.match(text, /2\.00x/); // webgpu / best tfjs
+  assert.match(text, /0\.50x/); // webgpu / torch
+  assert.match(text, /30%/); // 300 M/s of 1000 M/s (28 GB/s / 28 B)
+  assert.match(text, /tfjs lion: no Lion/);
+});
