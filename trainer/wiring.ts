@@ -28,6 +28,7 @@ import {
 import { dynamicLearningRate } from "../schedules/dynamic_learning_rate.ts";
 import { createLearningRateControl } from "../control/learning_rate_control.ts";
 import { plotEpochsSvg } from "../control/plot_svg.ts";
+import { writeFileAtomic } from "../control/atomic_write.ts";
 
 /**
  * The gradient transforms a config asks for, in RETURNN TF's order: accumulation, noise, value
@@ -214,8 +215,7 @@ export function defaultDeps(): Promise<TrainDeps> {
         })),
         { title: "newbob: learning rate and scores per epoch" },
       );
-      await Deno.writeTextFile(`${path}.tmp`, svg);
-      await Deno.rename(`${path}.tmp`, path);
+      await writeFileAtomic(path, new TextEncoder().encode(svg), ".tmp", "the plot");
     },
     implementedTransforms: TRANSFORM_KEYS,
   });
