@@ -15,6 +15,7 @@ import { trainWithHooks } from "./_train_hooks.ts";
 import { installWriteShim } from "./_write_shim.ts";
 import { parseLearningRateFile } from "../control/lr_file.ts";
 import { decodeCheckpoint } from "../trainer/checkpoint.ts";
+import { defaultDeps } from "../trainer/wiring.ts";
 
 const CONFIG = tinyConfig(3);
 
@@ -225,6 +226,38 @@ Deno.test("disk: the CLI reports a failed save in one clear line, exit 1, files 
     equal(/\n\s+at /.test(stderr), false, `a stack trace was printed:\n${stderr}`);
     assertIntact(await snapshot(out), before, out);
   } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("disk: full during the plot save: SaveError naming the plot, files intact", async () => {
+  const dir = await tempDir("disk-plot-");
+  const out = join(dir, "out");
+  const shim = installWriteShim(out);
+  try {
+    const { plot } = await defaultDeps();
+    let before: Snapshot | undefined;
+    let plots = 0;
+    await rejects(
+      trainWithHooks(CONFIG, out, {}, {
+        async plot(path, history) {
+          if (++plots === 2) { // epoch 2
+            before = await snapshot(out);
+            shim.arm("full");
+          }
+          await plot(path, history);
+        },
+      }),
+      (e: Error) => {
+        match(e.message, /Cannot save the plot '.*learning_rates\.svg': No space left/);
+        return true;
+      },
+    );
+    shim.disarm();
+    assertIntact(await snapshot(out), before!, out);
+    await rejects(Deno.stat(join(out, "learning_rates.svg.tmp")), Deno.errors.NotFound);
+  } finally {
+    shim.restore();
     await Deno.remove(dir, { recursive: true });
   }
 });
