@@ -15,28 +15,18 @@ import { loadDigits } from "./digits.ts";
 import { assertFiniteParameters } from "./finite_check.ts";
 import { deriveSeed } from "./rng.ts";
 import { createOptimizer, findOptimizer, type SavedOptimizerState } from "../optimizers/mod.ts";
-import {
-  accumulateGradients,
-  addNoise,
-  chain,
-  clipByGlobalNorm,
-  clipByNorm,
-  clipByValue,
-  type GradientTransform,
-  skipInvalidGradients,
-} from "../transforms/mod.ts";
+import { chain, type GradientTransform, transformsFromConfig } from "../transforms/mod.ts";
 import { dynamicLearningRate } from "../schedules/dynamic_learning_rate.ts";
 import { createLearningRateControl } from "../control/learning_rate_control.ts";
 import { plotEpochsSvg } from "../control/plot_svg.ts";
 import { writeFileAtomic } from "../control/atomic_write.ts";
 
 /**
- * The gradient transforms a config asks for, in RETURNN TF's order: accumulation, noise, value
- * clip, per-tensor norm clip, global norm clip, skipping invalid steps.
- *
- * The global-norm clip follows RETURNN TF (norm of the raw step gradients, `c/max(N, c)`) with
- * the default `accum_grad_window: "global"`, and PyTorch (norm of the processed gradients,
- * `c/(N + 1e-6)`) with `accum_grad_window: "epoch"`.
+ * The gradient transforms a config asks for, built by `transformsFromConfig` in the spec's
+ * Torch order: accumulation, noise, value clip, per-tensor norm clip, global-norm clip, skipping
+ * invalid steps. `gradient_transform_style` picks the global-norm rule (PyTorch's by default:
+ * norm of the processed gradients, `c/(N + 1e-6)`; `"tf"`: raw step norm, `c/max(N, c)`), and
+ * `accum_grad_window` the accumulation window (RETURNN TF's global-step window by default).
  *
  * @param s The settings.
  * @returns The transforms for the optimizer engine.
@@ -52,28 +42,19 @@ import { writeFileAtomic } from "../control/atomic_write.ts";
  * ```
  */
 export function transformsOf(s: TrainSettings): GradientTransform[] {
-  const t: GradientTransform[] = [];
-  if (s.accumGradMultipleStep > 1) {
-    t.push(accumulateGradients(s.accumGradMultipleStep, { window: s.accumGradWindow }));
-  }
-  if (s.gradientNoise !== undefined) {
-    t.push(addNoise(s.gradientNoise, { seed: deriveSeed(s.seed, 0x6e6f6973) }));
-  }
-  if (s.gradientClip !== undefined) t.push(clipByValue(s.gradientClip));
-  if (s.gradientClipNorm !== undefined) t.push(clipByNorm(s.gradientClipNorm));
-  if (s.gradientClipGlobalNorm !== undefined) {
-    t.push(clipByGlobalNorm(s.gradientClipGlobalNorm, {
-      style: s.accumGradWindow === "epoch" ? "torch" : "tf",
-    }));
-  }
-  if (s.numAllowedConsecInvalidGradientSteps !== undefined) {
-    t.push(
-      skipInvalidGradients(s.numAllowedConsecInvalidGradientSteps, {
-        checkInterval: s.logEverySteps,
-      }),
-    );
-  }
-  return t;
+  return transformsFromConfig({
+    accum_grad_multiple_step: s.accumGradMultipleStep,
+    gradient_noise: s.gradientNoise,
+    gradient_clip: s.gradientClip,
+    gradient_clip_norm: s.gradientClipNorm,
+    gradient_clip_global_norm: s.gradientClipGlobalNorm,
+    num_allowed_consec_invalid_gradient_steps: s.numAllowedConsecInvalidGradientSteps,
+  }, {
+    style: s.gradientTransformStyle,
+    window: s.accumGradWindow,
+    seed: deriveSeed(s.seed, 0x6e6f6973),
+    checkInterval: s.logEverySteps,
+  });
 }
 
 /**

@@ -33,7 +33,7 @@ Deno.test("wiring: optimizer_epsilon and momentum reach the optimizer as RETURNN
   ok(!("momentum" in (await hyperOf({ optimizer: { class: "adam" }, momentum: 0.9 })).hyper));
 });
 
-Deno.test("wiring: transforms follow RETURNN TF's order; the Torch window switches the clip style", () => {
+Deno.test("wiring: transforms in the Torch order; style and window are separate keys", () => {
   const s = resolveConfig({
     gradient_clip_global_norm: 1,
     gradient_clip_norm: 2,
@@ -42,7 +42,8 @@ Deno.test("wiring: transforms follow RETURNN TF's order; the Torch window switch
     accum_grad_multiple_step: 4,
     num_allowed_consec_invalid_gradient_steps: 0,
   });
-  deepEqual(transformsOf(s).map((t) => t.kind), [
+  const kinds = transformsOf(s).map((t) => t.kind);
+  deepEqual(kinds, [
     "accumulate",
     "noise",
     "clip_value",
@@ -50,15 +51,19 @@ Deno.test("wiring: transforms follow RETURNN TF's order; the Torch window switch
     "clip_global_norm",
     "skip_invalid",
   ]);
-  const torch = transformsOf(
+  const byDefault = transformsOf(s);
+  deepEqual(byDefault[0], { kind: "accumulate", steps: 4, window: "global" });
+  equal((byDefault[4] as { style: string }).style, "torch");
+  const other = transformsOf(
     resolveConfig({
       gradient_clip_global_norm: 1,
       accum_grad_multiple_step: 2,
       accum_grad_window: "epoch",
+      gradient_transform_style: "tf",
     }),
   );
-  deepEqual(torch[0], { kind: "accumulate", steps: 2, window: "epoch" });
-  equal((torch[1] as { style: string }).style, "torch");
+  deepEqual(other[0], { kind: "accumulate", steps: 2, window: "epoch" });
+  equal((other[1] as { style: string }).style, "tf");
   deepEqual(transformsOf(resolveConfig({})), []);
 });
 
