@@ -62,7 +62,8 @@ export class SaveError extends Error {
 }
 
 /**
- * Write bytes atomically: `<path><suffix>` is written, flushed to disk and renamed onto `path`.
+ * Write bytes atomically: `<path><suffix>` is written, flushed to disk and renamed onto `path`;
+ * then the folder is flushed too, so the rename itself survives a power loss.
  * On failure the temporary file is removed and a {@linkcode SaveError} is thrown; Deno's own
  * permission errors (`NotCapable`) pass through unchanged.
  *
@@ -96,9 +97,27 @@ export async function writeFileAtomic(
       file.close();
     }
     await Deno.rename(tmp, path);
+    await syncDirectory(dir === "" ? "." : dir);
   } catch (e) {
     if (e instanceof Deno.errors.NotCapable) throw e;
     await Deno.remove(tmp).catch(() => {});
     throw new SaveError(path, what, e);
+  }
+}
+
+/**
+ * Flush a folder's entries (the rename just done) to disk. Best effort: where the folder cannot
+ * be opened for reading (no read permission granted for it), the rename is still atomic, only
+ * not yet durable against a power loss.
+ */
+async function syncDirectory(dir: string): Promise<void> {
+  let handle: Deno.FsFile | undefined;
+  try {
+    handle = await Deno.open(dir, { read: true });
+    await handle.sync();
+  } catch {
+    // Not durable yet, but still atomic: nothing to report.
+  } finally {
+    handle?.close();
   }
 }
