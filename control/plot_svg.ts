@@ -168,7 +168,9 @@ export function plotEpochsSvg(
       }" text-anchor="middle">${e}</text>`,
     );
   }
-  parts.push(`<text x="${left + plotW / 2}" y="${height - 8}" text-anchor="middle">epoch</text>`);
+  parts.push(
+    `<text x="${left + plotW + 8}" y="${_px(bottom.y + bottom.h + 16)}">epoch</text>`,
+  );
   // Learning rate, log10 scale.
   const lrs = sorted.map((d) => d.learningRate).filter((x) => x > 0 && Number.isFinite(x));
   if (lrs.length) {
@@ -186,9 +188,15 @@ export function plotEpochsSvg(
         `<text x="${left - 6}" y="${y}" text-anchor="end" dominant-baseline="middle">1e${k}</text>`,
       );
     }
-    const pts = sorted.map((d) =>
-      [d.epoch, d.learningRate > 0 ? d.learningRate : null] as [number, number | null]
-    );
+    // The rate holds for a whole epoch: draw steps, so a decay is a drop at the epoch it starts.
+    const pts: [number, number | null][] = [];
+    sorted.forEach((d, i) => {
+      const lr = d.learningRate > 0 ? d.learningRate : null;
+      if (i > 0 && lr !== null && pts[pts.length - 1][1] !== null) {
+        pts.push([d.epoch, pts[pts.length - 1][1]]);
+      }
+      pts.push([d.epoch, lr]);
+    });
     parts.push(_lines(top, pts, sx, sy, "#000"));
   }
   // Scores, linear scale.
