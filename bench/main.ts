@@ -5,8 +5,8 @@
  * `--json`.
  *
  * Options: `--json`, `--sizes 1,4,16` (single-tensor sizes in units of 2^20 floats),
- * `--no-many` (skip the ~150-tensor case), `--optimizers adam,lion,...`, `--reps 5`,
- * `--skip tfjs,torch,cpu,e2e,roofline,host` (any of them), `--wg 64 --ept 4` (kernel shape),
+ * `--no-many` (skip the ~150-tensor case), `--optimizers adam,lion,...`, `--reps 7`,
+ * `--skip tfjs,torch,cpu,e2e,roofline,host,webgpu` (any of them), `--wg 64 --ept 4` (kernel shape),
  * `--tune` (sweep kernel shapes on Adam instead), `--python /usr/bin/python3`,
  * `--torch-device cuda`.
  *
@@ -17,7 +17,8 @@ import { parseArgs } from "node:util";
 import { acquireGpu } from "../gpu/mod.ts";
 import { summarize } from "./_stats.ts";
 import { OPTIMIZER_CASES } from "./cases.ts";
-import { makeShapeData, releaseShapeData, timeNewbob } from "./newbob_runner.ts";
+import { type Prepared, timeInterleaved } from "./interleave.ts";
+import { makeShapeData, prepareNewbob, releaseShapeData, timeNewbob } from "./newbob_runner.ts";
 import { type BenchReport, fmtRate, formatReport } from "./report.ts";
 import type { BandwidthResult, EndToEndResult, RateResult } from "./results.ts";
 import { cpuBandwidth, gpuBandwidth } from "./roofline.ts";
@@ -47,7 +48,7 @@ function parse(args: string[]) {
       sizes: { type: "string", default: "1,4,16" },
       "no-many": { type: "boolean", default: false },
       optimizers: { type: "string", default: OPTIMIZER_CASES.map((c) => c.id).join(",") },
-      reps: { type: "string", default: "5" },
+      reps: { type: "string", default: "7" },
       skip: { type: "string", default: "" },
       wg: { type: "string" },
       ept: { type: "string" },
@@ -140,7 +141,7 @@ async function run(argv: string[]): Promise<void> {
   if (o.help) {
     console.log(
       "deno task bench [--json] [--sizes 1,4,16] [--no-many] [--optimizers adam,...] " +
-        "[--reps 5] [--skip tfjs,torch,cpu,e2e,roofline,host,webgpu] [--wg N --ept N] [--tune] " +
+        "[--reps 7] [--skip tfjs,torch,cpu,e2e,roofline,host,webgpu] [--wg N --ept N] [--tune] " +
         "[--python PATH] [--torch-device cpu|cuda]",
     );
     return;
@@ -166,42 +167,45 @@ async function run(argv: string[]): Promise<void> {
     bandwidth.push(await cpuBandwidth({ reps: o.reps }));
   }
   // TensorFlow.js (npm) is loaded only when used, so `--skip tfjs,e2e` runs without node_modules.
-  const timeTfjs = o.skip.has("tfjs") ? null : (await import("./tfjs_runner.ts")).timeTfjs;
+  const tfjs = o.skip.has("tfjs") ? null : await import("./tfjs_runner.ts");
   const shapes = shapeCases(o.sizes, o.many);
   for (const shape of shapes) {
     const data = makeShapeData(shape);
     for (const c of o.cases) {
+      // newbob (both backends) and tfjs wasm take turns, one repetition each per round.
+      const items: Prepared[] = [];
       if (gpu) {
-        add(
-          await timeNewbob(c, data, {
-            backend: "webgpu",
-            reps: o.reps,
-            budget: 32 << 20,
-            webgpu: o.shape,
-          }),
-        );
+        const wgpu = {
+          backend: "webgpu",
+          reps: o.reps,
+          budget: 32 << 20,
+          webgpu: o.shape,
+        } as const;
+        items.push(await prepareNewbob(c, data, wgpu));
         if (c.id === "adam" && !o.skip.has("host")) {
-          add(
-            await timeNewbob(c, data, {
-              backend: "webgpu",
-              reps: o.reps,
-              budget: 32 << 20,
-              webgpu: o.shape,
-              hostGrads: true,
-            }),
-          );
+          items.push(await prepareNewbob(c, data, { ...wgpu, hostGrads: true }));
         }
       }
       if (!o.skip.has("cpu")) {
-        add(await timeNewbob(c, data, { backend: "cpu", reps: 3, budget: 16 << 20 }));
+        items.push(await prepareNewbob(c, data, { backend: "cpu", reps: 3, budget: 16 << 20 }));
       }
-      if (timeTfjs) {
+      if (tfjs) {
+        const w = await tfjs.prepareTfjs(c, data, {
+          backend: "wasm",
+          reps: o.reps,
+          budget: 32 << 20,
+        });
+        if ("once" in w) items.push(w);
+        else add(w);
+      }
+      for (const r of await timeInterleaved(items)) add(r);
+      // The other tfjs backends on their own (one tfjs backend is active at a time).
+      if (tfjs) {
         if (shape.total <= TFJS_CPU_MAX << 20) {
-          add(await timeTfjs(c, data, { backend: "cpu", reps: 3, budget: 2 << 20 }));
+          add(await tfjs.timeTfjs(c, data, { backend: "cpu", reps: 3, budget: 2 << 20 }));
         }
-        add(await timeTfjs(c, data, { backend: "wasm", reps: o.reps, budget: 32 << 20 }));
         if (gpu) {
-          add(await timeTfjs(c, data, { backend: "webgpu", reps: 3, budget: 16 << 20 }));
+          add(await tfjs.timeTfjs(c, data, { backend: "webgpu", reps: 3, budget: 16 << 20 }));
         }
       }
     }

@@ -10,7 +10,8 @@
 
 import { acquireGpu, type GpuContext } from "../gpu/mod.ts";
 import { createOptimizer, type WebGpuEngineOptions } from "../optimizers/mod.ts";
-import { ratesWithCpu, stepsFor, summarize } from "./_stats.ts";
+import { stepsFor } from "./_stats.ts";
+import { type Prepared, timeInterleaved } from "./interleave.ts";
 import { LEARNING_RATE, type OptimizerCase } from "./cases.ts";
 import type { RateResult } from "./results.ts";
 import type { ShapeCase } from "./shapes.ts";
@@ -94,19 +95,18 @@ export interface NewbobTimingOptions {
 }
 
 /**
- * Time one optimizer on one shape.
+ * Prepare one optimizer on one shape for timing: state created, gradients in place.
  *
  * @param c The optimizer case.
  * @param data Parameters and gradients.
  * @param o Backend, repetitions and budget.
- * @returns Parameters per second (median, min, max) and, on webgpu, submits and dispatches per
- *   step.
+ * @returns A {@linkcode Prepared} for `timeInterleaved`.
  */
-export async function timeNewbob(
+export async function prepareNewbob(
   c: OptimizerCase,
   data: ShapeData,
   o: NewbobTimingOptions,
-): Promise<RateResult> {
+): Promise<Prepared> {
   const impl = o.label ?? `newbob ${o.backend}${o.hostGrads ? " (host grads)" : ""}`;
   const ctx = o.backend === "webgpu" ? await acquireGpu() : null;
   const opt = await createOptimizer(c.config, {
@@ -119,30 +119,38 @@ export async function timeNewbob(
   const grads = ctx && !o.hostGrads ? gpuGrads(ctx, data) : data.grads;
   const total = data.shape.total;
   const k = stepsFor(total, o.budget);
-  const once = async () => {
-    for (let i = 0; i < k; i++) await opt.step(state, grads, { learningRate: LEARNING_RATE });
-    if (ctx) await ctx.sync();
+  return {
+    impl,
+    optimizer: c.id,
+    shape: data.shape.name,
+    work: total * k,
+    steps: k,
+    reps: o.reps,
+    async once() {
+      for (let i = 0; i < k; i++) await opt.step(state, grads, { learningRate: LEARNING_RATE });
+      if (ctx) await ctx.sync();
+    },
+    ...(ctx
+      ? { counters: () => ({ submits: ctx.stats.submits, dispatches: ctx.stats.dispatches }) }
+      : {}),
+    dispose: () => opt.dispose(state),
   };
-  try {
-    await once(); // warm-up (pipeline creation, first touch of memory)
-    const s0 = ctx?.stats.submits ?? 0;
-    const d0 = ctx?.stats.dispatches ?? 0;
-    const r = await ratesWithCpu(once, { reps: o.reps, warmup: 0, work: total * k });
-    const steps = k * o.reps;
-    return {
-      optimizer: c.id,
-      shape: data.shape.name,
-      impl,
-      rate: summarize(r.wall),
-      cpuRate: summarize(r.cpu),
-      ...(ctx
-        ? {
-          submitsPerStep: (ctx.stats.submits - s0) / steps,
-          dispatchesPerStep: (ctx.stats.dispatches - d0) / steps,
-        }
-        : {}),
-    };
-  } finally {
-    opt.dispose(state);
-  }
+}
+
+/**
+ * Time one optimizer on one shape on its own.
+ *
+ * @param c The optimizer case.
+ * @param data Parameters and gradients.
+ * @param o Backend, repetitions and budget.
+ * @returns Parameters per second (wall clock and per CPU-second; median, min, max) and, on
+ *   webgpu, submits and dispatches per step.
+ */
+export async function timeNewbob(
+  c: OptimizerCase,
+  data: ShapeData,
+  o: NewbobTimingOptions,
+): Promise<RateResult> {
+  const [r] = await timeInterleaved([await prepareNewbob(c, data, o)]);
+  return r;
 }

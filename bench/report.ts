@@ -73,6 +73,8 @@ export function formatReport(r: BenchReport, cases: readonly OptimizerCase[]): s
     Object.entries(r.machine).map(([k, v]) => `${k}: ${v}`).join("; "),
     "",
     "Parameters per second, millions: median (min-max) over repeated runs after warm-up. " +
+      "newbob webgpu, newbob cpu and tfjs wasm take turns (one repetition each per round); " +
+      "the other tfjs backends and PyTorch run on their own. " +
       "Roofline = best measured copy/triad bandwidth / the optimizer's bytes per parameter.",
     "",
   );
@@ -140,18 +142,23 @@ export function formatReport(r: BenchReport, cases: readonly OptimizerCase[]): s
   const many = [...new Set(r.rates.map((x) => x.shape))].find((s) => s.includes("x"));
   if (many) {
     const single = many.split(" ")[0];
+    const cpuMed = (opt: string, shape: string, impl: string) =>
+      get(opt, shape, impl)?.cpuRate?.median ?? null;
+    const q = (a: number | null, b: number | null) => a && b ? `${(a / b).toFixed(2)}` : "-";
     const rows = [...new Set(r.rates.map((x) => x.optimizer))].map((opt) => [
       opt,
-      ...["newbob webgpu", "newbob cpu"].map((i) => {
-        const a = med(opt, single, i), b = med(opt, many, i);
-        return a && b ? `${(a / b).toFixed(2)}` : "-";
-      }),
+      ...["newbob webgpu", "newbob cpu"].flatMap((i) => [
+        q(med(opt, single, i), med(opt, many, i)),
+        q(cpuMed(opt, single, i), cpuMed(opt, many, i)),
+      ]),
     ]);
     out.push(
       "",
-      `Many tensors: time per parameter of '${many}' / '${single}' (target <= 1.3).`,
+      `Many tensors: time per parameter of '${many}' / '${single}' (target <= 1.3), in wall time ` +
+        "and in CPU time of the process (insensitive to other load; on llvmpipe the GPU work " +
+        "runs in-process).",
       "",
-      table(["optimizer", "webgpu", "cpu"], rows),
+      table(["optimizer", "webgpu wall", "webgpu CPU", "cpu wall", "cpu CPU"], rows),
     );
   }
   out.push(

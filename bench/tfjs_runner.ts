@@ -9,7 +9,8 @@
 
 import type * as tfjs from "@tensorflow/tfjs";
 import { loadTfjs } from "../trainer/tfjs_backend.ts";
-import { rates, stepsFor, summarize } from "./_stats.ts";
+import { stepsFor } from "./_stats.ts";
+import { type Prepared, timeInterleaved } from "./interleave.ts";
 import { LEARNING_RATE, type OptimizerCase } from "./cases.ts";
 import type { ShapeData } from "./newbob_runner.ts";
 import type { RateResult } from "./results.ts";
@@ -45,18 +46,19 @@ export interface TfjsTimingOptions {
 }
 
 /**
- * Time one `tf.train` optimizer on one shape.
+ * Prepare one `tf.train` optimizer on one shape: backend active, variables and gradients made.
+ * Interleave it only with non-tfjs implementations or with the same tfjs backend.
  *
- * @param c The optimizer case (must have a tfjs equivalent).
+ * @param c The optimizer case.
  * @param data Parameters and gradients.
  * @param o Backend, repetitions and budget.
- * @returns Parameters per second, or a note when tfjs has no equivalent.
+ * @returns A {@linkcode Prepared}, or a result with a note when tfjs has no equivalent.
  */
-export async function timeTfjs(
+export async function prepareTfjs(
   c: OptimizerCase,
   data: ShapeData,
   o: TfjsTimingOptions,
-): Promise<RateResult> {
+): Promise<Prepared | RateResult> {
   const impl = `tfjs ${o.backend}`;
   const base = { optimizer: c.id, shape: data.shape.name, impl };
   if ("missing" in c.tfjs) return { ...base, rate: null, note: c.tfjs.missing };
@@ -68,19 +70,39 @@ export async function timeTfjs(
   const total = data.shape.total;
   const k = stepsFor(total, o.budget);
   const last = vars[vars.length - 1];
-  const once = async () => {
-    for (let i = 0; i < k; i++) opt.applyGradients(grads);
-    const probe = tf.tidy(() => last.slice(0, 1));
-    await probe.data();
-    probe.dispose();
+  return {
+    ...base,
+    work: total * k,
+    steps: k,
+    reps: o.reps,
+    async once() {
+      // Keep this backend active (another tfjs backend may have been used meanwhile).
+      if (tf.getBackend() !== o.backend) await loadTfjs(o.backend);
+      for (let i = 0; i < k; i++) opt.applyGradients(grads);
+      const probe = tf.tidy(() => last.slice(0, 1));
+      await probe.data();
+      probe.dispose();
+    },
+    dispose() {
+      opt.dispose();
+      vars.forEach((v) => v.dispose());
+      Object.values(grads).forEach((g) => g.dispose());
+    },
   };
-  try {
-    await once();
-    const r = await rates(once, { reps: o.reps, warmup: 0, work: total * k });
-    return { ...base, rate: summarize(r) };
-  } finally {
-    opt.dispose();
-    vars.forEach((v) => v.dispose());
-    Object.values(grads).forEach((g) => g.dispose());
-  }
+}
+
+/**
+ * Time one `tf.train` optimizer on one shape on its own.
+ *
+ * @returns Parameters per second, or a note when tfjs has no equivalent.
+ */
+export async function timeTfjs(
+  c: OptimizerCase,
+  data: ShapeData,
+  o: TfjsTimingOptions,
+): Promise<RateResult> {
+  const p = await prepareTfjs(c, data, o);
+  if (!("once" in p)) return p;
+  const [r] = await timeInterleaved([p]);
+  return r;
 }
