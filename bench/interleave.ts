@@ -42,26 +42,31 @@ export interface Prepared {
 export async function timeInterleaved(items: readonly Prepared[]): Promise<RateResult[]> {
   const wall = items.map(() => [] as number[]);
   const cpu = items.map(() => [] as number[]);
-  const c0 = items.map(() => ({ submits: 0, dispatches: 0 }));
+  // Per-item work counts, taken around that item's own repetitions (items may share a device).
+  const counted = items.map(() => ({ submits: 0, dispatches: 0 }));
   try {
     for (const p of items) await p.once();
-    items.forEach((p, i) => c0[i] = p.counters?.() ?? c0[i]);
     const rounds = Math.max(...items.map((p) => p.reps));
     for (let r = 0; r < rounds; r++) {
       for (let i = 0; i < items.length; i++) {
         const p = items[i];
         if (r >= p.reps) continue;
+        const k0 = p.counters?.();
         const u0 = process.cpuUsage();
         const t0 = performance.now();
         await p.once();
         const dt = (performance.now() - t0) / 1000;
         const u = process.cpuUsage(u0);
+        const k1 = p.counters?.();
+        if (k0 && k1) {
+          counted[i].submits += k1.submits - k0.submits;
+          counted[i].dispatches += k1.dispatches - k0.dispatches;
+        }
         wall[i].push(p.work / Math.max(dt, 1e-9));
         cpu[i].push(p.work / Math.max((u.user + u.system) / 1e6, 1e-9));
       }
     }
     return items.map((p, i) => {
-      const c1 = p.counters?.();
       const steps = p.steps * p.reps;
       return {
         optimizer: p.optimizer,
@@ -69,10 +74,10 @@ export async function timeInterleaved(items: readonly Prepared[]): Promise<RateR
         impl: p.impl,
         rate: summarize(wall[i]),
         cpuRate: summarize(cpu[i]),
-        ...(c1
+        ...(p.counters
           ? {
-            submitsPerStep: (c1.submits - c0[i].submits) / steps,
-            dispatchesPerStep: (c1.dispatches - c0[i].dispatches) / steps,
+            submitsPerStep: counted[i].submits / steps,
+            dispatchesPerStep: counted[i].dispatches / steps,
           }
           : {}),
       };
