@@ -111,6 +111,10 @@ export function formatReport(r: BenchReport, cases: readonly OptimizerCase[]): s
       opt,
       shape,
       ratio(gpu, bestTf),
+      ratio(
+        g?.cpuRate?.median ?? null,
+        get(opt, shape, "tfjs wasm")?.cpuRate?.median ?? null,
+      ),
       ratio(gpu, torch),
       pct(gpu, gpuBw ? gpuBw / bytes(opt) : null),
       ratio(cpu, bestTf),
@@ -123,12 +127,14 @@ export function formatReport(r: BenchReport, cases: readonly OptimizerCase[]): s
   out.push(
     "",
     "Ratios (same run): newbob webgpu / cpu against the best tfjs backend and PyTorch, and the " +
-      "share of the roofline reached.",
+      "share of the roofline reached. 'per CPU-s' compares parameters per CPU-second of the " +
+      "process (tfjs wasm is single-threaded; lavapipe uses every core).",
     "",
     table([
       "optimizer",
       "shape",
       "webgpu/best tfjs",
+      "webgpu/wasm per CPU-s",
       "webgpu/torch",
       "webgpu % roofline",
       "cpu/best tfjs",
