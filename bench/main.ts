@@ -8,7 +8,8 @@
  * `--no-many` (skip the ~150-tensor case), `--optimizers adam,lion,...`, `--reps 7`,
  * `--skip tfjs,torch,cpu,e2e,roofline,host,webgpu` (any of them), `--wg 64 --ept 4` (kernel shape),
  * `--tune` (sweep kernel shapes on Adam instead), `--python /usr/bin/python3`,
- * `--torch-device cuda`.
+ * `--torch-device cuda`, `--torch-fused` (`Adam(fused=True)`), `--budget 32` (millions of
+ * parameter updates per timed repetition; raise it on a real GPU).
  *
  * @module
  */
@@ -54,6 +55,8 @@ function parse(args: string[]) {
       ept: { type: "string" },
       tune: { type: "boolean", default: false },
       python: { type: "string", default: "/usr/bin/python3" },
+      budget: { type: "string", default: "32" },
+      "torch-fused": { type: "boolean", default: false },
       "torch-device": { type: "string", default: "cpu" },
       help: { type: "boolean", default: false },
     },
@@ -97,13 +100,20 @@ function parse(args: string[]) {
       ...(values.ept ? { elementsPerThread: num("ept", values.ept) } : {}),
     },
     tune: values.tune,
+    budget: Math.round(num("budget", values.budget) * 2 ** 20),
+    torchFused: values["torch-fused"],
     python: values.python,
     torchDevice: values["torch-device"],
   };
 }
 
 /** Sweep kernel shapes for Adam, interleaved so that load changes hit every shape alike. */
-async function tune(sizes: number[], reps: number, log: (s: string) => void): Promise<void> {
+async function tune(
+  sizes: number[],
+  reps: number,
+  budget: number,
+  log: (s: string) => void,
+): Promise<void> {
   const [adam] = OPTIMIZER_CASES;
   const shapes: [number, number][] = [];
   for (const wg of [32, 64, 128, 256]) for (const ept of [1, 2, 4, 8, 16]) shapes.push([wg, ept]);
@@ -116,7 +126,7 @@ async function tune(sizes: number[], reps: number, log: (s: string) => void): Pr
         const r = await timeNewbob(adam, data, {
           backend: "webgpu",
           reps: 1,
-          budget: 32 << 20,
+          budget,
           webgpu: { workgroupSize: wg, elementsPerThread: ept },
         });
         const key = `WG ${wg}, ${ept} vec4/thread`;
@@ -142,12 +152,12 @@ async function run(argv: string[]): Promise<void> {
     console.log(
       "deno task bench [--json] [--sizes 1,4,16] [--no-many] [--optimizers adam,...] " +
         "[--reps 7] [--skip tfjs,torch,cpu,e2e,roofline,host,webgpu] [--wg N --ept N] [--tune] " +
-        "[--python PATH] [--torch-device cpu|cuda]",
+        "[--python PATH] [--torch-device cpu|cuda] [--torch-fused] [--budget M]",
     );
     return;
   }
   const t0 = performance.now();
-  if (o.tune) return await tune(o.sizes, o.reps, (s) => console.log(s));
+  if (o.tune) return await tune(o.sizes, o.reps, o.budget, (s) => console.log(s));
   const gpu = o.skip.has("webgpu") ? null : await acquireGpu();
   const rates: RateResult[] = [];
   const bandwidth: BandwidthResult[] = [];
@@ -163,7 +173,14 @@ async function run(argv: string[]): Promise<void> {
   };
   if (!o.skip.has("roofline")) {
     log("roofline ...");
-    if (gpu) bandwidth.push(...await gpuBandwidth({ reps: o.reps }));
+    if (gpu) {
+      const cap = Math.floor(gpu.device.limits.maxStorageBufferBindingSize / 16) * 4;
+      const floats = Math.min(
+        cap,
+        Math.max(1 << 24, ...o.sizes.map((m) => Math.round(m * 2 ** 20))),
+      );
+      bandwidth.push(...await gpuBandwidth({ reps: o.reps, floats }));
+    }
     bandwidth.push(await cpuBandwidth({ reps: o.reps }));
   }
   // TensorFlow.js (npm) is loaded only when used, so `--skip tfjs,e2e` runs without node_modules.
@@ -178,7 +195,7 @@ async function run(argv: string[]): Promise<void> {
         const wgpu = {
           backend: "webgpu",
           reps: o.reps,
-          budget: 32 << 20,
+          budget: o.budget,
           webgpu: o.shape,
         } as const;
         items.push(await prepareNewbob(c, data, wgpu));
@@ -193,7 +210,7 @@ async function run(argv: string[]): Promise<void> {
         const w = await tfjs.prepareTfjs(c, data, {
           backend: "wasm",
           reps: o.reps,
-          budget: 32 << 20,
+          budget: o.budget,
         });
         if ("once" in w) items.push(w);
         else add(w);
@@ -227,6 +244,8 @@ async function run(argv: string[]): Promise<void> {
       optimizers: o.cases.map((c) => c.id),
       reps: o.reps,
       device: o.torchDevice,
+      fused: o.torchFused,
+      budget: o.budget,
     });
     for (const r of t.rates) add(r);
     if (t.triad) bandwidth.push(t.triad);

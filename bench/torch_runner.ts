@@ -26,6 +26,10 @@ export interface TorchOptions {
   readonly threads?: number;
   /** Device (`cpu` or `cuda`). @default {"cpu"} */
   readonly device?: string;
+  /** Parameter updates per timed repetition. @default {32 * 2^20} */
+  readonly budget?: number;
+  /** `fused=True` for Adam/AdamW (CUDA). @default {false} */
+  readonly fused?: boolean;
 }
 
 /** What {@linkcode runTorch} returns. */
@@ -69,6 +73,8 @@ export async function runTorch(o: TorchOptions): Promise<TorchOutput> {
         `--many=${o.many ? 1 : 0}`,
         `--optimizers=${ids.join(",")}`,
         `--reps=${o.reps}`,
+        `--fused=${o.fused ? 1 : 0}`,
+        `--budget=${o.budget ?? 32 * 2 ** 20}`,
       ],
       env: { ...MALLOC_ENV, OMP_NUM_THREADS: String(threads) },
       stdout: "piped",
