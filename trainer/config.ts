@@ -22,6 +22,7 @@ import type {
   ModelSpec,
 } from "./config_types.ts";
 import type { BackendName } from "./model_types.ts";
+import { DIGITS_TARGETS } from "./digits.ts";
 
 /** Context passed to a per-step learning-rate function (the schedules' camelCase contract). */
 export interface StepContext {
@@ -467,6 +468,7 @@ export function resolveConfig(config: unknown, options: ResolveConfigOptions = {
         `${show(c.data)}.${didYouMeanSuffix(c.data, DATA_SETS)}`,
     );
   }
+  const targets = resolveTargets(c.model, c.data, problems);
   // Learning-rate strings are evaluated by RETURNN; newbob never evaluates config text.
   if (typeof c.learning_rates === "string") {
     problems.push(
@@ -578,9 +580,10 @@ export function resolveConfig(config: unknown, options: ResolveConfigOptions = {
   const multiplier = (optimizer.learning_rate_multiplier ?? c.learning_rate_multiplier ??
     1) as number;
   delete optimizer.learning_rate_multiplier;
-  const data: DataSpec = typeof c.data === "string"
+  const given: DataSpec = typeof c.data === "string"
     ? { name: c.data }
     : (c.data as DataSpec | undefined) ?? { name: TRAINER_DEFAULTS.data };
+  const data: DataSpec = targets === undefined ? given : { ...given, targets };
   const accum = (c.accum_grad_multiple_step as number | undefined) ?? 0;
   return Object.freeze({
     model: (c.model as ModelSpec | undefined) ??
@@ -620,8 +623,80 @@ export function resolveConfig(config: unknown, options: ResolveConfigOptions = {
 
 /** Data sets the trainer can load. */
 const DATA_SETS = ["digits"];
-const DATA_KEYS = ["name", "dev_fraction"];
-const MODEL_KEYS = ["type", "hidden", "activation"];
+const DATA_KEYS = ["name", "dev_fraction", "targets"];
+const MODEL_KEYS = ["type", "hidden", "activation", "outputs"];
+/** Output names become score keys (`dev_score_<name>`): no `:` or `/`, not empty. */
+const OUTPUT_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const TARGET_NAMES = Object.keys(DIGITS_TARGETS);
+const EXAMPLE_OUTPUTS = "{ output: 10, parity: 2 }";
+const EXAMPLE_TARGETS = '{ output: "digit", parity: "parity" }';
+
+function checkOutputName(where: string, name: string, problems: string[]): boolean {
+  if (OUTPUT_NAME.test(name)) return true;
+  problems.push(
+    `'${where}.${clip(name)}': output names must be letters, digits and '_' (they name score ` +
+      "keys like dev_score_<name>); rename it",
+  );
+  return false;
+}
+
+/**
+ * The target of every model output, when the model has several outputs or the data names
+ * targets (else `undefined`: one output, the digit, as before). Checks that outputs and targets
+ * match and that each head has its target's number of classes.
+ */
+function resolveTargets(
+  model: unknown,
+  data: unknown,
+  problems: string[],
+): Record<string, string> | undefined {
+  const outputs = isObject(model) && isObject(model.outputs) ? model.outputs : undefined;
+  const given = isObject(data) && isObject(data.targets) ? data.targets : undefined;
+  if (outputs === undefined && given === undefined) return undefined;
+  const heads = outputs ?? { output: undefined };
+  const targets: Record<string, string> = {};
+  for (const name of Object.keys(heads)) {
+    let target: unknown;
+    if (given !== undefined) {
+      if (!Object.hasOwn(given, name)) {
+        problems.push(
+          `'data.targets' has no target for the model output '${clip(name)}': add it, like ` +
+            `data: { targets: ${EXAMPLE_TARGETS} }`,
+        );
+        continue;
+      }
+      target = given[name];
+    } else if (name === "output") target = "digit";
+    else if (TARGET_NAMES.includes(name)) target = name;
+    else {
+      problems.push(
+        `the model output '${clip(name)}' has no target: set data: { name: "digits", targets: ` +
+          `{ ${clip(name)}: "parity" } } (known targets: ${TARGET_NAMES.join(", ")})`,
+      );
+      continue;
+    }
+    if (typeof target !== "string" || !TARGET_NAMES.includes(target)) continue; // checkData
+    targets[name] = target;
+    const k = heads[name];
+    if (typeof k === "number" && isPosInt(k) && k !== DIGITS_TARGETS[target]) {
+      problems.push(
+        `'model.outputs.${clip(name)}' is ${k} but its target '${target}' has ` +
+          `${DIGITS_TARGETS[target]} classes: set it to ${DIGITS_TARGETS[target]}`,
+      );
+    }
+  }
+  for (const name of Object.keys(given ?? {})) {
+    if (!Object.hasOwn(heads, name)) {
+      problems.push(
+        `'data.targets.${clip(name)}' names no output of the model (outputs: ` +
+          `${Object.keys(heads).join(", ")})${
+            outputs === undefined ? `; add model: { outputs: ${EXAMPLE_OUTPUTS} }` : ""
+          }.${didYouMeanSuffix(name, Object.keys(heads))}`,
+      );
+    }
+  }
+  return targets;
+}
 
 function checkData(d: Record<string, unknown>, problems: string[]): void {
   for (const k of Object.keys(d)) {
@@ -634,6 +709,26 @@ function checkData(d: Record<string, unknown>, problems: string[]): void {
       `'data.name' must name a known data set (${DATA_SETS.join(", ")}): current value is ` +
         `${show(d.name)}`,
     );
+  }
+  if (d.targets !== undefined) {
+    if (!isObject(d.targets) || Object.keys(d.targets).length === 0) {
+      problems.push(
+        `'data.targets' must map output names to targets, like ${EXAMPLE_TARGETS}: current ` +
+          `value is ${show(d.targets)}`,
+      );
+    } else {
+      for (const [name, target] of Object.entries(d.targets)) {
+        if (!checkOutputName("data.targets", name, problems)) continue;
+        if (typeof target !== "string" || !TARGET_NAMES.includes(target)) {
+          problems.push(
+            `'data.targets.${clip(name)}' must be one of ${TARGET_NAMES.join(", ")}: current ` +
+              `value is ${show(target)}.${
+                typeof target === "string" ? didYouMeanSuffix(target, TARGET_NAMES) : ""
+              }`,
+          );
+        }
+      }
+    }
   }
   if (
     d.dev_fraction !== undefined && !(isFinite(d.dev_fraction) &&
@@ -665,6 +760,25 @@ function checkModel(m: Record<string, unknown>, problems: string[]): void {
     problems.push(
       `'model.activation' must be "relu" or "tanh": current value is ${show(m.activation)}`,
     );
+  }
+  if (m.outputs !== undefined) {
+    if (!isObject(m.outputs) || Object.keys(m.outputs).length === 0) {
+      problems.push(
+        `'model.outputs' must map output names to class counts, like ${EXAMPLE_OUTPUTS}: ` +
+          `current value is ${show(m.outputs)}`,
+      );
+    } else {
+      for (const [name, k] of Object.entries(m.outputs)) {
+        if (
+          checkOutputName("model.outputs", name, problems) && !(isPosInt(k) && (k as number) >= 2)
+        ) {
+          problems.push(
+            `'model.outputs.${clip(name)}' must be a number of classes (an integer >= 2): ` +
+              `current value is ${show(k)}`,
+          );
+        }
+      }
+    }
   }
 }
 

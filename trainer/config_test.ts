@@ -215,3 +215,66 @@ Deno.test("config: a hostile config gets a bounded message with every problem ke
     ok(c.message.includes("and 450 more"));
   }
 });
+
+Deno.test("config: several outputs get a target each (given, or by name)", () => {
+  const s = resolveConfig({
+    model: { type: "mlp", outputs: { output: 10, parity: 2 } },
+    data: { name: "digits", targets: { output: "digit", parity: "parity" } },
+  });
+  deepEqual(s.data.targets, { output: "digit", parity: "parity" });
+  // Defaults: 'output' is the digit, an output named like a target is that target.
+  deepEqual(
+    resolveConfig({ model: { type: "mlp", outputs: { output: 10, ge5: 2 } }, data: "digits" })
+      .data,
+    { name: "digits", targets: { output: "digit", ge5: "ge5" } },
+  );
+  // One head on another target; and the plain single-output config is unchanged.
+  deepEqual(resolveConfig({ data: { name: "digits", targets: { output: "parity" } } }).data, {
+    name: "digits",
+    targets: { output: "parity" },
+  });
+  deepEqual(resolveConfig({ data: "digits" }).data, { name: "digits" });
+});
+
+Deno.test("config: bad outputs and targets are all reported, with the fix", () => {
+  const p = problemsOf(() =>
+    resolveConfig({
+      model: { type: "mlp", outputs: { output: 10, parity: 3, "a:b": 2, one: 1 } },
+      data: { name: "digits", targets: { output: "digit", parity: "parity", extra: "pairity" } },
+    })
+  );
+  ok(
+    p.some((x) => x.includes("'model.outputs.parity' is 3 but its target 'parity' has 2")),
+    p.join("\n"),
+  );
+  ok(p.some((x) => x.includes("'model.outputs.a:b': output names must be letters")), p.join("\n"));
+  ok(p.some((x) => x.includes("'model.outputs.one' must be a number of classes")), p.join("\n"));
+  ok(
+    p.some((x) => x.includes("'data.targets.extra' must be one of digit, parity, ge5")),
+    p.join("\n"),
+  );
+  ok(p.some((x) => x.includes("Did you mean 'parity'?")), p.join("\n"));
+  ok(p.some((x) => x.includes("'data.targets.extra' names no output of the model")), p.join("\n"));
+  ok(p.some((x) => x.includes("no target for the model output 'one'")), p.join("\n"));
+  // An output without a target, and targets for outputs a one-head model lacks.
+  const q = problemsOf(() =>
+    resolveConfig({ model: { type: "mlp", outputs: { output: 10, odd: 2 } } })
+  );
+  equal(q.length, 1);
+  ok(q[0].includes("the model output 'odd' has no target") && q[0].includes("targets"), q[0]);
+  const r = problemsOf(() =>
+    resolveConfig({ data: { name: "digits", targets: { output: "digit", parity: "parity" } } })
+  );
+  equal(r.length, 1);
+  ok(
+    r[0].includes("'data.targets.parity' names no output") && r[0].includes("model: { outputs"),
+    r[0],
+  );
+  const t = problemsOf(() =>
+    resolveConfig({ model: { type: "mlp", outputs: {} }, data: { name: "digits", targets: [] } })
+  );
+  ok(t.some((x) => x.includes("'model.outputs' must map output names")), t.join("\n"));
+  ok(t.some((x) => x.includes("'data.targets' must map output names")), t.join("\n"));
+  const u = problemsOf(() => resolveConfig({ model: { type: "mlp", output: { parity: 2 } } }));
+  ok(u[0].includes("Did you mean 'outputs'?"), u[0]);
+});

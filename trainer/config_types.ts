@@ -55,6 +55,13 @@ export interface OptimizerDict {
 export interface ModelSpec {
   /** Model type, e.g. `"mlp"`. */
   type: string;
+  /**
+   * Several outputs (RETURNN's output layers): classes per output name, e.g.
+   * `{ output: 10, parity: 2 }` (a shared trunk, one softmax head per output; the loss is the
+   * sum of the heads' cross-entropies; scores become `dev_score_output`, `dev_score_parity`, ...).
+   * Each output's labels come from `data.targets`. Default: one output of the data's classes.
+   */
+  outputs?: Readonly<Record<string, number>>;
   /** Type-specific settings (hidden sizes, activation, ...). */
   [key: string]: unknown;
 }
@@ -63,6 +70,12 @@ export interface ModelSpec {
 export interface DataSpec {
   /** Data set name, e.g. `"digits"`. */
   name: string;
+  /**
+   * The target of each model output (digits: `"digit"`, `"parity"`, `"ge5"`), e.g.
+   * `{ output: "digit", parity: "parity" }`. Default: `output` is the digit, and an output
+   * named like a target (`parity`) is that target.
+   */
+  targets?: Readonly<Record<string, string>>;
   /** Data-set specific options (e.g. `dev_fraction`). */
   [key: string]: unknown;
 }

@@ -11,11 +11,55 @@
 
 import type { Batch } from "./model_types.ts";
 import { deriveSeed, Rng } from "./rng.ts";
+import { didYouMeanSuffix } from "../_util/did_you_mean.ts";
 
 /** Number of features per digits row (8x8 pixels). */
 export const DIGITS_INPUT_DIM = 64;
 /** Number of digit classes. */
 export const DIGITS_NUM_CLASSES = 10;
+
+/**
+ * Targets derived from a digit label, with their number of classes: `digit` (the label 0..9),
+ * `parity` (label % 2) and `ge5` (1 if the label is 5 or more).
+ */
+export const DIGITS_TARGETS: Readonly<Record<string, number>> = Object.freeze({
+  digit: DIGITS_NUM_CLASSES,
+  parity: 2,
+  ge5: 2,
+});
+
+/**
+ * The labels of a derived target (see {@linkcode DIGITS_TARGETS}).
+ *
+ * @param name The target: `digit`, `parity` or `ge5`.
+ * @param labels Digit labels 0..9.
+ * @returns New labels, one per row.
+ * @throws {TypeError} If the target is unknown (the message suggests a known one).
+ *
+ * @example Usage
+ * ```ts
+ * import { digitsTarget } from "./digits.ts";
+ * import { deepEqual } from "node:assert/strict";
+ *
+ * deepEqual(digitsTarget("parity", new Int32Array([3, 4, 7])), new Int32Array([1, 0, 1]));
+ * ```
+ */
+export function digitsTarget(name: string, labels: Int32Array): Int32Array {
+  switch (name) {
+    case "digit":
+      return labels.slice();
+    case "parity":
+      return labels.map((c) => c % 2);
+    case "ge5":
+      return labels.map((c) => (c >= 5 ? 1 : 0));
+  }
+  throw new TypeError(
+    `Cannot derive the digits target ${JSON.stringify(name)}: known targets are ` +
+      `${Object.keys(DIGITS_TARGETS).join(", ")}.${
+        didYouMeanSuffix(name, Object.keys(DIGITS_TARGETS))
+      }`,
+  );
+}
 
 /** One part of a classification data set (row-major features and labels). */
 export interface DataSplit {
@@ -27,6 +71,8 @@ export interface DataSplit {
   readonly size: number;
   /** Features per row. */
   readonly inputDim: number;
+  /** Labels per output name (only when the data was loaded with `targets`). */
+  readonly targets?: Readonly<Record<string, Int32Array>>;
   /**
    * Mini-batches of one epoch in a seeded order: the same `(epoch, batchSize, seed)` always
    * gives the same batches, whatever happened before (so resuming at an epoch is
@@ -47,8 +93,10 @@ export interface Digits {
   readonly dev: DataSplit;
   /** Features per row: 64. */
   readonly inputDim: number;
-  /** Number of classes: 10. */
+  /** Number of classes: 10 (with `targets`, the first output's). */
   readonly numClasses: number;
+  /** Number of classes per output name (only when loaded with `targets`). */
+  readonly outputs?: Readonly<Record<string, number>>;
 }
 
 /** Options of {@linkcode loadDigits}. */
@@ -63,6 +111,12 @@ export interface LoadDigitsOptions {
   devFraction?: number;
   /** Seed of the train/dev split. @default 42 */
   seed?: number;
+  /**
+   * Labels per output name for models with several outputs, each a target of
+   * {@linkcode DIGITS_TARGETS}: `{ output: "digit", parity: "parity" }`. The first one is also
+   * each split's `y`. The split stays stratified by digit. @default one output, the digit
+   */
+  targets?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -71,7 +125,8 @@ export interface LoadDigitsOptions {
  * @param options Where to read from and how to split.
  * @returns The two splits, each with a seeded batch iterator.
  * @throws {RangeError} If `devFraction` is out of range.
- * @throws {TypeError} If the file is not a valid digits CSV (the message names the row).
+ * @throws {TypeError} If the file is not a valid digits CSV (the message names the row), or a
+ * target is unknown.
  *
  * @example
  * ```ts
@@ -91,15 +146,39 @@ export async function loadDigits(options: LoadDigitsOptions = {}): Promise<Digit
       `Cannot load digits as 'devFraction' must be in [0, 1): current value is ${devFraction}`,
     );
   }
+  const wanted = options.targets === undefined ? undefined : Object.entries(options.targets);
+  if (wanted !== undefined && wanted.length === 0) {
+    throw new TypeError(
+      "Cannot load digits as 'targets' is empty: name at least one output, like " +
+        '{ output: "digit" }',
+    );
+  }
+  // Validate before reading the file.
+  const derive = (labels: Int32Array) =>
+    wanted === undefined ? undefined : Object.fromEntries(
+      wanted.map(([output, target]) => [output, digitsTarget(target, labels)]),
+    );
+  derive(new Int32Array(0));
   const url = options.url ?? new URL("../examples/data/digits.csv.gz", import.meta.url);
   const text = await gunzipText(await readBytes(url));
   const { x, y } = parseDigitsCsv(text);
   const { train, dev } = stratifiedSplit(y, DIGITS_NUM_CLASSES, devFraction, options.seed ?? 42);
+  const targets = derive(y);
+  if (wanted === undefined || targets === undefined) {
+    return {
+      train: makeSplit(x, y, train, DIGITS_INPUT_DIM),
+      dev: makeSplit(x, y, dev, DIGITS_INPUT_DIM),
+      inputDim: DIGITS_INPUT_DIM,
+      numClasses: DIGITS_NUM_CLASSES,
+    };
+  }
+  const first = targets[wanted[0][0]];
   return {
-    train: makeSplit(x, y, train, DIGITS_INPUT_DIM),
-    dev: makeSplit(x, y, dev, DIGITS_INPUT_DIM),
+    train: makeSplit(x, first, train, DIGITS_INPUT_DIM, targets),
+    dev: makeSplit(x, first, dev, DIGITS_INPUT_DIM, targets),
     inputDim: DIGITS_INPUT_DIM,
-    numClasses: DIGITS_NUM_CLASSES,
+    numClasses: DIGITS_TARGETS[wanted[0][1]],
+    outputs: Object.fromEntries(wanted.map(([output, target]) => [output, DIGITS_TARGETS[target]])),
   };
 }
 
@@ -154,6 +233,7 @@ export function parseDigitsCsv(text: string): { x: Float32Array; y: Int32Array }
  * @param epoch The epoch number; mixed into the seed.
  * @param batchSize Rows per batch.
  * @param seed The shuffling seed.
+ * @param targets Labels per output name (rows as in `y`), gathered into each batch's `targets`.
  * @returns The batches in a shuffled order; the last one may be smaller.
  * @throws {RangeError} If `batchSize` is not a positive integer.
  */
@@ -164,6 +244,7 @@ export function* iterateBatches(
   epoch: number,
   batchSize: number,
   seed = 0,
+  targets?: Readonly<Record<string, Int32Array>>,
 ): IterableIterator<Batch> {
   if (!Number.isInteger(batchSize) || batchSize <= 0) {
     throw new RangeError(
@@ -180,24 +261,44 @@ export function* iterateBatches(
       bx.set(x.subarray(r * inputDim, (r + 1) * inputDim), i * inputDim);
       by[i] = y[r];
     }
-    yield { x: bx, y: by, size };
+    if (targets === undefined) {
+      yield { x: bx, y: by, size };
+      continue;
+    }
+    const bt: Record<string, Int32Array> = {};
+    for (const [name, labels] of Object.entries(targets)) {
+      bt[name] = order.subarray(start, start + size).map((r) => labels[r]);
+    }
+    yield { x: bx, y: by, size, targets: bt };
   }
 }
 
-function makeSplit(x: Float32Array, y: Int32Array, rows: number[], inputDim: number): DataSplit {
+function makeSplit(
+  x: Float32Array,
+  y: Int32Array,
+  rows: number[],
+  inputDim: number,
+  targets?: Readonly<Record<string, Int32Array>>,
+): DataSplit {
   const sx = new Float32Array(rows.length * inputDim);
   const sy = new Int32Array(rows.length);
   rows.forEach((r, i) => {
     sx.set(x.subarray(r * inputDim, (r + 1) * inputDim), i * inputDim);
     sy[i] = y[r];
   });
+  const st = targets === undefined ? undefined : Object.fromEntries(
+    Object.entries(targets).map((
+      [name, labels],
+    ) => [name, Int32Array.from(rows, (r) => labels[r])]),
+  );
   return {
     x: sx,
     y: sy,
     size: rows.length,
     inputDim,
+    ...(st === undefined ? {} : { targets: st }),
     batches: (epoch, batchSize, seed = 0) =>
-      iterateBatches(sx, sy, inputDim, epoch, batchSize, seed),
+      iterateBatches(sx, sy, inputDim, epoch, batchSize, seed, st),
   };
 }
 

@@ -52,3 +52,35 @@ Deno.test("parseDigitsCsv: rejects malformed rows with the row number", () => {
   const bad = [...new Array(64).fill("0"), "12"].join(",");
   assert.throws(() => parseDigitsCsv(bad), /label must be an integer 0\.\.9/);
 });
+
+Deno.test("loadDigits: targets per output (digit, parity, ge5) in splits and batches", async () => {
+  const plain = await loadDigits();
+  const d = await loadDigits({ targets: { output: "digit", parity: "parity", big: "ge5" } });
+  assert.deepEqual(d.outputs, { output: 10, parity: 2, big: 2 });
+  assert.equal(d.numClasses, 10);
+  // Same split and rows as without targets; y is the first output's labels.
+  assert.deepEqual(d.train.x, plain.train.x);
+  assert.deepEqual(d.train.y, plain.train.y);
+  assert.deepEqual(d.dev.targets!.output, plain.dev.y);
+  assert.deepEqual(d.dev.targets!.parity, plain.dev.y.map((c) => c % 2));
+  assert.deepEqual(d.dev.targets!.big, plain.dev.y.map((c) => (c >= 5 ? 1 : 0)));
+  // Batches: the same order as without targets, labels gathered per output.
+  const [a] = plain.train.batches(2, 16, 5);
+  const [b] = d.train.batches(2, 16, 5);
+  assert.deepEqual(b.x, a.x);
+  assert.deepEqual(b.y, a.y);
+  assert.equal(a.targets, undefined);
+  assert.deepEqual(b.targets!.parity, a.y.map((c) => c % 2));
+  // A one-output target changes y and the class count.
+  const p = await loadDigits({ targets: { output: "parity" } });
+  assert.equal(p.numClasses, 2);
+  assert.deepEqual(p.dev.y, plain.dev.y.map((c) => c % 2));
+});
+
+Deno.test("loadDigits: unknown or no targets fail with the fix", async () => {
+  await assert.rejects(
+    () => loadDigits({ targets: { parity: "pairity" } }),
+    /target "pairity": known targets are digit, parity, ge5.*Did you mean 'parity'/,
+  );
+  await assert.rejects(() => loadDigits({ targets: {} }), /'targets' is empty/);
+});

@@ -13,10 +13,15 @@ export type BackendName = "cpu" | "wasm" | "webgpu";
 export interface Batch {
   /** Features, `size * inputDim` values, row-major. */
   readonly x: Float32Array;
-  /** Class labels `0..numClasses-1`, one per row. */
+  /** Class labels `0..numClasses-1`, one per row (the first output's, with several outputs). */
   readonly y: Int32Array;
   /** Number of rows. */
   readonly size: number;
+  /**
+   * Labels per output name, for models with several outputs (`{output: digits, parity: bits}`).
+   * A model with one output uses `y`.
+   */
+  readonly targets?: Readonly<Record<string, Int32Array>>;
 }
 
 /**
@@ -28,18 +33,36 @@ export interface StepGradients {
   readonly grads: Float32Array[] | GPUBuffer[];
   /** The mini-batch loss; reading it may synchronise with the device, so read rarely. */
   loss(): Promise<number>;
+  /**
+   * The mini-batch loss of each output, in `TrainModel.outputs` order (their sum is `loss()`;
+   * read together with it, no second sync). Optional: absent means one output with `loss()`.
+   */
+  outputLosses?(): Promise<readonly number[]>;
   /** Release the gradient tensors (call after the optimizer step has been encoded). */
   dispose(): void;
 }
 
+/** Score and error rate of one output on a data set. */
+export interface OutputEval {
+  /** Mean cross-entropy of the output over the set (RETURNN's `cost:<output>`). */
+  readonly score: number;
+  /** Fraction of rows this output misclassifies (RETURNN's `error:<output>`). */
+  readonly error: number;
+}
+
 /** Evaluation result of a data set: summed loss and error counts. */
 export interface EvalResult {
-  /** Mean cross-entropy over the set (RETURNN's `*_score`). */
+  /**
+   * Mean cross-entropy over the set (RETURNN's `*_score`); with several outputs the sum of the
+   * outputs' scores (the training loss).
+   */
   readonly score: number;
-  /** Fraction of misclassified rows (RETURNN's `*_error`). */
+  /** Fraction of misclassified rows (RETURNN's `*_error`); the first output's with several. */
   readonly error: number;
   /** Number of rows evaluated. */
   readonly count: number;
+  /** Per output name, in `TrainModel.outputs` order (optional: absent means one output). */
+  readonly outputs?: Readonly<Record<string, OutputEval>>;
 }
 
 /** A trainable model as the loop sees it. */
@@ -50,6 +73,11 @@ export interface TrainModel {
   readonly shapes: readonly (readonly number[])[];
   /** The backend the model computes on. */
   readonly backend: BackendName;
+  /**
+   * Names of the model's outputs (RETURNN's output layers; they name the score keys:
+   * `dev_score_<output>` with several). Optional: absent means one output, `output`.
+   */
+  readonly outputs?: readonly string[];
   /**
    * Parameters to hand to the optimizer's `init`: host copies on `cpu`/`wasm`, the model's own
    * GPU buffers on `webgpu` (updated in place by the optimizer, no copy through the host).
@@ -65,8 +93,16 @@ export interface TrainModel {
   parametersUpdated(values?: readonly Float32Array[]): void;
   /** Overwrite all parameters (used when resuming from a checkpoint). */
   setParameters(values: readonly Float32Array[]): Promise<void>;
-  /** Evaluate score and error on a data set in batches. */
-  evaluate(x: Float32Array, y: Int32Array, batchSize: number): Promise<EvalResult>;
+  /**
+   * Evaluate score and error on a data set in batches. `targets` holds the labels per output
+   * name for a model with several outputs (`y` serves a model with one).
+   */
+  evaluate(
+    x: Float32Array,
+    y: Int32Array,
+    batchSize: number,
+    targets?: Readonly<Record<string, Int32Array>>,
+  ): Promise<EvalResult>;
   /** Free all tensors. */
   dispose(): void;
 }

@@ -99,10 +99,15 @@ export function createProgress(options: ProgressOptions): Progress {
     },
     endEpoch(r) {
       if (options.mode === "none") return;
+      // Several outputs: every key of the learning-rate file (dev_score_parity, ...).
+      const scores = r.scores === undefined
+        ? `train_score ${r.trainScore.toFixed(4)}  train_error ${pct(r.trainError)}  ` +
+          `dev_score ${r.devScore.toFixed(4)}  dev_error ${pct(r.devError)}`
+        : Object.entries(r.scores).map(([k, v]) =>
+          `${k} ${/_error(_|$)/.test(k) ? pct(v) : v.toFixed(4)}`
+        ).join("  ");
       options.log(
-        `epoch ${r.epoch}/${numEpochs} done in ${r.seconds.toFixed(2)}s: ` +
-          `train_score ${r.trainScore.toFixed(4)}  train_error ${pct(r.trainError)}  ` +
-          `dev_score ${r.devScore.toFixed(4)}  dev_error ${pct(r.devError)}  ` +
+        `epoch ${r.epoch}/${numEpochs} done in ${r.seconds.toFixed(2)}s: ${scores}  ` +
           `lr ${fmt(r.learningRate)}`,
       );
       if (r.decision) options.log(`  learning rate: ${r.decision}`);

@@ -21,8 +21,15 @@ export interface MlpSpec {
   inputDim: number;
   /** Sizes of the hidden layers (may be empty: softmax regression). */
   hidden: number[];
-  /** Number of classes (size of the output logits). */
-  numClasses: number;
+  /** Number of classes (size of the output logits); not used with `outputs`. */
+  numClasses?: number;
+  /**
+   * Several softmax heads on the shared hidden layers: classes per output name, e.g.
+   * `{ output: 10, parity: 2 }`. Heads are `head_<name>/kernel`, `head_<name>/bias`; the loss
+   * is the sum of the heads' mean cross-entropies (RETURNN sums its output layers' losses).
+   * @default one head of `numClasses` (`dense_<n>/...`), named `output`
+   */
+  outputs?: Readonly<Record<string, number>>;
   /** Hidden activation. @default "relu" */
   activation?: "relu" | "tanh";
 }
@@ -78,11 +85,16 @@ const MAX_PENDING_LOSSES = 1024;
  *
  * - `{kind: "mlp", ...}`: dense layers `dense_<i>/kernel` (Glorot-uniform from `seed`, drawn on
  *   the host so every backend starts from the same values) and `dense_<i>/bias` (zeros).
+ * - `{kind: "mlp", ..., outputs: {output: 10, parity: 2}}`: shared hidden layers `dense_<i>`,
+ *   one softmax head `head_<name>` per output.
  * - a `tf.LayersModel`: its trainable weights; outputs are taken as logits unless the last layer
- *   has a softmax activation (then as probabilities).
+ *   has a softmax activation (then as probabilities). With several outputs, each output layer
+ *   is one output named after the layer (its own softmax check); labels come per output name
+ *   (`Batch.targets`).
  * - `{variables, logits?, loss?}`: your variables and functions.
  *
- * The training loss is the mean softmax cross-entropy of the batch (RETURNN's `score`).
+ * The training loss is the mean softmax cross-entropy of the batch (RETURNN's `score`); with
+ * several outputs the sum of the outputs' ones (`outputLosses()` gives each).
  * On `webgpu`, `parameters()` returns the variables' own GPU buffers and the optimizer writes
  * them in place: do not `assign` to the variables afterwards (use `setParameters`). A variable
  * created from a tensor shares that tensor's buffer; dispose such tensors first.
@@ -121,15 +133,24 @@ export async function createTfjsModel(
   return new TfjsModel(tf, backend, loaded.message, loaded.device ?? null, built);
 }
 
+/** Name of the one output of a single-output model (`cost:output` in score dicts). */
+const OUTPUT = "output";
+
 interface Built {
   names: string[];
   variables: tfjs.Variable[];
-  /** Per-row log-probabilities of the batch, or null when only a custom loss exists. */
-  logProbs: ((x: tfjs.Tensor2D, training: boolean) => tfjs.Tensor2D) | null;
+  /** Output names (`["output"]` for one output). */
+  outputs: string[];
+  /**
+   * Per-row log-probabilities of the batch, one per output, or null when only a custom loss
+   * exists.
+   */
+  logProbs: ((x: tfjs.Tensor2D, training: boolean) => tfjs.Tensor2D[]) | null;
   customLoss: ((x: tfjs.Tensor2D, y: tfjs.Tensor1D) => tfjs.Scalar) | null;
   /** Shape of the model input without the batch dimension, or null to use `[inputDim]`. */
   inputShape: number[] | null;
-  numClasses: number | null;
+  /** Classes per output (null: unknown). */
+  numClasses: (number | null)[];
   /** Variables created here (disposed with the model). */
   owned: boolean;
   layersModel: tfjs.LayersModel | null;
@@ -162,7 +183,8 @@ function checkPositiveInt(name: string, value: unknown): void {
 
 function buildMlp(tf: Tf, spec: MlpSpec, seed: number): Built {
   checkPositiveInt("inputDim", spec.inputDim);
-  checkPositiveInt("numClasses", spec.numClasses);
+  if (spec.outputs === undefined) checkPositiveInt("numClasses", spec.numClasses);
+  else checkOutputs(spec.outputs);
   if (!Array.isArray(spec.hidden)) {
     throw new TypeError(
       `Cannot create the MLP as 'hidden' must be an array of layer sizes: current value is ` +
@@ -177,7 +199,8 @@ function buildMlp(tf: Tf, spec: MlpSpec, seed: number): Built {
         `'${activation}'`,
     );
   }
-  const sizes = [spec.inputDim, ...spec.hidden, spec.numClasses];
+  if (spec.outputs !== undefined) return buildMultiHeadMlp(tf, spec, spec.outputs, seed);
+  const sizes = [spec.inputDim, ...spec.hidden, spec.numClasses!];
   const rng = new Rng(seed);
   const names: string[] = [];
   const variables: tfjs.Variable[] = [];
@@ -204,10 +227,88 @@ function buildMlp(tf: Tf, spec: MlpSpec, seed: number): Built {
   return {
     names,
     variables,
-    logProbs: (x) => tf.logSoftmax(logits(x)),
+    outputs: [OUTPUT],
+    logProbs: (x) => [tf.logSoftmax(logits(x))],
     customLoss: null,
     inputShape: [spec.inputDim],
-    numClasses: spec.numClasses,
+    numClasses: [spec.numClasses!],
+    owned: true,
+    layersModel: null,
+  };
+}
+
+/** Output names become score keys (`dev_score_<name>`): no `:` or `/`, not empty. */
+const OUTPUT_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+function checkOutputs(outputs: Readonly<Record<string, number>>): void {
+  const entries = typeof outputs === "object" && outputs !== null ? Object.entries(outputs) : [];
+  if (entries.length === 0) {
+    throw new TypeError(
+      "Cannot create the MLP as 'outputs' must map output names to class counts, like " +
+        `{ output: 10, parity: 2 }: current value is ${JSON.stringify(outputs)}`,
+    );
+  }
+  for (const [name, k] of entries) {
+    if (!OUTPUT_NAME.test(name)) {
+      throw new TypeError(
+        `Cannot create the MLP as output name ${JSON.stringify(name)} must be letters, digits ` +
+          "and '_' (it names score keys like dev_score_<name>)",
+      );
+    }
+    checkPositiveInt(`outputs.${name}`, k);
+  }
+}
+
+/** Glorot-uniform `[fanIn, fanOut]` kernel and zero bias from the host RNG. */
+function denseLayer(tf: Tf, rng: Rng, fanIn: number, fanOut: number): tfjs.Variable[] {
+  const limit = Math.sqrt(6 / (fanIn + fanOut));
+  const w = new Float32Array(fanIn * fanOut);
+  for (let k = 0; k < w.length; k++) w[k] = rng.uniform(-limit, limit);
+  return [
+    tf.tidy(() => tf.variable(tf.tensor2d(w, [fanIn, fanOut]), true)),
+    tf.tidy(() => tf.variable(tf.zeros([fanOut]), true)),
+  ];
+}
+
+function buildMultiHeadMlp(
+  tf: Tf,
+  spec: MlpSpec,
+  outputs: Readonly<Record<string, number>>,
+  seed: number,
+): Built {
+  const rng = new Rng(seed);
+  const names: string[] = [];
+  const variables: tfjs.Variable[] = [];
+  const trunk = [spec.inputDim, ...spec.hidden];
+  for (let i = 0; i + 1 < trunk.length; i++) {
+    names.push(`dense_${i}/kernel`, `dense_${i}/bias`);
+    variables.push(...denseLayer(tf, rng, trunk[i], trunk[i + 1]));
+  }
+  const numTrunk = variables.length;
+  const heads = Object.entries(outputs);
+  for (const [name, k] of heads) {
+    names.push(`head_${name}/kernel`, `head_${name}/bias`);
+    variables.push(...denseLayer(tf, rng, trunk[trunk.length - 1], k));
+  }
+  const act = (spec.activation ?? "relu") === "relu" ? tf.relu : tf.tanh;
+  const logProbs = (x: tfjs.Tensor2D): tfjs.Tensor2D[] => {
+    let h: tfjs.Tensor2D = x;
+    for (let i = 0; i < numTrunk; i += 2) {
+      h = act(tf.add(tf.matMul(h, variables[i] as tfjs.Tensor2D), variables[i + 1]));
+    }
+    return heads.map((_, j) => {
+      const [w, b] = [variables[numTrunk + 2 * j], variables[numTrunk + 2 * j + 1]];
+      return tf.logSoftmax(tf.add(tf.matMul(h, w as tfjs.Tensor2D), b));
+    });
+  };
+  return {
+    names,
+    variables,
+    outputs: heads.map(([name]) => name),
+    logProbs,
+    customLoss: null,
+    inputShape: [spec.inputDim],
+    numClasses: heads.map(([, k]) => k),
     owned: true,
     layersModel: null,
   };
@@ -221,24 +322,49 @@ function buildLayers(tf: Tf, model: tfjs.LayersModel): Built {
         "input shape, and check 'trainable')",
     );
   }
-  const last = model.layers[model.layers.length - 1];
-  const lastConfig = last.getConfig() as { activation?: unknown };
-  const softmaxOutput = lastConfig.activation === "softmax";
-  const outShape = model.outputs[0].shape;
-  const numClasses = outShape[outShape.length - 1];
   const inShape = model.inputs[0].shape.slice(1);
-  return {
+  const isSoftmax = (layer: { getConfig(): unknown }) =>
+    (layer.getConfig() as { activation?: unknown }).activation === "softmax";
+  const toLogProbs = (out: tfjs.Tensor2D, softmax: boolean) =>
+    softmax ? tf.log(tf.clipByValue(out, 1e-7, 1)) : tf.logSoftmax(out);
+  const classesOf = (t: tfjs.SymbolicTensor) => t.shape[t.shape.length - 1] ?? null;
+  const common = {
     names: weights.map((w) => w.name),
     variables: weights.map((w) => w.read() as tfjs.Variable),
-    logProbs: (x, training) => {
-      const out = model.apply(x, { training }) as tfjs.Tensor2D;
-      return softmaxOutput ? tf.log(tf.clipByValue(out, 1e-7, 1)) : tf.logSoftmax(out);
-    },
     customLoss: null,
     inputShape: inShape.every((d) => typeof d === "number") ? inShape as number[] : null,
-    numClasses: numClasses ?? null,
     owned: false,
     layersModel: model,
+  };
+  if (model.outputs.length > 1) {
+    const outputs = model.outputNames.slice();
+    const bad = outputs.find((n) => !OUTPUT_NAME.test(n));
+    if (bad !== undefined || new Set(outputs).size !== outputs.length) {
+      throw new TypeError(
+        `Cannot train LayersModel '${model.name}': its output layer names (${
+          outputs.join(", ")
+        }) ` +
+          "name the score keys (dev_score_<name>) and must be unique letters, digits and '_'; " +
+          "give the output layers such names",
+      );
+    }
+    const softmax = model.outputLayers.map(isSoftmax);
+    return {
+      ...common,
+      outputs,
+      logProbs: (x, training) =>
+        (model.apply(x, { training }) as tfjs.Tensor2D[]).map((o, i) => toLogProbs(o, softmax[i])),
+      numClasses: model.outputs.map(classesOf),
+    };
+  }
+  const softmaxOutput = isSoftmax(model.layers[model.layers.length - 1]);
+  return {
+    ...common,
+    outputs: [OUTPUT],
+    logProbs: (x, training) => [
+      toLogProbs(model.apply(x, { training }) as tfjs.Tensor2D, softmaxOutput),
+    ],
+    numClasses: [classesOf(model.outputs[0])],
   };
 }
 
@@ -270,10 +396,11 @@ function buildVariables(tf: Tf, spec: VariablesSpec): Built {
   return {
     names,
     variables,
-    logProbs: logits ? (x) => tf.logSoftmax(logits(x)) : null,
+    outputs: [OUTPUT],
+    logProbs: logits ? (x) => [tf.logSoftmax(logits(x))] : null,
     customLoss: spec.loss ?? null,
     inputShape: null,
-    numClasses: null,
+    numClasses: [null],
     owned: false,
     layersModel: null,
   };
@@ -283,8 +410,9 @@ class TfjsModel implements TfjsTrainModel {
   readonly names: readonly string[];
   readonly shapes: readonly (readonly number[])[];
   readonly variables: readonly tfjs.Variable[];
+  readonly outputs: readonly string[];
   #buffers: GPUBuffer[] | null = null;
-  #pendingLosses = new Set<tfjs.Scalar>();
+  #pendingLosses = new Set<tfjs.Tensor>();
   #disposed = false;
 
   constructor(
@@ -296,6 +424,7 @@ class TfjsModel implements TfjsTrainModel {
   ) {
     this.names = built.names;
     this.variables = built.variables;
+    this.outputs = built.outputs;
     this.shapes = built.variables.map((v) => v.shape.slice());
   }
 
@@ -355,27 +484,57 @@ class TfjsModel implements TfjsTrainModel {
     return this.tf.tensor2d(x, [size, x.length / size]);
   }
 
-  #checkLabels(y: Int32Array, size: number): void {
-    if (y.length !== size) {
-      throw new RangeError(`Cannot use a batch of ${size} rows with ${y.length} labels`);
-    }
-    const k = this.built.numClasses;
-    if (k !== null) {
-      for (const c of y) {
-        if (!(c >= 0 && c < k)) {
-          throw new RangeError(`Cannot use label ${c}: the model has ${k} classes (0..${k - 1})`);
+  /** The checked labels of each output: `y` for one output, `targets[name]` for several. */
+  #labels(
+    y: Int32Array,
+    targets: Readonly<Record<string, Int32Array>> | undefined,
+    size: number,
+  ): Int32Array[] {
+    const outputs = this.outputs;
+    const labels = outputs.length === 1 ? [y] : outputs.map((name) => {
+      const t = targets?.[name];
+      if (t === undefined) {
+        throw new RangeError(
+          `Cannot use the batch: the model has the outputs ${outputs.join(", ")} but no labels ` +
+            `for '${name}' (have: ${Object.keys(targets ?? {}).join(", ") || "none"}); give ` +
+            "labels per output name (Batch.targets, data targets)",
+        );
+      }
+      return t;
+    });
+    labels.forEach((l, i) => {
+      const of = outputs.length === 1 ? "" : ` for output '${outputs[i]}'`;
+      if (l.length !== size) {
+        throw new RangeError(`Cannot use a batch of ${size} rows with ${l.length} labels${of}`);
+      }
+      const k = this.built.numClasses[i];
+      if (k !== null) {
+        for (const c of l) {
+          if (!(c >= 0 && c < k)) {
+            throw new RangeError(
+              `Cannot use label ${c}${of}: the ${of ? "output" : "model"} has ${k} classes ` +
+                `(0..${k - 1})`,
+            );
+          }
         }
       }
-    }
+    });
+    return labels;
   }
 
-  /** Mean loss of a batch (a scalar). */
+  /** Mean loss of a batch (a scalar) of a one-output model. */
   #loss(x: tfjs.Tensor2D, y: tfjs.Tensor1D, training: boolean): tfjs.Scalar {
-    const { tf } = this;
     if (this.built.customLoss) return this.built.customLoss(x, y);
-    const logp = this.built.logProbs!(x, training);
-    const picked = tf.sum(tf.mul(logp, tf.oneHot(y, logp.shape[1])), 1);
-    return tf.neg(tf.mean(picked));
+    return this.#outputLosses(x, [y], training)[0];
+  }
+
+  /** Mean cross-entropy of each output (scalars, in `outputs` order). */
+  #outputLosses(x: tfjs.Tensor2D, ys: tfjs.Tensor1D[], training: boolean): tfjs.Scalar[] {
+    const { tf } = this;
+    return this.built.logProbs!(x, training).map((logp, i) => {
+      const picked = tf.sum(tf.mul(logp, tf.oneHot(ys[i], logp.shape[1])), 1);
+      return tf.neg(tf.mean(picked));
+    });
   }
 
   parameters(): Promise<Float32Array[] | GPUBuffer[]> {
@@ -393,19 +552,40 @@ class TfjsModel implements TfjsTrainModel {
     this.#assertAlive("compute gradients");
     this.#use();
     const { tf } = this;
-    this.#checkLabels(batch.y, batch.size);
+    const labels = this.#labels(batch.y, batch.targets, batch.size);
     const vars = this.variables as tfjs.Variable[];
+    const multi = this.outputs.length > 1;
+    // One output: the scalar loss. Several: [total, loss of each output] (one read for all).
     const [value, ...grads] = tf.tidy(() => {
       const x = this.#input(batch.x, batch.size);
-      const y = tf.tensor1d(batch.y, "int32");
-      const r = tf.variableGrads(() => this.#loss(x, y, true), vars);
-      return [r.value, ...vars.map((v) => r.grads[v.name] ?? tf.zerosLike(v))];
-    }) as [tfjs.Scalar, ...tfjs.Tensor[]];
+      const ys = labels.map((l) => tf.tensor1d(l, "int32"));
+      if (!multi) {
+        const r = tf.variableGrads(() => this.#loss(x, ys[0], true), vars);
+        return [r.value, ...vars.map((v) => r.grads[v.name] ?? tf.zerosLike(v))];
+      }
+      let parts: tfjs.Scalar[] = [];
+      const r = tf.variableGrads(() => {
+        // Kept: the forward pass's tidy would dispose them; disposed below.
+        parts = this.#outputLosses(x, ys, true).map((t) => tf.keep(t));
+        return tf.addN(parts) as tfjs.Scalar;
+      }, vars);
+      const all = tf.stack([r.value, ...parts]);
+      tf.dispose(parts);
+      return [all, ...vars.map((v) => r.grads[v.name] ?? tf.zerosLike(v))];
+    }) as [tfjs.Tensor, ...tfjs.Tensor[]];
+    const split = (d: Float32Array | Int32Array | Uint8Array) =>
+      multi ? Array.from(d.subarray(1)) : [d[0]];
     if (this.backend !== "webgpu") {
       const host = grads.map((g) => Float32Array.from(g.dataSync()));
-      const loss = value.dataSync()[0];
+      const d = value.dataSync() as Float32Array;
+      const [loss, perOutput] = [d[0], split(d)];
       tf.dispose([value, ...grads]);
-      return { grads: host, loss: () => Promise.resolve(loss), dispose: () => {} };
+      return {
+        grads: host,
+        loss: () => Promise.resolve(loss),
+        outputLosses: () => Promise.resolve(perOutput),
+        dispose: () => {},
+      };
     }
     const buffers = grads.map((g) => this.#bufferOf(g));
     this.#flush();
@@ -416,27 +596,29 @@ class TfjsModel implements TfjsTrainModel {
       pending.delete(oldest);
       oldest.dispose();
     }
-    let read: Promise<number> | null = null;
+    let read: Promise<Float32Array> | null = null;
+    const readAll = (): Promise<Float32Array> => {
+      if (read) return read;
+      if (value.isDisposed) {
+        return Promise.reject(
+          new Error(
+            `Cannot read this batch loss: more than ${MAX_PENDING_LOSSES} unread losses were ` +
+              "kept, or the model was disposed; read loss() sooner",
+          ),
+        );
+      }
+      read = value.data().then((d) => {
+        pending.delete(value);
+        value.dispose();
+        return d as Float32Array;
+      });
+      return read;
+    };
     let released = false;
     return {
       grads: buffers,
-      loss: () => {
-        if (read) return read;
-        if (value.isDisposed) {
-          return Promise.reject(
-            new Error(
-              `Cannot read this batch loss: more than ${MAX_PENDING_LOSSES} unread losses were ` +
-                "kept, or the model was disposed; read loss() sooner",
-            ),
-          );
-        }
-        read = value.data().then((d) => {
-          pending.delete(value);
-          value.dispose();
-          return d[0];
-        });
-        return read;
-      },
+      loss: () => readAll().then((d) => d[0]),
+      outputLosses: () => readAll().then(split),
       dispose: () => {
         if (released) return;
         released = true;
@@ -533,7 +715,12 @@ class TfjsModel implements TfjsTrainModel {
     );
   }
 
-  async evaluate(x: Float32Array, y: Int32Array, batchSize: number): Promise<EvalResult> {
+  async evaluate(
+    x: Float32Array,
+    y: Int32Array,
+    batchSize: number,
+    targets?: Readonly<Record<string, Int32Array>>,
+  ): Promise<EvalResult> {
     this.#assertAlive("evaluate");
     this.#use();
     const { tf } = this;
@@ -549,9 +736,10 @@ class TfjsModel implements TfjsTrainModel {
         `Cannot evaluate ${count} labels with ${x.length} feature values: not a whole number per row`,
       );
     }
-    this.#checkLabels(y, count);
+    const labels = this.#labels(y, targets, count);
     if (this.backend === "webgpu" && this.#buffers) this.#invalidateHostCache();
     const per = x.length / count;
+    if (this.outputs.length > 1) return await this.#evaluateOutputs(x, labels, batchSize, per);
     const parts: tfjs.Tensor[] = [];
     for (let start = 0; start < count; start += batchSize) {
       const size = Math.min(batchSize, count - start);
@@ -562,7 +750,7 @@ class TfjsModel implements TfjsTrainModel {
           const l = tf.mul(this.built.customLoss!(xb, yb), size);
           return tf.stack([l, tf.scalar(NaN)]);
         }
-        const logp = this.built.logProbs(xb, false);
+        const [logp] = this.built.logProbs(xb, false);
         const nll = tf.neg(tf.sum(tf.mul(logp, tf.oneHot(yb, logp.shape[1]))));
         const wrong = tf.sum(tf.cast(tf.notEqual(tf.argMax(logp, 1), yb), "float32"));
         return tf.stack([nll, wrong]);
@@ -572,7 +760,45 @@ class TfjsModel implements TfjsTrainModel {
     tf.dispose(parts);
     const [nll, wrong] = await sums.data();
     sums.dispose();
-    return { score: nll / count, error: wrong / count, count };
+    const [score, error] = [nll / count, wrong / count];
+    return { score, error, count, outputs: { [this.outputs[0]]: { score, error } } };
+  }
+
+  /** `evaluate` of a model with several outputs: per-output sums in one read. */
+  async #evaluateOutputs(
+    x: Float32Array,
+    labels: Int32Array[],
+    batchSize: number,
+    per: number,
+  ): Promise<EvalResult> {
+    const { tf } = this;
+    const count = labels[0].length;
+    const parts: tfjs.Tensor[] = [];
+    for (let start = 0; start < count; start += batchSize) {
+      const size = Math.min(batchSize, count - start);
+      parts.push(tf.tidy(() => {
+        const xb = this.#input(x.subarray(start * per, (start + size) * per), size);
+        const sums = this.built.logProbs!(xb, false).flatMap((logp, i) => {
+          const yb = tf.tensor1d(labels[i].subarray(start, start + size), "int32");
+          return [
+            tf.neg(tf.sum(tf.mul(logp, tf.oneHot(yb, logp.shape[1])))),
+            tf.sum(tf.cast(tf.notEqual(tf.argMax(logp, 1), yb), "float32")),
+          ];
+        });
+        return tf.stack(sums);
+      }));
+    }
+    const total = tf.tidy(() => tf.sum(tf.stack(parts), 0));
+    tf.dispose(parts);
+    const d = await total.data();
+    total.dispose();
+    const outputs: Record<string, { score: number; error: number }> = {};
+    let score = 0;
+    this.outputs.forEach((name, i) => {
+      outputs[name] = { score: d[2 * i] / count, error: d[2 * i + 1] / count };
+      score += outputs[name].score;
+    });
+    return { score, error: outputs[this.outputs[0]].error, count, outputs };
   }
 
   dispose(): void {

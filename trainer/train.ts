@@ -22,12 +22,13 @@ import {
 } from "./checkpoint.ts";
 import { createProgress, type ProgressMode } from "./progress.ts";
 import { explainDeviceLoss } from "./device_loss.ts";
-import type { BackendName } from "./model_types.ts";
+import type { BackendName, EvalResult, OutputEval } from "./model_types.ts";
 import type { EpochRecord, TrainDeps, Updater } from "./train_deps.ts";
+import { flattenScores } from "../control/error_key.ts";
 
 /** Name of the checkpoint file in the output folder. */
 export const CHECKPOINT_FILE = "checkpoint.nbck";
-/** Name of the model's output layer in score keys (`dev_score_output` with several outputs). */
+/** Name of a one-output model's output layer in score keys (RETURNN's `cost:output`). */
 const OUTPUT = "output";
 /** Name of the plot in the output folder. */
 export const PLOT_FILE = "learning_rates.svg";
@@ -94,6 +95,12 @@ export interface TrainResult {
  * then `dev_score`/`dev_error` are recorded and the file is saved again; then the checkpoint
  * (parameters, optimizer state, step counter, epoch, history) is written atomically and the plot
  * is redrawn.
+ *
+ * A model with several outputs (`model.outputs`, RETURNN's output layers) has every score
+ * recorded per output, as RETURNN's TF engine passes them (`{train_score: {"cost:output": a,
+ * "cost:parity": b}}`), which the control stores as `train_score_output`, `train_score_parity`,
+ * `dev_error_parity`, ...; the history's `trainScore`/`devScore` are then the summed loss,
+ * `trainError`/`devError` the first output's, and `scores` holds every key.
  *
  * `reset_updater_vars_mod_step` R re-initialises the optimizer state at the start of every
  * epoch e > 1 with `(e - 1) % R == 0` (the RETURNN docs' reading, the default), or, with
@@ -170,12 +177,16 @@ export async function train(config: Config, options: TrainOptions = {}): Promise
     seed: settings.seed,
     inputDim: data.inputDim,
     numClasses: data.numClasses,
+    ...(data.outputs !== undefined ? { outputs: data.outputs } : {}),
   });
   let updater: Updater | undefined;
   // Loss reads still in flight: settled before the model is disposed, so an error mid-epoch
   // does not leave a read of a disposed tensor rejecting later (an unhandled rejection).
   const pendingReads: Promise<number>[] = [];
   try {
+    // RETURNN's output layers: one (`output`) or several (`dev_score_<name>` keys).
+    const outputs = model.outputs ?? [OUTPUT];
+    const multi = outputs.length > 1;
     const numParams = model.shapes.reduce((n, sh) => n + sh.reduce((a, b) => a * b, 1), 0);
     const message = (model as { message?: string }).message;
     log(
@@ -263,6 +274,7 @@ export async function train(config: Config, options: TrainOptions = {}): Promise
 
       const t0 = now();
       const losses: Promise<number>[] = [];
+      const outputLosses: Promise<readonly number[]>[] = [];
       let lastLoss: Promise<number> | undefined;
       let step = 0;
       for (const batch of data.train.batches(epoch, settings.batchSize, settings.seed)) {
@@ -282,6 +294,7 @@ export async function train(config: Config, options: TrainOptions = {}): Promise
           losses.push(lastLoss);
           pendingReads.push(lastLoss);
           lastLoss.catch(() => {}); // handled where awaited; never an unhandled rejection
+          if (multi) outputLosses.push(readOutputLosses(g.outputLosses, outputs));
         }
         await updater.step(g.grads, lr, globalTrainStep);
         g.dispose();
@@ -292,24 +305,37 @@ export async function train(config: Config, options: TrainOptions = {}): Promise
         }
       }
       const trainScore = mean(await Promise.all(losses));
+      // Per output: the mean of its mini-batch losses (read with the total, no extra sync).
+      const perOutput = await Promise.all(outputLosses);
+      const trainScores = multi
+        ? outputs.map((_, i) => mean(perOutput.map((l) => l[i])))
+        : [trainScore];
       pendingReads.length = 0;
       const seconds = (now() - t0) / 1000;
-      const trainEval = await model.evaluate(data.train.x, data.train.y, evalBatch);
-      // RETURNN TF's score form (per output layer); the model has one output, "output".
-      control.setEpochError(epoch, {
-        train_score: { [`cost:${OUTPUT}`]: trainScore },
-        train_error: { [`error:${OUTPUT}`]: trainEval.error },
-      });
+      const trainEval = await model.evaluate(
+        data.train.x,
+        data.train.y,
+        evalBatch,
+        data.train.targets,
+      );
+      // RETURNN TF's score form, one item per output layer: the control stores one output as
+      // `train_score` and several as `train_score_<output>`.
+      const trainDicts = {
+        train_score: perLayer("cost", outputs, (_, i) => trainScores[i]),
+        train_error: perLayer("error", outputs, (o) => outputEval(trainEval, o, multi).error),
+      };
+      control.setEpochError(epoch, trainDicts);
       control.setEpochMeta(epoch, {
         epoch_num_train_steps: step,
         epoch_train_time_secs: Math.round(seconds * 1e4) / 1e4,
       });
       await control.save();
-      const dev = await model.evaluate(data.dev.x, data.dev.y, evalBatch);
-      control.setEpochError(epoch, {
-        dev_score: { [`cost:${OUTPUT}`]: dev.score },
-        dev_error: { [`error:${OUTPUT}`]: dev.error },
-      });
+      const dev = await model.evaluate(data.dev.x, data.dev.y, evalBatch, data.dev.targets);
+      const devDicts = {
+        dev_score: perLayer("cost", outputs, (o) => outputEval(dev, o, multi).score),
+        dev_error: perLayer("error", outputs, (o) => outputEval(dev, o, multi).error),
+      };
+      control.setEpochError(epoch, devDicts);
       await control.save();
 
       const record: EpochRecord = {
@@ -322,6 +348,10 @@ export async function train(config: Config, options: TrainOptions = {}): Promise
         steps: step,
         seconds,
         decision,
+        // Several outputs: every key of the file, for the summary and the plot.
+        ...(multi
+          ? { scores: Object.fromEntries(flattenScores({ ...trainDicts, ...devDicts })) }
+          : {}),
       };
       history = [...history.filter((r) => r.epoch < epoch), record];
       // The plot first: a crash between the two leaves a plot ahead of the checkpoint (redrawn
@@ -381,6 +411,46 @@ function safeIsTerminal(): boolean {
   } catch {
     return false;
   }
+}
+
+/** `{"<kind>:<output>": value}` for every output (RETURNN TF's per-layer score dict). */
+function perLayer(
+  kind: "cost" | "error",
+  outputs: readonly string[],
+  value: (output: string, i: number) => number,
+): Record<string, number> {
+  return Object.fromEntries(outputs.map((o, i) => [`${kind}:${o}`, value(o, i)]));
+}
+
+/** One output's score and error (the whole result for a one-output model). */
+function outputEval(r: EvalResult, output: string, multi: boolean): OutputEval {
+  if (!multi) return r;
+  const found = r.outputs?.[output];
+  if (found === undefined) {
+    throw new TypeError(
+      `Cannot score the output '${output}': the model's evaluate() gave no result for it ` +
+        `(got: ${Object.keys(r.outputs ?? {}).join(", ") || "none"}); return 'outputs' per name`,
+    );
+  }
+  return found;
+}
+
+/** The per-output losses of a step of a model with several outputs. */
+function readOutputLosses(
+  read: (() => Promise<readonly number[]>) | undefined,
+  outputs: readonly string[],
+): Promise<readonly number[]> {
+  if (read === undefined) {
+    return Promise.reject(
+      new TypeError(
+        `Cannot score the outputs ${outputs.join(", ")} separately: the model's gradients() ` +
+          "gives no outputLosses(); implement it (one loss per output, in 'outputs' order)",
+      ),
+    );
+  }
+  const p = read();
+  p.catch(() => {}); // handled where awaited
+  return p;
 }
 
 function mean(xs: readonly number[]): number {

@@ -18,6 +18,8 @@ export interface DataPart {
   readonly y: Int32Array;
   /** Number of rows. */
   readonly size: number;
+  /** Labels per output name, for models with several outputs (`y` serves one output). */
+  readonly targets?: Readonly<Record<string, Int32Array>>;
   /** Seeded mini-batches of one epoch; the same arguments give the same batches. */
   batches(epoch: number, batchSize: number, seed?: number): IterableIterator<Batch>;
 }
@@ -30,8 +32,10 @@ export interface Dataset {
   readonly dev: DataPart;
   /** Features per row. */
   readonly inputDim: number;
-  /** Number of classes. */
+  /** Number of classes (the first output's with several outputs). */
   readonly numClasses: number;
+  /** Number of classes per output name, when the data has targets for several outputs. */
+  readonly outputs?: Readonly<Record<string, number>>;
 }
 
 /** Saved optimizer state: arrays by stable name plus JSON scalars. */
@@ -108,6 +112,11 @@ export interface EpochRecord {
   readonly seconds: number;
   /** The control's explanation of the learning rate. */
   readonly decision: string;
+  /**
+   * All scores of the epoch under the keys the learning-rate file has (`train_score`, ... for
+   * one output; `train_score_output`, `dev_error_parity`, ... for several).
+   */
+  readonly scores?: Readonly<Record<string, number>>;
 }
 
 /** Everything the loop is wired from. */
@@ -119,7 +128,14 @@ export interface TrainDeps {
   /** Build the model. */
   createModel(
     spec: ModelSpec,
-    options: { backend: BackendName; seed: number; inputDim: number; numClasses: number },
+    options: {
+      backend: BackendName;
+      seed: number;
+      inputDim: number;
+      numClasses: number;
+      /** Classes per output name, when the data has targets for several outputs. */
+      outputs?: Readonly<Record<string, number>>;
+    },
   ): Promise<TrainModel>;
   /** Build the optimizer + transforms for the model's parameters. */
   createUpdater(settings: TrainSettings, model: TrainModel): Promise<Updater>;

@@ -168,6 +168,7 @@ export function defaultDeps(): Promise<TrainDeps> {
       loadDigits({
         seed,
         ...(typeof spec.dev_fraction === "number" ? { devFraction: spec.dev_fraction } : {}),
+        ...(spec.targets !== undefined ? { targets: spec.targets } : {}),
       }),
     async createModel(spec, o) {
       const { createTfjsModel } = await import("./tfjs_model.ts");
@@ -177,6 +178,8 @@ export function defaultDeps(): Promise<TrainDeps> {
         numClasses: o.numClasses,
         hidden: [...((spec.hidden as number[] | undefined) ?? [64])],
         activation: (spec.activation as "relu" | "tanh" | undefined) ?? "relu",
+        // Several heads only when the config asks for them (one head keeps dense_<n>/...).
+        ...(spec.outputs !== undefined ? { outputs: { ...(o.outputs ?? spec.outputs) } } : {}),
       }, { backend: o.backend, seed: o.seed });
     },
     createUpdater: createEngineUpdater,
@@ -187,7 +190,8 @@ export function defaultDeps(): Promise<TrainDeps> {
         history.map((h) => ({
           epoch: h.epoch,
           learningRate: h.learningRate,
-          error: {
+          // Every key of the learning-rate file (train_score_parity, ... with several outputs).
+          error: h.scores ?? {
             train_score: h.trainScore,
             train_error: h.trainError,
             dev_score: h.devScore,
