@@ -44,6 +44,11 @@ export interface GpuContext {
   readonly device: GPUDevice;
   /** Adapter description (`"unknown"` for a device passed in). */
   readonly description: string;
+  /**
+   * Whether the adapter runs on the CPU (Mesa llvmpipe/lavapipe, SwiftShader, WARP): kernels
+   * then prefer consecutive work per invocation instead of coalesced strides.
+   */
+  readonly software: boolean;
   /** Pipeline cache of this device. */
   readonly pipelines: PipelineCache;
   /** Work counters. */
@@ -137,7 +142,16 @@ async function requestContext(options: AcquireGpuOptions): Promise<GpuContext> {
   return wrapDevice(device, adapter.info?.description || adapter.info?.vendor || "unknown", true);
 }
 
+/** Whether an adapter is a software (CPU) implementation, from its info. */
+function isSoftwareAdapter(info: GPUAdapterInfo | undefined, description: string): boolean {
+  const fallback = (info as { isFallbackAdapter?: boolean } | undefined)?.isFallbackAdapter;
+  return fallback === true ||
+    /llvmpipe|lavapipe|softpipe|swiftshader|microsoft basic render|warp/i.test(description);
+}
+
 function wrapDevice(device: GPUDevice, description: string, ownsDevice: boolean): GpuContext {
+  const info = (device as { adapterInfo?: GPUAdapterInfo }).adapterInfo;
+  const software = isSoftwareAdapter(info, `${description} ${info?.description ?? ""}`);
   let lost: GPUDeviceLostInfo | null = null;
   device.lost.then((info) => {
     lost = info;
@@ -154,6 +168,7 @@ function wrapDevice(device: GPUDevice, description: string, ownsDevice: boolean)
   const ctx: GpuContext = {
     device,
     description,
+    software,
     pipelines: createPipelineCache(device),
     stats,
     ownsDevice,

@@ -89,3 +89,20 @@ gpuTest("errors of unawaited GPU work surface on the next read", async () => {
   await rejects(ctx.read([{ buffer: buf, offset: 0, size: 4 }]), /earlier GPU work failed/);
   device.destroy();
 });
+
+gpuTest(
+  "a software adapter is recognised (llvmpipe/lavapipe here), also for a foreign device",
+  async () => {
+    const gpu = await acquireGpu();
+    const cpuLike = /llvmpipe|lavapipe|swiftshader/i.test(gpu.description);
+    equal(gpu.software, cpuLike);
+    // A device created outside newbob (as TensorFlow.js's): detected from device.adapterInfo.
+    const adapter = await navigator.gpu.requestAdapter();
+    const device = await adapter!.requestDevice();
+    try {
+      equal((await acquireGpu({ device })).software, cpuLike);
+    } finally {
+      device.destroy();
+    }
+  },
+);

@@ -37,7 +37,13 @@ import type { BackendInit, BackendState, StepCommand, TensorInput } from "./engi
 export interface WebGpuEngineOptions {
   /** Workgroup size of the element-wise kernels (power of two). @default {64} */
   workgroupSize?: number;
-  /** vec4s per thread of the element-wise kernels. @default {4} */
+  /**
+   * vec4s per thread of the element-wise kernels, each thread taking consecutive vec4s. On a
+   * software adapter (llvmpipe/lavapipe) 4 halves the per-invocation overhead (measured in
+   * `bench/README.md`); on a hardware GPU 1 keeps neighbouring invocations on neighbouring
+   * addresses (coalesced loads).
+   * @default {4 on a software adapter, 1 on a hardware GPU}
+   */
   elementsPerThread?: number;
   /** Largest chunk in floats (tests use small ones). @default {maxStorageBufferBindingSize / 4} */
   chunkFloats?: number;
@@ -67,7 +73,7 @@ export function createWebGpuState(
   const { device } = ctx;
   const { def, plan } = init;
   const WG = options.workgroupSize ?? 64;
-  const EPT = options.elementsPerThread ?? 4;
+  const EPT = options.elementsPerThread ?? (ctx.software ? 4 : 1);
   if (!(WG > 0 && (WG & (WG - 1)) === 0 && WG <= device.limits.maxComputeInvocationsPerWorkgroup)) {
     throw new RangeError(
       `Cannot create the webgpu optimizer as 'workgroupSize' must be a power of two up to ` +

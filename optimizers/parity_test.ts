@@ -7,7 +7,7 @@
 
 import { ok } from "node:assert/strict";
 import { gpuTest } from "../tests/_gpu.ts";
-import { createOptimizerFromDef } from "./engine.ts";
+import { createOptimizerFromDef, type WebGpuEngineOptions } from "./engine.ts";
 import { OPTIMIZERS } from "./registry.ts";
 import type { Hyper, OptimizerDef } from "./types.ts";
 
@@ -45,22 +45,33 @@ function variants(def: OptimizerDef): Hyper[] {
   return out;
 }
 
-const SHAPE_SETS: { name: string; sizes: number[]; chunkFloats?: number }[] = [
+const MANY = [3, 5, 130, 2501, ...Array.from({ length: 200 }, (_, i) => 1 + (i * 7919) % 37)];
+const SHAPE_SETS: { name: string; sizes: number[]; webgpu?: WebGpuEngineOptions }[] = [
   { name: "1 element", sizes: [1] },
   {
     name: "odd sizes, 200 small tensors, one tensor over the chunk size",
-    sizes: [3, 5, 130, 2501, ...Array.from({ length: 200 }, (_, i) => 1 + (i * 7919) % 37)],
-    chunkFloats: 1024,
+    sizes: MANY,
+    webgpu: { chunkFloats: 1024 },
+  },
+  {
+    name: "the same with the hardware kernel shape (1 vec4 per thread, workgroup 256)",
+    sizes: MANY,
+    webgpu: { chunkFloats: 1024, elementsPerThread: 1, workgroupSize: 256 },
   },
 ];
 
-async function parity(def: OptimizerDef, h: Hyper, sizes: number[], chunkFloats?: number) {
+async function parity(
+  def: OptimizerDef,
+  h: Hyper,
+  sizes: number[],
+  webgpu?: WebGpuEngineOptions,
+) {
   const r = rng(sizes.length * 31 + def.name.length);
   const init = sizes.map((n) => Float32Array.from({ length: n }, () => r()));
   const cpu = await createOptimizerFromDef(def, h, { backend: "cpu" });
   const gpu = await createOptimizerFromDef(def, h, {
     backend: "webgpu",
-    ...(chunkFloats ? { webgpu: { chunkFloats } } : {}),
+    ...(webgpu ? { webgpu } : {}),
   });
   const sc = await cpu.init(init);
   const sg = await gpu.init(init);
@@ -97,7 +108,7 @@ for (const def of OPTIMIZERS) {
       for (const set of SHAPE_SETS) {
         await t.step(
           `${JSON.stringify(h)} / ${set.name}`,
-          () => parity(def, h, set.sizes, set.chunkFloats),
+          () => parity(def, h, set.sizes, set.webgpu),
         );
       }
     }
