@@ -70,7 +70,8 @@ export function formatReport(r: BenchReport, cases: readonly OptimizerCase[]): s
   const out: string[] = [];
   out.push(
     `newbob optimizer benchmark, ${r.date}, ${r.seconds.toFixed(0)} s`,
-    Object.entries(r.machine).map(([k, v]) => `${k}: ${v}`).join("; "),
+    "",
+    `Machine: ${Object.entries(r.machine).map(([k, v]) => `${k}: ${v}`).join("; ")}`,
     "",
     "Parameters per second, millions: median (min-max) over repeated runs after warm-up. " +
       "newbob webgpu, newbob cpu and tfjs wasm take turns (one repetition each per round); " +
