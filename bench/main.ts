@@ -8,7 +8,8 @@
  * `--no-many` (skip the ~150-tensor case), `--optimizers adam,lion,...`, `--reps 7`,
  * `--skip tfjs,torch,cpu,e2e,roofline,host,webgpu` (any of them), `--wg 64 --ept 4` (kernel shape),
  * `--tune` (sweep kernel shapes on Adam instead), `--python /usr/bin/python3`,
- * `--torch-device cuda`, `--torch-fused` (`Adam(fused=True)`), `--budget 32` (millions of
+ * `--torch-device cuda`, `--torch-fused` (`Adam(fused=True)`), `--json-out .tmp/bench.json` (also
+ * write the JSON; the task may write under `.tmp/` only), `--budget 32` (millions of
  * parameter updates per timed repetition; raise it on a real GPU).
  *
  * @module
@@ -56,6 +57,7 @@ function parse(args: string[]) {
       tune: { type: "boolean", default: false },
       python: { type: "string", default: "/usr/bin/python3" },
       budget: { type: "string", default: "32" },
+      "json-out": { type: "string" },
       "torch-fused": { type: "boolean", default: false },
       "torch-device": { type: "string", default: "cpu" },
       help: { type: "boolean", default: false },
@@ -102,6 +104,7 @@ function parse(args: string[]) {
     tune: values.tune,
     budget: Math.round(num("budget", values.budget) * 2 ** 20),
     torchFused: values["torch-fused"],
+    jsonOut: values["json-out"],
     python: values.python,
     torchDevice: values["torch-device"],
   };
@@ -152,7 +155,7 @@ async function run(argv: string[]): Promise<void> {
     console.log(
       "deno task bench [--json] [--sizes 1,4,16] [--no-many] [--optimizers adam,...] " +
         "[--reps 7] [--skip tfjs,torch,cpu,e2e,roofline,host,webgpu] [--wg N --ept N] [--tune] " +
-        "[--python PATH] [--torch-device cpu|cuda] [--torch-fused] [--budget M]",
+        "[--python PATH] [--torch-device cpu|cuda] [--torch-fused] [--budget M] [--json-out FILE]",
     );
     return;
   }
@@ -284,6 +287,7 @@ async function run(argv: string[]): Promise<void> {
   };
   if (o.json) console.log(JSON.stringify(report, null, 2));
   else console.log(formatReport(report, OPTIMIZER_CASES));
+  if (o.jsonOut) await Deno.writeTextFile(o.jsonOut, JSON.stringify(report, null, 2) + "\n");
 }
 
 if (import.meta.main) {
