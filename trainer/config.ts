@@ -23,6 +23,7 @@ import type {
 } from "./config_types.ts";
 import type { BackendName } from "./model_types.ts";
 import { DIGITS_TARGETS } from "./digits.ts";
+import { resolveOptimizerConfig } from "../optimizers/registry.ts";
 
 /** Context passed to a per-step learning-rate function (the schedules' camelCase contract). */
 export interface StepContext {
@@ -133,7 +134,6 @@ interface KeySpec {
 const isNumber: Check = (v) => typeof v === "number" && !Number.isNaN(v);
 const isFinite: Check = (v) => typeof v === "number" && Number.isFinite(v);
 const isNonNeg: Check = (v) => isFinite(v) && (v as number) >= 0;
-const isPos: Check = (v) => isFinite(v) && (v as number) > 0;
 const isInt: Check = (v) => Number.isInteger(v);
 const isNonNegInt: Check = (v) => Number.isInteger(v) && (v as number) >= 0;
 const isPosInt: Check = (v) => Number.isInteger(v) && (v as number) >= 1;
@@ -144,6 +144,29 @@ const isObject = (v: unknown): v is Record<string, unknown> =>
 const isUpdate: Check = (v) => v === null || isFinite(v) || typeof v === "function";
 
 const NOT_IN_NEWBOB = "is a RETURNN key newbob does not implement";
+
+/**
+ * Keys where RETURNN treats a typed `None` like "not set" (off, or the default): a config
+ * written from Python (`gradient_clip = None`, JSON `null`) means the same here. Other keys keep
+ * rejecting `null` where RETURNN would crash on it (`learning_rate = None`).
+ */
+const NULL_IS_UNSET: ReadonlySet<string> = new Set([
+  "optimizer",
+  "momentum",
+  "dynamic_learning_rate",
+  "accum_grad_multiple_step",
+  "gradient_clip",
+  "gradient_clip_norm",
+  "gradient_clip_global_norm",
+  "gradient_noise",
+  "num_allowed_consec_invalid_gradient_steps",
+  "reset_updater_vars_mod_step",
+  "learning_rate_file",
+  "learning_rate_control_relative_error_relative_lr",
+  "newbob_relative_error_div_by_old",
+  "relative_error_div_by_old",
+  "use_learning_rate_control_always",
+]);
 
 /** The update-pipeline keys that need the transforms of the optimizer engine. */
 export const TRANSFORM_KEYS: ReadonlySet<string> = new Set([
@@ -244,12 +267,12 @@ const KEYS: Record<string, KeySpec> = {
 
   // optimizer and update (section 1.2)
   optimizer: {
-    expect: "an object with a 'class' string, like { class: \"adam\" }",
+    expect: "an object with a 'class' string, like { class: \"adam\" } (RETURNN asserts a dict " +
+      "with 'class' too)",
     check: (v) => isObject(v) && typeof v.class === "string",
   },
   optimizer_epsilon: { expect: "a finite number >= 0", check: isNonNeg },
   momentum: { expect: "a finite number >= 0", check: isNonNeg },
-  learning_rate_multiplier: { expect: "a finite number >= 0", check: isNonNeg },
   dynamic_learning_rate: {
     expect: "a function ({ global_train_step, learning_rate, ...kwargs }) => number " +
       "(TypeScript configs only) or an object { interval, decay }",
@@ -270,7 +293,7 @@ const KEYS: Record<string, KeySpec> = {
   gradient_clip: { expect: "a finite number >= 0", check: isNonNeg },
   gradient_clip_norm: { expect: "a finite number >= 0", check: isNonNeg },
   gradient_clip_global_norm: { expect: "a finite number >= 0", check: isNonNeg },
-  gradient_noise: { expect: "a finite number > 0", check: isPos },
+  gradient_noise: { expect: "a finite number >= 0 (0: off)", check: isNonNeg },
   num_allowed_consec_invalid_gradient_steps: {
     expect: "an integer >= 0",
     check: isNonNegInt,
@@ -323,6 +346,12 @@ const KEYS: Record<string, KeySpec> = {
     check: () => true,
     unsupported: `${NOT_IN_NEWBOB}; put 'weight_decay' into the optimizer dict (adamw decouples ` +
       "it)",
+  },
+  learning_rate_multiplier: {
+    expect: "",
+    check: () => true,
+    unsupported: "is not a top-level key (RETURNN reads it only inside the optimizer dict and " +
+      'ignores it here): write optimizer: { class: "adam", learning_rate_multiplier: 0.5 }',
   },
   weight_decay: {
     expect: "",
@@ -430,7 +459,9 @@ export function resolveConfig(config: unknown, options: ResolveConfigOptions = {
     );
   }
   const implemented = options.implementedTransforms ?? TRANSFORM_KEYS;
-  const c = config as Record<string, unknown>;
+  const c = Object.fromEntries(
+    Object.entries(config).filter(([k, v]) => !(v === null && NULL_IS_UNSET.has(k))),
+  );
   const valid = CONFIG_KEYS.filter((k) => KEYS[k].unsupported === undefined);
   for (const [key, value] of Object.entries(c)) {
     const spec = Object.hasOwn(KEYS, key) ? KEYS[key] : undefined;
@@ -500,22 +531,21 @@ export function resolveConfig(config: unknown, options: ResolveConfigOptions = {
         );
       }
     }
-    if (
-      "learning_rate_multiplier" in opt && c.learning_rate_multiplier !== undefined &&
-      opt.learning_rate_multiplier !== c.learning_rate_multiplier
-    ) {
-      problems.push(
-        `'learning_rate_multiplier' (${show(c.learning_rate_multiplier)}) and ` +
-          `'optimizer.learning_rate_multiplier' (${
-            show(opt.learning_rate_multiplier)
-          }) conflict; keep one`,
-      );
-    } else if ("learning_rate_multiplier" in opt && !isNonNeg(opt.learning_rate_multiplier)) {
+    if ("learning_rate_multiplier" in opt && !isNonNeg(opt.learning_rate_multiplier)) {
       problems.push(
         `'optimizer.learning_rate_multiplier' must be a finite number >= 0: current value is ${
           show(opt.learning_rate_multiplier)
         }`,
       );
+    } else if (
+      typeof opt.class === "string" && !problems.some((p) => p.startsWith("'optimizer."))
+    ) {
+      // The class and its parameters, now rather than after the data and model are loaded.
+      try {
+        resolveOptimizerConfig(opt, { notice: false });
+      } catch (e) {
+        problems.push(`'optimizer': ${String((e as Error)?.message).slice(0, 500)}`);
+      }
     }
   }
   const pretrainEpochs = isNonNegInt(c.pretrain_epochs) ? c.pretrain_epochs as number : 0;
@@ -577,8 +607,7 @@ export function resolveConfig(config: unknown, options: ResolveConfigOptions = {
   const optimizer: Record<string, unknown> = {
     ...(opt ?? TRAINER_DEFAULTS.optimizer),
   };
-  const multiplier = (optimizer.learning_rate_multiplier ?? c.learning_rate_multiplier ??
-    1) as number;
+  const multiplier = (optimizer.learning_rate_multiplier ?? 1) as number;
   delete optimizer.learning_rate_multiplier;
   const given: DataSpec = typeof c.data === "string"
     ? { name: c.data }

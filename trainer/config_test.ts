@@ -278,3 +278,110 @@ Deno.test("config: bad outputs and targets are all reported, with the fix", () =
   const u = problemsOf(() => resolveConfig({ model: { type: "mlp", output: { parity: 2 } } }));
   ok(u[0].includes("Did you mean 'outputs'?"), u[0]);
 });
+
+Deno.test("config: every spec 1.1/1.2 key is accepted or rejected with a reason", () => {
+  const accepted: Record<string, unknown> = {
+    learning_rate_control: "newbob",
+    learning_rate: 0.1,
+    learning_rates: { "1": 0.01 },
+    min_learning_rate: 0,
+    learning_rate_decay: null,
+    newbob_learning_rate_decay: 0.5,
+    learning_rate_growth: 1,
+    newbob_learning_rate_growth: 1,
+    newbob_relative_error_threshold: -0.01,
+    newbob_relative_error_grow_threshold: -0.01,
+    newbob_error_threshold: -0.01,
+    newbob_multi_num_epochs: 5,
+    newbob_multi_update_interval: 5,
+    learning_rate_control_min_num_epochs_per_new_lr: 0,
+    learning_rate_control_relative_error_relative_lr: false,
+    newbob_relative_error_div_by_old: false,
+    learning_rate_control_error_measure: ["dev_score"],
+    learning_rate_file: "lr",
+    pretrain_learning_rate: 0.1,
+    use_learning_rate_control_always: false,
+    optimizer: { class: "adam", learning_rate_multiplier: 2 },
+    optimizer_epsilon: 1e-8,
+    momentum: 0,
+    accum_grad_multiple_step: 0,
+    dynamic_learning_rate: { interval: 10, decay: 0.9 },
+    gradient_clip: 0,
+    gradient_clip_norm: 0,
+    gradient_clip_global_norm: 0,
+    gradient_noise: 0,
+    num_allowed_consec_invalid_gradient_steps: 3,
+    reset_updater_vars_mod_step: 0,
+  };
+  for (const [key, value] of Object.entries(accepted)) resolveConfig({ [key]: value });
+  const s = resolveConfig({ optimizer: { class: "adam", learning_rate_multiplier: 2 } });
+  equal(s.learningRateMultiplier, 2);
+  const rejected = [
+    "gradient_clip_avg_norm",
+    "gradient_nan_inf_filter",
+    "grad_norm_to_clip_to_zero",
+    "maximize_grad_norm",
+    "global_norm_tag",
+    "gradient_clip_global_norm_tag",
+    "debug_grad_summaries",
+    "grad_clip",
+    "decouple_constraints",
+    "weight_decay",
+    "horovod_scale_lr",
+    "horovod_reduce_type",
+    "use_horovod",
+    "learning_rate_multiplier",
+    "adam",
+    "nadam",
+    "adadelta",
+    "adagrad",
+    "rmsprop",
+  ];
+  for (const key of rejected) {
+    const p = problemsOf(() => resolveConfig({ [key]: 1 }));
+    equal(p.length, 1, key);
+    ok(p[0].startsWith(`'${key}' `) && !p[0].includes("unknown key"), p[0]);
+  }
+});
+
+Deno.test("config: RETURNN's None means 'not set' where RETURNN treats it so", () => {
+  const s = resolveConfig({
+    optimizer: null,
+    momentum: null,
+    dynamic_learning_rate: null,
+    accum_grad_multiple_step: null,
+    gradient_clip: null,
+    gradient_clip_norm: null,
+    gradient_clip_global_norm: null,
+    gradient_noise: null,
+    num_allowed_consec_invalid_gradient_steps: null,
+    reset_updater_vars_mod_step: null,
+    learning_rate_file: null,
+    learning_rate_control_relative_error_relative_lr: null,
+    newbob_relative_error_div_by_old: null,
+    use_learning_rate_control_always: null,
+  });
+  deepEqual(s.optimizer, { class: "sgd" }); // no optimizer: plain SGD
+  equal(s.dynamicLearningRate, undefined);
+  equal(s.accumGradMultipleStep, 1);
+  equal(s.numAllowedConsecInvalidGradientSteps, undefined);
+  equal(s.gradientNoise, undefined);
+  equal(s.learningRateFile, "out/default/learning_rates");
+  // gradient_noise = 0.0 is RETURNN's default (off), not an error.
+  equal(resolveConfig({ gradient_noise: 0 }).gradientNoise, undefined);
+  // Where RETURNN would crash on None, newbob says so.
+  const p = problemsOf(() => resolveConfig({ learning_rate: null }));
+  ok(p[0].includes("'learning_rate'"), p[0]);
+});
+
+Deno.test("config: the optimizer is checked before any work (plain string, class, parameters)", () => {
+  const asString = problemsOf(() => resolveConfig({ optimizer: "adam" }));
+  ok(asString[0].includes('{ class: "adam" }'), asString[0]);
+  const p = problemsOf(() =>
+    resolveConfig({ optimizer: { class: "adamm" }, learning_rte: 1 }, { source: "job.ts" })
+  );
+  equal(p.length, 2);
+  ok(p.some((x) => x.includes("unknown optimizer class 'adamm'")), p.join("\n"));
+  const q = problemsOf(() => resolveConfig({ optimizer: { class: "adam", betaz: [0.9, 0.99] } }));
+  ok(q[0].includes("'betaz'") && q[0].includes("betas"), q[0]);
+});

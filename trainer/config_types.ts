@@ -47,7 +47,10 @@ export type LearningRateUpdate = number | ((learningRate: number) => number) | n
 export interface OptimizerDict {
   /** Optimizer class name, e.g. `"adam"`, `"adamw"`, `"sgd"`. */
   class: string;
-  /** Hyperparameters of the class, and `learning_rate_multiplier`. */
+  /**
+   * Hyperparameters of the class, and `learning_rate_multiplier` (RETURNN TF: this optimizer
+   * runs at the learning rate times it; only here, not at the top level of the config).
+   */
   [key: string]: unknown;
 }
 
@@ -161,8 +164,6 @@ export interface Config {
   optimizer_epsilon?: number;
   /** RETURNN's TF momentum injected when the class takes it and it is not 0. */
   momentum?: number;
-  /** Factor on the learning rate of the optimizer. */
-  learning_rate_multiplier?: number;
   /** Per-step learning-rate function or cyclic dict. */
   dynamic_learning_rate?: DynamicLearningRateFn | DynamicLearningRateDict;
   /** Sum gradients over this many steps before an update (0/1: off). */
