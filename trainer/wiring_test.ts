@@ -80,3 +80,22 @@ Deno.test("wiring: learning_rate_multiplier scales the step on the cpu engine", 
   equal(Math.fround(before[0][0] - 0.2), after[0][0]);
   u.dispose();
 });
+
+Deno.test("wiring: optimizer_epsilon only for classes that take one; momentum only when not 0", async () => {
+  // A class without eps gets none (RETURNN injects only where the class takes 'epsilon').
+  ok(!("eps" in (await hyperOf({ optimizer: { class: "sgd" }, optimizer_epsilon: 1e-3 })).hyper));
+  // 'eps' (PyTorch's name) counts as set, like 'epsilon'.
+  equal(
+    (await hyperOf({ optimizer: { class: "adam", eps: 1e-6 }, optimizer_epsilon: 1e-3 })).hyper
+      .eps,
+    1e-6,
+  );
+  equal((await hyperOf({ optimizer: { class: "adagrad" } })).hyper.eps, 1e-16);
+  // momentum = 0 (RETURNN's default) is not injected; no optimizer dict is plain SGD, and with
+  // RETURNN's legacy momentum flag it is SGD with that momentum (TF's MomentumOptimizer).
+  equal((await hyperOf({ optimizer: { class: "sgd" }, momentum: 0 })).hyper.momentum, 0);
+  const plain = await hyperOf({});
+  equal(plain.class, "sgd");
+  equal(plain.hyper.momentum, 0);
+  equal((await hyperOf({ momentum: 0.9 })).hyper.momentum, 0.9);
+});
