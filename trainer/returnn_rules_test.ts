@@ -11,7 +11,7 @@ import { createEngineUpdater, createEpochControl } from "./wiring.ts";
 import { fakeDeps, fakeModel } from "./_fakes_test.ts";
 import { tempDir } from "../tests/_gpu.ts";
 import { dynamicLearningRate } from "../schedules/dynamic_learning_rate.ts";
-import { resolveConfig } from "./config.ts";
+import { resolveConfig, TRANSFORM_KEYS } from "./config.ts";
 import type { Config } from "./config_types.ts";
 import type { EpochControl, TrainDeps, Updater } from "./train_deps.ts";
 
@@ -269,6 +269,33 @@ Deno.test("spec 1.2 TF: learning_rate_multiplier in the optimizer dict scales ev
   rec.steps.forEach(({ lr, step }) => equal(lr, 0.05 * (step + 1) * 0.5));
 });
 
+Deno.test("spec 10.2: with accumulation global_train_step counts mini-batches and drives the LR", async () => {
+  const dir = await tempDir("rules-accum-steps-");
+  const rec = fresh();
+  const deps = {
+    ...recordingDeps(rec, createEngineUpdater),
+    implementedTransforms: TRANSFORM_KEYS,
+  };
+  const config: Config = {
+    ...base,
+    num_epochs: 2,
+    learning_rate_control: "constant",
+    optimizer: { class: "sgd" },
+    accum_grad_multiple_step: 4,
+    dynamic_learning_rate: ({ global_train_step, learning_rate }) =>
+      learning_rate / (1 + global_train_step),
+  };
+  const r = await train(config, { ...quiet, outputDir: dir, deps, now: clock() });
+  equal(r.globalTrainStep, 2 * STEPS);
+  rec.steps.forEach(({ lr, step }, i) => {
+    equal(step, i);
+    equal(lr, 0.05 / (1 + i));
+  });
+  const { createLearningRateControl } = await import("../control/learning_rate_control.ts");
+  const control = await createLearningRateControl({ ...config }, { file: r.learningRateFile });
+  equal(control.epochMeta(2).global_train_step, STEPS);
+});
+
 // ------------------------------------------------------------------ the update (real engine)
 
 /** The real cpu engine on the fake model with the given config. */
@@ -471,4 +498,67 @@ Deno.test("spec 10.7: a reset clears moments, step counts and accumulators, not 
   await fresh.step(grads(2), 0.1, 3);
   deepEqual(await a.u.parameters(), await fresh.parameters());
   for (const x of [a.u, b.u, fresh]) x.dispose();
+});
+
+// ------------------------------------------------------------------ the learning-rate file
+
+Deno.test("spec 8/11: learning_rates in the output folder by default; a relative learning_rate_file is from the cwd", async () => {
+  const dir = await tempDir("rules-file-");
+  const a = await train({ ...base, num_epochs: 1 }, {
+    ...quiet,
+    outputDir: `${dir}/out`,
+    deps: recordingDeps(fresh()),
+    now: clock(),
+  });
+  equal(a.learningRateFile, `${dir}/out/learning_rates`);
+  await Deno.stat(a.learningRateFile);
+  // Relative to the working folder (as RETURNN opens it), its folder created on the first save.
+  const relative = `${dir}/elsewhere/sub/lr.txt`;
+  ok(!relative.startsWith("/"));
+  const b = await train({ ...base, num_epochs: 1, learning_rate_file: relative }, {
+    ...quiet,
+    outputDir: `${dir}/out2`,
+    deps: recordingDeps(fresh()),
+    now: clock(),
+  });
+  equal(b.learningRateFile, relative);
+  ok((await Deno.readTextFile(relative)).startsWith("{\n1: EpochData(learningRate=0.05"));
+});
+
+Deno.test("spec 8/11: a RETURNN-written file (np.float64, old format) is continued with its decisions", async () => {
+  const dir = await tempDir("rules-returnn-file-");
+  const file = `${dir}/learning_rates`;
+  // As RETURNN (numpy 2) writes it after 3 epochs, epoch 1 in the old float-error format.
+  await Deno.writeTextFile(
+    file,
+    `{
+1: EpochData(learningRate=np.float64(0.1), error=2.5),
+2: EpochData(learningRate=np.float64(0.1), error={
+  'dev_score': np.float64(1.0),
+  'train_score': np.float64(1.2),
+}, meta={'global_train_step': 23}),
+3: EpochData(learningRate=np.float64(0.05), error={
+  'dev_score': np.float64(0.999),
+  'train_score': np.float64(1.1),
+}),
+}
+`,
+  );
+  const rec = fresh();
+  const config: Config = { ...base, num_epochs: 4, learning_rate: 0.1, learning_rate_file: file };
+  const lines: string[] = [];
+  const r = await train(config, {
+    ...quiet,
+    log: (l) => lines.push(l),
+    outputDir: dir,
+    deps: recordingDeps(rec),
+    now: clock(),
+  });
+  ok(lines.some((l) => l.includes("exists without a checkpoint")), lines.join("\n"));
+  // The stored epochs keep RETURNN's rates (the decision of epoch 3 included).
+  deepEqual(r.history.map((h) => h.learningRate).slice(0, 3), [0.1, 0.1, 0.05]);
+  equal(rec.steps[2 * STEPS].lr, 0.05);
+  const text = await Deno.readTextFile(file);
+  ok(text.includes("3: EpochData(learningRate=0.05, error={"), text);
+  ok(!text.includes("np.float64"), text);
 });
