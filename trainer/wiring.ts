@@ -14,7 +14,12 @@ import type { TrainModel } from "./model_types.ts";
 import { loadDigits } from "./digits.ts";
 import { assertFiniteParameters } from "./finite_check.ts";
 import { deriveSeed } from "./rng.ts";
-import { createOptimizer, findOptimizer, type SavedOptimizerState } from "../optimizers/mod.ts";
+import {
+  createOptimizer,
+  findOptimizer,
+  InvalidGradientError,
+  type SavedOptimizerState,
+} from "../optimizers/mod.ts";
 import { chain, type GradientTransform, transformsFromConfig } from "../transforms/mod.ts";
 import { dynamicLearningRate } from "../schedules/dynamic_learning_rate.ts";
 import { createLearningRateControl } from "../control/learning_rate_control.ts";
@@ -71,6 +76,22 @@ function optimizerDict(s: TrainSettings): Record<string, unknown> {
 }
 
 /**
+ * An aborting {@linkcode InvalidGradientError} names the engine's update step; the trainer adds
+ * the mini-batch (`global_train_step`, 0-based, as RETURNN counts) and the epoch. On `cpu` the
+ * abort happens at that mini-batch; on `webgpu` it is detected there (the check is deferred).
+ */
+function withStepContext(e: unknown, globalTrainStep: number, epoch: number, host: boolean) {
+  if (e instanceof InvalidGradientError) {
+    e.message = e.message.replace(
+      /^(Aborting training as update step \d+)/,
+      `$1 (${host ? "" : "detected at "}mini-batch global_train_step ${globalTrainStep}, epoch ` +
+        `${epoch})`,
+    );
+  }
+  return e;
+}
+
+/**
  * Bind the optimizer engine to a model's parameters as an {@linkcode Updater}.
  *
  * @param s The settings.
@@ -98,7 +119,11 @@ export async function createEngineUpdater(s: TrainSettings, model: TrainModel): 
   };
   return {
     async step(grads, learningRate, globalTrainStep) {
-      await opt.step(state, grads, { learningRate, epoch, globalStep: globalTrainStep });
+      try {
+        await opt.step(state, grads, { learningRate, epoch, globalStep: globalTrainStep });
+      } catch (e) {
+        throw withStepContext(e, globalTrainStep, epoch, host);
+      }
       if (host) {
         model.parametersUpdated(
           await readChecked(`after update step ${globalTrainStep + 1} (epoch ${epoch})`),
