@@ -19,7 +19,9 @@ const _DEFAULTS: Hyper = Object.freeze({
 
 /**
  * RMSprop, matching `torch.optim.RMSprop`: `sq = α·sq + (1-α)·g²`; `avg = sqrt(sq) + eps`, or
- * with `centered` `ga = α·ga + (1-α)·g` and `avg = sqrt(sq - ga²) + eps`. With `momentum` μ > 0:
+ * with `centered` `ga = α·ga + (1-α)·g` and `avg = sqrt(sq - ga²) + eps` (`sq - ga²` fused, as
+ * torch's `addcmul`: with α = 0 it is the rounding error of g², NaN under the root where
+ * negative, as in torch). With `momentum` μ > 0:
  * `buf = μ·buf + g/avg`, `p -= lr·buf`; otherwise `p -= lr·(g/avg)`.
  *
  * Defaults: `alpha` 0.99, `eps` 1e-8 (see the registry's RETURNN 1e-16 epsilon), `weight_decay`
@@ -76,7 +78,20 @@ export const rmsprop: OptimizerDef = Object.freeze({
     if (_hb(h, "centered")) {
       lines.push(
         "grad_avg = grad_avg * u.alpha + g * u.one_minus_alpha;",
-        "let avg = sqrt(square_avg - grad_avg * grad_avg) + u.eps;",
+        // sq - ga² as one fused multiply-add, like torch's addcmul (see cpu): WGSL's fma()
+        // may run unfused (llvmpipe does), so the product's rounding error is recovered
+        // exactly (Dekker's split; every partial product is exact, so a compiler that
+        // contracts them cannot change it) and subtracted after the exact sq - ga·ga.
+        "let ga2 = grad_avg * grad_avg;",
+        "let ga_split = grad_avg * 4097.0;",
+        "let ga_hi = ga_split - (ga_split - grad_avg);",
+        "let ga_lo = grad_avg - ga_hi;",
+        "let ga2_err = select(",
+        "  vec4<f32>(0.0),",
+        "  ((ga_hi * ga_hi - ga2) + 2.0 * ga_hi * ga_lo) + ga_lo * ga_lo,",
+        "  abs(grad_avg) < vec4<f32>(1e30),", // the split overflows beyond ~8e34
+        ");",
+        "let avg = sqrt((square_avg - ga2) - ga2_err) + u.eps;",
       );
     } else {
       lines.push("let avg = sqrt(square_avg) + u.eps;");
@@ -114,7 +129,11 @@ export const rmsprop: OptimizerDef = Object.freeze({
       if (centered) {
         const gai = f(f(ga[i] * alpha) + f(gi * oma));
         ga[i] = gai;
-        avg = f(f(Math.sqrt(f(sqi - f(gai * gai)))) + eps);
+        // torch's addcmul(grad_avg, grad_avg, value=-1) is one fused multiply-add in float32
+        // (the product is not rounded): with alpha = 0, sq - ga² is only the rounding error
+        // of g², negative for about half the elements (sqrt gives NaN, as in torch). The
+        // product of two float32 is exact in float64.
+        avg = f(f(Math.sqrt(f(sqi - gai * gai))) + eps);
       } else {
         avg = f(f(Math.sqrt(sqi)) + eps);
       }

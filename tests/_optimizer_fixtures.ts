@@ -96,9 +96,14 @@ export async function runFixtureCase(
         for (let i = 0; i < e.length; i++) {
           // The element's own scale: the largest |p| it has had so far, this step's value
           // included (an element that starts at exactly 0 has no other scale on step 1).
-          if (Math.abs(e[i]) > m[i]) m[i] = Math.abs(e[i]);
+          if (Math.abs(e[i]) > m[i] && Number.isFinite(e[i])) m[i] = Math.abs(e[i]);
           let err = Math.abs(a[i] - e[i]);
           if (Number.isNaN(a[i]) && Number.isNaN(e[i])) err = 0;
+          // ±Infinity (eps = 0 with an underflowed v) must match exactly; a non-finite value
+          // on one side only is a failure however large the element's scale.
+          if (err !== 0 && (!Number.isFinite(a[i]) || !Number.isFinite(e[i]))) {
+            err = a[i] === e[i] ? 0 : Infinity;
+          }
           if (c.ftz_sensitive && eFtz !== undefined) {
             // A device that flushes denormals in some operations only lands anywhere between
             // the two trajectories: |e - e_ftz| is added to the tolerance (fixture README).
@@ -108,7 +113,7 @@ export async function runFixtureCase(
             if (Number.isNaN(a[i]) && Number.isNaN(eFtz[i])) err = 0;
           }
           const scale = EPS32 * m[i];
-          const hist = err === 0 ? 0 : scale === 0 ? Infinity : err / scale;
+          const hist = err === 0 ? 0 : scale === 0 || err === Infinity ? Infinity : err / scale;
           if (!(hist <= worst)) worst = Number.isNaN(hist) ? Infinity : Math.max(worst, hist);
           if (!(err <= HIST_TOLERANCE * scale) && err !== 0) {
             failures++;
