@@ -327,7 +327,8 @@ export async function train(config: Config, options: TrainOptions = {}): Promise
       control.setEpochError(epoch, trainDicts);
       control.setEpochMeta(epoch, {
         epoch_num_train_steps: step,
-        epoch_train_time_secs: Math.round(seconds * 1e4) / 1e4,
+        // RETURNN's engines store `round(elapsed)`: whole seconds, ties to even.
+        epoch_train_time_secs: pyRound(seconds),
       });
       await control.save();
       const dev = await model.evaluate(data.dev.x, data.dev.y, evalBatch, data.dev.targets);
@@ -451,6 +452,12 @@ function readOutputLosses(
   const p = read();
   p.catch(() => {}); // handled where awaited
   return p;
+}
+
+/** Python's `round(x)` to an int: the nearest integer, ties to the even one. */
+function pyRound(x: number): number {
+  const r = Math.round(x);
+  return r - x === 0.5 && r % 2 !== 0 ? r - 1 : r;
 }
 
 function mean(xs: readonly number[]): number {
