@@ -563,3 +563,36 @@ Deno.test("spec 8/11: a RETURNN-written file (np.float64, old format) is continu
   ok(text.includes("3: EpochData(learningRate=0.05, error={"), text);
   ok(!text.includes("np.float64"), text);
 });
+
+Deno.test("spec 10.7 / seed: reset_updater_vars_mod_step in epochs (seed) and in steps (TF code)", async () => {
+  const resetsOf = async (extra: Config) => {
+    const rec = fresh();
+    const at: number[] = [];
+    const deps = recordingDeps(rec, async (s, model) => {
+      const u = await fakeDeps().createUpdater(s, model);
+      return {
+        ...u,
+        reset() {
+          at.push(rec.steps.length); // the global step of the next mini-batch
+          return u.reset();
+        },
+      };
+    });
+    const dir = await tempDir("rules-reset-");
+    await train({ ...base, num_epochs: 5, ...extra }, {
+      ...quiet,
+      outputDir: dir,
+      deps,
+      now: clock(),
+    });
+    return at;
+  };
+  // "After every 2 epochs": before epochs 3 and 5.
+  deepEqual(await resetsOf({ reset_updater_vars_mod_step: 2 }), [2 * STEPS, 4 * STEPS]);
+  // TF: before mini-batch s of each epoch with s mod 10 == 0 (s = 0, 10, 20 of 23).
+  const steps = await resetsOf({
+    reset_updater_vars_mod_step: 10,
+    reset_updater_vars_unit: "steps",
+  });
+  deepEqual(steps, [0, 1, 2, 3, 4].flatMap((e) => [0, 10, 20].map((s) => e * STEPS + s)));
+});
