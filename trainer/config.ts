@@ -24,6 +24,7 @@ import type {
 import type { BackendName } from "./model_types.ts";
 import { DIGITS_TARGETS } from "./digits.ts";
 import { resolveOptimizerConfig } from "../optimizers/registry.ts";
+import { parsePyFloatString } from "../control/py_literal.ts";
 
 /** Context passed to a per-step learning-rate function (the schedules' camelCase contract). */
 export interface StepContext {
@@ -166,6 +167,25 @@ const NULL_IS_UNSET: ReadonlySet<string> = new Set([
   "newbob_relative_error_div_by_old",
   "relative_error_div_by_old",
   "use_learning_rate_control_always",
+]);
+
+/**
+ * Keys RETURNN reads with `config.float`, which casts a string (`"inf"`, `"1e-3"`): the only way
+ * to write an infinite threshold in a JSON config.
+ */
+const FLOAT_KEYS: ReadonlySet<string> = new Set([
+  "learning_rate",
+  "min_learning_rate",
+  "newbob_relative_error_threshold",
+  "newbob_relative_error_grow_threshold",
+  "newbob_error_threshold",
+  "pretrain_learning_rate",
+  "optimizer_epsilon",
+  "momentum",
+  "gradient_clip",
+  "gradient_clip_norm",
+  "gradient_clip_global_norm",
+  "gradient_noise",
 ]);
 
 /** The update-pipeline keys that need the transforms of the optimizer engine. */
@@ -460,7 +480,12 @@ export function resolveConfig(config: unknown, options: ResolveConfigOptions = {
   }
   const implemented = options.implementedTransforms ?? TRANSFORM_KEYS;
   const c = Object.fromEntries(
-    Object.entries(config).filter(([k, v]) => !(v === null && NULL_IS_UNSET.has(k))),
+    Object.entries(config)
+      .filter(([k, v]) => !(v === null && NULL_IS_UNSET.has(k)))
+      .map(([k, v]) => {
+        const x = typeof v === "string" && FLOAT_KEYS.has(k) ? parsePyFloatString(v) : undefined;
+        return [k, x === undefined ? v : x];
+      }),
   );
   const valid = CONFIG_KEYS.filter((k) => KEYS[k].unsupported === undefined);
   for (const [key, value] of Object.entries(c)) {

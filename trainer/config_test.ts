@@ -385,3 +385,18 @@ Deno.test("config: the optimizer is checked before any work (plain string, class
   const q = problemsOf(() => resolveConfig({ optimizer: { class: "adam", betaz: [0.9, 0.99] } }));
   ok(q[0].includes("'betaz'") && q[0].includes("betas"), q[0]);
 });
+
+Deno.test("config: a float key may be a string, as RETURNN's config.float casts it", () => {
+  const s = resolveConfig({
+    newbob_relative_error_threshold: "-inf",
+    newbob_error_threshold: "inf",
+    learning_rate: "1e-3",
+    gradient_clip: "5",
+  });
+  equal(s.control.newbob_relative_error_threshold, -Infinity);
+  equal(s.control.newbob_error_threshold, Infinity);
+  equal(s.control.learning_rate, 0.001);
+  equal(s.gradientClip, 5);
+  const p = problemsOf(() => resolveConfig({ learning_rate: "fast", min_learning_rate: "inf" }));
+  equal(p.length, 2);
+});
