@@ -4,7 +4,7 @@
  * @module
  */
 
-import { _boolean, _checkKeys, _freeze, _hp, _pair, _rangeError } from "./_hyper.ts";
+import { _boolean, _checkKeys, _freeze, _hp, _pair } from "./_hyper.ts";
 import type { HostState, Hyper, OptimizerDef } from "./types.ts";
 
 const _NAME = "rprop";
@@ -17,7 +17,7 @@ const _DEFAULTS: Hyper = Object.freeze({
 /**
  * Rprop, matching `torch.optim.Rprop`: `s = sign(g·prev)` with the product in float32 (so
  * `1e-30·1e-30` underflows to a sign of 0); the step size is multiplied by η+ (s > 0), η-
- * (s < 0) or 1 and clamped to `step_sizes`; `g` is zeroed where s < 0; `p -= sign(g)·step`;
+ * (s < 0) or 1 and clamped to `step_sizes` (`min(max(s, min), max)`, as torch's `clamp_`); `g` is zeroed where s < 0; `p -= sign(g)·step`;
  * `prev = g`. Step sizes start at the learning rate of the first step; later learning-rate
  * changes are ignored, as in torch.
  *
@@ -49,14 +49,9 @@ export const rprop: OptimizerDef = Object.freeze({
       min: 1,
       minOpen: true,
     }]);
-    const steps = _pair(_NAME, merged, "step_sizes", [{ min: 0 }, { min: 0 }]);
-    if (steps[0] > steps[1]) {
-      throw _rangeError(
-        _NAME,
-        `'step_sizes' must be [min, max] with min <= max: current value is ` +
-          `[${steps[0]}, ${steps[1]}]`,
-      );
-    }
+    // torch checks only the etas: any finite step_sizes are accepted, and its
+    // clamp_(min, max) is min(max(s, min), max), so min > max gives max everywhere.
+    const steps = _pair(_NAME, merged, "step_sizes", [{}, {}]);
     return _freeze({ etas, step_sizes: steps, maximize: _boolean(_NAME, merged, "maximize") });
   },
   slots(): readonly string[] {
@@ -85,11 +80,8 @@ export const rprop: OptimizerDef = Object.freeze({
       "  vec4<f32>(u.etaplus),",
       "  prod > vec4<f32>(0.0),",
       ");",
-      "step_size = clamp(",
-      "  step_size * factor,",
-      "  vec4<f32>(u.step_size_min),",
-      "  vec4<f32>(u.step_size_max),",
-      ");",
+      // min(max(.)) rather than clamp(): WGSL's clamp may be a median when min > max.
+      "step_size = min(max(step_size * factor, vec4<f32>(u.step_size_min)), vec4<f32>(u.step_size_max));",
       "let kept = select(g, vec4<f32>(0.0), prod < vec4<f32>(0.0));",
       "p = p - sign(kept) * step_size;",
       "prev = kept;",
@@ -117,7 +109,8 @@ export const rprop: OptimizerDef = Object.freeze({
         st = f(st * etaminus);
         gi = 0;
       } else if (prod !== prod) st = NaN; // torch keeps sign(NaN) = NaN as the factor
-      st = st < min ? min : st > max ? max : st;
+      if (st < min) st = min; // torch's clamp_(min, max): max wins when min > max; NaN stays
+      if (st > max) st = max;
       step[i] = st;
       prev[i] = gi;
       if (gi > 0) p[i] = f(p[i] - st);

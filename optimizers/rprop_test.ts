@@ -13,7 +13,10 @@ Deno.test("rprop: defaults and validation", () => {
     /'etas\[0\]' must be in \(0, 1\)/,
   );
   throws(() => rprop.resolve({ ...rprop.defaults, etas: [0.5, 1] }), /'etas\[1\]' must be > 1/);
-  throws(() => rprop.resolve({ ...rprop.defaults, step_sizes: [1, 0.5] }), /min <= max/);
+  // torch does not check step_sizes: min > max (clamp gives max) and negative values are accepted.
+  deepEqual(rprop.resolve({ ...rprop.defaults, step_sizes: [1, 0.5] }).step_sizes, [1, 0.5]);
+  deepEqual(rprop.resolve({ ...rprop.defaults, step_sizes: [-1, 2] }).step_sizes, [-1, 2]);
+  throws(() => rprop.resolve({ ...rprop.defaults, step_sizes: [0, NaN] }), /finite/);
   throws(() => rprop.resolve({ ...rprop.defaults, weight_decay: 0 }), /unknown parameter/);
 });
 
