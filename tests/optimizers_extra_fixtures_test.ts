@@ -12,10 +12,14 @@
  * @module
  */
 
+import { equal } from "node:assert/strict";
+import { resolveOptimizerConfig } from "../optimizers/registry.ts";
 import { gpuTest } from "./_gpu.ts";
+import { createOptimizer } from "../optimizers/engine_create.ts";
+import type { Backend } from "../optimizers/engine.ts";
 import {
-  engineStepper,
   type FixtureCase,
+  fixtureOptimizerDict,
   referenceStepper,
   runFixtureCase,
   type StepperFactory,
@@ -44,6 +48,31 @@ async function loadExtraCases(): Promise<FixtureCase[]> {
     }
   }
   return cases;
+}
+
+/**
+ * The public contract exactly as an outside user calls it: `createOptimizer({class, ...params},
+ * {backend})` with the default options (RETURNN's epsilon default applies only where the dict
+ * sets no `eps`; every case here sets it, `eps: 0` included), `init`, `step` with this step's
+ * learning rate, `read`.
+ */
+function publicStepper(backend: Backend, device?: GPUDevice): StepperFactory {
+  return async (c, init) => {
+    const opt = await createOptimizer(fixtureOptimizerDict(c), {
+      backend,
+      ...(device ? { device } : {}),
+    });
+    const state = await opt.init(init);
+    return {
+      async step(lr, grads) {
+        await opt.step(state, grads, { learningRate: lr });
+        return await opt.read(state);
+      },
+      dispose() {
+        opt.dispose(state);
+      },
+    };
+  };
 }
 
 const cases = await loadExtraCases();
@@ -102,7 +131,7 @@ Deno.test(`torch extra fixtures: ${cases.length} cases on the CPU references`, a
 });
 
 Deno.test(`torch extra fixtures: ${cases.length} cases through createOptimizer, backend cpu`, async (t) => {
-  await runAll(t, "engine cpu", engineStepper("cpu"));
+  await runAll(t, "engine cpu", publicStepper("cpu"));
 });
 
 gpuTest(
@@ -111,12 +140,23 @@ gpuTest(
     const adapter = await navigator.gpu.requestAdapter();
     const device = await adapter!.requestDevice();
     try {
-      await runAll(t, "engine webgpu", engineStepper("webgpu", device));
+      await runAll(t, "engine webgpu", publicStepper("webgpu", device));
     } finally {
       device.destroy();
     }
   },
 );
+
+Deno.test("public contract: an explicit eps (0 included) is kept; RETURNN's 1e-16 only when absent", () => {
+  for (
+    const cls of ["adam", "adamw", "nadam", "radam", "adamax", "adagrad", "adadelta", "rmsprop"]
+  ) {
+    for (const eps of [0, 1e-10, 1e-8, 1e-6, 1]) {
+      equal(resolveOptimizerConfig({ class: cls, eps }, { notice: false }).hyper.eps, eps, cls);
+    }
+    equal(resolveOptimizerConfig({ class: cls }, { notice: false }).hyper.eps, 1e-16, cls);
+  }
+});
 
 Deno.test("torch extra fixtures: worst-error table", () => {
   console.log(table.toString());
