@@ -596,3 +596,54 @@ Deno.test("spec 10.7 / seed: reset_updater_vars_mod_step in epochs (seed) and in
   });
   deepEqual(steps, [0, 1, 2, 3, 4].flatMap((e) => [0, 10, 20].map((s) => e * STEPS + s)));
 });
+
+Deno.test("spec 10.2: stop + resume inside a global accumulation window == uninterrupted", async () => {
+  const config: Config = {
+    ...base,
+    optimizer: { class: "adam", epsilon: 1e-8 },
+    accum_grad_multiple_step: 2, // 23 mini-batches per epoch: windows span the epoch ends
+    gradient_clip_global_norm: 1,
+    gradient_noise: 0.01,
+    num_allowed_consec_invalid_gradient_steps: 2,
+  };
+  const deps = () => ({
+    ...recordingDeps(fresh(), createEngineUpdater),
+    implementedTransforms: TRANSFORM_KEYS,
+  });
+  const a = await tempDir("rules-accum-resume-a-");
+  const b = await tempDir("rules-accum-resume-b-");
+  const full = await train(config, { ...quiet, outputDir: a, deps: deps(), now: clock() });
+  await train(config, { ...quiet, outputDir: b, deps: deps(), now: clock(), stopAfterEpoch: 1 });
+  const rest = await train(config, { ...quiet, outputDir: b, deps: deps(), now: clock() });
+  equal(rest.resumedAfterEpoch, 1);
+  deepEqual(rest.parameters, full.parameters);
+  equal(
+    await Deno.readTextFile(`${b}/learning_rates`),
+    await Deno.readTextFile(`${a}/learning_rates`),
+  );
+});
+
+Deno.test("spec 10.3: order noise -> value clip -> per-tensor norm clip -> global-norm clip", async () => {
+  // Noise first: the value clip bounds the noised gradient (noise after it would not be bounded).
+  const noisy = await engine({
+    optimizer: { class: "sgd" },
+    gradient_noise: 1,
+    gradient_clip: 1e-3,
+  });
+  noisy.u.startEpoch(1);
+  await noisy.u.step(grads(0), 1, 0);
+  for (const p of await noisy.u.parameters()) {
+    ok(p.every((v) => Math.abs(v) <= 0.06), String(p)); // |initial| <= 0.05, |step| <= 1e-3
+  }
+  // Value clip before the per-tensor norm clip: bias grads [3, 3] -> [1, 1] -> norm sqrt(2) -> 1.
+  const clip = await engine({
+    optimizer: { class: "sgd" },
+    gradient_clip: 1,
+    gradient_clip_norm: 1,
+  });
+  clip.u.startEpoch(1);
+  await clip.u.step(grads(3), 1, 0);
+  ok(Math.abs(await firstParam(clip.u) + 1 / Math.SQRT2) < 1e-7, String(await firstParam(clip.u)));
+  noisy.u.dispose();
+  clip.u.dispose();
+});
