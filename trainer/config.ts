@@ -590,6 +590,17 @@ export function resolveConfig(config: unknown, options: ResolveConfigOptions = {
       );
     }
   }
+  if (
+    Object.hasOwn(c, "learning_rate_control_error_measure") &&
+    c.learning_rate_control_error_measure === null &&
+    c.learning_rate_control !== undefined && c.learning_rate_control !== "constant"
+  ) {
+    notes.push(
+      "'learning_rate_control_error_measure' = None does not disable the control (RETURNN's " +
+        "documentation says so, its code does not): the default key (dev_score, ...) is used; " +
+        'set learning_rate_control: "constant" to keep the rate',
+    );
+  }
   if (c.accum_grad_window !== undefined && !(isPosInt(c.accum_grad_multiple_step))) {
     problems.push(
       "'accum_grad_window' is set but 'accum_grad_multiple_step' is not: set " +

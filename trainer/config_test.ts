@@ -400,3 +400,13 @@ Deno.test("config: a float key may be a string, as RETURNN's config.float casts 
   const p = problemsOf(() => resolveConfig({ learning_rate: "fast", min_learning_rate: "inf" }));
   equal(p.length, 2);
 });
+
+Deno.test("config: error measure None keeps the control on (RETURNN's code, not its docs), with a note", () => {
+  const s = resolveConfig({
+    learning_rate_control: "newbob",
+    learning_rate_control_error_measure: null,
+  });
+  equal(s.control.learning_rate_control_error_measure, null);
+  ok(s.notes.some((n) => n.includes("does not disable the control")), s.notes.join("\n"));
+  equal(resolveConfig({ learning_rate_control_error_measure: null }).notes.length, 0);
+});
