@@ -8,7 +8,7 @@
 
 import { noiseKey, truncNormal } from "../transforms/noise.ts";
 import type { NormType } from "../transforms/types.ts";
-import type { Reduction } from "../transforms/plan.ts";
+import { measuresRawGradients, type Reduction } from "../transforms/plan.ts";
 import type {
   BackendInit,
   BackendState,
@@ -137,16 +137,19 @@ export function createCpuState(init: BackendInit): BackendState {
     }
   }
 
+  /**
+   * One update from `source` (the accumulated gradients, or this step's). `raw` are this
+   * mini-batch's gradients as given: RETURNN TF's global-norm clip measures them (before
+   * accumulation, noise and clipping).
+   */
   function update(
     source: Float32Array[][],
+    raw: Float32Array[][],
     cmd: StepCommand,
   ): boolean {
     // Working copies: transforms may scale p (kept only if the update is not skipped).
     const gsAll = source.map((gs) => gs.map((g) => Float32Array.from(g)));
     const psAll = groups.map((grp) => grp.params.map((p) => Float32Array.from(p)));
-    const rawG = plan.reductions.some((r) => r.at === 0 && r.style === "tf")
-      ? source.map((gs) => gs.map((g) => Float32Array.from(g)))
-      : null;
     const tensorScales: number[][][] = plan.reductions.map(() => []);
     const coefs: number[] = plan.reductions.map(() => 1);
     let done = 0;
@@ -157,7 +160,7 @@ export function createCpuState(init: BackendInit): BackendState {
         applyOps(done, at, gsAll, psAll, cmd.groups, cmd.attempt, tensorScales, coefs);
         done = at;
       }
-      const src = at === 0 && rawG ? rawG : gsAll;
+      const src = measuresRawGradients(red) ? raw : gsAll;
       const norms = src.map((gs) => gs.map((g) => tensorNorm(g, red.normType)));
       if (red.scope === "tensor") {
         const c = f(red.maxNorm);
@@ -213,7 +216,7 @@ export function createCpuState(init: BackendInit): BackendState {
         source = groups.map((grp) => grp.accum!);
       }
       if (!cmd.update) return false;
-      return update(source, cmd);
+      return update(source, arrays, cmd);
     },
     readParams() {
       return Promise.resolve(groups.map((g) => g.params.map((p) => Float32Array.from(p))));

@@ -32,6 +32,7 @@ import {
 } from "./engine_kernel.ts";
 import { type ArenaLayout, arenaLayout, BLOCK_FLOATS } from "./engine_layout.ts";
 import type { BackendInit, BackendState, StepCommand, TensorInput } from "./engine_types.ts";
+import { measuresRawGradients } from "../transforms/plan.ts";
 
 /** Tuning and test options of the webgpu backend. */
 export interface WebGpuEngineOptions {
@@ -262,9 +263,17 @@ export function createWebGpuState(
       layout.chunks.map((_, k) =>
         bg(
           pipe,
-          [uBind, eBind, cu(k), ch(P, k), ch(src, k), { buffer: meta }, { buffer: blocks }, {
-            buffer: vals!,
-          }],
+          [
+            uBind,
+            eBind,
+            cu(k),
+            ch(P, k),
+            // G still holds this mini-batch's gradients after the accumulate dispatch.
+            ch(measuresRawGradients(plan.reductions[r]) ? G : src, k),
+            { buffer: meta },
+            { buffer: blocks },
+            { buffer: vals! },
+          ],
           `newbob g${gi} norm1 r${r} c${k}`,
         )
       )

@@ -418,9 +418,6 @@ Deno.test('spec 10.3 TF: gradient_transform_style "tf" clips by the raw step nor
 
 Deno.test({
   name: 'spec 10.3 TF: with accumulation, "tf" takes the norm of the current mini-batch only',
-  // Known disagreement in optimizers/engine_cpu.ts (and the webgpu kernel): the "raw" norm is
-  // taken of the accumulated sum. Reported to the optimizers audit; enable once fixed there.
-  ignore: true,
   async fn() {
     const { u } = await engine({
       optimizer: { class: "sgd" },

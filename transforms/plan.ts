@@ -156,3 +156,11 @@ export function compilePlan(
   }
   return { ops, reductions, accumulate, skip, normReduction };
 }
+
+/**
+ * Whether a reduction measures the mini-batch's raw gradients (RETURNN TF's global-norm clip)
+ * rather than the processed (accumulated, noised, clipped) ones.
+ */
+export function measuresRawGradients(red: Pick<Reduction, "scope" | "style">): boolean {
+  return red.scope === "global" && red.style === "tf";
+}

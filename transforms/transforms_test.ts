@@ -206,6 +206,34 @@ both("TF style: per-tensor norm clip and raw global norm", async (backend) => {
 });
 
 both(
+  "TF style with accumulation: the global norm is the mini-batch's, per-tensor the sum's",
+  async (backend) => {
+    // Two mini-batches of [0.6, 0.8] (norm 1): summed [1.2, 1.6] (norm 2).
+    const mb = [new Float32Array([0.6, 0.8])];
+    const global = await createOptimizer(
+      chain(accumulateGradients(2), clipByGlobalNorm(1, { style: "tf" }), { class: "sgd" }),
+      { backend },
+    );
+    const sg = await global.init([new Float32Array(2)]);
+    await global.step(sg, mb, { learningRate: 1 });
+    await global.step(sg, mb, { learningRate: 1 });
+    // RETURNN TF measures this mini-batch's raw norm (1 <= c): the summed gradient is not clipped.
+    const [a] = await global.read(sg);
+    ok(Math.abs(a[0] + 1.2) < 1e-6 && Math.abs(a[1] + 1.6) < 1e-6, `${a}`);
+    const perTensor = await createOptimizer(
+      chain(accumulateGradients(2), clipByNorm(1), { class: "sgd" }),
+      { backend },
+    );
+    const st = await perTensor.init([new Float32Array(2)]);
+    await perTensor.step(st, mb, { learningRate: 1 });
+    await perTensor.step(st, mb, { learningRate: 1 });
+    // gradient_clip_norm clips the processed (summed) gradient: norm 2 -> 1.
+    const [b] = await perTensor.read(st);
+    ok(Math.abs(b[0] + 0.6) < 1e-6 && Math.abs(b[1] + 0.8) < 1e-6, `${b}`);
+  },
+);
+
+both(
   "invalid gradients: skipped and counted; more than allowed in a row abort",
   async (backend) => {
     const r = rng(4);
