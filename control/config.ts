@@ -198,7 +198,7 @@ function _fromPythonText(text: string): unknown {
   } catch (e) {
     throw new TypeError(
       `Cannot read the config as 'learning_rates' is a string that is not a Python list or dict ` +
-        `literal: ${(e as Error).message}`,
+        `literal (newbob reads it as data and never evaluates code): ${(e as Error).message}`,
     );
   }
 }

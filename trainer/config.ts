@@ -229,9 +229,10 @@ const KEYS: Record<string, KeySpec> = {
   },
   learning_rate: { expect: "a finite number >= 0", check: isNonNeg, control: true },
   learning_rates: {
-    expect: "a list of numbers (epochs 1..n) or an object { epoch: number }",
+    expect: "a list of numbers (epochs 1..n), an object { epoch: number }, or a string holding " +
+      "a Python list or dict literal (as RETURNN accepts; read as data, never evaluated)",
     check: (v) =>
-      v === null ||
+      v === null || typeof v === "string" ||
       (Array.isArray(v) && v.every(isFinite)) ||
       (isObject(v) &&
         Object.entries(v).every(([k, x]) => /^[1-9][0-9]*$/.test(k) && isFinite(x))),
@@ -525,12 +526,14 @@ export function resolveConfig(config: unknown, options: ResolveConfigOptions = {
     );
   }
   const targets = resolveTargets(c.model, c.data, problems);
-  // Learning-rate strings are evaluated by RETURNN; newbob never evaluates config text.
+  // A learning-rate string (RETURNN evaluates it) is read as a Python literal by the control:
+  // data only, never code. Checked here so that it is reported with every other problem.
   if (typeof c.learning_rates === "string") {
-    problems.push(
-      "'learning_rates' is a string; newbob never evaluates code from a config: write a list " +
-        '[0.001, 0.002] or an object { "1": 0.001 }',
-    );
+    try {
+      resolveControlSettings({ learning_rates: c.learning_rates });
+    } catch (e) {
+      problems.push((e as Error).message.replace(/^Cannot read the config as /, ""));
+    }
   }
 
   // Conflicts.
