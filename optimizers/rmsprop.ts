@@ -17,6 +17,55 @@ const _DEFAULTS: Hyper = Object.freeze({
   maximize: false,
 });
 
+/** The update after `avg`: momentum buffer or plain step (WGSL). */
+function _tail(h: Hyper, head: string[]): string {
+  const lines = [...head];
+  if (_h(h, "momentum") > 0) {
+    lines.push(
+      "momentum_buffer = momentum_buffer * u.momentum + g / avg;",
+      "p = p + u.neg_lr * momentum_buffer;",
+    );
+  } else {
+    lines.push("p = p + u.neg_lr * (g / avg);");
+  }
+  return lines.join("\n");
+}
+
+/**
+ * WGSL statements binding `name` to `a·b + c` rounded once (a fused multiply-add), for
+ * `vec4<f32>` operands, without relying on `fma()` (WGSL lets it run unfused; llvmpipe does):
+ * Dekker's exact product error, with the halves cut by masking the mantissa (integer ops, which
+ * no float simplification sees through), plus the exact error of the sum (Fast2Sum, larger
+ * operand first), whose `s - big` goes through `u.one` (1 at run time) so that a compiler's
+ * inexact algebra cannot fold `(big + small) - big` to `small`. A compiler that contracts some
+ * steps into fused operations leaves the partial products exact. Components with |a|, |b| ≥
+ * 1e30 or |a·b| ≥ 1e36 (where the error terms overflow) get the plain `a·b + c`.
+ */
+function _fmaWgsl(name: string, a: string, b: string, c: string): string[] {
+  const x = `${name}_`;
+  const mask = "vec4<u32>(0xFFFFF000u)";
+  return [
+    `let ${x}a = ${a};`,
+    `let ${x}b = ${b};`,
+    `let ${x}c = ${c};`,
+    `let ${x}p = ${x}a * ${x}b;`,
+    `let ${x}ah = bitcast<vec4<f32>>(bitcast<vec4<u32>>(${x}a) & ${mask});`,
+    `let ${x}al = ${x}a - ${x}ah;`,
+    `let ${x}bh = bitcast<vec4<f32>>(bitcast<vec4<u32>>(${x}b) & ${mask});`,
+    `let ${x}bl = ${x}b - ${x}bh;`,
+    `let ${x}pe = ((${x}ah * ${x}bh - ${x}p) + ${x}ah * ${x}bl + ${x}al * ${x}bh) + ` +
+    `${x}al * ${x}bl;`,
+    `let ${x}pbig = abs(${x}p) >= abs(${x}c);`,
+    `let ${x}big = select(${x}c, ${x}p, ${x}pbig);`,
+    `let ${x}small = select(${x}p, ${x}c, ${x}pbig);`,
+    `let ${x}s = ${x}big + ${x}small;`,
+    `let ${x}se = ${x}small - (${x}s - ${x}big * u.one);`,
+    `let ${x}ok = (abs(${x}a) < vec4<f32>(1e30)) & (abs(${x}b) < vec4<f32>(1e30)) & ` +
+    `(abs(${x}p) < vec4<f32>(1e36));`,
+    `let ${name} = select(${x}s, ${x}s + (${x}se + ${x}pe), ${x}ok);`,
+  ];
+}
+
 /**
  * RMSprop, matching `torch.optim.RMSprop`: `sq = α·sq + (1-α)·g²`; `avg = sqrt(sq) + eps`, or
  * with `centered` `ga = α·ga + (1-α)·g` and `avg = sqrt(sq - ga²) + eps` (`sq - ga²` fused, as
@@ -66,45 +115,37 @@ export const rmsprop: OptimizerDef = Object.freeze({
   hostInit(): Record<string, number> {
     return {};
   },
-  uniforms(): readonly string[] {
-    return ["alpha", "one_minus_alpha", "eps", "momentum", "neg_lr"];
+  uniforms(h: Hyper): readonly string[] {
+    const names = ["alpha", "one_minus_alpha", "eps", "momentum", "neg_lr"];
+    // `one` (= 1) is opaque to the shader compiler: the centered kernel's exact sums need it.
+    return _hb(h, "centered") ? [...names, "one"] : names;
   },
   scalars(h: Hyper, _host: HostState, lr: number): number[] {
     const alpha = _h(h, "alpha");
-    return [alpha, 1 - alpha, _h(h, "eps"), _h(h, "momentum"), -lr];
+    const s = [alpha, 1 - alpha, _h(h, "eps"), _h(h, "momentum"), -lr];
+    return _hb(h, "centered") ? [...s, 1] : s;
   },
   wgsl(h: Hyper): string {
-    const lines = ["square_avg = square_avg * u.alpha + (g * u.one_minus_alpha) * g;"];
-    if (_hb(h, "centered")) {
-      lines.push(
-        "grad_avg = grad_avg * u.alpha + g * u.one_minus_alpha;",
-        // sq - ga² as one fused multiply-add, like torch's addcmul (see cpu): WGSL's fma()
-        // may run unfused (llvmpipe does), so the product's rounding error is recovered
-        // exactly (Dekker's split; every partial product is exact, so a compiler that
-        // contracts them cannot change it) and subtracted after the exact sq - ga·ga.
-        "let ga2 = grad_avg * grad_avg;",
-        "let ga_split = grad_avg * 4097.0;",
-        "let ga_hi = ga_split - (ga_split - grad_avg);",
-        "let ga_lo = grad_avg - ga_hi;",
-        "let ga2_err = select(",
-        "  vec4<f32>(0.0),",
-        "  ((ga_hi * ga_hi - ga2) + 2.0 * ga_hi * ga_lo) + ga_lo * ga_lo,",
-        "  abs(grad_avg) < vec4<f32>(1e30),", // the split overflows beyond ~8e34
-        ");",
-        "let avg = sqrt((square_avg - ga2) - ga2_err) + u.eps;",
-      );
-    } else {
-      lines.push("let avg = sqrt(square_avg) + u.eps;");
+    if (!_hb(h, "centered")) {
+      return _tail(h, [
+        "square_avg = square_avg * u.alpha + (g * u.one_minus_alpha) * g;",
+        "let avg = sqrt(square_avg) + u.eps;",
+      ]);
     }
-    if (_h(h, "momentum") > 0) {
-      lines.push(
-        "momentum_buffer = momentum_buffer * u.momentum + g / avg;",
-        "p = p + u.neg_lr * momentum_buffer;",
-      );
-    } else {
-      lines.push("p = p + u.neg_lr * (g / avg);");
-    }
-    return lines.join("\n");
+    // Centered: sq - ga² cancels (by about 1/alpha for small alpha), so sq and ga must be
+    // torch's values to the last bit: torch's CPU kernels run `addcmul_` and `add_(x, alpha)` as
+    // fused multiply-adds (see cpu). WGSL's fma() may run unfused (llvmpipe does), so each is
+    // emulated with error-free transformations.
+    return _tail(h, [
+      "let sq_scaled = square_avg * u.alpha;",
+      ..._fmaWgsl("sq_new", "g * u.one_minus_alpha", "g", "sq_scaled"),
+      "square_avg = sq_new;",
+      "let ga_scaled = grad_avg * u.alpha;",
+      ..._fmaWgsl("ga_new", "g", "vec4<f32>(u.one_minus_alpha)", "ga_scaled"),
+      "grad_avg = ga_new;",
+      ..._fmaWgsl("var_c", "-grad_avg", "grad_avg", "square_avg"),
+      "let avg = sqrt(var_c) + u.eps;",
+    ]);
   },
   cpu(
     h: Hyper,
@@ -121,20 +162,27 @@ export const rmsprop: OptimizerDef = Object.freeze({
     const sq = slots[0];
     const buf = hasMomentum ? slots[1] : sq;
     const ga = centered ? slots[hasMomentum ? 2 : 1] : sq;
+    // Fused multiply-add of float32 operands: the product is exact in float64.
+    const fma = (a: number, b: number, c: number) => f(a * b + c);
     for (let i = from; i < to; i++) {
       const gi = g[i];
-      const sqi = f(f(sq[i] * alpha) + f(f(gi * oma) * gi));
-      sq[i] = sqi;
       let avg: number;
       if (centered) {
-        const gai = f(f(ga[i] * alpha) + f(gi * oma));
+        // torch: square_avg.mul_(alpha).addcmul_(g, g, value=1-alpha) and
+        // grad_avg.mul_(alpha).add_(g, alpha=1-alpha), each a fused multiply-add in its CPU
+        // kernels; sq - ga² below cancels, so these roundings matter (see wgsl).
+        const sqi = fma(f(gi * oma), gi, f(sq[i] * alpha));
+        sq[i] = sqi;
+        const gai = fma(gi, oma, f(ga[i] * alpha));
         ga[i] = gai;
         // torch's addcmul(grad_avg, grad_avg, value=-1) is one fused multiply-add in float32
         // (the product is not rounded): with alpha = 0, sq - ga² is only the rounding error
         // of g², negative for about half the elements (sqrt gives NaN, as in torch). The
         // product of two float32 is exact in float64.
-        avg = f(f(Math.sqrt(f(sqi - gai * gai))) + eps);
+        avg = f(f(Math.sqrt(fma(-gai, gai, sqi))) + eps);
       } else {
+        const sqi = f(f(sq[i] * alpha) + f(f(gi * oma) * gi));
+        sq[i] = sqi;
         avg = f(f(Math.sqrt(sqi)) + eps);
       }
       if (hasMomentum) {
