@@ -6,7 +6,7 @@
  * m = β1·m + (1-β1)·g
  * v = β2·v + (1-β2)·g·g                 (amsgrad: vmax = max(vmax, v), used in place of v)
  * denom = sqrt(v) / sqrt(1-β2^t) + eps
- * p = p + (-lr/(1-β1^t)) · (m/denom)
+ * p = p + ((-lr/(1-β1^t))·m) / denom  (torch's addcdiv order: value·m first)
  * ```
  *
  * @module
@@ -89,7 +89,7 @@ export function _adamFamily(
         "exp_avg_sq = exp_avg_sq * u.beta2 + (g * u.one_minus_beta2) * g;",
         ..._hb(h, "amsgrad") ? ["max_exp_avg_sq = max(max_exp_avg_sq, exp_avg_sq);"] : [],
         `let denom = sqrt(${v}) / u.bias_correction2_sqrt + u.eps;`,
-        "p = p + u.neg_step_size * (exp_avg / denom);",
+        "p = p + (u.neg_step_size * exp_avg) / denom;",
       ].join("\n");
     },
     cpu(
@@ -116,7 +116,7 @@ export function _adamFamily(
           m[i] = mi;
           v[i] = vi;
           vmax[i] = wi;
-          p[i] = f(p[i] + f(negStep * f(mi / denom)));
+          p[i] = f(p[i] + f(f(negStep * mi) / denom));
         }
       } else {
         for (let i = from; i < to; i++) {
@@ -126,7 +126,7 @@ export function _adamFamily(
           const denom = f(f(f(Math.sqrt(vi)) / bc2s) + eps);
           m[i] = mi;
           v[i] = vi;
-          p[i] = f(p[i] + f(negStep * f(mi / denom)));
+          p[i] = f(p[i] + f(f(negStep * mi) / denom));
         }
       }
     },

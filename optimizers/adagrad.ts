@@ -67,7 +67,7 @@ export const adagrad: OptimizerDef = Object.freeze({
   wgsl(): string {
     return [
       "sum = sum + g * g;",
-      "p = p + u.neg_clr * (g / (sqrt(sum) + u.eps));",
+      "p = p + (u.neg_clr * g) / (sqrt(sum) + u.eps);",
     ].join("\n");
   },
   cpu(
@@ -86,7 +86,7 @@ export const adagrad: OptimizerDef = Object.freeze({
       const gi = g[i];
       const si = f(sum[i] + f(gi * gi));
       sum[i] = si;
-      p[i] = f(p[i] + f(negClr * f(gi / f(f(Math.sqrt(si)) + eps))));
+      p[i] = f(p[i] + f(f(negClr * gi) / f(f(Math.sqrt(si)) + eps)));
     }
   },
 });

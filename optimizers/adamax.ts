@@ -77,7 +77,7 @@ export const adamax: OptimizerDef = Object.freeze({
     return [
       "exp_avg = exp_avg * u.beta1 + g * u.one_minus_beta1;",
       "exp_inf = max(exp_inf * u.beta2, abs(g) + u.eps);",
-      "p = p + u.neg_clr * (exp_avg / exp_inf);",
+      "p = p + (u.neg_clr * exp_avg) / exp_inf;",
     ].join("\n");
   },
   cpu(
@@ -99,7 +99,7 @@ export const adamax: OptimizerDef = Object.freeze({
       const ui = Math.max(a, b); // NaN-propagating, like torch.maximum
       m[i] = mi;
       u[i] = ui;
-      p[i] = f(p[i] + f(negClr * f(mi / ui)));
+      p[i] = f(p[i] + f(f(negClr * mi) / ui));
     }
   },
 });

@@ -118,8 +118,8 @@ export const nadam: OptimizerDef = Object.freeze({
       "exp_avg = exp_avg * u.beta1 + g * u.one_minus_beta1;",
       "exp_avg_sq = exp_avg_sq * u.beta2 + (g * u.one_minus_beta2) * g;",
       "let denom = sqrt(exp_avg_sq) / u.bias_correction2_sqrt + u.eps;",
-      "p = p + u.coef_grad * (g / denom);",
-      "p = p + u.coef_exp_avg * (exp_avg / denom);",
+      "p = p + (u.coef_grad * g) / denom;",
+      "p = p + (u.coef_exp_avg * exp_avg) / denom;",
     ].join("\n");
   },
   cpu(
@@ -142,8 +142,8 @@ export const nadam: OptimizerDef = Object.freeze({
       const denom = f(f(f(Math.sqrt(vi)) / bc2s) + eps);
       m[i] = mi;
       v[i] = vi;
-      const pi = f(p[i] + f(cg * f(gi / denom)));
-      p[i] = f(pi + f(cm * f(mi / denom)));
+      const pi = f(p[i] + f(f(cg * gi) / denom));
+      p[i] = f(pi + f(f(cm * mi) / denom));
     }
   },
 });

@@ -26,7 +26,7 @@ function _tail(h: Hyper, head: string[]): string {
       "p = p + u.neg_lr * momentum_buffer;",
     );
   } else {
-    lines.push("p = p + u.neg_lr * (g / avg);");
+    lines.push("p = p + (u.neg_lr * g) / avg;");
   }
   return lines.join("\n");
 }
@@ -190,7 +190,7 @@ export const rmsprop: OptimizerDef = Object.freeze({
         buf[i] = b;
         p[i] = f(p[i] + f(negLr * b));
       } else {
-        p[i] = f(p[i] + f(negLr * f(gi / avg)));
+        p[i] = f(p[i] + f(f(negLr * gi) / avg));
       }
     }
   },
