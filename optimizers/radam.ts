@@ -116,7 +116,8 @@ export const radam: OptimizerDef = Object.freeze({
       "exp_avg_sq = exp_avg_sq * u.beta2 + (g * u.one_minus_beta2) * g;",
       "let corrected = exp_avg / u.bias_correction1;",
       "if (u.rectified != 0.0) {",
-      "  let adaptive_lr = u.bias_correction2_sqrt / (sqrt(exp_avg_sq) + u.eps);",
+      // torch: math.sqrt(bc2) / tensor, which Tensor.__rdiv__ runs as reciprocal() * scalar
+      "  let adaptive_lr = (1.0 / (sqrt(exp_avg_sq) + u.eps)) * u.bias_correction2_sqrt;",
       "  p = p - ((corrected * u.lr) * adaptive_lr) * u.rect;",
       "} else {",
       "  p = p - corrected * u.lr;",
@@ -144,7 +145,8 @@ export const radam: OptimizerDef = Object.freeze({
       v[i] = vi;
       const step = f(f(mi / bc1) * lr);
       if (rectified) {
-        const adaptive = f(bc2s / f(f(Math.sqrt(vi)) + eps));
+        // torch: math.sqrt(bc2) / tensor is Tensor.__rdiv__, reciprocal() * scalar.
+        const adaptive = f(f(1 / f(f(Math.sqrt(vi)) + eps)) * bc2s);
         p[i] = f(p[i] - f(f(step * adaptive) * rect));
       } else {
         p[i] = f(p[i] - step);
