@@ -265,7 +265,9 @@ export function stepTensor(
     g = Float32Array.from(g0);
     if (maximize) { for (let j = 0; j < n; j++) g[j] = -g[j]; }
     if (def.weightDecay === "coupled" && st.wd !== 0) {
-      for (let j = 0; j < n; j++) g[j] = f(g[j] + f(st.wd * p[j]));
+      // torch's grad.add(param, alpha=wd) is one fused multiply-add; st.wd and p are float32,
+      // so the product is exact in float64.
+      for (let j = 0; j < n; j++) g[j] = f(g[j] + st.wd * p[j]);
     }
   }
   if (def.weightDecay === "decoupled" && st.wd !== 0) {

@@ -15,6 +15,7 @@
 
 import { NOISE_WGSL } from "../transforms/noise.ts";
 import type { ElementOp, TransformPlan } from "../transforms/plan.ts";
+import { _fmaWgsl } from "./_wgsl_fma.ts";
 import type { Hyper, OptimizerDef } from "./types.ts";
 
 /** Words of the meta buffer header (skip state and per-reduction global norm and coefficient). */
@@ -182,7 +183,17 @@ export function updateKernel(def: OptimizerDef, h: Hyper, plan: TransformPlan): 
     needsTensorInfo(plan.ops) ? indent(tensorInfo(plan), 4) : "",
     indent(emitOps(plan, plan.ops.length), 4),
     maximize ? "    gv = -gv;" : "",
-    wdMode === "coupled" ? "    if (e.wd != 0.0) { gv = gv + e.wd * p; }" : "",
+    // Coupled L2 as torch's grad.add(param, alpha=wd): one fused multiply-add (_fmaWgsl; the
+    // select is 1 for any real tensor count, opaque to the compiler).
+    wdMode === "coupled"
+      ? [
+        "    if (e.wd != 0.0) {",
+        "      let wd_one = select(1.0, 0.5, e.tensors_total == 0xFFFFFFFFu);",
+        ..._fmaWgsl("wd_g", "vec4<f32>(e.wd)", "p", "gv", "wd_one").map((l) => "      " + l),
+        "      gv = wd_g;",
+        "    }",
+      ].join("\n")
+      : "",
     wdMode === "decoupled" ? "    if (e.wd != 0.0) { p = p * e.decay; }" : "",
     ...slots.map((s) => `    var ${s} = S_${s}[i];`),
     "    {",

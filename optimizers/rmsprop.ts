@@ -5,6 +5,7 @@
  */
 
 import { _boolean, _checkKeys, _freeze, _h, _hb, _NONNEG, _number } from "./_hyper.ts";
+import { _fmaWgsl } from "./_wgsl_fma.ts";
 import type { HostState, Hyper, OptimizerDef } from "./types.ts";
 
 const _NAME = "rmsprop";
@@ -29,41 +30,6 @@ function _tail(h: Hyper, head: string[]): string {
     lines.push("p = p + (u.neg_lr * g) / avg;");
   }
   return lines.join("\n");
-}
-
-/**
- * WGSL statements binding `name` to `a·b + c` rounded once (a fused multiply-add), for
- * `vec4<f32>` operands, without relying on `fma()` (WGSL lets it run unfused; llvmpipe does):
- * Dekker's exact product error, with the halves cut by masking the mantissa (integer ops, which
- * no float simplification sees through), plus the exact error of the sum (Fast2Sum, larger
- * operand first), whose `s - big` goes through `u.one` (1 at run time) so that a compiler's
- * inexact algebra cannot fold `(big + small) - big` to `small`. A compiler that contracts some
- * steps into fused operations leaves the partial products exact. Components with |a|, |b| ≥
- * 1e30 or |a·b| ≥ 1e36 (where the error terms overflow) get the plain `a·b + c`.
- */
-function _fmaWgsl(name: string, a: string, b: string, c: string): string[] {
-  const x = `${name}_`;
-  const mask = "vec4<u32>(0xFFFFF000u)";
-  return [
-    `let ${x}a = ${a};`,
-    `let ${x}b = ${b};`,
-    `let ${x}c = ${c};`,
-    `let ${x}p = ${x}a * ${x}b;`,
-    `let ${x}ah = bitcast<vec4<f32>>(bitcast<vec4<u32>>(${x}a) & ${mask});`,
-    `let ${x}al = ${x}a - ${x}ah;`,
-    `let ${x}bh = bitcast<vec4<f32>>(bitcast<vec4<u32>>(${x}b) & ${mask});`,
-    `let ${x}bl = ${x}b - ${x}bh;`,
-    `let ${x}pe = ((${x}ah * ${x}bh - ${x}p) + ${x}ah * ${x}bl + ${x}al * ${x}bh) + ` +
-    `${x}al * ${x}bl;`,
-    `let ${x}pbig = abs(${x}p) >= abs(${x}c);`,
-    `let ${x}big = select(${x}c, ${x}p, ${x}pbig);`,
-    `let ${x}small = select(${x}p, ${x}c, ${x}pbig);`,
-    `let ${x}s = ${x}big + ${x}small;`,
-    `let ${x}se = ${x}small - (${x}s - ${x}big * u.one);`,
-    `let ${x}ok = (abs(${x}a) < vec4<f32>(1e30)) & (abs(${x}b) < vec4<f32>(1e30)) & ` +
-    `(abs(${x}p) < vec4<f32>(1e36));`,
-    `let ${name} = select(${x}s, ${x}s + (${x}se + ${x}pe), ${x}ok);`,
-  ];
 }
 
 /**
@@ -138,12 +104,12 @@ export const rmsprop: OptimizerDef = Object.freeze({
     // emulated with error-free transformations.
     return _tail(h, [
       "let sq_scaled = square_avg * u.alpha;",
-      ..._fmaWgsl("sq_new", "g * u.one_minus_alpha", "g", "sq_scaled"),
+      ..._fmaWgsl("sq_new", "g * u.one_minus_alpha", "g", "sq_scaled", "u.one"),
       "square_avg = sq_new;",
       "let ga_scaled = grad_avg * u.alpha;",
-      ..._fmaWgsl("ga_new", "g", "vec4<f32>(u.one_minus_alpha)", "ga_scaled"),
+      ..._fmaWgsl("ga_new", "g", "vec4<f32>(u.one_minus_alpha)", "ga_scaled", "u.one"),
       "grad_avg = ga_new;",
-      ..._fmaWgsl("var_c", "-grad_avg", "grad_avg", "square_avg"),
+      ..._fmaWgsl("var_c", "-grad_avg", "grad_avg", "square_avg", "u.one"),
       "let avg = sqrt(var_c) + u.eps;",
     ]);
   },

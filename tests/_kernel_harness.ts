@@ -8,13 +8,14 @@
  * @module
  */
 
+import { _fmaWgsl } from "../optimizers/_wgsl_fma.ts";
 import type { HostState, Hyper, OptimizerDef } from "../optimizers/types.ts";
 import type { Stepper } from "./_optimizer_fixtures.ts";
 
 /** The WGSL module the harness builds around `def.wgsl(h)`. */
 export function harnessShader(def: OptimizerDef, h: Hyper): string {
   const slots = def.slots(h);
-  const fields = [...def.uniforms(h), "hw_wd", "hw_decay"];
+  const fields = [...def.uniforms(h), "hw_wd", "hw_decay", "hw_one"];
   const wd = typeof h.weight_decay === "number" ? h.weight_decay : 0;
   return [
     `struct U { ${fields.map((n) => `${n}: f32,`).join(" ")} }`,
@@ -31,7 +32,11 @@ export function harnessShader(def: OptimizerDef, h: Hyper): string {
     "  var p = P[i];",
     "  var gv = G[i];",
     h.maximize === true ? "  gv = -gv;" : "",
-    wd !== 0 && def.weightDecay === "coupled" ? "  gv = gv + u.hw_wd * p;" : "",
+    wd !== 0 && def.weightDecay === "coupled"
+      ? [..._fmaWgsl("hw_g", "vec4<f32>(u.hw_wd)", "p", "gv", "u.hw_one"), "  gv = hw_g;"].join(
+        "\n",
+      )
+      : "",
     wd !== 0 && def.weightDecay === "decoupled" ? "  p = p * u.hw_decay;" : "",
     ...slots.map((s) => `  var ${s} = S_${s}[i];`),
     "  {",
@@ -82,7 +87,7 @@ export async function harnessStepper(
 ): Promise<Stepper> {
   const pipeline = await compileHarness(device, def, h);
   const names = def.slots(h);
-  const nU = def.uniforms(h).length + 2;
+  const nU = def.uniforms(h).length + 3;
   const uniform = device.createBuffer({
     size: Math.max(16, Math.ceil((nU * 4) / 16) * 16),
     usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
@@ -119,7 +124,7 @@ export async function harnessStepper(
   return {
     async step(lr, grads) {
       host.step++;
-      const s = [...def.scalars(h, host, lr), wd, 1 - lr * wd];
+      const s = [...def.scalars(h, host, lr), wd, 1 - lr * wd, 1];
       device.queue.writeBuffer(uniform, 0, Float32Array.from(s));
       const enc = device.createCommandEncoder();
       for (let t = 0; t < tensors.length; t++) {

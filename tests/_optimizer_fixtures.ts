@@ -163,7 +163,8 @@ function _definitionStepper(def: OptimizerDef, h: Hyper, params: Float32Array[])
         if (maximize) { for (let i = 0; i < g.length; i++) g[i] = -g[i]; }
         if (wd !== 0 && def.weightDecay === "coupled") {
           const w = f(wd);
-          for (let i = 0; i < g.length; i++) g[i] = f(g[i] + f(w * p[i]));
+          // One fused multiply-add, as torch's grad.add(param, alpha=wd) (exact product).
+          for (let i = 0; i < g.length; i++) g[i] = f(g[i] + w * p[i]);
         } else if (wd !== 0 && def.weightDecay === "decoupled") {
           const decay = f(1 - lr * wd);
           for (let i = 0; i < p.length; i++) p[i] = f(p[i] * decay);
