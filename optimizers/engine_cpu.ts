@@ -112,8 +112,9 @@ export function createCpuState(init: BackendInit): BackendState {
               break;
             }
             case "l2": {
+              // One fused multiply-add, as the optimizers' own coupled weight decay (stepTensor).
               const r = f(op.rate);
-              for (let j = 0; j < n; j++) g[j] = f(g[j] + f(r * p[j]));
+              for (let j = 0; j < n; j++) g[j] = f(g[j] + r * p[j]);
               break;
             }
             case "p_scale": {
@@ -147,6 +148,17 @@ export function createCpuState(init: BackendInit): BackendState {
     raw: Float32Array[][],
     cmd: StepCommand,
   ): boolean {
+    if (plan.ops.length === 0 && plan.reductions.length === 0) {
+      // No transforms: update in place from the gradients as given (definitions never write
+      // to `g`, and the prologue copies before it changes a gradient).
+      groups.forEach((grp, gi) => {
+        const st = cmd.groups[gi];
+        grp.params.forEach((p, t) => {
+          stepTensor(def, grp.setup.hyper, st, p, source[gi][t], grp.slots.map((s) => s[t]));
+        });
+      });
+      return false;
+    }
     // Working copies: transforms may scale p (kept only if the update is not skipped).
     const gsAll = source.map((gs) => gs.map((g) => Float32Array.from(g)));
     const psAll = groups.map((grp) => grp.params.map((p) => Float32Array.from(p)));

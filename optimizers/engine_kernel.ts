@@ -112,7 +112,14 @@ function emitOps(plan: TransformPlan, n: number): string {
         lines.push(`gv = clamp(gv, vec4<f32>(-e.clip${k}), vec4<f32>(e.clip${k}));`);
         break;
       case "l2":
-        lines.push(`gv = gv + e.l2_${k} * p;`);
+        // One fused multiply-add, as the prologue's coupled weight decay (see updateKernel).
+        lines.push(
+          "{",
+          "  let l2_one = select(1.0, 0.5, e.tensors_total == 0xFFFFFFFFu);",
+          ..._fmaWgsl("l2_g", `vec4<f32>(e.l2_${k})`, "p", "gv", "l2_one").map((l) => "  " + l),
+          "  gv = l2_g;",
+          "}",
+        );
         break;
       case "p_scale":
         lines.push(`p = p * e.pscale${k};`);
