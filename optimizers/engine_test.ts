@@ -261,6 +261,58 @@ gpuTest("GPUBuffer params and grads stay on the GPU; params are scattered back",
   deepEqual(back.map((x) => new Float32Array(x)), want);
 });
 
+gpuTest(
+  "a one-tensor group reads a GPUBuffer gradient in place; other cases copy it",
+  async (t) => {
+    const { device } = await acquireGpu();
+    const mk = (a: Float32Array, usage: number) => {
+      const b = device.createBuffer({ size: a.length * 4, usage: usage | GPUBufferUsage.COPY_DST });
+      device.queue.writeBuffer(b, 0, a as Float32Array<ArrayBuffer>);
+      return b;
+    };
+    const STORAGE = GPUBufferUsage.STORAGE;
+    const cases = [
+      {
+        name: "direct: size % 4 == 0, STORAGE usage, over several chunks",
+        n: 4096,
+        usage: STORAGE,
+      },
+      { name: "copied: size not a multiple of 4", n: 4095, usage: STORAGE },
+      { name: "copied: buffer without STORAGE usage", n: 4096, usage: GPUBufferUsage.COPY_SRC },
+    ];
+    for (const c of cases) {
+      await t.step(c.name, async () => {
+        const r = rng(c.n);
+        const [host] = arrays([c.n], r);
+        const steps = [arrays([c.n], r), arrays([c.n], r), arrays([c.n], r)];
+        const dict = { class: "adam", eps: 1e-8, weight_decay: 0.01 };
+        const opt = await createOptimizer(dict, {
+          backend: "webgpu",
+          webgpu: { chunkFloats: 1024 },
+        });
+        const ref = await createOptimizer(dict, { backend: "cpu" });
+        const st = await opt.init([host]);
+        const sr = await ref.init([host]);
+        const M = Float32Array.from(host, Math.abs);
+        for (const g of steps) {
+          await opt.step(st, [mk(g[0], c.usage | GPUBufferUsage.COPY_SRC)], { learningRate: 1e-2 });
+          await ref.step(sr, g, { learningRate: 1e-2 });
+          const [want] = await ref.read(sr);
+          const [got] = await opt.read(st);
+          for (let j = 0; j < c.n; j++) {
+            M[j] = Math.max(M[j], Math.abs(want[j]));
+            ok(
+              Math.abs(got[j] - want[j]) <= 32 * 2 ** -23 * M[j],
+              `[${j}] ${got[j]} vs ${want[j]}`,
+            );
+          }
+        }
+        opt.dispose(st);
+      });
+    }
+  },
+);
+
 gpuTest("device loss: later calls throw GpuDeviceLostError naming the way out", async () => {
   const adapter = await navigator.gpu.requestAdapter();
   const device = await adapter!.requestDevice();

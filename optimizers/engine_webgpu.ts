@@ -156,6 +156,14 @@ export function createWebGpuState(
     staging: Float32Array | null;
     uData: ArrayBuffer;
     updateBGs: GPUBindGroup[];
+    /**
+     * For a group of one tensor (size a multiple of 4) with no accumulation and no norm
+     * passes: update bind groups reading a caller's gradient GPUBuffer in place, instead of
+     * copying it into the gradient arena every step (8 bytes per parameter saved).
+     */
+    directBGs: ((grad: GPUBuffer) => GPUBindGroup[]) | null;
+    /** The bind groups of this step's update: `updateBGs`, or direct ones. */
+    stepBGs: GPUBindGroup[];
     accBGs: GPUBindGroup[];
     r1BGs: GPUBindGroup[][];
     r2BGs: GPUBindGroup[];
@@ -254,6 +262,41 @@ export function createWebGpuState(
         `newbob g${gi} update c${k}`,
       )
     );
+    const n0 = gs.sizes[0];
+    const direct = gs.sizes.length === 1 && n0 > 0 && n0 % 4 === 0 && !plan.accumulate &&
+      plan.reductions.length === 0 && layout.chunks.every((c) => c.start < n0);
+    const directCache = new WeakMap<GPUBuffer, GPUBindGroup[]>();
+    const directBGs = direct
+      ? (grad: GPUBuffer) => {
+        let bgs = directCache.get(grad);
+        if (!bgs) {
+          bgs = layout.chunks.map((chk, k) =>
+            bg(
+              updatePipe,
+              [
+                uBind,
+                eBind,
+                cu(k),
+                ch(P, k),
+                // The caller's gradient, bound where the arena's would be; lanes past the
+                // tensor (arena padding) read out of bounds and only touch padding.
+                {
+                  buffer: grad,
+                  offset: chk.start * 4,
+                  size: (Math.min(chk.end, n0) - chk.start) * 4,
+                },
+                ...S.map((s) => ch(s, k)),
+                { buffer: meta },
+                { buffer: blocks },
+              ],
+              `newbob g${gi} update (direct gradient) c${k}`,
+            )
+          );
+          directCache.set(grad, bgs);
+        }
+        return bgs;
+      }
+      : null;
     const accBGs = accPipe
       ? layout.chunks.map((_, k) =>
         bg(accPipe, [eBind, cu(k), ch(A!, k), ch(G, k)], `newbob g${gi} acc c${k}`)
@@ -298,6 +341,8 @@ export function createWebGpuState(
       staging: packed ? new Float32Array(layout.length) : null,
       uData: new ArrayBuffer(UNIFORM_BYTES),
       updateBGs,
+      directBGs,
+      stepBGs: updateBGs,
       accBGs,
       r1BGs,
       r2BGs,
@@ -358,6 +403,15 @@ export function createWebGpuState(
   function uploadGrads(grads: readonly (readonly TensorInput[])[], enc: GPUCommandEncoder) {
     groups.forEach((g, gi) => {
       const sizes = init.groups[gi].sizes;
+      g.stepBGs = g.updateBGs;
+      const x0 = grads[gi][0];
+      if (
+        g.directBGs && !(x0 instanceof Float32Array) &&
+        (x0.usage & GPUBufferUsage.STORAGE) !== 0 && x0.size >= sizes[0] * 4
+      ) {
+        g.stepBGs = g.directBGs(x0);
+        return;
+      }
       let packedAny = false;
       grads[gi].forEach((x, t) => {
         const n = sizes[t];
@@ -418,7 +472,7 @@ export function createWebGpuState(
         });
         groups.forEach((g) =>
           g.layout.chunks.forEach((chk, k) =>
-            dispatch(g.updateBGs[k], updatePipe, Math.ceil((chk.end - chk.start) / 4 / (WG * EPT)))
+            dispatch(g.stepBGs[k], updatePipe, Math.ceil((chk.end - chk.start) / 4 / (WG * EPT)))
           )
         );
       }
