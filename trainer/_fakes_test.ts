@@ -11,6 +11,8 @@ import type { EpochControl, TrainDeps, Updater, UpdaterState } from "./train_dep
 import type { Batch, EvalResult, StepGradients, TrainModel } from "./model_types.ts";
 import { Rng } from "./rng.ts";
 import { loadDigits } from "./digits.ts";
+import type { TrainOptions } from "./train.ts";
+import type { Config } from "./config_types.ts";
 
 /** A softmax regression `x W + b` computed on the host in float32. */
 export function fakeModel(inputDim: number, numClasses: number, seed: number): TrainModel {
@@ -191,3 +193,26 @@ export function fakeDeps(): TrainDeps {
     implementedTransforms: new Set(),
   };
 }
+
+/** A deterministic clock advancing `stepMs` per call, so recorded times are reproducible. */
+export function testClock(stepMs = 125): () => number {
+  let t = 0;
+  return () => (t += stepMs);
+}
+
+/** Training options that print nothing. */
+export const quiet: TrainOptions = { log: () => {}, progress: "none" };
+
+/** A small real job: the digits MLP for 4 epochs, Adam, a warm-up seed, newbob_rel. */
+export const smallDigitsJob: Config = {
+  data: { name: "digits", dev_fraction: 0.2 },
+  model: { type: "mlp", hidden: [32] },
+  num_epochs: 4,
+  batch_size: 64,
+  seed: 7,
+  optimizer: { class: "adam", epsilon: 1e-8 },
+  learning_rate: 0.01,
+  learning_rates: [0.005],
+  learning_rate_control: "newbob_rel",
+  newbob_relative_error_threshold: -0.8,
+};

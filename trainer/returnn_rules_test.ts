@@ -6,9 +6,9 @@
  */
 
 import { deepEqual, equal, ok, rejects } from "node:assert/strict";
-import { train, type TrainOptions } from "./train.ts";
+import { train } from "./train.ts";
 import { createEngineUpdater, createEpochControl } from "./wiring.ts";
-import { fakeDeps, fakeModel } from "./_fakes_test.ts";
+import { fakeDeps, fakeModel, quiet, testClock } from "./_fakes_test.ts";
 import { tempDir } from "../tests/_gpu.ts";
 import { dynamicLearningRate } from "../schedules/dynamic_learning_rate.ts";
 import { resolveConfig, TRANSFORM_KEYS } from "./config.ts";
@@ -17,12 +17,7 @@ import type { EpochControl, TrainDeps, Updater } from "./train_deps.ts";
 
 const STEPS = Math.ceil(1437 / 64); // digits: 1437 training rows, batch 64
 
-function clock() {
-  let t = 0;
-  return () => (t += 250);
-}
-
-const quiet: TrainOptions = { log: () => {}, progress: "none" };
+const clock = () => testClock(250);
 
 const base: Config = {
   learning_rate: 0.05,

@@ -1,5 +1,5 @@
 import { deepEqual, equal, ok } from "node:assert/strict";
-import { train, type TrainOptions } from "./train.ts";
+import { train } from "./train.ts";
 import { defaultDeps } from "./wiring.ts";
 import type { Config } from "./config_types.ts";
 import type { BackendName } from "./model_types.ts";
@@ -7,26 +7,9 @@ import type { EpochControl, TrainDeps } from "./train_deps.ts";
 import { createLearningRateControl } from "../control/learning_rate_control.ts";
 import { flattenScores } from "../control/error_key.ts";
 import { gpuTest, tempDir } from "../tests/_gpu.ts";
+import { quiet, smallDigitsJob, testClock } from "./_fakes_test.ts";
 
-function clock() {
-  let t = 0;
-  return () => (t += 125);
-}
-
-const quiet: TrainOptions = { log: () => {}, progress: "none" };
-
-const single: Config = {
-  data: { name: "digits", dev_fraction: 0.2 },
-  model: { type: "mlp", hidden: [32] },
-  num_epochs: 4,
-  batch_size: 64,
-  seed: 7,
-  optimizer: { class: "adam", epsilon: 1e-8 },
-  learning_rate: 0.01,
-  learning_rates: [0.005],
-  learning_rate_control: "newbob_rel",
-  newbob_relative_error_threshold: -0.8,
-};
+const single: Config = smallDigitsJob;
 
 const multi: Config = {
   ...single,
@@ -86,7 +69,7 @@ Deno.test("train (cpu): score dicts per output layer, flattened RETURNN's way (1
     ...quiet,
     outputDir: await tempDir("train-dicts-1-"),
     backend: "cpu",
-    now: clock(),
+    now: testClock(),
     deps: await recordingDeps(one),
   });
   deepEqual(one.map((s) => Object.keys(s)), [["train_score", "train_error"], [
@@ -113,7 +96,7 @@ Deno.test("train (cpu): score dicts per output layer, flattened RETURNN's way (1
     ...quiet,
     outputDir: dir,
     backend: "cpu",
-    now: clock(),
+    now: testClock(),
     deps: await recordingDeps(two),
   });
   deepEqual(two.map((s) => Object.values(s).map((d) => Object.keys(d))), [
@@ -150,7 +133,7 @@ async function endToEnd(backend: BackendName) {
   const r = await train(multi, {
     outputDir: dir,
     backend,
-    now: clock(),
+    now: testClock(),
     progress: "lines",
     log: (l) => lines.push(l),
   });
@@ -202,9 +185,9 @@ Deno.test("train (cpu): two outputs, stop + resume == uninterrupted", async () =
   const b = await tempDir("train-multi-resume-b-");
   const job = { ...multi, num_epochs: 3 };
   const o = { ...quiet, backend: "cpu" as const };
-  const full = await train(job, { ...o, outputDir: a, now: clock() });
-  await train(job, { ...o, outputDir: b, now: clock(), stopAfterEpoch: 1 });
-  const rest = await train(job, { ...o, outputDir: b, now: clock(), resume: true });
+  const full = await train(job, { ...o, outputDir: a, now: testClock() });
+  await train(job, { ...o, outputDir: b, now: testClock(), stopAfterEpoch: 1 });
+  const rest = await train(job, { ...o, outputDir: b, now: testClock(), resume: true });
   equal(rest.resumedAfterEpoch, 1);
   deepEqual(rest.parameters, full.parameters);
   equal(
@@ -245,7 +228,7 @@ Deno.test("train (cpu): a user-built LayersModel with two outputs trains with pe
     ...quiet,
     outputDir: dir,
     backend: "cpu",
-    now: clock(),
+    now: testClock(),
     deps: custom,
   });
   deepEqual(Object.keys(r.history[1].scores!), FLAT_MULTI.map((k) => k.replace("parity", "ge5")));

@@ -1,5 +1,5 @@
 import { deepEqual, equal, ok } from "node:assert/strict";
-import { train, type TrainOptions } from "./train.ts";
+import { train } from "./train.ts";
 import { createEngineUpdater, defaultDeps, transformsOf } from "./wiring.ts";
 import { resolveConfig } from "./config.ts";
 import type { Config } from "./config_types.ts";
@@ -7,26 +7,9 @@ import type { BackendName } from "./model_types.ts";
 import type { TrainDeps } from "./train_deps.ts";
 import { createLearningRateControl } from "../control/learning_rate_control.ts";
 import { gpuTest, tempDir } from "../tests/_gpu.ts";
+import { quiet, smallDigitsJob, testClock } from "./_fakes_test.ts";
 
-function clock() {
-  let t = 0;
-  return () => (t += 125);
-}
-
-const quiet: TrainOptions = { log: () => {}, progress: "none" };
-
-const job: Config = {
-  data: { name: "digits", dev_fraction: 0.2 },
-  model: { type: "mlp", hidden: [32] },
-  num_epochs: 4,
-  batch_size: 64,
-  seed: 7,
-  optimizer: { class: "adam", epsilon: 1e-8 },
-  learning_rate: 0.01,
-  learning_rates: [0.005],
-  learning_rate_control: "newbob_rel",
-  newbob_relative_error_threshold: -0.8,
-};
+const job: Config = smallDigitsJob;
 
 /** Replay the file's recorded scores through a fresh control: same rates, same file text. */
 async function assertFileIsControlReplay(config: Config, file: string): Promise<void> {
@@ -43,7 +26,7 @@ async function assertFileIsControlReplay(config: Config, file: string): Promise<
 
 async function endToEnd(backend: BackendName) {
   const dir = await tempDir(`train-${backend}-`);
-  const r = await train(job, { ...quiet, outputDir: dir, backend, now: clock() });
+  const r = await train(job, { ...quiet, outputDir: dir, backend, now: testClock() });
   equal(r.backend, backend);
   equal(r.history.length, 4);
   ok(r.history[3].trainScore < r.history[0].trainScore / 2, JSON.stringify(r.history));
@@ -65,12 +48,12 @@ gpuTest(
 Deno.test("train (cpu): stop + resume == uninterrupted (bitwise params, same lr file)", async () => {
   const a = await tempDir("train-resume-a-");
   const b = await tempDir("train-resume-b-");
-  const full = await train(job, { ...quiet, outputDir: a, backend: "cpu", now: clock() });
+  const full = await train(job, { ...quiet, outputDir: a, backend: "cpu", now: testClock() });
   const first = await train(job, {
     ...quiet,
     outputDir: b,
     backend: "cpu",
-    now: clock(),
+    now: testClock(),
     stopAfterEpoch: 2,
   });
   equal(first.history.length, 2);
@@ -78,7 +61,7 @@ Deno.test("train (cpu): stop + resume == uninterrupted (bitwise params, same lr 
     ...quiet,
     outputDir: b,
     backend: "cpu",
-    now: clock(),
+    now: testClock(),
     resume: true,
   });
   equal(rest.resumedAfterEpoch, 2);
@@ -119,7 +102,13 @@ Deno.test("train (cpu): the seed's Noam dynamic_learning_rate drives every step"
       };
     },
   };
-  const r = await train(config, { ...quiet, outputDir: dir, backend: "cpu", deps, now: clock() });
+  const r = await train(config, {
+    ...quiet,
+    outputDir: dir,
+    backend: "cpu",
+    deps,
+    now: testClock(),
+  });
   equal(seen.length, r.globalTrainStep);
   for (const [step, lr] of seen) equal(lr, noam(step, 25, 64));
   ok(seen[10][1] > seen[0][1] || Number.isNaN(seen[0][1]) || seen[0][1] === 0);
@@ -140,7 +129,7 @@ Deno.test("train (cpu): accumulation and clipping reach the optimizer engine", a
     ["accumulate", "noise", "clip_value", "clip_global_norm"],
   );
   const dir = await tempDir("train-accum-");
-  const r = await train(config, { ...quiet, outputDir: dir, backend: "cpu", now: clock() });
+  const r = await train(config, { ...quiet, outputDir: dir, backend: "cpu", now: testClock() });
   ok(r.history[1].trainScore < r.history[0].trainScore);
   // 2 epochs x 23 steps = 46 mini-batches, global windows of 2: 23 updates.
   const state = await (await import("./checkpoint.ts")).loadCheckpoint(`${dir}/checkpoint.nbck`);
@@ -158,7 +147,7 @@ async function hostStep(dir: string): Promise<number> {
 Deno.test("train (cpu): reset_updater_vars_mod_step in epochs (default) and in steps", async () => {
   const base: Config = { ...job, num_epochs: 2 };
   const none = await tempDir("train-reset-none-");
-  await train(base, { ...quiet, outputDir: none, backend: "cpu", now: clock() });
+  await train(base, { ...quiet, outputDir: none, backend: "cpu", now: testClock() });
   equal(await hostStep(none), 46);
   // Every epoch: the optimizer state of epoch 2 starts fresh.
   const epochs = await tempDir("train-reset-epochs-");
@@ -166,7 +155,7 @@ Deno.test("train (cpu): reset_updater_vars_mod_step in epochs (default) and in s
     ...quiet,
     outputDir: epochs,
     backend: "cpu",
-    now: clock(),
+    now: testClock(),
   });
   equal(await hostStep(epochs), 23);
   // RETURNN TF's reading: every 5 steps within an epoch (steps 0, 5, ..., 20 of 23).
@@ -175,7 +164,7 @@ Deno.test("train (cpu): reset_updater_vars_mod_step in epochs (default) and in s
     ...quiet,
     outputDir: steps,
     backend: "cpu",
-    now: clock(),
+    now: testClock(),
   });
   equal(await hostStep(steps), 3);
 });
@@ -189,7 +178,7 @@ Deno.test("train (cpu): pretraining epochs use pretrain_learning_rate (TF engine
     learning_rate: 0.004,
     pretrain_epochs: 1,
     pretrain_learning_rate: 0.001,
-  }, { ...quiet, outputDir: dir, backend: "cpu", now: clock() });
+  }, { ...quiet, outputDir: dir, backend: "cpu", now: testClock() });
   deepEqual(r.history.map((h) => h.learningRate).slice(0, 2), [0.001, 0.004]);
 });
 
@@ -227,7 +216,7 @@ Deno.test("train (cpu): every key of the seed document works together", async ()
     ...quiet,
     outputDir: dir,
     backend: "cpu",
-    now: clock(),
+    now: testClock(),
     log: (l) => notes.push(l),
   });
   ok(notes.some((l) => l.includes("'use_learning_rate_control_always' has no effect")));
@@ -242,9 +231,9 @@ gpuTest("train (webgpu): stop + resume continues the same run", async () => {
   const a = await tempDir("train-gpu-resume-a-");
   const b = await tempDir("train-gpu-resume-b-");
   const o = { ...quiet, backend: "webgpu" as const };
-  const full = await train(job, { ...o, outputDir: a, now: clock() });
-  await train(job, { ...o, outputDir: b, now: clock(), stopAfterEpoch: 2 });
-  const rest = await train(job, { ...o, outputDir: b, now: clock(), resume: true });
+  const full = await train(job, { ...o, outputDir: a, now: testClock() });
+  await train(job, { ...o, outputDir: b, now: testClock(), stopAfterEpoch: 2 });
+  const rest = await train(job, { ...o, outputDir: b, now: testClock(), resume: true });
   equal(rest.resumedAfterEpoch, 2);
   deepEqual(rest.history.map((h) => h.learningRate), full.history.map((h) => h.learningRate));
   let maxDiff = 0;
@@ -265,7 +254,7 @@ Deno.test("train (cpu): the reduce_on_plateau control (PyTorch users) is wired t
     learning_rate_control: "reduce_on_plateau",
     reduce_on_plateau: { factor: 0.5, patience: 0, threshold: 0.9 },
   };
-  const r = await train(config, { ...quiet, outputDir: dir, backend: "cpu", now: clock() });
+  const r = await train(config, { ...quiet, outputDir: dir, backend: "cpu", now: testClock() });
   // torch: the first metric improves on best = inf; with threshold 0.9 (relative) no later
   // epoch counts as an improvement, so with patience 0 the rate halves from then on.
   deepEqual(r.history.map((h) => h.learningRate), [0.005, 0.005, 0.0025]);
