@@ -367,6 +367,31 @@ function checkConfigText(text: string): string | undefined {
   }
 }
 
+/** Counters at zero. */
+function emptyStats(): FuzzStats {
+  return { tried: 0, accepted: 0, rejected: 0, maxMs: 0, maxHeapMb: 0, problems: [] };
+}
+
+/** The hostile inputs, then `count` mutations of the seed texts, each through `check`. */
+function fuzzTexts(
+  hostile: Iterable<[string, string]>,
+  seeds: readonly string[],
+  check: (text: string) => string | undefined,
+  count: number,
+  seed: number,
+): FuzzStats {
+  const stats = emptyStats();
+  for (const [name, text] of hostile) run(stats, name, text, check);
+  const random = rng(seed);
+  for (let i = 0; i < count; i++) {
+    let text = seeds[i % seeds.length];
+    const edits = 1 + Math.floor(random() * 6);
+    for (let k = 0; k < edits; k++) text = mutate(text, random);
+    run(stats, `mutation ${i}`, text, check);
+  }
+  return stats;
+}
+
 /**
  * Fuzz the learning-rate-file parser.
  *
@@ -376,23 +401,7 @@ function checkConfigText(text: string): string | undefined {
  * @returns The counts.
  */
 export function fuzzLrParser(count: number, seed: number, big: boolean): FuzzStats {
-  const stats: FuzzStats = {
-    tried: 0,
-    accepted: 0,
-    rejected: 0,
-    maxMs: 0,
-    maxHeapMb: 0,
-    problems: [],
-  };
-  for (const [name, text] of hostileLrInputs(big)) run(stats, name, text, checkLrText);
-  const random = rng(seed);
-  for (let i = 0; i < count; i++) {
-    let text = LR_SEEDS[i % LR_SEEDS.length];
-    const edits = 1 + Math.floor(random() * 6);
-    for (let k = 0; k < edits; k++) text = mutate(text, random);
-    run(stats, `mutation ${i}`, text, checkLrText);
-  }
-  return stats;
+  return fuzzTexts(hostileLrInputs(big), LR_SEEDS, checkLrText, count, seed);
 }
 
 /**
@@ -404,23 +413,7 @@ export function fuzzLrParser(count: number, seed: number, big: boolean): FuzzSta
  * @returns The counts.
  */
 export function fuzzConfigLoader(count: number, seed: number, big: boolean): FuzzStats {
-  const stats: FuzzStats = {
-    tried: 0,
-    accepted: 0,
-    rejected: 0,
-    maxMs: 0,
-    maxHeapMb: 0,
-    problems: [],
-  };
-  for (const [name, text] of hostileConfigInputs(big)) run(stats, name, text, checkConfigText);
-  const random = rng(seed);
-  for (let i = 0; i < count; i++) {
-    let text = CONFIG_SEEDS[i % CONFIG_SEEDS.length];
-    const edits = 1 + Math.floor(random() * 6);
-    for (let k = 0; k < edits; k++) text = mutate(text, random);
-    run(stats, `mutation ${i}`, text, checkConfigText);
-  }
-  return stats;
+  return fuzzTexts(hostileConfigInputs(big), CONFIG_SEEDS, checkConfigText, count, seed);
 }
 
 /**
@@ -441,14 +434,7 @@ export function fuzzCheckpoint(
   decode: (bytes: Uint8Array, path: string) => unknown,
   isCheckpointError: (e: unknown) => boolean,
 ): FuzzStats {
-  const stats: FuzzStats = {
-    tried: 0,
-    accepted: 0,
-    rejected: 0,
-    maxMs: 0,
-    maxHeapMb: 0,
-    problems: [],
-  };
+  const stats = emptyStats();
   const random = rng(seed);
   const headerLen = new DataView(valid.buffer, valid.byteOffset).getUint32(8, true);
   const header = new TextDecoder().decode(valid.subarray(12, 12 + headerLen));
