@@ -16,6 +16,7 @@ import {
   _boolean,
   _checkKeys,
   _coupledOnly,
+  _defineOptimizer,
   _freeze,
   _hb,
   _hp,
@@ -43,7 +44,7 @@ export function _adamFamily(
   defaults: Hyper,
   weightDecay: WeightDecayMode,
 ): OptimizerDef {
-  return Object.freeze({
+  return _defineOptimizer({
     name,
     aliases: Object.freeze([...aliases]),
     defaults,
@@ -65,12 +66,6 @@ export function _adamFamily(
       return _hb(h, "amsgrad")
         ? ["exp_avg", "exp_avg_sq", "max_exp_avg_sq"]
         : ["exp_avg", "exp_avg_sq"];
-    },
-    slotInit(): number {
-      return 0;
-    },
-    hostInit(): Record<string, number> {
-      return {};
     },
     uniforms(): readonly string[] {
       return _UNIFORMS;

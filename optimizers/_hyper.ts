@@ -7,7 +7,7 @@
  */
 
 import { didYouMeanSuffix } from "../_util/did_you_mean.ts";
-import type { Hyper, HyperValue } from "./types.ts";
+import type { Hyper, HyperValue, OptimizerDef } from "./types.ts";
 
 /** A numeric range; bounds are inclusive unless marked open. */
 export interface _Range {
@@ -195,4 +195,16 @@ export function _coupledOnly(opt: string, merged: Readonly<Record<string, unknow
     );
   }
   return false;
+}
+
+/**
+ * A frozen optimizer definition; `slotInit` defaults to filling every slot with 0 and `hostInit`
+ * to no host scalars besides `step`.
+ */
+export function _defineOptimizer(
+  def:
+    & Omit<OptimizerDef, "slotInit" | "hostInit">
+    & Partial<Pick<OptimizerDef, "slotInit" | "hostInit">>,
+): OptimizerDef {
+  return Object.freeze({ slotInit: () => 0, hostInit: () => ({}), ...def });
 }

@@ -4,7 +4,7 @@
  * @module
  */
 
-import { _boolean, _checkKeys, _freeze, _h, _NONNEG, _number } from "./_hyper.ts";
+import { _boolean, _checkKeys, _defineOptimizer, _freeze, _h, _NONNEG, _number } from "./_hyper.ts";
 import type { HostState, Hyper, OptimizerDef } from "./types.ts";
 
 const _NAME = "adadelta";
@@ -35,7 +35,7 @@ const _DEFAULTS: Hyper = Object.freeze({
  * deepEqual(adadelta.slots(adadelta.resolve(adadelta.defaults)), ["square_avg", "acc_delta"]);
  * ```
  */
-export const adadelta: OptimizerDef = Object.freeze({
+export const adadelta: OptimizerDef = _defineOptimizer({
   name: _NAME,
   aliases: Object.freeze(["adadeltaoptimizer"]),
   defaults: _DEFAULTS,
@@ -51,12 +51,6 @@ export const adadelta: OptimizerDef = Object.freeze({
   },
   slots(): readonly string[] {
     return ["square_avg", "acc_delta"];
-  },
-  slotInit(): number {
-    return 0;
-  },
-  hostInit(): Record<string, number> {
-    return {};
   },
   uniforms(): readonly string[] {
     return ["rho", "one_minus_rho", "eps", "neg_lr"];

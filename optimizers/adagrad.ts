@@ -4,7 +4,7 @@
  * @module
  */
 
-import { _boolean, _checkKeys, _freeze, _h, _NONNEG, _number } from "./_hyper.ts";
+import { _boolean, _checkKeys, _defineOptimizer, _freeze, _h, _NONNEG, _number } from "./_hyper.ts";
 import type { HostState, Hyper, OptimizerDef } from "./types.ts";
 
 const _NAME = "adagrad";
@@ -33,7 +33,7 @@ const _DEFAULTS: Hyper = Object.freeze({
  * equal(adagrad.slotInit(h, "sum"), 0.1);
  * ```
  */
-export const adagrad: OptimizerDef = Object.freeze({
+export const adagrad: OptimizerDef = _defineOptimizer({
   name: _NAME,
   aliases: Object.freeze(["adagradoptimizer"]),
   defaults: _DEFAULTS,
@@ -53,9 +53,6 @@ export const adagrad: OptimizerDef = Object.freeze({
   },
   slotInit(h: Hyper): number {
     return _h(h, "initial_accumulator_value");
-  },
-  hostInit(): Record<string, number> {
-    return {};
   },
   uniforms(): readonly string[] {
     return ["neg_clr", "eps"];

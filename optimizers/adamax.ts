@@ -8,6 +8,7 @@
 import {
   _boolean,
   _checkKeys,
+  _defineOptimizer,
   _freeze,
   _h,
   _hp,
@@ -43,7 +44,7 @@ const _DEFAULTS: Hyper = Object.freeze({
  * deepEqual(adamax.slots(adamax.resolve(adamax.defaults)), ["exp_avg", "exp_inf"]);
  * ```
  */
-export const adamax: OptimizerDef = Object.freeze({
+export const adamax: OptimizerDef = _defineOptimizer({
   name: _NAME,
   aliases: Object.freeze(["adamaxoptimizer"]),
   defaults: _DEFAULTS,
@@ -59,12 +60,6 @@ export const adamax: OptimizerDef = Object.freeze({
   },
   slots(): readonly string[] {
     return ["exp_avg", "exp_inf"];
-  },
-  slotInit(): number {
-    return 0;
-  },
-  hostInit(): Record<string, number> {
-    return {};
   },
   uniforms(): readonly string[] {
     return ["beta1", "one_minus_beta1", "beta2", "eps", "neg_clr"];

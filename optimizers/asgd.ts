@@ -4,7 +4,7 @@
  * @module
  */
 
-import { _boolean, _checkKeys, _freeze, _h, _NONNEG, _number } from "./_hyper.ts";
+import { _boolean, _checkKeys, _defineOptimizer, _freeze, _h, _NONNEG, _number } from "./_hyper.ts";
 import type { HostState, Hyper, OptimizerDef } from "./types.ts";
 
 const _NAME = "asgd";
@@ -44,7 +44,7 @@ const _DEFAULTS: Hyper = Object.freeze({
  * equal(host.eta, Math.fround(0.01 / (1 + 1e-4 * 0.01) ** 0.75));
  * ```
  */
-export const asgd: OptimizerDef = Object.freeze({
+export const asgd: OptimizerDef = _defineOptimizer({
   name: _NAME,
   aliases: Object.freeze([]),
   defaults: _DEFAULTS,
@@ -61,9 +61,6 @@ export const asgd: OptimizerDef = Object.freeze({
   },
   slots(): readonly string[] {
     return ["ax"];
-  },
-  slotInit(): number {
-    return 0;
   },
   hostInit(): Record<string, number> {
     // eta is replaced by the first step's lr (see `scalars`).

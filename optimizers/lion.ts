@@ -5,7 +5,7 @@
  * @module
  */
 
-import { _checkKeys, _freeze, _hp, _NONNEG, _number, _pair } from "./_hyper.ts";
+import { _checkKeys, _defineOptimizer, _freeze, _hp, _NONNEG, _number, _pair } from "./_hyper.ts";
 import type { HostState, Hyper, OptimizerDef } from "./types.ts";
 
 const _NAME = "lion";
@@ -40,7 +40,7 @@ const _DEFAULTS: Hyper = Object.freeze({
  * equal(p[0], 1.5);
  * ```
  */
-export const lion: OptimizerDef = Object.freeze({
+export const lion: OptimizerDef = _defineOptimizer({
   name: _NAME,
   aliases: Object.freeze([]),
   defaults: _DEFAULTS,
@@ -55,12 +55,6 @@ export const lion: OptimizerDef = Object.freeze({
   },
   slots(): readonly string[] {
     return ["exp_avg"];
-  },
-  slotInit(): number {
-    return 0;
-  },
-  hostInit(): Record<string, number> {
-    return {};
   },
   uniforms(): readonly string[] {
     return ["beta1", "one_minus_beta1", "beta2", "one_minus_beta2", "neg_lr"];

@@ -8,6 +8,7 @@ import {
   _boolean,
   _checkKeys,
   _coupledOnly,
+  _defineOptimizer,
   _freeze,
   _h,
   _hp,
@@ -56,7 +57,7 @@ const _DEFAULTS: Hyper = Object.freeze({
  * deepEqual(nadam.slots(h), ["exp_avg", "exp_avg_sq"]);
  * ```
  */
-export const nadam: OptimizerDef = Object.freeze({
+export const nadam: OptimizerDef = _defineOptimizer({
   name: _NAME,
   aliases: Object.freeze(["nadamoptimizer"]),
   defaults: _DEFAULTS,
@@ -74,9 +75,6 @@ export const nadam: OptimizerDef = Object.freeze({
   },
   slots(): readonly string[] {
     return ["exp_avg", "exp_avg_sq"];
-  },
-  slotInit(): number {
-    return 0;
   },
   hostInit(): Record<string, number> {
     return { mu_product: 1 };

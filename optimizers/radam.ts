@@ -9,6 +9,7 @@ import {
   _boolean,
   _checkKeys,
   _coupledOnly,
+  _defineOptimizer,
   _freeze,
   _h,
   _hp,
@@ -59,7 +60,7 @@ const _DEFAULTS: Hyper = Object.freeze({
  * equal(radam.scalars(h, { step: 6 }, 1e-3)[rectified], 1);
  * ```
  */
-export const radam: OptimizerDef = Object.freeze({
+export const radam: OptimizerDef = _defineOptimizer({
   name: _NAME,
   aliases: Object.freeze([]),
   defaults: _DEFAULTS,
@@ -76,12 +77,6 @@ export const radam: OptimizerDef = Object.freeze({
   },
   slots(): readonly string[] {
     return ["exp_avg", "exp_avg_sq"];
-  },
-  slotInit(): number {
-    return 0;
-  },
-  hostInit(): Record<string, number> {
-    return {};
   },
   uniforms(): readonly string[] {
     return [

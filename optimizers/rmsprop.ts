@@ -4,7 +4,16 @@
  * @module
  */
 
-import { _boolean, _checkKeys, _freeze, _h, _hb, _NONNEG, _number } from "./_hyper.ts";
+import {
+  _boolean,
+  _checkKeys,
+  _defineOptimizer,
+  _freeze,
+  _h,
+  _hb,
+  _NONNEG,
+  _number,
+} from "./_hyper.ts";
 import { _fmaWgsl } from "./_wgsl_fma.ts";
 import type { HostState, Hyper, OptimizerDef } from "./types.ts";
 
@@ -53,7 +62,7 @@ function _tail(h: Hyper, head: string[]): string {
  * deepEqual(rmsprop.slots(h), ["square_avg", "momentum_buffer", "grad_avg"]);
  * ```
  */
-export const rmsprop: OptimizerDef = Object.freeze({
+export const rmsprop: OptimizerDef = _defineOptimizer({
   name: _NAME,
   aliases: Object.freeze(["rmspropoptimizer"]),
   defaults: _DEFAULTS,
@@ -74,12 +83,6 @@ export const rmsprop: OptimizerDef = Object.freeze({
     if (_h(h, "momentum") > 0) slots.push("momentum_buffer");
     if (_hb(h, "centered")) slots.push("grad_avg");
     return slots;
-  },
-  slotInit(): number {
-    return 0;
-  },
-  hostInit(): Record<string, number> {
-    return {};
   },
   uniforms(h: Hyper): readonly string[] {
     const names = ["alpha", "one_minus_alpha", "eps", "momentum", "neg_lr"];

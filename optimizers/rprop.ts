@@ -4,7 +4,7 @@
  * @module
  */
 
-import { _boolean, _checkKeys, _freeze, _hp, _pair } from "./_hyper.ts";
+import { _boolean, _checkKeys, _defineOptimizer, _freeze, _hp, _pair } from "./_hyper.ts";
 import type { HostState, Hyper, OptimizerDef } from "./types.ts";
 
 const _NAME = "rprop";
@@ -38,7 +38,7 @@ const _DEFAULTS: Hyper = Object.freeze({
  * equal(p[1], Math.fround(1 + Math.fround(0.01)));
  * ```
  */
-export const rprop: OptimizerDef = Object.freeze({
+export const rprop: OptimizerDef = _defineOptimizer({
   name: _NAME,
   aliases: Object.freeze([]),
   defaults: _DEFAULTS,
@@ -56,12 +56,6 @@ export const rprop: OptimizerDef = Object.freeze({
   },
   slots(): readonly string[] {
     return ["prev", "step_size"];
-  },
-  slotInit(): number {
-    return 0;
-  },
-  hostInit(): Record<string, number> {
-    return {};
   },
   uniforms(): readonly string[] {
     return ["etaminus", "etaplus", "step_size_min", "step_size_max", "lr", "first_step"];

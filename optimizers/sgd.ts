@@ -5,7 +5,17 @@
  * @module
  */
 
-import { _boolean, _checkKeys, _freeze, _h, _hb, _NONNEG, _number, _rangeError } from "./_hyper.ts";
+import {
+  _boolean,
+  _checkKeys,
+  _defineOptimizer,
+  _freeze,
+  _h,
+  _hb,
+  _NONNEG,
+  _number,
+  _rangeError,
+} from "./_hyper.ts";
 import type { HostState, Hyper, OptimizerDef } from "./types.ts";
 
 const _NAME = "sgd";
@@ -38,7 +48,7 @@ const _DEFAULTS: Hyper = Object.freeze({
  * deepEqual(sgd.slots(sgd.resolve(sgd.defaults)), []);
  * ```
  */
-export const sgd: OptimizerDef = Object.freeze({
+export const sgd: OptimizerDef = _defineOptimizer({
   name: _NAME,
   aliases: Object.freeze([
     "gradientdescent",
@@ -70,12 +80,6 @@ export const sgd: OptimizerDef = Object.freeze({
   },
   slots(h: Hyper): readonly string[] {
     return _h(h, "momentum") > 0 ? ["momentum_buffer"] : [];
-  },
-  slotInit(): number {
-    return 0;
-  },
-  hostInit(): Record<string, number> {
-    return {};
   },
   uniforms(h: Hyper): readonly string[] {
     return _h(h, "momentum") > 0
