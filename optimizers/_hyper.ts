@@ -6,6 +6,7 @@
  * @module
  */
 
+import { showValue } from "../_util/show.ts";
 import { didYouMeanSuffix } from "../_util/did_you_mean.ts";
 import type { Hyper, HyperValue, OptimizerDef } from "./types.ts";
 
@@ -26,21 +27,8 @@ export const _NONNEG: _Range = { min: 0 };
 /** `[0, 1)`: the range of Adam's betas. */
 export const _UNIT_OPEN: _Range = { min: 0, max: 1, maxOpen: true };
 
-/** Render a user value for an error message. */
-export function _show(value: unknown): string {
-  if (typeof value === "string") return JSON.stringify(value);
-  if (typeof value === "number") return String(value);
-  if (Array.isArray(value)) return `[${value.map(_show).join(", ")}]`;
-  if (value === undefined || value === null) return String(value);
-  if (typeof value === "object") {
-    try {
-      return JSON.stringify(value);
-    } catch {
-      return String(value);
-    }
-  }
-  return String(value);
-}
+/** Render a user value for an error message (the shared {@linkcode showValue}). */
+export const _show: (value: unknown) => string = showValue;
 
 function _kind(value: unknown): string {
   if (value === null) return "null";

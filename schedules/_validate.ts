@@ -6,22 +6,10 @@
  * @module
  */
 
-/** Render a user value for an error message. */
-export function _show(value: unknown): string {
-  if (typeof value === "string") return JSON.stringify(value);
-  if (typeof value === "number") return Object.is(value, -0) ? "-0" : String(value);
-  if (typeof value === "function") return "a function";
-  if (Array.isArray(value)) return `[${value.map(_show).join(", ")}]`;
-  if (value === undefined || value === null) return String(value);
-  if (typeof value === "object") {
-    try {
-      return JSON.stringify(value);
-    } catch {
-      return String(value);
-    }
-  }
-  return String(value);
-}
+import { showValue } from "../_util/show.ts";
+
+/** Render a user value for an error message (the shared {@linkcode showValue}). */
+export const _show: (value: unknown) => string = showValue;
 
 /** The JavaScript kind of a value, for type error messages. */
 export function _kind(value: unknown): string {
