@@ -1,7 +1,7 @@
 import { deepEqual, equal, ok, rejects, throws } from "node:assert/strict";
-import { gpuTest } from "../tests/_gpu.ts";
+import { both, gpuTest } from "../tests/_gpu.ts";
 import { acquireGpu, GpuDeviceLostError, GpuUnavailableError } from "../gpu/mod.ts";
-import { type Backend, createOptimizer, createOptimizerFromDef } from "./mod.ts";
+import { createOptimizer, createOptimizerFromDef } from "./mod.ts";
 import type { OptimizerDef } from "./types.ts";
 import { arenaLayout } from "./engine_layout.ts";
 
@@ -15,12 +15,6 @@ function rng(seed: number) {
 }
 const arrays = (sizes: number[], r: () => number, scale = 1) =>
   sizes.map((n) => Float32Array.from({ length: n }, () => Math.fround(r() * scale)));
-
-/** A backend-agnostic test body, registered for cpu and (gated) webgpu. */
-function both(name: string, fn: (backend: Backend) => Promise<void>) {
-  Deno.test(`${name} (cpu)`, () => fn("cpu"));
-  gpuTest(`${name} (webgpu)`, () => fn("webgpu"));
-}
 
 Deno.test("arenaLayout aligns tensors to 64 floats and chunks the arena", () => {
   const l = arenaLayout([1, 64, 65, 0, 3], 128);

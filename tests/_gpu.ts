@@ -41,3 +41,12 @@ export async function tempDir(prefix = "test-"): Promise<string> {
   await Deno.mkdir(".tmp", { recursive: true });
   return await Deno.makeTempDir({ dir: ".tmp", prefix });
 }
+
+/**
+ * Register one test body twice: `<name> (cpu)` as a plain test and `<name> (webgpu)` through
+ * {@linkcode gpuTest}.
+ */
+export function both(name: string, fn: (backend: "cpu" | "webgpu") => Promise<void>): void {
+  Deno.test(`${name} (cpu)`, () => fn("cpu"));
+  gpuTest(`${name} (webgpu)`, () => fn("webgpu"));
+}

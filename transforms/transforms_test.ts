@@ -1,5 +1,5 @@
 import { deepEqual, equal, ok, rejects, throws } from "node:assert/strict";
-import { gpuTest } from "../tests/_gpu.ts";
+import { both, gpuTest } from "../tests/_gpu.ts";
 import { acquireGpu } from "../gpu/mod.ts";
 import { type Backend, createOptimizer, InvalidGradientError } from "../optimizers/mod.ts";
 import {
@@ -31,11 +31,6 @@ const sum = (gs: Float32Array[][]) =>
       Float32Array.from(gs[0][t]),
     )
   );
-
-function both(name: string, fn: (backend: Backend) => Promise<void>) {
-  Deno.test(`${name} (cpu)`, () => fn("cpu"));
-  gpuTest(`${name} (webgpu)`, () => fn("webgpu"));
-}
 
 const SIZES = [5, 130, 1];
 const ADAM = { class: "adam", eps: 1e-8 };
