@@ -77,6 +77,17 @@ export function compilePlan(
   let skip: TransformPlan["skip"] = null;
   let lastGlobalL2 = -1;
   let lastGlobal = -1;
+  /** A measure-only global L2 norm of the gradients processed so far (no clipping). */
+  const measureNorm = (): number => {
+    reductions.push({
+      scope: "global",
+      at: ops.length,
+      normType: 2,
+      maxNorm: Infinity,
+      style: "torch",
+    });
+    return reductions.length - 1;
+  };
   transforms.forEach((t, i) => {
     switch (t.kind) {
       case "accumulate":
@@ -129,14 +140,7 @@ export function compilePlan(
         let r = lastGlobalL2;
         if (r < 0 || reductions[r].at + 1 !== ops.length) {
           // No norm of the current gradients: measure one here.
-          reductions.push({
-            scope: "global",
-            at: ops.length,
-            normType: 2,
-            maxNorm: Infinity,
-            style: "torch",
-          });
-          r = reductions.length - 1;
+          r = measureNorm();
         }
         skip = { allowed: t.allowed, checkInterval: t.checkInterval, reduction: r };
         break;
@@ -144,16 +148,7 @@ export function compilePlan(
     }
   });
   let normReduction = skip ? (skip as { reduction: number }).reduction : lastGlobal;
-  if (normReduction < 0 && trackGradNorm) {
-    reductions.push({
-      scope: "global",
-      at: ops.length,
-      normType: 2,
-      maxNorm: Infinity,
-      style: "torch",
-    });
-    normReduction = reductions.length - 1;
-  }
+  if (normReduction < 0 && trackGradNorm) normReduction = measureNorm();
   return { ops, reductions, accumulate, skip, normReduction };
 }
 
