@@ -142,16 +142,33 @@ async function requestContext(options: AcquireGpuOptions): Promise<GpuContext> {
   return wrapDevice(device, adapter.info?.description || adapter.info?.vendor || "unknown", true);
 }
 
-/** Whether an adapter is a software (CPU) implementation, from its info. */
-function isSoftwareAdapter(info: GPUAdapterInfo | undefined, description: string): boolean {
-  const fallback = (info as { isFallbackAdapter?: boolean } | undefined)?.isFallbackAdapter;
-  return fallback === true ||
-    /llvmpipe|lavapipe|softpipe|swiftshader|microsoft basic render|warp/i.test(description);
+/**
+ * Whether an adapter runs on the CPU (Mesa llvmpipe/lavapipe/softpipe, SwiftShader, WARP): its
+ * info says `isFallbackAdapter`, or its description or device names one of them.
+ *
+ * @param info The adapter's (or a device's `adapterInfo`) info.
+ * @param alsoMatch More text to look in (e.g. a description known from elsewhere).
+ * @returns Whether it is a software adapter.
+ *
+ * @example Usage
+ * ```ts
+ * import { isSoftwareAdapter } from "./device.ts";
+ * const info = { description: "llvmpipe (LLVM 15.0.6, 256 bits)" } as GPUAdapterInfo;
+ * console.assert(isSoftwareAdapter(info));
+ * ```
+ */
+export function isSoftwareAdapter(info: GPUAdapterInfo | undefined, alsoMatch = ""): boolean {
+  if ((info as { isFallbackAdapter?: boolean } | undefined)?.isFallbackAdapter === true) {
+    return true;
+  }
+  return /llvmpipe|lavapipe|softpipe|swiftshader|microsoft basic|warp/i.test(
+    `${info?.description ?? ""} ${info?.device ?? ""} ${alsoMatch}`,
+  );
 }
 
 function wrapDevice(device: GPUDevice, description: string, ownsDevice: boolean): GpuContext {
   const info = (device as { adapterInfo?: GPUAdapterInfo }).adapterInfo;
-  const software = isSoftwareAdapter(info, `${description} ${info?.description ?? ""}`);
+  const software = isSoftwareAdapter(info, description);
   let lost: GPUDeviceLostInfo | null = null;
   device.lost.then((info) => {
     lost = info;

@@ -9,7 +9,7 @@
  */
 
 import type { BackendName } from "./model_types.ts";
-import { acquireGpu } from "../gpu/mod.ts";
+import { acquireGpu, isSoftwareAdapter } from "../gpu/mod.ts";
 
 /** The TensorFlow.js namespace (`@tensorflow/tfjs`). */
 export type Tf = typeof import("@tensorflow/tfjs");
@@ -176,7 +176,6 @@ async function activate(tf: Tf, name: BackendName, fix: string): Promise<void> {
 }
 
 /** Adapter descriptions of software renderers (a GPU emulated on the CPU). */
-const SOFTWARE_ADAPTER = /llvmpipe|lavapipe|swiftshader|softpipe|warp|microsoft basic/i;
 
 /**
  * Choose the backend that trains small models fastest: `webgpu` when a hardware WebGPU adapter
@@ -206,18 +205,12 @@ export async function defaultBackend(
     ? (globalThis.navigator as { gpu?: GPU } | undefined)?.gpu
     : provider;
   const adapter = await gpu?.requestAdapter().catch(() => null) ?? null;
-  if (adapter && !isSoftwareAdapter(adapter)) return "webgpu";
+  const fallback = (adapter as { isFallbackAdapter?: boolean } | null)?.isFallbackAdapter === true;
+  if (adapter && !fallback && !isSoftwareAdapter(adapter.info)) return "webgpu";
   try {
     await loadTfjs("wasm");
     return "wasm";
   } catch {
     return "cpu";
   }
-}
-
-function isSoftwareAdapter(adapter: GPUAdapter): boolean {
-  const info = adapter.info as GPUAdapterInfo & { isFallbackAdapter?: boolean } | undefined;
-  if (info?.isFallbackAdapter) return true;
-  if ((adapter as { isFallbackAdapter?: boolean }).isFallbackAdapter) return true;
-  return SOFTWARE_ADAPTER.test(`${info?.description ?? ""} ${info?.device ?? ""}`);
 }
