@@ -288,8 +288,10 @@ gpuTest(
         const st = await opt.init([host]);
         const sr = await ref.init([host]);
         const M = Float32Array.from(host, Math.abs);
+        const buffers: GPUBuffer[] = [];
         for (const g of steps) {
-          await opt.step(st, [mk(g[0], c.usage | GPUBufferUsage.COPY_SRC)], { learningRate: 1e-2 });
+          buffers.push(mk(g[0], c.usage | GPUBufferUsage.COPY_SRC));
+          await opt.step(st, [buffers[buffers.length - 1]], { learningRate: 1e-2 });
           await ref.step(sr, g, { learningRate: 1e-2 });
           const [want] = await ref.read(sr);
           const [got] = await opt.read(st);
@@ -302,6 +304,7 @@ gpuTest(
           }
         }
         opt.dispose(st);
+        buffers.forEach((b) => b.destroy());
       });
     }
   },
