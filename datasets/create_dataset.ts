@@ -6,7 +6,11 @@
 
 import { didYouMeanSuffix } from "../_util/did_you_mean.ts";
 import type { SequenceDataset } from "./dataset.ts";
+import { createDigitsDataset } from "./digits_dataset.ts";
 import { HDFDataset } from "./hdf_dataset.ts";
+import { MemoryDataset } from "./memory_dataset.ts";
+import { MetaDataset } from "./meta_dataset.ts";
+import { Task12AXDataset } from "./task12ax_dataset.ts";
 
 /** A RETURNN dataset dict: `class` plus the class's keyword arguments. */
 export type DatasetDict = Readonly<Record<string, unknown>> & { readonly class?: unknown };
@@ -21,21 +25,15 @@ type _Factory = (dict: DatasetDict, where: string) => Promise<SequenceDataset>;
 
 const _CLASSES: Record<string, _Factory> = {
   HDFDataset: (d, w) => HDFDataset.open(d, w),
+  MetaDataset: (d, w) => MetaDataset.open(d, w, createDataset),
+  Task12AXDataset: (d, w) => Promise.resolve(Task12AXDataset.create(d, w)),
+  MemoryDataset: (d, w) => Promise.resolve(MemoryDataset.create(d, w)),
+  DigitsDataset: (d, w) => createDigitsDataset(d, w),
 };
 
 /** The dataset classes `createDataset` knows (RETURNN's class names). */
 export function datasetClasses(): string[] {
   return Object.keys(_CLASSES);
-}
-
-/**
- * Register a dataset class under a RETURNN class name (used by the classes that nest datasets).
- *
- * @param name The class name.
- * @param factory Creates it from a dict.
- */
-export function registerDatasetClass(name: string, factory: _Factory): void {
-  _CLASSES[name] = factory;
 }
 
 /**
