@@ -6,7 +6,7 @@
 
 import { didYouMeanSuffix } from "../_util/did_you_mean.ts";
 import type { SequenceDataset } from "./dataset.ts";
-import { createDigitsDataset } from "./digits_dataset.ts";
+import { checkDigitsDict, createDigitsDataset } from "./digits_dataset.ts";
 import { HDFDataset } from "./hdf_dataset.ts";
 import { MemoryDataset } from "./memory_dataset.ts";
 import { MetaDataset } from "./meta_dataset.ts";
@@ -21,15 +21,65 @@ export interface CreateDatasetOptions {
   readonly name?: string;
 }
 
-type _Factory = (dict: DatasetDict, where: string) => Promise<SequenceDataset>;
+interface _Class {
+  create(dict: DatasetDict, where: string): Promise<SequenceDataset>;
+  check(dict: DatasetDict, where: string): string[];
+}
 
-const _CLASSES: Record<string, _Factory> = {
-  HDFDataset: (d, w) => HDFDataset.open(d, w),
-  MetaDataset: (d, w) => MetaDataset.open(d, w, createDataset),
-  Task12AXDataset: (d, w) => Promise.resolve(Task12AXDataset.create(d, w)),
-  MemoryDataset: (d, w) => Promise.resolve(MemoryDataset.create(d, w)),
-  DigitsDataset: (d, w) => createDigitsDataset(d, w),
+const _CLASSES: Record<string, _Class> = {
+  HDFDataset: { create: (d, w) => HDFDataset.open(d, w), check: (d, w) => HDFDataset.check(d, w) },
+  MetaDataset: {
+    create: (d, w) => MetaDataset.open(d, w, createDataset),
+    check: (d, w) => MetaDataset.check(d, w, checkDatasetDict),
+  },
+  Task12AXDataset: {
+    create: (d, w) => Promise.resolve(Task12AXDataset.create(d, w)),
+    check: (d, w) => Task12AXDataset.check(d, w),
+  },
+  MemoryDataset: {
+    create: (d, w) => Promise.resolve(MemoryDataset.create(d, w)),
+    check: (d, w) => MemoryDataset.check(d, w),
+  },
+  DigitsDataset: { create: (d, w) => createDigitsDataset(d, w), check: checkDigitsDict },
 };
+
+/**
+ * Check a dataset dict without opening anything (its class, every option, and that its files
+ * exist), returning every problem. `createDataset` runs the same checks, then opens the files.
+ *
+ * @param dict The dataset dict.
+ * @param where Where it comes from (`train`, `eval_datasets.devtrain`...), for messages.
+ * @returns The problems (empty: fine).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { checkDatasetDict } from "./create_dataset.ts";
+ *
+ * const [p] = checkDatasetDict({ class: "HDFDatset", files: ["x.hdf"] }, "train");
+ * assert.match(p, /Did you mean 'HDFDataset'/);
+ * ```
+ */
+export function checkDatasetDict(dict: unknown, where: string): string[] {
+  if (dict === null || typeof dict !== "object" || Array.isArray(dict)) {
+    return [
+      `${where}: expected a dataset dict like {class: "HDFDataset", files: ["train.hdf"]}, got ` +
+      JSON.stringify(dict),
+    ];
+  }
+  const cls = (dict as DatasetDict).class;
+  if (typeof cls !== "string" || !(cls in _CLASSES)) {
+    const known = datasetClasses();
+    return [
+      `${where}: ${
+        typeof cls === "string"
+          ? `unknown dataset class '${cls}'.${didYouMeanSuffix(cls, known)}`
+          : "'class' is missing."
+      } Known classes: ${known.join(", ")}`,
+    ];
+  }
+  return _CLASSES[cls].check(dict as DatasetDict, where);
+}
 
 /** The dataset classes `createDataset` knows (RETURNN's class names). */
 export function datasetClasses(): string[] {
@@ -82,5 +132,5 @@ export async function createDataset(
       } Known classes: ${known.join(", ")}`,
     );
   }
-  return await _CLASSES[cls](dict, where);
+  return await _CLASSES[cls].create(dict, where);
 }

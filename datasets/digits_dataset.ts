@@ -44,13 +44,8 @@ export async function createDigitsDataset(
   dict: Readonly<Record<string, unknown>>,
   where = "DigitsDataset",
 ): Promise<MemoryDataset> {
-  const problems: string[] = [];
-  readCommonOptions(dict, where, DIGITS_DATASET_OPTIONS, problems);
+  throwProblems(checkDigitsDict(dict, where), `dataset ${where}`);
   const split = dict.split ?? "train";
-  if (split !== "train" && split !== "dev") {
-    problems.push(`${where}: 'split' must be "train" or "dev", got ${JSON.stringify(split)}`);
-  }
-  throwProblems(problems, `dataset ${where}`);
   const digits = await loadDigits({
     ...(dict.dev_fraction !== undefined ? { devFraction: dict.dev_fraction as number } : {}),
     ...(dict.split_seed !== undefined ? { seed: dict.split_seed as number } : {}),
@@ -67,4 +62,28 @@ export async function createDigitsDataset(
     },
     tags: Array.from({ length: part.size }, (_, i) => `digits-${split}-${i}`),
   }, where);
+}
+
+/**
+ * Check a `DigitsDataset` dict without loading the table.
+ *
+ * @param dict The dict.
+ * @param where Name for messages. @default "DigitsDataset"
+ * @returns The problems (empty: fine).
+ */
+export function checkDigitsDict(dict: Readonly<Record<string, unknown>>, where = "DigitsDataset"): string[] {
+  const problems: string[] = [];
+  readCommonOptions(dict, where, DIGITS_DATASET_OPTIONS, problems);
+  const split = dict.split ?? "train";
+  if (split !== "train" && split !== "dev") {
+    problems.push(`${where}: 'split' must be "train" or "dev", got ${JSON.stringify(split)}`);
+  }
+  const f = dict.dev_fraction;
+  if (f !== undefined && !(typeof f === "number" && f >= 0 && f < 1)) {
+    problems.push(`${where}: 'dev_fraction' must be in [0, 1), got ${JSON.stringify(f)}`);
+  }
+  if (dict.split_seed !== undefined && !Number.isInteger(dict.split_seed)) {
+    problems.push(`${where}: 'split_seed' must be an integer`);
+  }
+  return problems;
 }

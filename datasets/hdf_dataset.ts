@@ -104,6 +104,18 @@ export class HDFDataset extends CorpusDataset {
   }
 
   /**
+   * Check an `HDFDataset` dict without opening its files (options, and that each file exists and
+   * is readable).
+   *
+   * @param dict The dict.
+   * @param where Name for messages.
+   * @returns The problems (empty: fine).
+   */
+  static check(dict: Readonly<Record<string, unknown>>, where = "HDFDataset"): string[] {
+    return _validate(dict, where).problems;
+  }
+
+  /**
    * Open the files of an `HDFDataset` dict and check them, before any data is read.
    *
    * @param dict `{class: "HDFDataset", files, ...common options}`.
@@ -117,36 +129,7 @@ export class HDFDataset extends CorpusDataset {
     dict: Readonly<Record<string, unknown>>,
     where = "HDFDataset",
   ): Promise<HDFDataset> {
-    const problems: string[] = [];
-    const common = readCommonOptions(dict, where, HDF_DATASET_OPTIONS, problems);
-    const files = dict.files;
-    const inputs: HdfFileInput[] = [];
-    if (!Array.isArray(files) || files.length === 0) {
-      problems.push(`${where}: 'files' must be a non-empty list of HDF file paths`);
-    } else {
-      for (const f of files) {
-        if (typeof f === "string" || (f && typeof f === "object" && f.bytes instanceof Uint8Array)) {
-          inputs.push(f);
-        } else problems.push(`${where}: each entry of 'files' must be a path, got ${JSON.stringify(f)}`);
-      }
-    }
-    const cbs = dict.cache_byte_size;
-    if (cbs !== undefined && cbs !== null && !(Number.isInteger(cbs))) {
-      problems.push(`${where}: 'cache_byte_size' must be an integer (newbob always streams)`);
-    }
-    if (dict.use_cache_manager !== undefined && dict.use_cache_manager !== false) {
-      problems.push(`${where}: 'use_cache_manager' is not supported (RETURNN's i6 cache manager); remove it`);
-    }
-    const sources: [string, () => ByteSource][] = [];
-    for (const f of inputs) {
-      if (typeof f !== "string") {
-        sources.push([f.name, () => bytesSource(f.bytes)]);
-        continue;
-      }
-      const problem = _checkFile(f);
-      if (problem !== undefined) problems.push(`${where}: ${problem}`);
-      else sources.push([f, () => denoFileSource(f)]);
-    }
+    const { problems, common, sources } = _validate(dict, where);
     throwProblems(problems, `dataset ${where}`);
     const h5 = await loadH5();
     const opened: _File[] = [];
@@ -245,6 +228,44 @@ export class HDFDataset extends CorpusDataset {
     }
     return Promise.resolve();
   }
+}
+
+function _validate(dict: Readonly<Record<string, unknown>>, where: string): {
+  problems: string[];
+  common: ReturnType<typeof readCommonOptions>;
+  sources: [string, () => ByteSource][];
+} {
+    const problems: string[] = [];
+    const common = readCommonOptions(dict, where, HDF_DATASET_OPTIONS, problems);
+    const files = dict.files;
+    const inputs: HdfFileInput[] = [];
+    if (!Array.isArray(files) || files.length === 0) {
+      problems.push(`${where}: 'files' must be a non-empty list of HDF file paths`);
+    } else {
+      for (const f of files) {
+        if (typeof f === "string" || (f && typeof f === "object" && f.bytes instanceof Uint8Array)) {
+          inputs.push(f);
+        } else problems.push(`${where}: each entry of 'files' must be a path, got ${JSON.stringify(f)}`);
+      }
+    }
+    const cbs = dict.cache_byte_size;
+    if (cbs !== undefined && cbs !== null && !(Number.isInteger(cbs))) {
+      problems.push(`${where}: 'cache_byte_size' must be an integer (newbob always streams)`);
+    }
+    if (dict.use_cache_manager !== undefined && dict.use_cache_manager !== false) {
+      problems.push(`${where}: 'use_cache_manager' is not supported (RETURNN's i6 cache manager); remove it`);
+    }
+    const sources: [string, () => ByteSource][] = [];
+    for (const f of inputs) {
+      if (typeof f !== "string") {
+        sources.push([f.name, () => bytesSource(f.bytes)]);
+        continue;
+      }
+      const problem = _checkFile(f);
+      if (problem !== undefined) problems.push(`${where}: ${problem}`);
+      else sources.push([f, () => denoFileSource(f)]);
+    }
+  return { problems, common, sources };
 }
 
 /** Keys and dimensions across files, checked as RETURNN's `add_file` does. */

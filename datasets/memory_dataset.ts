@@ -73,6 +73,17 @@ export class MemoryDataset extends CorpusDataset {
   }
 
   /**
+   * Check a `MemoryDataset` dict.
+   *
+   * @param dict The dict.
+   * @param where Name for messages.
+   * @returns The problems (empty: fine).
+   */
+  static check(dict: Readonly<Record<string, unknown>>, where = "MemoryDataset"): string[] {
+    return _validate(dict, where).problems;
+  }
+
+  /**
    * Create the dataset, checking that the arrays and lengths agree.
    *
    * @param dict `{class: "MemoryDataset", data, tags?, ...common options}`.
@@ -82,6 +93,62 @@ export class MemoryDataset extends CorpusDataset {
    * different numbers of sequences per key, duplicate tags).
    */
   static create(dict: Readonly<Record<string, unknown>>, where = "MemoryDataset"): MemoryDataset {
+    const { problems, common, data, tags } = _validate(dict, where);
+    throwProblems(problems, `dataset ${where}`);
+    return new MemoryDataset(common, data, tags);
+  }
+
+  /** The keys, in the order given. */
+  get dataKeys(): readonly string[] {
+    return this.#keys;
+  }
+
+  /** What a key holds. */
+  keyInfo(key: string): DataKeyInfo {
+    this._requireKey(key);
+    return this.#data.get(key)!.info;
+  }
+
+  /** Number of sequences. */
+  get totalNumSeqs(): number {
+    return this.#n;
+  }
+
+  protected _corpusLength(c: number): Readonly<Record<string, number>> {
+    const out: Record<string, number> = {};
+    for (const [k, d] of this.#data) out[k] = d.starts[c + 1] - d.starts[c];
+    return out;
+  }
+
+  protected override _sortLength(c: number): number {
+    const d = this.#data.get("data") ?? this.#data.values().next().value!;
+    return d.starts[c + 1] - d.starts[c];
+  }
+
+  protected _corpusTag(c: number): string {
+    return this.#tags[c];
+  }
+
+  override allTags(): readonly string[] {
+    return this.#tags;
+  }
+
+  protected _readCorpus(c: number, key: string, start: number, end: number): Promise<DataArray> {
+    const d = this.#data.get(key)!;
+    const frame = d.info.frameShape.reduce((a, b) => a * b, 1);
+    const p = d.starts[c] + start;
+    return Promise.resolve(d.key.values.slice(p * frame, (p + end - start) * frame));
+  }
+}
+
+type _Keys = Map<string, { key: MemoryKey; starts: Float64Array; info: DataKeyInfo }>;
+
+function _validate(dict: Readonly<Record<string, unknown>>, where: string): {
+  problems: string[];
+  common: ReturnType<typeof readCommonOptions>;
+  data: _Keys;
+  tags: string[];
+} {
     const problems: string[] = [];
     const common = readCommonOptions(dict, where, MEMORY_DATASET_OPTIONS, problems);
     const raw = dict.data as Record<string, MemoryKey> | undefined;
@@ -143,49 +210,5 @@ export class MemoryDataset extends CorpusDataset {
         problems.push(`${where}: 'tags' must be unique`);
       } else tags = t;
     }
-    throwProblems(problems, `dataset ${where}`);
-    return new MemoryDataset(common, data, tags);
-  }
-
-  /** The keys, in the order given. */
-  get dataKeys(): readonly string[] {
-    return this.#keys;
-  }
-
-  /** What a key holds. */
-  keyInfo(key: string): DataKeyInfo {
-    this._requireKey(key);
-    return this.#data.get(key)!.info;
-  }
-
-  /** Number of sequences. */
-  get totalNumSeqs(): number {
-    return this.#n;
-  }
-
-  protected _corpusLength(c: number): Readonly<Record<string, number>> {
-    const out: Record<string, number> = {};
-    for (const [k, d] of this.#data) out[k] = d.starts[c + 1] - d.starts[c];
-    return out;
-  }
-
-  protected override _sortLength(c: number): number {
-    const d = this.#data.get("data") ?? this.#data.values().next().value!;
-    return d.starts[c + 1] - d.starts[c];
-  }
-
-  protected _corpusTag(c: number): string {
-    return this.#tags[c];
-  }
-
-  override allTags(): readonly string[] {
-    return this.#tags;
-  }
-
-  protected _readCorpus(c: number, key: string, start: number, end: number): Promise<DataArray> {
-    const d = this.#data.get(key)!;
-    const frame = d.info.frameShape.reduce((a, b) => a * b, 1);
-    const p = d.starts[c] + start;
-    return Promise.resolve(d.key.values.slice(p * frame, (p + end - start) * frame));
-  }
+  return { problems, common, data, tags };
 }

@@ -88,6 +88,29 @@ export class MetaDataset extends Base {
   }
 
   /**
+   * Check a `MetaDataset` dict and the sub-dataset dicts it uses, without opening anything.
+   *
+   * @param dict The dict.
+   * @param where Name for messages.
+   * @param checkSub Checks a sub-dataset dict (`checkDatasetDict`).
+   * @returns The problems (empty: fine).
+   */
+  static check(
+    dict: Readonly<Record<string, unknown>>,
+    where: string,
+    checkSub: (dict: Readonly<Record<string, unknown>>, where: string) => string[],
+  ): string[] {
+    const { problems, dataMap } = _validate(dict, where);
+    const subs = dict.datasets as Record<string, Record<string, unknown>> | undefined;
+    const used = new Set([...dataMap.values()].map(([d]) => d));
+    if (typeof dict.seq_order_control_dataset === "string") used.add(dict.seq_order_control_dataset);
+    for (const name of used) {
+      if (subs?.[name]) problems.push(...checkSub(subs[name], `${where}.datasets.${name}`));
+    }
+    return problems;
+  }
+
+  /**
    * Create a MetaDataset and its sub-datasets, checking the whole dict first.
    *
    * @param dict The dict.
@@ -102,50 +125,9 @@ export class MetaDataset extends Base {
     where: string,
     create: CreateSubDataset,
   ): Promise<MetaDataset> {
-    const problems: string[] = [];
-    const common = readCommonOptions(dict, where, META_DATASET_OPTIONS, problems);
-    for (const k of ["seq_list_file", "seq_lens_file"]) {
-      if (dict[k] !== undefined && dict[k] !== null) {
-        problems.push(
-          `${where}: '${k}' is not supported; the sub-datasets must share tags (the controlling ` +
-            "dataset's tags are used)",
-        );
-      }
-    }
+    const { problems, common, dataMap } = _validate(dict, where);
     const subs = dict.datasets;
-    const map = dict.data_map;
     const control = dict.seq_order_control_dataset;
-    const names = subs && typeof subs === "object" && !Array.isArray(subs) ? Object.keys(subs) : [];
-    if (names.length === 0) {
-      problems.push(`${where}: 'datasets' must be a dict of name -> dataset dict`);
-    }
-    const dataMap = new Map<string, [string, string]>();
-    if (!map || typeof map !== "object" || Array.isArray(map)) {
-      problems.push(`${where}: 'data_map' must be a dict of key -> [dataset name, its key]`);
-    } else {
-      for (const [key, v] of Object.entries(map)) {
-        if (!Array.isArray(v) || v.length !== 2 || v.some((x) => typeof x !== "string")) {
-          problems.push(`${where}: data_map['${key}'] must be [dataset name, data key], got ${JSON.stringify(v)}`);
-        } else if (!names.includes(v[0])) {
-          problems.push(
-            `${where}: data_map['${key}'] names dataset '${v[0]}', which is not in 'datasets'.` +
-              `${didYouMeanSuffix(v[0], names)} Datasets: ${names.join(", ")}`,
-          );
-        } else dataMap.set(key, [v[0], v[1]]);
-      }
-    }
-    if (control !== undefined && control !== null && (typeof control !== "string" || !names.includes(control))) {
-      problems.push(
-        `${where}: seq_order_control_dataset '${control}' is not in 'datasets'.` +
-          `${didYouMeanSuffix(String(control), names)} Datasets: ${names.join(", ")}`,
-      );
-    }
-    if ((control === undefined || control === null) && !dataMap.has("data") && map && typeof map === "object") {
-      problems.push(
-        `${where}: without seq_order_control_dataset, data_map needs a 'data' key (its dataset ` +
-          "controls the order); setting seq_order_control_dataset is recommended",
-      );
-    }
     throwProblems(problems, `dataset ${where}`);
     const used = [...new Set([...dataMap.values()].map(([d]) => d))];
     if (typeof control === "string" && !used.includes(control)) used.push(control);
@@ -302,4 +284,56 @@ export class MetaDataset extends Base {
   override async close(): Promise<void> {
     for (const ds of this.#datasets.values()) await ds.close();
   }
+}
+
+function _validate(dict: Readonly<Record<string, unknown>>, where: string): {
+  problems: string[];
+  common: ReturnType<typeof readCommonOptions>;
+  dataMap: Map<string, [string, string]>;
+} {
+    const problems: string[] = [];
+    const common = readCommonOptions(dict, where, META_DATASET_OPTIONS, problems);
+    for (const k of ["seq_list_file", "seq_lens_file"]) {
+      if (dict[k] !== undefined && dict[k] !== null) {
+        problems.push(
+          `${where}: '${k}' is not supported; the sub-datasets must share tags (the controlling ` +
+            "dataset's tags are used)",
+        );
+      }
+    }
+    const subs = dict.datasets;
+    const map = dict.data_map;
+    const control = dict.seq_order_control_dataset;
+    const names = subs && typeof subs === "object" && !Array.isArray(subs) ? Object.keys(subs) : [];
+    if (names.length === 0) {
+      problems.push(`${where}: 'datasets' must be a dict of name -> dataset dict`);
+    }
+    const dataMap = new Map<string, [string, string]>();
+    if (!map || typeof map !== "object" || Array.isArray(map)) {
+      problems.push(`${where}: 'data_map' must be a dict of key -> [dataset name, its key]`);
+    } else {
+      for (const [key, v] of Object.entries(map)) {
+        if (!Array.isArray(v) || v.length !== 2 || v.some((x) => typeof x !== "string")) {
+          problems.push(`${where}: data_map['${key}'] must be [dataset name, data key], got ${JSON.stringify(v)}`);
+        } else if (!names.includes(v[0])) {
+          problems.push(
+            `${where}: data_map['${key}'] names dataset '${v[0]}', which is not in 'datasets'.` +
+              `${didYouMeanSuffix(v[0], names)} Datasets: ${names.join(", ")}`,
+          );
+        } else dataMap.set(key, [v[0], v[1]]);
+      }
+    }
+    if (control !== undefined && control !== null && (typeof control !== "string" || !names.includes(control))) {
+      problems.push(
+        `${where}: seq_order_control_dataset '${control}' is not in 'datasets'.` +
+          `${didYouMeanSuffix(String(control), names)} Datasets: ${names.join(", ")}`,
+      );
+    }
+    if ((control === undefined || control === null) && !dataMap.has("data") && map && typeof map === "object") {
+      problems.push(
+        `${where}: without seq_order_control_dataset, data_map needs a 'data' key (its dataset ` +
+          "controls the order); setting seq_order_control_dataset is recommended",
+      );
+    }
+  return { problems, common, dataMap };
 }

@@ -54,6 +54,17 @@ export class Task12AXDataset extends CorpusDataset {
   }
 
   /**
+   * Check a `Task12AXDataset` dict.
+   *
+   * @param dict The dict.
+   * @param where Name for messages.
+   * @returns The problems (empty: fine).
+   */
+  static check(dict: Readonly<Record<string, unknown>>, where = "Task12AXDataset"): string[] {
+    return _validate(dict, where).problems;
+  }
+
+  /**
    * Create the dataset from its dict.
    *
    * @param dict `{class: "Task12AXDataset", num_seqs, ...common options}`.
@@ -62,29 +73,9 @@ export class Task12AXDataset extends CorpusDataset {
    * @throws {TypeError} Listing every bad option.
    */
   static create(dict: Readonly<Record<string, unknown>>, where = "Task12AXDataset"): Task12AXDataset {
-    const problems: string[] = [];
-    const common = readCommonOptions(dict, where, TASK12AX_OPTIONS, problems);
-    const n = dict.num_seqs;
-    if (typeof n !== "number" || !Number.isInteger(n) || n < 1) {
-      problems.push(
-        `${where}: 'num_seqs' must be a positive integer (RETURNN's default is an endless ` +
-          `dataset, which newbob does not support), got ${JSON.stringify(n)}`,
-      );
-    }
-    let order = common.order;
-    const ordering = order.seqOrdering ?? "default";
-    if (ordering === "sorted" || ordering === "sorted_reverse") {
-      order = { ...order, seqOrdering: "default" }; // RETURNN's GeneratingDataset does this too
-    } else if (ordering === common.order.seqOrdering) {
-      if (orderingNeedsLengths(parseSeqOrdering(ordering))) {
-        problems.push(
-          `${where}: seq_ordering '${ordering}' needs sequence lengths in advance, which ` +
-            "generated data does not have; use default, reverse, random or random_sample",
-        );
-      }
-    }
+    const { problems, common, n } = _validate(dict, where);
     throwProblems(problems, `dataset ${where}`);
-    return new Task12AXDataset({ ...common, order }, n as number);
+    return new Task12AXDataset(common, n);
   }
 
   /** `data` and `classes`. */
@@ -134,6 +125,35 @@ export class Task12AXDataset extends CorpusDataset {
     for (let t = start; t < end; t++) out[(t - start) * 9 + s.input[t]] = 1;
     return Promise.resolve(out);
   }
+}
+
+function _validate(dict: Readonly<Record<string, unknown>>, where: string): {
+  problems: string[];
+  common: ReturnType<typeof readCommonOptions>;
+  n: number;
+} {
+    const problems: string[] = [];
+    const common = readCommonOptions(dict, where, TASK12AX_OPTIONS, problems);
+    const n = dict.num_seqs;
+    if (typeof n !== "number" || !Number.isInteger(n) || n < 1) {
+      problems.push(
+        `${where}: 'num_seqs' must be a positive integer (RETURNN's default is an endless ` +
+          `dataset, which newbob does not support), got ${JSON.stringify(n)}`,
+      );
+    }
+    let order = common.order;
+    const ordering = order.seqOrdering ?? "default";
+    if (ordering === "sorted" || ordering === "sorted_reverse") {
+      order = { ...order, seqOrdering: "default" }; // RETURNN's GeneratingDataset does this too
+    } else if (ordering === common.order.seqOrdering) {
+      if (orderingNeedsLengths(parseSeqOrdering(ordering))) {
+        problems.push(
+          `${where}: seq_ordering '${ordering}' needs sequence lengths in advance, which ` +
+            "generated data does not have; use default, reverse, random or random_sample",
+        );
+      }
+    }
+  return { problems, common: { ...common, order }, n: n as number };
 }
 
 /**
