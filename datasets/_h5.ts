@@ -176,3 +176,15 @@ export function mountSource(h5: H5Module, source: ByteSource): Mounted {
     },
   };
 }
+
+/**
+ * Bytes of h5wasm's wasm memory (it only grows): what HDF5 holds at most, caches included.
+ *
+ * @returns The size, or 0 before h5wasm was loaded.
+ */
+export async function wasmHeapBytes(): Promise<number> {
+  if (_loading === undefined) return 0;
+  // deno-lint-ignore no-explicit-any
+  const h5 = (await _loading) as any;
+  return h5.Module.HEAPU8.length;
+}

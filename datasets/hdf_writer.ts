@@ -181,17 +181,6 @@ export class HDFWriter {
       file.create_group("targets/size");
       file.create_group("targets/labels");
     }
-    for (const k of [...(input ? [input] : []), ...targets]) {
-      const shape = [0, ...k.frameShape];
-      const chunkRows = Math.max(1, Math.floor(65536 / (4 * k.frame)));
-      k.dataset = file.create_dataset({
-        name: k.path,
-        data: k.int ? new Int32Array(0) : new Float32Array(0),
-        shape,
-        maxshape: [null, ...k.frameShape],
-        chunks: [chunkRows, ...k.frameShape],
-      });
-    }
     for (const k of targets) {
       file.get("targets/size").create_attribute(
         k.name,
@@ -251,6 +240,7 @@ export class HDFWriter {
         lens.push(v.length / k.frame);
       }
       for (const [i, k] of all.entries()) {
+        k.dataset ??= _createDataset(this.#file, k, lens[i]);
         k.pending.push(data[k.name].slice());
         k.pendingRows += lens[i];
         if (k.pendingRows * k.frame * 4 >= FLUSH_BYTES) _flush(k);
@@ -308,6 +298,25 @@ export class HDFWriter {
       throw e;
     }
   }
+}
+
+/**
+ * Create a key's resizable dataset. A chunk holds about one sequence (the first one's size,
+ * kept within 8-64 KiB): a sequence read in a random order then costs about one or two chunks,
+ * and the chunk index stays small enough for HDF5's caches.
+ */
+// deno-lint-ignore no-explicit-any
+function _createDataset(file: any, k: _Key, firstLength: number): any {
+  const rowBytes = 4 * k.frame;
+  const bytes = Math.min(Math.max(firstLength * rowBytes, 8192), 65536);
+  const chunkRows = Math.max(1, Math.floor(bytes / rowBytes));
+  return file.create_dataset({
+    name: k.path,
+    data: k.int ? new Int32Array(0) : new Float32Array(0),
+    shape: [0, ...k.frameShape],
+    maxshape: [null, ...k.frameShape],
+    chunks: [chunkRows, ...k.frameShape],
+  });
 }
 
 function _flush(k: _Key): void {
