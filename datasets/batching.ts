@@ -5,8 +5,8 @@
  * @module
  */
 
-import { NumbersDict } from "./_numbers_dict.ts";
-import { type IterateSeqsOptions, iterateSeqs, type SeqChunk } from "./chunking.ts";
+import { NumbersDict } from "./numbers_dict.ts";
+import { iterateSeqs, type IterateSeqsOptions, type SeqChunk } from "./chunking.ts";
 import { didYouMeanSuffix } from "../_util/did_you_mean.ts";
 
 /** A number for every data key, or numbers per key. */
@@ -79,7 +79,7 @@ export interface ResolvedBatching {
  * const b = resolveBatching({ batch_size: 500, max_seq_length: -30 });
  * assert.equal(b.batchSize.value, 500);
  * assert.deepEqual(b.maxSeqLength.toRecord(), { classes: 30 });
- * assert.throws(() => resolveBatching({ max_seq: 3 }), /Did you mean 'max_seqs'/);
+ * assert.throws(() => resolveBatching({ max_seq: 3 } as never), /Did you mean 'max_seqs'/);
  * ```
  */
 export function resolveBatching(options: BatchingOptions, where = "batches()"): ResolvedBatching {

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { NumbersDict } from "./_numbers_dict.ts";
+import { NumbersDict } from "./numbers_dict.ts";
 import { pyInt } from "./_python.ts";
 
 /** What `chunking` may be in a config: `"size:step"`, a size, `[size, step]`, per-key dicts. */
@@ -13,7 +13,10 @@ export type ChunkingValue =
   | string
   | number
   | Readonly<Record<string, number>>
-  | readonly [number | Readonly<Record<string, number>> | null, number | Readonly<Record<string, number>> | null]
+  | readonly [
+    number | Readonly<Record<string, number>> | null,
+    number | Readonly<Record<string, number>> | null,
+  ]
   | null;
 
 /** Parsed chunking: chunk size and step (a number for every key, or per key). */
@@ -97,7 +100,9 @@ export function parseChunking(chunking: unknown, where = "chunking"): Chunking |
   if (sk !== step.keys().sort().join(",")) {
     throw bad("chunk size and step must name the same keys", RangeError);
   }
-  if (!(step.maxValue() > 0)) throw bad("the chunking step must be positive (for some key)", RangeError);
+  if (!(step.maxValue() > 0)) {
+    throw bad("the chunking step must be positive (for some key)", RangeError);
+  }
   return { size, step };
 }
 
@@ -185,7 +190,9 @@ export function* iterateSeqs(
         throw new RangeError(
           `Cannot chunk sequence ${s} of ${options.name ?? "dataset"}: key '${key}' gives ${n} ` +
             `chunks but '${defaultKey}' gives ${nDefault} (lengths ` +
-            `${JSON.stringify(length.toRecord())}); make the chunk steps proportional to the lengths`,
+            `${
+              JSON.stringify(length.toRecord())
+            }); make the chunk steps proportional to the lengths`,
         );
       }
     }

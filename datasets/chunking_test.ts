@@ -4,7 +4,9 @@ import { parseChunking } from "./chunking.ts";
 Deno.test("parseChunking accepts RETURNN's forms", () => {
   const c = (v: unknown) => {
     const p = parseChunking(v);
-    return p === null ? null : [p.size.value ?? p.size.toRecord(), p.step.value ?? p.step.toRecord()];
+    return p === null
+      ? null
+      : [p.size.value ?? p.size.toRecord(), p.step.value ?? p.step.toRecord()];
   };
   assert.deepEqual(c("20:10"), [20, 10]);
   assert.deepEqual(c("20"), [20, 20]);
@@ -12,9 +14,17 @@ Deno.test("parseChunking accepts RETURNN's forms", () => {
   assert.deepEqual(c(20), [20, 20]);
   assert.deepEqual(c([20, 5]), [20, 5]);
   assert.deepEqual(c([20, null]), [20, 20]);
-  assert.deepEqual(c({ data: 20, classes: 10 }), [{ data: 20, classes: 10 }, { data: 20, classes: 10 }]);
-  assert.deepEqual(c([{ data: 20, orth: 4 }, { data: 10, orth: 0 }]), [{ data: 20, orth: 4 }, { data: 10, orth: 0 }]);
-  for (const none of [null, undefined, 0, "0", [0, 5], { data: 0, classes: 0 }]) assert.equal(c(none), null);
+  assert.deepEqual(c({ data: 20, classes: 10 }), [{ data: 20, classes: 10 }, {
+    data: 20,
+    classes: 10,
+  }]);
+  assert.deepEqual(c([{ data: 20, orth: 4 }, { data: 10, orth: 0 }]), [{ data: 20, orth: 4 }, {
+    data: 10,
+    orth: 0,
+  }]);
+  for (const none of [null, undefined, 0, "0", [0, 5], { data: 0, classes: 0 }]) {
+    assert.equal(c(none), null);
+  }
 });
 
 Deno.test("parseChunking rejects what RETURNN rejects", () => {

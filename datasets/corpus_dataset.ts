@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { CommonOptions } from "./_common_options.ts";
+import type { CommonOptions } from "./common_options.ts";
 import { type DataArray, type InitSeqOrderOptions, SequenceDataset } from "./dataset.ts";
 import { seqOrderForEpoch, type SeqOrderOptions } from "./seq_order.ts";
 
@@ -21,6 +21,8 @@ export abstract class CorpusDataset extends SequenceDataset {
   #tagIndex: Map<string, number> | undefined;
 
   /**
+   * Start a corpus dataset.
+   *
    * @param common The common options (see `readCommonOptions`).
    */
   constructor(common: CommonOptions) {
@@ -165,7 +167,9 @@ export abstract class CorpusDataset extends SequenceDataset {
       const c = this.corpusIndex(seqIdx);
       const len = this._corpusLength(c)[key];
       const e = end ?? len;
-      if (!(Number.isInteger(start) && Number.isInteger(e) && 0 <= start && start <= e && e <= len)) {
+      if (
+        !(Number.isInteger(start) && Number.isInteger(e) && 0 <= start && start <= e && e <= len)
+      ) {
         throw new RangeError(
           `Cannot read frames ${start}..${e} of key '${key}' of sequence ${seqIdx} of ` +
             `'${this.name}': it has ${len} frames`,

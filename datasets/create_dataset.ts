@@ -128,7 +128,9 @@ export async function createDataset(
     const known = datasetClasses();
     throw new TypeError(
       `Cannot create dataset ${where}: ${
-        typeof cls === "string" ? `unknown class '${cls}'.${didYouMeanSuffix(cls, known)}` : "'class' is missing"
+        typeof cls === "string"
+          ? `unknown class '${cls}'.${didYouMeanSuffix(cls, known)}`
+          : "'class' is missing"
       } Known classes: ${known.join(", ")}`,
     );
   }

@@ -144,9 +144,15 @@ export function resolveDataConfig(config: Readonly<Record<string, unknown>>): Da
   };
   const train: BatchingOptions = {
     ...common,
-    ...(maxSeqLength !== undefined ? { max_seq_length: maxSeqLength as BatchingOptions["max_seq_length"] } : {}),
-    ...(minSeqLength !== undefined ? { min_seq_length: minSeqLength as BatchingOptions["min_seq_length"] } : {}),
-    ...(has("max_pad_size") ? { max_pad_size: config.max_pad_size as BatchingOptions["max_pad_size"] } : {}),
+    ...(maxSeqLength !== undefined
+      ? { max_seq_length: maxSeqLength as BatchingOptions["max_seq_length"] }
+      : {}),
+    ...(minSeqLength !== undefined
+      ? { min_seq_length: minSeqLength as BatchingOptions["min_seq_length"] }
+      : {}),
+    ...(has("max_pad_size")
+      ? { max_pad_size: config.max_pad_size as BatchingOptions["max_pad_size"] }
+      : {}),
   };
   try {
     resolveBatching(train, "the config");
@@ -205,7 +211,11 @@ export function resolveDataConfig(config: Readonly<Record<string, unknown>>): Da
     const defaults: Record<string, unknown> = key === "train" ? {} : evalDefaults();
     const dict = fromConfig({ ...defaults, name: key, ...d });
     problems.push(...checkDatasetDict(dict, key));
-    const spec = { name: key, dict, batching: key === "train" ? train : key === "dev" ? dev : common };
+    const spec = {
+      name: key,
+      dict,
+      batching: key === "train" ? train : key === "dev" ? dev : common,
+    };
     if (key === "train") trainSpec = spec;
     else specs.set(key, spec);
   };
@@ -228,7 +238,9 @@ export function resolveDataConfig(config: Readonly<Record<string, unknown>>): Da
   }
   if (problems.length > 0) {
     throw new TypeError(
-      `The config's data settings have ${problems.length} problem${problems.length > 1 ? "s" : ""}:` +
+      `The config's data settings have ${problems.length} problem${
+        problems.length > 1 ? "s" : ""
+      }:` +
         `\n  - ${problems.join("\n  - ")}`,
     );
   }

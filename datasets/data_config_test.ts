@@ -9,7 +9,10 @@ Deno.test("resolveDataConfig: RETURNN's train/dev/eval/eval_datasets defaults", 
     train: { class: "HDFDataset", files: [A], chunking: null },
     dev: { class: "HDFDataset", files: [B] },
     eval: `${A},${B}`,
-    eval_datasets: { devtrain: { class: "HDFDataset", files: [A] }, dev: { class: "HDFDataset", files: [B], seq_ordering: "reverse" } },
+    eval_datasets: {
+      devtrain: { class: "HDFDataset", files: [A] },
+      dev: { class: "HDFDataset", files: [B], seq_ordering: "reverse" },
+    },
     batching: "laplace:.10",
     chunking: "30:15",
     min_chunk_size: 5,
@@ -29,10 +32,20 @@ Deno.test("resolveDataConfig: RETURNN's train/dev/eval/eval_datasets defaults", 
     min_chunk_size: 5,
     chunking_variance: 0,
   });
-  assert.deepEqual(d.train!.batching, { batch_size: 400, max_seqs: 8, max_seq_length: 60, min_seq_length: 2 });
+  assert.deepEqual(d.train!.batching, {
+    batch_size: 400,
+    max_seqs: 8,
+    max_seq_length: 60,
+    min_seq_length: 2,
+  });
   // dev / eval: sorted, no chunking; eval_datasets: as given; 'dev' in eval_datasets replaces dev.
   assert.deepEqual(d.eval.map((s) => s.name), ["dev", "eval", "devtrain"]);
-  assert.deepEqual(d.eval[0].dict, { name: "dev", class: "HDFDataset", files: [B], seq_ordering: "reverse" });
+  assert.deepEqual(d.eval[0].dict, {
+    name: "dev",
+    class: "HDFDataset",
+    files: [B],
+    seq_ordering: "reverse",
+  });
   assert.deepEqual(d.eval[0].batching, { batch_size: 400, max_seqs: 8, max_seq_length: 60 });
   assert.deepEqual(d.eval[1].dict, {
     chunking: "0",
@@ -50,8 +63,14 @@ Deno.test("resolveDataConfig: RETURNN's train/dev/eval/eval_datasets defaults", 
 
 Deno.test("resolveDataConfig: eval chunking follows on_size_limit / chunk_eval; defaults", () => {
   const dev = { class: "HDFDataset", files: [B] };
-  assert.equal(resolveDataConfig({ dev, on_size_limit: "chunk", batch_size: 50 }).eval[0].dict.chunking, "50");
-  assert.equal(resolveDataConfig({ dev, chunk_eval: true, chunking: "10:5" }).eval[0].dict.chunking, "10:5");
+  assert.equal(
+    resolveDataConfig({ dev, on_size_limit: "chunk", batch_size: 50 }).eval[0].dict.chunking,
+    "50",
+  );
+  assert.equal(
+    resolveDataConfig({ dev, chunk_eval: true, chunking: "10:5" }).eval[0].dict.chunking,
+    "10:5",
+  );
   assert.equal(resolveDataConfig({ dev, chunking: "1" }).eval[0].dict.chunking, "1");
   const d = resolveDataConfig({ train: dev });
   assert.deepEqual(d.train!.batching, { batch_size: 1, max_seqs: -1 });

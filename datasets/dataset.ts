@@ -5,8 +5,8 @@
  * @module
  */
 
-import { NumbersDict } from "./_numbers_dict.ts";
-import { generateBatches, type BatchingOptions, resolveBatching } from "./batching.ts";
+import { NumbersDict } from "./numbers_dict.ts";
+import { type BatchingOptions, generateBatches, resolveBatching } from "./batching.ts";
 import type { Chunking, SeqChunk } from "./chunking.ts";
 
 /** The element type of a data key as newbob hands it out. */
@@ -60,6 +60,8 @@ export class Batch {
   readonly #data: ReadonlyMap<string, BatchData>;
 
   /**
+   * Make a batch.
+   *
    * @param slices The rows.
    * @param data The padded data per key.
    */
@@ -122,6 +124,8 @@ export abstract class SequenceDataset {
   epoch: number | null = null;
 
   /**
+   * Start a dataset.
+   *
    * @param name Name for messages.
    */
   constructor(name: string) {
@@ -204,7 +208,7 @@ export abstract class SequenceDataset {
       batching,
       warn,
     );
-    for (const plan of plans) yield await this._makeBatch(plan, keys);
+    for (const plan of plans) yield await this.#makeBatch(plan, keys);
   }
 
   /** Throw unless `initSeqOrder` was called. */
@@ -225,7 +229,7 @@ export abstract class SequenceDataset {
     }
   }
 
-  async _makeBatch(plan: readonly SeqChunk[], keys: readonly string[]): Promise<Batch> {
+  async #makeBatch(plan: readonly SeqChunk[], keys: readonly string[]): Promise<Batch> {
     const slices: BatchSlice[] = plan.map((c) => ({
       seqTag: this.tag(c.seqIdx),
       seqIdx: c.seqIdx,
@@ -243,7 +247,12 @@ export abstract class SequenceDataset {
         : new Float32Array(slices.length * t * frame);
       for (let i = 0; i < slices.length; i++) {
         if (seqLens[i] === 0) continue;
-        const values = await this.getData(slices[i].seqIdx, key, slices[i].start[key], slices[i].end[key]);
+        const values = await this.getData(
+          slices[i].seqIdx,
+          key,
+          slices[i].start[key],
+          slices[i].end[key],
+        );
         out.set(values, i * t * frame);
       }
       const shape = info.sparse && info.frameShape.length === 0

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { readCommonOptions, throwProblems } from "./_common_options.ts";
+import { readCommonOptions, throwProblems } from "./common_options.ts";
 import { MemoryDataset } from "./memory_dataset.ts";
 import { DIGITS_INPUT_DIM, DIGITS_NUM_CLASSES, loadDigits } from "../trainer/digits.ts";
 
@@ -71,7 +71,10 @@ export async function createDigitsDataset(
  * @param where Name for messages. @default "DigitsDataset"
  * @returns The problems (empty: fine).
  */
-export function checkDigitsDict(dict: Readonly<Record<string, unknown>>, where = "DigitsDataset"): string[] {
+export function checkDigitsDict(
+  dict: Readonly<Record<string, unknown>>,
+  where = "DigitsDataset",
+): string[] {
   const problems: string[] = [];
   readCommonOptions(dict, where, DIGITS_DATASET_OPTIONS, problems);
   const split = dict.split ?? "train";

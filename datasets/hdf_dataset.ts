@@ -6,8 +6,17 @@
  * @module
  */
 
-import { readCommonOptions, throwProblems } from "./_common_options.ts";
-import { type ByteSource, bytesSource, denoFileSource, type H5Module, type IoStats, loadH5, mountSource, type Mounted } from "./_h5.ts";
+import { readCommonOptions, throwProblems } from "./common_options.ts";
+import {
+  type ByteSource,
+  bytesSource,
+  denoFileSource,
+  type H5Module,
+  type IoStats,
+  loadH5,
+  type Mounted,
+  mountSource,
+} from "./_h5.ts";
 import { CorpusDataset } from "./corpus_dataset.ts";
 import type { DataArray, DataKeyInfo } from "./dataset.ts";
 
@@ -101,7 +110,9 @@ export class HDFDataset extends CorpusDataset {
     super(common);
     this.#files = files;
     this.#fileStart = [0];
-    for (const f of files) this.#fileStart.push(this.#fileStart[this.#fileStart.length - 1] + f.numSeqs);
+    for (const f of files) {
+      this.#fileStart.push(this.#fileStart[this.#fileStart.length - 1] + f.numSeqs);
+    }
     this.#keys = keys;
     this.#info = info;
     this.#lengthKeys = lengthKeys;
@@ -189,6 +200,7 @@ export class HDFDataset extends CorpusDataset {
     return [this.#files[lo], c - this.#fileStart[lo]];
   }
 
+  /** Lengths per data key of a corpus sequence. */
   protected _corpusLength(c: number): Readonly<Record<string, number>> {
     const [f, s] = this.#locate(c);
     const out: Record<string, number> = {};
@@ -196,20 +208,24 @@ export class HDFDataset extends CorpusDataset {
     return out;
   }
 
+  /** The length the sorting orderings use (RETURNN: the input's, column 0). */
   protected override _sortLength(c: number): number {
     const [f, s] = this.#locate(c);
     return f.starts[0][s + 1] - f.starts[0][s];
   }
 
+  /** Tag of a corpus sequence. */
   protected _corpusTag(c: number): string {
     const [f, s] = this.#locate(c);
     return f.tags[s];
   }
 
+  /** All tags, in corpus order. */
   override allTags(): readonly string[] {
     return this.#files.flatMap((f) => f.tags);
   }
 
+  /** Frames [start, end) of a key of a corpus sequence. */
   protected _readCorpus(c: number, key: string, start: number, end: number): Promise<DataArray> {
     if (this.#closed) return Promise.reject(new RangeError(`HDFDataset '${this.name}' is closed`));
     const [f, s] = this.#locate(c);
@@ -227,15 +243,23 @@ export class HDFDataset extends CorpusDataset {
     // does not carry over): read whole chunks here and keep the last block per key, so
     // consecutive sequences sharing a chunk read it once.
     const chunk = ds.metadata.chunks?.[0];
-    if (chunk === undefined) return Promise.resolve(_convert(ds.slice([[a, b]]), info, (b - a) * frame, f.name, key));
+    if (chunk === undefined) {
+      return Promise.resolve(_convert(ds.slice([[a, b]]), info, (b - a) * frame, f.name, key));
+    }
     let block = f.blocks.get(key);
     if (block === undefined || a < block.start || b > block.end) {
       // Reading on from the last block (file order): read ahead up to 256 KiB of whole chunks.
       const onward = block !== undefined && a >= block.start && a <= block.end;
-      const ahead = onward ? Math.max(chunk, Math.floor(READ_AHEAD_BYTES / (4 * frame) / chunk) * chunk) : 0;
+      const ahead = onward
+        ? Math.max(chunk, Math.floor(READ_AHEAD_BYTES / (4 * frame) / chunk) * chunk)
+        : 0;
       const start = Math.floor(a / chunk) * chunk;
       const stop = Math.min(Math.ceil((b + ahead) / chunk) * chunk, ds.shape![0]);
-      block = { start, end: stop, data: _convert(ds.slice([[start, stop]]), info, (stop - start) * frame, f.name, key) };
+      block = {
+        start,
+        end: stop,
+        data: _convert(ds.slice([[start, stop]]), info, (stop - start) * frame, f.name, key),
+      };
       f.blocks.set(key, block);
     }
     return Promise.resolve(block.data.slice((a - block.start) * frame, (b - block.start) * frame));
@@ -256,36 +280,40 @@ function _validate(dict: Readonly<Record<string, unknown>>, where: string): {
   common: ReturnType<typeof readCommonOptions>;
   sources: [string, () => ByteSource][];
 } {
-    const problems: string[] = [];
-    const common = readCommonOptions(dict, where, HDF_DATASET_OPTIONS, problems);
-    const files = dict.files;
-    const inputs: HdfFileInput[] = [];
-    if (!Array.isArray(files) || files.length === 0) {
-      problems.push(`${where}: 'files' must be a non-empty list of HDF file paths`);
-    } else {
-      for (const f of files) {
-        if (typeof f === "string" || (f && typeof f === "object" && f.bytes instanceof Uint8Array)) {
-          inputs.push(f);
-        } else problems.push(`${where}: each entry of 'files' must be a path, got ${JSON.stringify(f)}`);
-      }
+  const problems: string[] = [];
+  const common = readCommonOptions(dict, where, HDF_DATASET_OPTIONS, problems);
+  const files = dict.files;
+  const inputs: HdfFileInput[] = [];
+  if (!Array.isArray(files) || files.length === 0) {
+    problems.push(`${where}: 'files' must be a non-empty list of HDF file paths`);
+  } else {
+    for (const f of files) {
+      if (typeof f === "string" || (f && typeof f === "object" && f.bytes instanceof Uint8Array)) {
+        inputs.push(f);
+      } else {problems.push(
+          `${where}: each entry of 'files' must be a path, got ${JSON.stringify(f)}`,
+        );}
     }
-    const cbs = dict.cache_byte_size;
-    if (cbs !== undefined && cbs !== null && !(Number.isInteger(cbs))) {
-      problems.push(`${where}: 'cache_byte_size' must be an integer (newbob always streams)`);
+  }
+  const cbs = dict.cache_byte_size;
+  if (cbs !== undefined && cbs !== null && !(Number.isInteger(cbs))) {
+    problems.push(`${where}: 'cache_byte_size' must be an integer (newbob always streams)`);
+  }
+  if (dict.use_cache_manager !== undefined && dict.use_cache_manager !== false) {
+    problems.push(
+      `${where}: 'use_cache_manager' is not supported (RETURNN's i6 cache manager); remove it`,
+    );
+  }
+  const sources: [string, () => ByteSource][] = [];
+  for (const f of inputs) {
+    if (typeof f !== "string") {
+      sources.push([f.name, () => bytesSource(f.bytes)]);
+      continue;
     }
-    if (dict.use_cache_manager !== undefined && dict.use_cache_manager !== false) {
-      problems.push(`${where}: 'use_cache_manager' is not supported (RETURNN's i6 cache manager); remove it`);
-    }
-    const sources: [string, () => ByteSource][] = [];
-    for (const f of inputs) {
-      if (typeof f !== "string") {
-        sources.push([f.name, () => bytesSource(f.bytes)]);
-        continue;
-      }
-      const problem = _checkFile(f);
-      if (problem !== undefined) problems.push(`${where}: ${problem}`);
-      else sources.push([f, () => denoFileSource(f)]);
-    }
+    const problem = _checkFile(f);
+    if (problem !== undefined) problems.push(`${where}: ${problem}`);
+    else sources.push([f, () => denoFileSource(f)]);
+  }
   return { problems, common, sources };
 }
 
@@ -334,13 +362,19 @@ function _isHdf5(source: ByteSource): boolean {
 }
 
 function _decode(s: unknown): string {
-  const t = typeof s === "string" ? s : s instanceof Uint8Array ? new TextDecoder().decode(s) : String(s);
+  const t = typeof s === "string"
+    ? s
+    : s instanceof Uint8Array
+    ? new TextDecoder().decode(s)
+    : String(s);
   return t.split("\0")[0];
 }
 
 function _ints(v: unknown): number[] {
   if (typeof v === "number" || typeof v === "bigint") return [Number(v)];
-  if (ArrayBuffer.isView(v) || Array.isArray(v)) return Array.from(v as ArrayLike<number | bigint>, Number);
+  if (ArrayBuffer.isView(v) || Array.isArray(v)) {
+    return Array.from(v as ArrayLike<number | bigint>, Number);
+  }
   return [];
 }
 
@@ -393,7 +427,9 @@ function _openFile(
   const numInputKeys = hasInputs ? 1 : 0;
   if (shape.length !== 2 || shape[1] !== numInputKeys + targetKeys.length) {
     return fail(
-      `'seqLengths' has shape [${shape}] but must be [num_seqs, ${numInputKeys + targetKeys.length}]` +
+      `'seqLengths' has shape [${shape}] but must be [num_seqs, ${
+        numInputKeys + targetKeys.length
+      }]` +
         ` (one column for ${hasInputs ? "'inputs' and one for " : ""}each target key: ` +
         `${targetKeys.join(", ")})`,
     );
@@ -412,7 +448,10 @@ function _openFile(
           "the earlier files' keys",
       );
     }
-    columns = [...(hasInputs ? [0] : []), ...layout.targetKeys.map((k) => numInputKeys + targetKeys.indexOf(k))];
+    columns = [
+      ...(hasInputs ? [0] : []),
+      ...layout.targetKeys.map((k) => numInputKeys + targetKeys.indexOf(k)),
+    ];
     targetKeys = layout.targetKeys;
   }
   const starts = columns.map((col) => {
@@ -445,7 +484,11 @@ function _openFile(
     const isInt = d.metadata.type === 0;
     const sparse = ds.length === 1;
     const dim = sparse ? _ints(file.attrs.inputPattSize?.value)[0] : ds[1];
-    if (dim === undefined) return fail("sparse 'inputs' needs the root attribute 'inputPattSize' (the number of classes)");
+    if (dim === undefined) {
+      return fail(
+        "sparse 'inputs' needs the root attribute 'inputPattSize' (the number of classes)",
+      );
+    }
     if (!checkRows("data", "inputs", d, 0)) return undefined;
     datasets.set("data", d);
     info.set("data", {
@@ -465,7 +508,9 @@ function _openFile(
       const ds = d.shape ?? [];
       const attr = size?.attrs[key]?.value;
       const a = _ints(attr);
-      const [dim, ndim] = a.length === 2 ? a : [a[0] ?? (ds.length === 1 ? 1 : ds[ds.length - 1]), ds.length];
+      const [dim, ndim] = a.length === 2
+        ? a
+        : [a[0] ?? (ds.length === 1 ? 1 : ds[ds.length - 1]), ds.length];
       const isInt = d.metadata.type === 0;
       if (!checkRows(key, path, d, numInputKeys + i)) return undefined;
       datasets.set(key, d);
@@ -494,7 +539,7 @@ function _openFile(
       }
     }
   }
-  const tags = (file.get("seqTags") as _H5Dataset);
+  const tags = file.get("seqTags") as _H5Dataset;
   const tagValues = tags.value;
   const tagList = Array.isArray(tagValues) ? tagValues.map(_decode) : [_decode(tagValues)];
   if (tagList.length !== numSeqs) {
@@ -511,7 +556,13 @@ function _closeFile(f: _File): void {
   }
 }
 
-function _convert(raw: unknown, info: DataKeyInfo, n: number, file: string, key: string): DataArray {
+function _convert(
+  raw: unknown,
+  info: DataKeyInfo,
+  n: number,
+  file: string,
+  key: string,
+): DataArray {
   if (info.dtype === "float32" && raw instanceof Float32Array) return raw;
   if (info.dtype === "int32" && raw instanceof Int32Array) return raw;
   if (!ArrayBuffer.isView(raw) || (raw as unknown as ArrayLike<number>).length !== n) {

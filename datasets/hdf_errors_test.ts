@@ -37,14 +37,30 @@ Deno.test("HDFDataset: broken files are reported before any data is read, each w
     f.create_dataset({ name: "seqTags", data: ["a"] });
   });
   await assert.rejects(
-    () => createDataset({ class: "HDFDataset", files: ["nowhere/train.hdf", text, noLengths, short, columns] }),
+    () =>
+      createDataset({
+        class: "HDFDataset",
+        files: ["nowhere/train.hdf", text, noLengths, short, columns],
+      }),
     (e: Error) => {
       assert.ok(e instanceof TypeError);
-      assert.match(e.message, /HDF file 'nowhere\/train.hdf' in 'files' does not exist .*fix the path/);
+      assert.match(
+        e.message,
+        /HDF file 'nowhere\/train.hdf' in 'files' does not exist .*fix the path/,
+      );
       assert.match(e.message, /'\.tmp\/datasets\/errors\/notes.hdf' is not an HDF5 file/);
-      assert.match(e.message, /no_lengths.hdf': has no 'seqLengths' dataset.*convert it with HDFWriter/);
-      assert.match(e.message, /short.hdf': the lengths of 'data' in 'seqLengths' add up to 5 frames but 'inputs' has only 2 rows/);
-      assert.match(e.message, /columns.hdf': 'seqLengths' has shape \[1,1\] but must be \[num_seqs, 2\]/);
+      assert.match(
+        e.message,
+        /no_lengths.hdf': has no 'seqLengths' dataset.*convert it with HDFWriter/,
+      );
+      assert.match(
+        e.message,
+        /short.hdf': the lengths of 'data' in 'seqLengths' add up to 5 frames but 'inputs' has only 2 rows/,
+      );
+      assert.match(
+        e.message,
+        /columns.hdf': 'seqLengths' has shape \[1,1\] but must be \[num_seqs, 2\]/,
+      );
       return true;
     },
   );
@@ -77,7 +93,10 @@ Deno.test("HDFDataset: files with other dimensions or keys than the first are re
 });
 
 Deno.test("createDataset: unknown class, options and orderings, all at once", async () => {
-  await assert.rejects(() => createDataset({ class: "HDFDatset" }), /unknown class 'HDFDatset'. Did you mean 'HDFDataset'\?/);
+  await assert.rejects(
+    () => createDataset({ class: "HDFDatset" }),
+    /unknown class 'HDFDatset'. Did you mean 'HDFDataset'\?/,
+  );
   await assert.rejects(() => createDataset({ files: [] } as never), /'class' is missing/);
   await assert.rejects(
     () =>
@@ -92,7 +111,10 @@ Deno.test("createDataset: unknown class, options and orderings, all at once", as
     (e: Error) => {
       assert.match(e.message, /4 problems/);
       assert.match(e.message, /unknown ordering. Did you mean 'sort_bin_shuffle'\?/);
-      assert.match(e.message, /unknown option 'partition_epochs'.*Did you mean 'partition_epoch'\?/);
+      assert.match(
+        e.message,
+        /unknown option 'partition_epochs'.*Did you mean 'partition_epoch'\?/,
+      );
       assert.match(e.message, /chunking "10:5:2": expected at most two parts/);
       assert.match(e.message, /'window' = 3 is not supported/);
       return true;

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { HDFDataset } from "./hdf_dataset.ts";
-import { HDFWriter, type HdfKeySpec } from "./hdf_writer.ts";
+import { type HdfKeySpec, HDFWriter } from "./hdf_writer.ts";
 import type { SequenceDataset } from "./dataset.ts";
 
 const DIR = "tests/fixtures/returnn_data/";
@@ -18,7 +18,9 @@ export async function copyToHdf(ds: SequenceDataset, path: string): Promise<void
       ...(i.labels ? { labels: i.labels } : {}),
     };
   };
-  const targets = Object.fromEntries(ds.dataKeys.filter((k) => k !== "data").map((k) => [k, spec(k)]));
+  const targets = Object.fromEntries(
+    ds.dataKeys.filter((k) => k !== "data").map((k) => [k, spec(k)]),
+  );
   const w = await HDFWriter.create(path, {
     ...(ds.dataKeys.includes("data") ? { data: spec("data") } : {}),
     targets,
@@ -75,10 +77,34 @@ Deno.test("HDFWriter: dense targets, a targets-only file, errors before writing"
     targets: { feats: { dim: 3 }, classes: { dim: 4, sparse: true, labels: ["a", "b", "c", "d"] } },
     overwrite: true,
   });
-  await assert.rejects(() => w.insert("x", { data: new Float32Array(3), feats: new Float32Array(3), classes: new Int32Array(1) }), /multiple of its frame size 2/);
-  await assert.rejects(() => w.insert("x", { data: new Float32Array(2), feats: new Float32Array(3) }), /'classes' is missing/);
-  await assert.rejects(() => w.insert("x", { data: new Float32Array(2), feats: new Float32Array(3), classes: new Int32Array(1), clases: new Int32Array(1) }), /Did you mean 'classes'/);
-  await w.insert("s0", { data: new Float32Array([1, 2, 3, 4]), feats: new Float32Array([1, 2, 3]), classes: new Int32Array([3, 1, 2]) });
+  await assert.rejects(
+    () =>
+      w.insert("x", {
+        data: new Float32Array(3),
+        feats: new Float32Array(3),
+        classes: new Int32Array(1),
+      }),
+    /multiple of its frame size 2/,
+  );
+  await assert.rejects(
+    () => w.insert("x", { data: new Float32Array(2), feats: new Float32Array(3) }),
+    /'classes' is missing/,
+  );
+  await assert.rejects(
+    () =>
+      w.insert("x", {
+        data: new Float32Array(2),
+        feats: new Float32Array(3),
+        classes: new Int32Array(1),
+        clases: new Int32Array(1),
+      }),
+    /Did you mean 'classes'/,
+  );
+  await w.insert("s0", {
+    data: new Float32Array([1, 2, 3, 4]),
+    feats: new Float32Array([1, 2, 3]),
+    classes: new Int32Array([3, 1, 2]),
+  });
   await w.close();
   const ds = await HDFDataset.open({ class: "HDFDataset", files: [path] });
   await ds.initSeqOrder(1);
@@ -92,16 +118,29 @@ Deno.test("HDFWriter: dense targets, a targets-only file, errors before writing"
   await ds.close();
 
   await assert.rejects(() => HDFWriter.create(path, { data: { dim: 2 } }), /exists/);
-  await assert.rejects(() => HDFWriter.create(".tmp/datasets/x.hdf", { data: { dim: 0 }, target: {} } as never), /unknown option 'target'. Did you mean 'targets'\?[\s\S]*dim must be a positive integer/);
-  const only = await HDFWriter.create(".tmp/datasets/targets_only.hdf", { targets: { orth: { dim: 5, sparse: true } }, overwrite: true });
+  await assert.rejects(
+    () => HDFWriter.create(".tmp/datasets/x.hdf", { data: { dim: 0 }, target: {} } as never),
+    /unknown option 'target'. Did you mean 'targets'\?[\s\S]*dim must be a positive integer/,
+  );
+  const only = await HDFWriter.create(".tmp/datasets/targets_only.hdf", {
+    targets: { orth: { dim: 5, sparse: true } },
+    overwrite: true,
+  });
   await only.insert("t0", { orth: new Int32Array([4, 0]) });
   await only.close();
-  const tds = await HDFDataset.open({ class: "HDFDataset", files: [".tmp/datasets/targets_only.hdf"], seq_ordering: "sorted" });
+  const tds = await HDFDataset.open({
+    class: "HDFDataset",
+    files: [".tmp/datasets/targets_only.hdf"],
+    seq_ordering: "sorted",
+  });
   await tds.initSeqOrder(1);
   assert.deepEqual(tds.dataKeys, ["orth"]);
   assert.deepEqual(await tds.getData(0, "orth"), new Int32Array([4, 0]));
   await tds.close();
-  const empty = await HDFWriter.create(".tmp/datasets/empty.hdf", { targets: { classes: { dim: 2, sparse: true } }, overwrite: true });
+  const empty = await HDFWriter.create(".tmp/datasets/empty.hdf", {
+    targets: { classes: { dim: 2, sparse: true } },
+    overwrite: true,
+  });
   await assert.rejects(() => empty.close(), /no sequence was inserted/);
   await assert.rejects(() => Deno.stat(".tmp/datasets/empty.hdf"), Deno.errors.NotFound);
 });

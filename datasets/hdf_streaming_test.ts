@@ -26,7 +26,11 @@ Deno.test("HDFDataset streams: a file of many sequences is read as batches need 
 
   const heapBefore = await wasmHeapBytes();
   for (const ordering of ["default", "random"]) {
-    const ds = await HDFDataset.open({ class: "HDFDataset", files: [path], seq_ordering: ordering });
+    const ds = await HDFDataset.open({
+      class: "HDFDataset",
+      files: [path],
+      seq_ordering: ordering,
+    });
     // Opening reads the layout, the lengths and the tags only.
     const atOpen = ds.ioStats.bytesRead;
     assert.ok(atOpen < size * 0.01, `open read ${atOpen} of ${size} bytes`);
@@ -41,11 +45,20 @@ Deno.test("HDFDataset streams: a file of many sequences is read as batches need 
         assert.ok(read < size * 0.2, `${ordering}: 3 batches read ${read} of ${size} bytes`);
       }
     }
-    assert.equal(frames, (await Array.fromAsync({ length: N }, (_, i) => 20 + (i * 7919) % 60)).reduce((a, c) => a + c, 0));
+    assert.equal(
+      frames,
+      (await Array.fromAsync({ length: N }, (_, i) => 20 + (i * 7919) % 60)).reduce(
+        (a, c) => a + c,
+        0,
+      ),
+    );
     const read = ds.ioStats.bytesRead;
     // File order reads the file about once (whole chunks, read ahead); a random order costs
     // the chunks each sequence touches (a few times the file for chunks of about a sequence).
-    assert.ok(read < size * (ordering === "default" ? 1.2 : 4), `${ordering}: epoch read ${read} of ${size}`);
+    assert.ok(
+      read < size * (ordering === "default" ? 1.2 : 4),
+      `${ordering}: epoch read ${read} of ${size}`,
+    );
     await ds.close();
   }
   // What HDF5 held (caches included) did not grow with the file: the wasm memory stayed put.

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { denoFileSource, loadH5, mountSource, type Mounted } from "./_h5.ts";
+import { denoFileSource, loadH5, type Mounted, mountSource } from "./_h5.ts";
 import type { DataArray } from "./dataset.ts";
 import { didYouMeanSuffix } from "../_util/did_you_mean.ts";
 
@@ -128,7 +128,9 @@ export class HDFWriter {
       if (!known.includes(k)) problems.push(`unknown option '${k}'.${didYouMeanSuffix(k, known)}`);
     }
     const keys = (options.targets ? Object.keys(options.targets) : []).sort();
-    if (keys.includes("data")) problems.push("a target cannot be called 'data' (that is the input)");
+    if (keys.includes("data")) {
+      problems.push("a target cannot be called 'data' (that is the input)");
+    }
     if (options.data === undefined && keys.length === 0) {
       problems.push("give the input ('data') or at least one target");
     }
@@ -170,7 +172,11 @@ export class HDFWriter {
     }
     const slash = path.lastIndexOf("/");
     const dir = slash >= 0 ? path.slice(0, slash) || "/" : ".";
-    const tmp = await Deno.makeTempFile({ dir, prefix: `.${path.slice(slash + 1)}.`, suffix: ".tmp" });
+    const tmp = await Deno.makeTempFile({
+      dir,
+      prefix: `.${path.slice(slash + 1)}.`,
+      suffix: ".tmp",
+    });
     const h5 = await loadH5();
     const mounted = mountSource(h5, denoFileSource(tmp, true));
     // deno-lint-ignore no-explicit-any
@@ -212,23 +218,31 @@ export class HDFWriter {
   insert(tag: string, data: Readonly<Record<string, DataArray>>): Promise<void> {
     try {
       if (this.#closed) throw new TypeError(`HDFWriter for '${this.path}' is closed`);
-      if (typeof tag !== "string") throw new TypeError(`A sequence tag must be a string, got ${tag}`);
+      if (typeof tag !== "string") {
+        throw new TypeError(`A sequence tag must be a string, got ${tag}`);
+      }
       const all = [...(this.#input ? [this.#input] : []), ...this.#targets];
       const names = all.map((k) => k.name);
       for (const k of Object.keys(data)) {
         if (!names.includes(k)) {
           throw new TypeError(
-            `Cannot insert '${tag}': unknown key '${k}'.${didYouMeanSuffix(k, names)} Keys: ${names}`,
+            `Cannot insert '${tag}': unknown key '${k}'.${
+              didYouMeanSuffix(k, names)
+            } Keys: ${names}`,
           );
         }
       }
       const lens: number[] = [];
       for (const k of all) {
         const v = data[k.name];
-        if (v === undefined) throw new TypeError(`Cannot insert '${tag}': key '${k.name}' is missing`);
+        if (v === undefined) {
+          throw new TypeError(`Cannot insert '${tag}': key '${k.name}' is missing`);
+        }
         if (k.int ? !(v instanceof Int32Array) : !(v instanceof Float32Array)) {
           throw new TypeError(
-            `Cannot insert '${tag}': key '${k.name}' must be an ${k.int ? "Int32Array" : "Float32Array"}`,
+            `Cannot insert '${tag}': key '${k.name}' must be an ${
+              k.int ? "Int32Array" : "Float32Array"
+            }`,
           );
         }
         if (v.length % k.frame !== 0) {
@@ -281,7 +295,12 @@ export class HDFWriter {
       const n = this.#tags.length;
       const steps = this.#input ? this.#input.rows : 0;
       const dim = this.#input?.spec.dim ?? 1;
-      for (const [name, v] of [["numTimesteps", steps], ["inputPattSize", dim], ["numDims", 1], ["numLabels", dim], ["numSeqs", n]] as const) {
+      for (
+        const [name, v] of [["numTimesteps", steps], ["inputPattSize", dim], ["numDims", 1], [
+          "numLabels",
+          dim,
+        ], ["numSeqs", n]] as const
+      ) {
         f.create_attribute(name, v, null, "<i8");
       }
       f.close();
@@ -321,7 +340,9 @@ function _createDataset(file: any, k: _Key, firstLength: number): any {
 
 function _flush(k: _Key): void {
   if (k.pendingRows === 0) return;
-  const all = k.int ? new Int32Array(k.pendingRows * k.frame) : new Float32Array(k.pendingRows * k.frame);
+  const all = k.int
+    ? new Int32Array(k.pendingRows * k.frame)
+    : new Float32Array(k.pendingRows * k.frame);
   let off = 0;
   for (const p of k.pending) {
     all.set(p, off);

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { readCommonOptions, throwProblems } from "./_common_options.ts";
+import { readCommonOptions, throwProblems } from "./common_options.ts";
 import { CorpusDataset } from "./corpus_dataset.ts";
 import type { DataArray, DataKeyInfo } from "./dataset.ts";
 
@@ -114,25 +114,30 @@ export class MemoryDataset extends CorpusDataset {
     return this.#n;
   }
 
+  /** Lengths per data key of a corpus sequence. */
   protected _corpusLength(c: number): Readonly<Record<string, number>> {
     const out: Record<string, number> = {};
     for (const [k, d] of this.#data) out[k] = d.starts[c + 1] - d.starts[c];
     return out;
   }
 
+  /** The length the sorting orderings use (RETURNN: the input's, column 0). */
   protected override _sortLength(c: number): number {
     const d = this.#data.get("data") ?? this.#data.values().next().value!;
     return d.starts[c + 1] - d.starts[c];
   }
 
+  /** Tag of a corpus sequence. */
   protected _corpusTag(c: number): string {
     return this.#tags[c];
   }
 
+  /** All tags, in corpus order. */
   override allTags(): readonly string[] {
     return this.#tags;
   }
 
+  /** Frames [start, end) of a key of a corpus sequence. */
   protected _readCorpus(c: number, key: string, start: number, end: number): Promise<DataArray> {
     const d = this.#data.get(key)!;
     const frame = d.info.frameShape.reduce((a, b) => a * b, 1);
@@ -149,66 +154,66 @@ function _validate(dict: Readonly<Record<string, unknown>>, where: string): {
   data: _Keys;
   tags: string[];
 } {
-    const problems: string[] = [];
-    const common = readCommonOptions(dict, where, MEMORY_DATASET_OPTIONS, problems);
-    const raw = dict.data as Record<string, MemoryKey> | undefined;
-    const data = new Map<string, { key: MemoryKey; starts: Float64Array; info: DataKeyInfo }>();
-    let n: number | undefined;
-    if (!raw || typeof raw !== "object" || Object.keys(raw).length === 0) {
-      problems.push(`${where}: 'data' must be a dict of key -> {values, seqLens, dim}`);
-    } else {
-      for (const [name, key] of Object.entries(raw)) {
-        const sparse = key?.sparse === true;
-        if (!(key?.values instanceof Float32Array || key?.values instanceof Int32Array)) {
-          problems.push(`${where}: data['${name}'].values must be a Float32Array or Int32Array`);
-          continue;
-        }
-        if (sparse && !(key.values instanceof Int32Array)) {
-          problems.push(`${where}: data['${name}'] is sparse, so its values must be an Int32Array`);
-        }
-        if (!Number.isInteger(key.dim) || key.dim < 1) {
-          problems.push(`${where}: data['${name}'].dim must be a positive integer`);
-        }
-        const lens = Array.from(key.seqLens ?? [], Number);
-        if (lens.some((l) => !Number.isInteger(l) || l < 0)) {
-          problems.push(`${where}: data['${name}'].seqLens must be non-negative integers`);
-          continue;
-        }
-        const frameShape = sparse ? [] : [...(key.frameShape ?? [key.dim])];
-        const frame = frameShape.reduce((a, b) => a * b, 1);
-        const starts = new Float64Array(lens.length + 1);
-        lens.forEach((l, i) => starts[i + 1] = starts[i] + l);
-        if (starts[lens.length] * frame !== key.values.length) {
-          problems.push(
-            `${where}: data['${name}'] seqLens add up to ${starts[lens.length]} frames ` +
-              `(${starts[lens.length] * frame} values) but values has ${key.values.length}`,
-          );
-        }
-        if (n !== undefined && n !== lens.length) {
-          problems.push(`${where}: data['${name}'] has ${lens.length} sequences, other keys ${n}`);
-        }
-        n ??= lens.length;
-        data.set(name, {
-          key,
-          starts,
-          info: {
-            dim: key.dim,
-            sparse,
-            dtype: key.values instanceof Int32Array ? "int32" : "float32",
-            frameShape,
-            ...(key.labels ? { labels: [...key.labels] } : {}),
-          },
-        });
+  const problems: string[] = [];
+  const common = readCommonOptions(dict, where, MEMORY_DATASET_OPTIONS, problems);
+  const raw = dict.data as Record<string, MemoryKey> | undefined;
+  const data = new Map<string, { key: MemoryKey; starts: Float64Array; info: DataKeyInfo }>();
+  let n: number | undefined;
+  if (!raw || typeof raw !== "object" || Object.keys(raw).length === 0) {
+    problems.push(`${where}: 'data' must be a dict of key -> {values, seqLens, dim}`);
+  } else {
+    for (const [name, key] of Object.entries(raw)) {
+      const sparse = key?.sparse === true;
+      if (!(key?.values instanceof Float32Array || key?.values instanceof Int32Array)) {
+        problems.push(`${where}: data['${name}'].values must be a Float32Array or Int32Array`);
+        continue;
       }
+      if (sparse && !(key.values instanceof Int32Array)) {
+        problems.push(`${where}: data['${name}'] is sparse, so its values must be an Int32Array`);
+      }
+      if (!Number.isInteger(key.dim) || key.dim < 1) {
+        problems.push(`${where}: data['${name}'].dim must be a positive integer`);
+      }
+      const lens = Array.from(key.seqLens ?? [], Number);
+      if (lens.some((l) => !Number.isInteger(l) || l < 0)) {
+        problems.push(`${where}: data['${name}'].seqLens must be non-negative integers`);
+        continue;
+      }
+      const frameShape = sparse ? [] : [...(key.frameShape ?? [key.dim])];
+      const frame = frameShape.reduce((a, b) => a * b, 1);
+      const starts = new Float64Array(lens.length + 1);
+      lens.forEach((l, i) => starts[i + 1] = starts[i] + l);
+      if (starts[lens.length] * frame !== key.values.length) {
+        problems.push(
+          `${where}: data['${name}'] seqLens add up to ${starts[lens.length]} frames ` +
+            `(${starts[lens.length] * frame} values) but values has ${key.values.length}`,
+        );
+      }
+      if (n !== undefined && n !== lens.length) {
+        problems.push(`${where}: data['${name}'] has ${lens.length} sequences, other keys ${n}`);
+      }
+      n ??= lens.length;
+      data.set(name, {
+        key,
+        starts,
+        info: {
+          dim: key.dim,
+          sparse,
+          dtype: key.values instanceof Int32Array ? "int32" : "float32",
+          frameShape,
+          ...(key.labels ? { labels: [...key.labels] } : {}),
+        },
+      });
     }
-    let tags: string[] = Array.from({ length: n ?? 0 }, (_, i) => `seq-${i}`);
-    if (dict.tags !== undefined) {
-      const t = dict.tags;
-      if (!Array.isArray(t) || t.length !== (n ?? 0) || t.some((x) => typeof x !== "string")) {
-        problems.push(`${where}: 'tags' must be ${n ?? 0} strings, one per sequence`);
-      } else if (new Set(t).size !== t.length) {
-        problems.push(`${where}: 'tags' must be unique`);
-      } else tags = t;
-    }
+  }
+  let tags: string[] = Array.from({ length: n ?? 0 }, (_, i) => `seq-${i}`);
+  if (dict.tags !== undefined) {
+    const t = dict.tags;
+    if (!Array.isArray(t) || t.length !== (n ?? 0) || t.some((x) => typeof x !== "string")) {
+      problems.push(`${where}: 'tags' must be ${n ?? 0} strings, one per sequence`);
+    } else if (new Set(t).size !== t.length) {
+      problems.push(`${where}: 'tags' must be unique`);
+    } else tags = t;
+  }
   return { problems, common, data, tags };
 }

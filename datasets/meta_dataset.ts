@@ -5,7 +5,7 @@
  * @module
  */
 
-import { readCommonOptions, throwProblems } from "./_common_options.ts";
+import { readCommonOptions, throwProblems } from "./common_options.ts";
 import type { DataArray, DataKeyInfo, InitSeqOrderOptions, SequenceDataset } from "./dataset.ts";
 import { SequenceDataset as Base } from "./dataset.ts";
 import {
@@ -103,7 +103,9 @@ export class MetaDataset extends Base {
     const { problems, dataMap } = _validate(dict, where);
     const subs = dict.datasets as Record<string, Record<string, unknown>> | undefined;
     const used = new Set([...dataMap.values()].map(([d]) => d));
-    if (typeof dict.seq_order_control_dataset === "string") used.add(dict.seq_order_control_dataset);
+    if (typeof dict.seq_order_control_dataset === "string") {
+      used.add(dict.seq_order_control_dataset);
+    }
     for (const name of used) {
       if (subs?.[name]) problems.push(...checkSub(subs[name], `${where}.datasets.${name}`));
     }
@@ -136,14 +138,18 @@ export class MetaDataset extends Base {
       const parentOffset = common.order.randomSeedOffset ?? 0;
       for (const name of used) {
         const sub = (subs as Record<string, Record<string, unknown>>)[name];
-        const withDefaults = "random_seed_offset" in sub ? sub : { ...sub, random_seed_offset: parentOffset };
+        const withDefaults = "random_seed_offset" in sub
+          ? sub
+          : { ...sub, random_seed_offset: parentOffset };
         datasets.set(name, await create(withDefaults, { name: `${common.name}_${name}` }));
       }
       for (const [key, [d, k]] of dataMap) {
         if (!datasets.get(d)!.dataKeys.includes(k)) {
           problems.push(
             `${where}: data_map['${key}'] = ['${d}', '${k}'] but dataset '${d}' has no key '${k}'` +
-              `.${didYouMeanSuffix(k, datasets.get(d)!.dataKeys)} Its keys: ${datasets.get(d)!.dataKeys.join(", ")}`,
+              `.${didYouMeanSuffix(k, datasets.get(d)!.dataKeys)} Its keys: ${
+                datasets.get(d)!.dataKeys.join(", ")
+              }`,
           );
         }
       }
@@ -152,7 +158,12 @@ export class MetaDataset extends Base {
       for (const ds of datasets.values()) await ds.close();
       throw e;
     }
-    return new MetaDataset(common, datasets, dataMap, typeof control === "string" ? control : undefined);
+    return new MetaDataset(
+      common,
+      datasets,
+      dataMap,
+      typeof control === "string" ? control : undefined,
+    );
   }
 
   /** The keys of `data_map`, sorted. */
@@ -195,7 +206,9 @@ export class MetaDataset extends Base {
       this.#tagIndex ??= new Map(tags.map((t, i) => [t, i]));
       this.#seqIndex = options.seqList.map((t) => {
         const i = this.#tagIndex!.get(t);
-        if (i === undefined) throw new RangeError(`Dataset '${this.name}' has no sequence tagged '${t}'`);
+        if (i === undefined) {
+          throw new RangeError(`Dataset '${this.name}' has no sequence tagged '${t}'`);
+        }
         return i;
       });
     } else if (this.#control !== undefined) {
@@ -261,7 +274,9 @@ export class MetaDataset extends Base {
       const ds = this.#datasets.get(d)!;
       if (ds.tag(seqIdx) !== tag) {
         throw new RangeError(
-          `MetaDataset '${this.name}': dataset '${d}' has '${ds.tag(seqIdx)}' where '${tag}' was expected`,
+          `MetaDataset '${this.name}': dataset '${d}' has '${
+            ds.tag(seqIdx)
+          }' where '${tag}' was expected`,
         );
       }
       out[key] = ds.seqLength(seqIdx)[k];
@@ -291,49 +306,57 @@ function _validate(dict: Readonly<Record<string, unknown>>, where: string): {
   common: ReturnType<typeof readCommonOptions>;
   dataMap: Map<string, [string, string]>;
 } {
-    const problems: string[] = [];
-    const common = readCommonOptions(dict, where, META_DATASET_OPTIONS, problems);
-    for (const k of ["seq_list_file", "seq_lens_file"]) {
-      if (dict[k] !== undefined && dict[k] !== null) {
+  const problems: string[] = [];
+  const common = readCommonOptions(dict, where, META_DATASET_OPTIONS, problems);
+  for (const k of ["seq_list_file", "seq_lens_file"]) {
+    if (dict[k] !== undefined && dict[k] !== null) {
+      problems.push(
+        `${where}: '${k}' is not supported; the sub-datasets must share tags (the controlling ` +
+          "dataset's tags are used)",
+      );
+    }
+  }
+  const subs = dict.datasets;
+  const map = dict.data_map;
+  const control = dict.seq_order_control_dataset;
+  const names = subs && typeof subs === "object" && !Array.isArray(subs) ? Object.keys(subs) : [];
+  if (names.length === 0) {
+    problems.push(`${where}: 'datasets' must be a dict of name -> dataset dict`);
+  }
+  const dataMap = new Map<string, [string, string]>();
+  if (!map || typeof map !== "object" || Array.isArray(map)) {
+    problems.push(`${where}: 'data_map' must be a dict of key -> [dataset name, its key]`);
+  } else {
+    for (const [key, v] of Object.entries(map)) {
+      if (!Array.isArray(v) || v.length !== 2 || v.some((x) => typeof x !== "string")) {
         problems.push(
-          `${where}: '${k}' is not supported; the sub-datasets must share tags (the controlling ` +
-            "dataset's tags are used)",
+          `${where}: data_map['${key}'] must be [dataset name, data key], got ${JSON.stringify(v)}`,
         );
-      }
+      } else if (!names.includes(v[0])) {
+        problems.push(
+          `${where}: data_map['${key}'] names dataset '${v[0]}', which is not in 'datasets'.` +
+            `${didYouMeanSuffix(v[0], names)} Datasets: ${names.join(", ")}`,
+        );
+      } else dataMap.set(key, [v[0], v[1]]);
     }
-    const subs = dict.datasets;
-    const map = dict.data_map;
-    const control = dict.seq_order_control_dataset;
-    const names = subs && typeof subs === "object" && !Array.isArray(subs) ? Object.keys(subs) : [];
-    if (names.length === 0) {
-      problems.push(`${where}: 'datasets' must be a dict of name -> dataset dict`);
-    }
-    const dataMap = new Map<string, [string, string]>();
-    if (!map || typeof map !== "object" || Array.isArray(map)) {
-      problems.push(`${where}: 'data_map' must be a dict of key -> [dataset name, its key]`);
-    } else {
-      for (const [key, v] of Object.entries(map)) {
-        if (!Array.isArray(v) || v.length !== 2 || v.some((x) => typeof x !== "string")) {
-          problems.push(`${where}: data_map['${key}'] must be [dataset name, data key], got ${JSON.stringify(v)}`);
-        } else if (!names.includes(v[0])) {
-          problems.push(
-            `${where}: data_map['${key}'] names dataset '${v[0]}', which is not in 'datasets'.` +
-              `${didYouMeanSuffix(v[0], names)} Datasets: ${names.join(", ")}`,
-          );
-        } else dataMap.set(key, [v[0], v[1]]);
-      }
-    }
-    if (control !== undefined && control !== null && (typeof control !== "string" || !names.includes(control))) {
-      problems.push(
-        `${where}: seq_order_control_dataset '${control}' is not in 'datasets'.` +
-          `${didYouMeanSuffix(String(control), names)} Datasets: ${names.join(", ")}`,
-      );
-    }
-    if ((control === undefined || control === null) && !dataMap.has("data") && map && typeof map === "object") {
-      problems.push(
-        `${where}: without seq_order_control_dataset, data_map needs a 'data' key (its dataset ` +
-          "controls the order); setting seq_order_control_dataset is recommended",
-      );
-    }
+  }
+  if (
+    control !== undefined && control !== null &&
+    (typeof control !== "string" || !names.includes(control))
+  ) {
+    problems.push(
+      `${where}: seq_order_control_dataset '${control}' is not in 'datasets'.` +
+        `${didYouMeanSuffix(String(control), names)} Datasets: ${names.join(", ")}`,
+    );
+  }
+  if (
+    (control === undefined || control === null) && !dataMap.has("data") && map &&
+    typeof map === "object"
+  ) {
+    problems.push(
+      `${where}: without seq_order_control_dataset, data_map needs a 'data' key (its dataset ` +
+        "controls the order); setting seq_order_control_dataset is recommended",
+    );
+  }
   return { problems, common, dataMap };
 }

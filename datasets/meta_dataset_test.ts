@@ -11,8 +11,13 @@ async function alignmentFile(): Promise<string> {
   const path = ".tmp/datasets/meta_align.hdf";
   const src = await HDFDataset.open({ class: "HDFDataset", files: [C], seq_ordering: "reverse" });
   await src.initSeqOrder(1);
-  const w = await HDFWriter.create(path, { targets: { align: { dim: 5, sparse: true } }, overwrite: true });
-  for (let i = 0; i < src.numSeqs; i++) await w.insert(src.tag(i), { align: await src.getData(i, "classes") });
+  const w = await HDFWriter.create(path, {
+    targets: { align: { dim: 5, sparse: true } },
+    overwrite: true,
+  });
+  for (let i = 0; i < src.numSeqs; i++) {
+    await w.insert(src.tag(i), { align: await src.getData(i, "classes") });
+  }
   await w.close();
   await src.close();
   return path;
@@ -29,7 +34,12 @@ Deno.test("MetaDataset joins keys by tag; the control dataset's ordering and par
     data_map: { data: ["feats", "data"], classes: ["ali", "align"], orth: ["feats", "orth"] },
     seq_order_control_dataset: "feats",
   });
-  const plain = await createDataset({ class: "HDFDataset", files: [C], seq_ordering: "laplace:2", partition_epoch: 2 });
+  const plain = await createDataset({
+    class: "HDFDataset",
+    files: [C],
+    seq_ordering: "laplace:2",
+    partition_epoch: 2,
+  });
   try {
     for (const epoch of [1, 2, 3]) {
       await meta.initSeqOrder(epoch);
@@ -57,12 +67,20 @@ Deno.test("MetaDataset without a control dataset orders by the data dataset's le
   const align = await alignmentFile();
   const meta = await createDataset({
     class: "MetaDataset",
-    datasets: { feats: { class: "HDFDataset", files: [C] }, ali: { class: "HDFDataset", files: [align] } },
+    datasets: {
+      feats: { class: "HDFDataset", files: [C] },
+      ali: { class: "HDFDataset", files: [align] },
+    },
     data_map: { data: ["feats", "data"], classes: ["ali", "align"] },
     seq_ordering: "sorted_reverse",
     chunking: "10:10",
   });
-  const plain = await createDataset({ class: "HDFDataset", files: [C], seq_ordering: "sorted_reverse", chunking: "10:10" });
+  const plain = await createDataset({
+    class: "HDFDataset",
+    files: [C],
+    seq_ordering: "sorted_reverse",
+    chunking: "10:10",
+  });
   await meta.initSeqOrder(1);
   await plain.initSeqOrder(1);
   const opts = { batch_size: 40, used_data_keys: ["data", "classes"] };

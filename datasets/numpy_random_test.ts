@@ -8,7 +8,9 @@ interface Case {
 }
 
 const fixture = JSON.parse(
-  await Deno.readTextFile(new URL("../tests/fixtures/numpy_random/numpy_random.json", import.meta.url)),
+  await Deno.readTextFile(
+    new URL("../tests/fixtures/numpy_random/numpy_random.json", import.meta.url),
+  ),
 ) as { cases: Case[] };
 
 Deno.test("NumpyRandomState matches numpy's legacy RandomState on every recorded case", () => {
@@ -41,7 +43,11 @@ Deno.test("NumpyRandomState matches numpy's legacy RandomState on every recorded
         default:
           throw new Error(`unknown call ${name}`);
       }
-      assert.deepEqual(got, c.results[i], `seed ${JSON.stringify(c.seed)}, call ${i} ${name}(${args})`);
+      assert.deepEqual(
+        got,
+        c.results[i],
+        `seed ${JSON.stringify(c.seed)}, call ${i} ${name}(${args})`,
+      );
     });
   }
 });

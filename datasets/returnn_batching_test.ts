@@ -1,11 +1,16 @@
 import assert from "node:assert/strict";
-import { NumbersDict } from "./_numbers_dict.ts";
+import { NumbersDict } from "./numbers_dict.ts";
 import { type BatchingOptions, generateBatches, resolveBatching } from "./batching.ts";
 import { type ChunkingValue, parseChunking } from "./chunking.ts";
 import { seqOrderForEpoch, type SeqOrderOptions } from "./seq_order.ts";
 
 interface Fixture {
-  orders: { lens: number[]; seq_ordering: string; options: Record<string, number | boolean>; epochs: Record<string, number[]> }[];
+  orders: {
+    lens: number[];
+    seq_ordering: string;
+    options: Record<string, number | boolean>;
+    epochs: Record<string, number[]>;
+  }[];
   batches: {
     lens: Record<string, number>[];
     order: number[];
@@ -16,7 +21,9 @@ interface Fixture {
   }[];
 }
 const fixture = JSON.parse(
-  await Deno.readTextFile(new URL("../tests/fixtures/returnn_batching/returnn_batching.json", import.meta.url)),
+  await Deno.readTextFile(
+    new URL("../tests/fixtures/returnn_batching/returnn_batching.json", import.meta.url),
+  ),
 ) as Fixture;
 
 Deno.test("seqOrderForEpoch equals RETURNN's get_seq_order_for_epoch (570 cases x 5 epochs)", () => {
@@ -30,14 +37,23 @@ Deno.test("seqOrderForEpoch equals RETURNN's get_seq_order_for_epoch (570 cases 
     };
     for (const [epoch, expected] of Object.entries(c.epochs)) {
       const got = seqOrderForEpoch(o, Number(epoch), c.lens.length, (i) => c.lens[i]);
-      assert.deepEqual(got, expected, `${c.seq_ordering} ${JSON.stringify(c.options)} n=${c.lens.length} epoch ${epoch}`);
+      assert.deepEqual(
+        got,
+        expected,
+        `${c.seq_ordering} ${JSON.stringify(c.options)} n=${c.lens.length} epoch ${epoch}`,
+      );
     }
   }
 });
 
 Deno.test("generateBatches equals RETURNN's _generate_batches (chunking, limits, padding)", () => {
   for (const [i, c] of fixture.batches.entries()) {
-    const order = seqOrderForEpoch({ seqOrdering: c.dataset.seq_ordering }, 1, c.lens.length, (k) => c.lens[k].data);
+    const order = seqOrderForEpoch(
+      { seqOrdering: c.dataset.seq_ordering },
+      1,
+      c.lens.length,
+      (k) => c.lens[k].data,
+    );
     assert.deepEqual(order, c.order, `case ${i}: order`);
     const run = () =>
       [...generateBatches(
@@ -50,11 +66,23 @@ Deno.test("generateBatches equals RETURNN's _generate_batches (chunking, limits,
         },
         resolveBatching(c.batching),
         () => {},
-      )].map((b) => b.map((s) => [s.seqIdx, pick(s.start, c.batching.used_data_keys!), pick(s.end, c.batching.used_data_keys!)]));
+      )].map((b) =>
+        b.map((
+          s,
+        ) => [
+          s.seqIdx,
+          pick(s.start, c.batching.used_data_keys!),
+          pick(s.end, c.batching.used_data_keys!),
+        ])
+      );
     if (c.error !== null) {
       assert.throws(run, RangeError, `case ${i}: RETURNN raised ${c.error}`);
     } else {
-      assert.deepEqual(run(), c.batches, `case ${i}: ${JSON.stringify(c.dataset)} ${JSON.stringify(c.batching)}`);
+      assert.deepEqual(
+        run(),
+        c.batches,
+        `case ${i}: ${JSON.stringify(c.dataset)} ${JSON.stringify(c.batching)}`,
+      );
     }
   }
 });

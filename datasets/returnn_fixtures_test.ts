@@ -7,7 +7,10 @@ interface Case {
   files: string[];
   dataset: Record<string, unknown>;
   batching: Record<string, unknown>;
-  epochs: Record<string, [string, Record<string, number>, Record<string, number>, Record<string, number>][][]>;
+  epochs: Record<
+    string,
+    [string, Record<string, number>, Record<string, number>, Record<string, number>][][]
+  >;
 }
 const cases = (await Deno.readTextFile(`${DIR}pub_batch_cases.jsonl`)).trim().split("\n")
   .map((l) => JSON.parse(l) as Case);
@@ -33,7 +36,9 @@ Deno.test("all 30 RETURNN batch cases: order, slices and values through createDa
                 let sum = 0;
                 const base = i * d.shape[1] * frame;
                 for (let j = 0; j < len * frame; j++) sum += d.data[base + j];
-                for (let j = len * frame; j < d.shape[1] * frame; j++) assert.equal(d.data[base + j], 0);
+                for (let j = len * frame; j < d.shape[1] * frame; j++) {
+                  assert.equal(d.data[base + j], 0);
+                }
                 sums[key] = sum;
               }
               rows.push([s.seqTag, s.start, s.end, sums]);
@@ -50,7 +55,10 @@ Deno.test("all 30 RETURNN batch cases: order, slices and values through createDa
             b.forEach((r, ri) => {
               for (const [k, v] of Object.entries(expected[bi][ri][3])) {
                 const g = (r[3] as Record<string, number>)[k];
-                assert.ok(Math.abs(g - v) <= 1e-9 * Math.max(1, Math.abs(v)), `${c.id} e${epoch} b${bi} r${ri} ${k}: ${g} vs ${v}`);
+                assert.ok(
+                  Math.abs(g - v) <= 1e-9 * Math.max(1, Math.abs(v)),
+                  `${c.id} e${epoch} b${bi} r${ri} ${k}: ${g} vs ${v}`,
+                );
               }
             });
           });

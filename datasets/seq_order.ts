@@ -170,7 +170,11 @@ export function parseSeqOrdering(s: unknown): ParsedSeqOrdering {
  * assert.equal(randomSeedForEpoch({ fixedRandomSeed: 9, randomSeedOffset: 5 }, 3), 9);
  * ```
  */
-export function randomSeedForEpoch(options: SeqOrderOptions, epoch: number | null, nth = 1): number {
+export function randomSeedForEpoch(
+  options: SeqOrderOptions,
+  epoch: number | null,
+  nth = 1,
+): number {
   if (options.fixedRandomSeed !== undefined && options.fixedRandomSeed !== null) {
     return options.fixedRandomSeed;
   }
@@ -222,7 +226,8 @@ export function seqOrderForEpoch(
     return Array.from({ length: numSeqs }, (_, i) => getSeqLen(i));
   };
   const rnd = () => new NumpyRandomState(randomSeedForEpoch(options, epoch, p.nth));
-  const binCount = () => p.perBin !== undefined ? Math.max(Math.floor(numSeqs / p.perBin), 2) : p.bins!;
+  const binCount = () =>
+    p.perBin !== undefined ? Math.max(Math.floor(numSeqs / p.perBin), 2) : p.bins!;
   let order: number[];
   switch (p.method) {
     case "default":
@@ -320,5 +325,3 @@ export function partitionOfEpoch(
 function _range(n: number): number[] {
   return Array.from({ length: n }, (_, i) => i);
 }
-
-

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { readCommonOptions, throwProblems } from "./_common_options.ts";
+import { readCommonOptions, throwProblems } from "./common_options.ts";
 import { CorpusDataset } from "./corpus_dataset.ts";
 import type { DataArray, DataKeyInfo } from "./dataset.ts";
 import { NumpyRandomState } from "./numpy_random.ts";
@@ -18,8 +18,11 @@ const INPUT_CLASSES = "123ABCXYZ";
 const OUTPUT_CLASSES = "LR";
 const CACHE = 64;
 
-interface _Seq {
+/** One generated 12AX sequence. */
+export interface Task12AXSeq {
+  /** Input symbols, indices into `123ABCXYZ`. */
   readonly input: Int32Array;
+  /** Outputs: 0 = L, 1 = R. */
   readonly output: Int32Array;
 }
 
@@ -45,7 +48,7 @@ interface _Seq {
  */
 export class Task12AXDataset extends CorpusDataset {
   readonly #numSeqs: number;
-  readonly #cache = new Map<string, _Seq>();
+  readonly #cache = new Map<string, Task12AXSeq>();
   readonly #rnd = new NumpyRandomState(1);
 
   private constructor(common: ReturnType<typeof readCommonOptions>, numSeqs: number) {
@@ -72,7 +75,10 @@ export class Task12AXDataset extends CorpusDataset {
    * @returns The dataset.
    * @throws {TypeError} Listing every bad option.
    */
-  static create(dict: Readonly<Record<string, unknown>>, where = "Task12AXDataset"): Task12AXDataset {
+  static create(
+    dict: Readonly<Record<string, unknown>>,
+    where = "Task12AXDataset",
+  ): Task12AXDataset {
     const { problems, common, n } = _validate(dict, where);
     throwProblems(problems, `dataset ${where}`);
     return new Task12AXDataset(common, n);
@@ -96,7 +102,7 @@ export class Task12AXDataset extends CorpusDataset {
     return this.#numSeqs;
   }
 
-  #seq(c: number): _Seq {
+  #seq(c: number): Task12AXSeq {
     this._requireEpoch("reading a sequence");
     const seed = randomSeedForEpoch(this.orderOptions, this.epoch);
     const key = `${seed}:${c}`;
@@ -109,15 +115,18 @@ export class Task12AXDataset extends CorpusDataset {
     return s;
   }
 
+  /** Lengths per data key of a corpus sequence. */
   protected _corpusLength(c: number): Readonly<Record<string, number>> {
     const n = this.#seq(c).input.length;
     return { data: n, classes: n };
   }
 
+  /** Tag of a corpus sequence. */
   protected _corpusTag(c: number): string {
     return `seq-${c}`;
   }
 
+  /** Frames [start, end) of a key of a corpus sequence. */
   protected _readCorpus(c: number, key: string, start: number, end: number): Promise<DataArray> {
     const s = this.#seq(c);
     if (key === "classes") return Promise.resolve(s.output.slice(start, end));
@@ -132,27 +141,27 @@ function _validate(dict: Readonly<Record<string, unknown>>, where: string): {
   common: ReturnType<typeof readCommonOptions>;
   n: number;
 } {
-    const problems: string[] = [];
-    const common = readCommonOptions(dict, where, TASK12AX_OPTIONS, problems);
-    const n = dict.num_seqs;
-    if (typeof n !== "number" || !Number.isInteger(n) || n < 1) {
+  const problems: string[] = [];
+  const common = readCommonOptions(dict, where, TASK12AX_OPTIONS, problems);
+  const n = dict.num_seqs;
+  if (typeof n !== "number" || !Number.isInteger(n) || n < 1) {
+    problems.push(
+      `${where}: 'num_seqs' must be a positive integer (RETURNN's default is an endless ` +
+        `dataset, which newbob does not support), got ${JSON.stringify(n)}`,
+    );
+  }
+  let order = common.order;
+  const ordering = order.seqOrdering ?? "default";
+  if (ordering === "sorted" || ordering === "sorted_reverse") {
+    order = { ...order, seqOrdering: "default" }; // RETURNN's GeneratingDataset does this too
+  } else if (ordering === common.order.seqOrdering) {
+    if (orderingNeedsLengths(parseSeqOrdering(ordering))) {
       problems.push(
-        `${where}: 'num_seqs' must be a positive integer (RETURNN's default is an endless ` +
-          `dataset, which newbob does not support), got ${JSON.stringify(n)}`,
+        `${where}: seq_ordering '${ordering}' needs sequence lengths in advance, which ` +
+          "generated data does not have; use default, reverse, random or random_sample",
       );
     }
-    let order = common.order;
-    const ordering = order.seqOrdering ?? "default";
-    if (ordering === "sorted" || ordering === "sorted_reverse") {
-      order = { ...order, seqOrdering: "default" }; // RETURNN's GeneratingDataset does this too
-    } else if (ordering === common.order.seqOrdering) {
-      if (orderingNeedsLengths(parseSeqOrdering(ordering))) {
-        problems.push(
-          `${where}: seq_ordering '${ordering}' needs sequence lengths in advance, which ` +
-            "generated data does not have; use default, reverse, random or random_sample",
-        );
-      }
-    }
+  }
   return { problems, common: { ...common, order }, n: n as number };
 }
 
@@ -165,7 +174,7 @@ function _validate(dict: Readonly<Record<string, unknown>>, where: string): {
  * @param corpusIdx The corpus index.
  * @returns Input symbol indices into `123ABCXYZ` and the outputs (0 = L, 1 = R).
  */
-export function generate12AX(rnd: NumpyRandomState, seed: number, corpusIdx: number): _Seq {
+export function generate12AX(rnd: NumpyRandomState, seed: number, corpusIdx: number): Task12AXSeq {
   rnd.seed([seed, corpusIdx]);
   const len = rnd.randint(10, 100)[0];
   let seq = rnd.choice(["", "1", "2"]);

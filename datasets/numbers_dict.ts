@@ -15,6 +15,8 @@ export class NumbersDict {
   value: number | null;
 
   /**
+   * Make a dict.
+   *
    * @param init A number (broadcast value only), a record of numbers per key, or another one
    * to copy. @default no keys and no broadcast value
    */
@@ -174,8 +176,7 @@ function _binOpOptional(
 ): NumbersDict {
   const [x, y] = _operands(a, b);
   const r = new NumbersDict();
-  const f = (p: number | null, q: number | null) =>
-    p === null ? q : q === null ? p : op(p, q);
+  const f = (p: number | null, q: number | null) => p === null ? q : q === null ? p : op(p, q);
   for (const k of _keysUnion(x, y)) {
     const v = f(x.getOrNull(k), y.getOrNull(k));
     if (v !== null) r.dict.set(k, v);

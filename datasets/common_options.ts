@@ -5,7 +5,7 @@
  * @module
  */
 
-import { NumbersDict } from "./_numbers_dict.ts";
+import { NumbersDict } from "./numbers_dict.ts";
 import { type Chunking, parseChunking } from "./chunking.ts";
 import { parseSeqOrdering, type SeqOrderOptions } from "./seq_order.ts";
 import { didYouMeanSuffix } from "../_util/did_you_mean.ts";
