@@ -8,7 +8,11 @@ Deno.test("MemoryDataset: ordering, partition and chunking as for any dataset", 
   const ds = await createDataset({
     class: "MemoryDataset",
     data: {
-      data: { values: Float32Array.from({ length: total * 2 }, (_, i) => i), seqLens: lens, dim: 2 },
+      data: {
+        values: Float32Array.from({ length: total * 2 }, (_, i) => i),
+        seqLens: lens,
+        dim: 2,
+      },
       classes: { values: new Int32Array(total), seqLens: lens, dim: 3, sparse: true },
     },
     tags: ["a", "b", "c", "d", "e"],
@@ -21,9 +25,16 @@ Deno.test("MemoryDataset: ordering, partition and chunking as for any dataset", 
   await ds.initSeqOrder(2);
   assert.deepEqual(Array.from({ length: ds.numSeqs }, (_, i) => ds.tag(i)), ["b", "d"]);
   const [b] = await Array.fromAsync(ds.batches({ batch_size: 100 }));
-  assert.deepEqual(b.slices.map((s) => [s.seqTag, s.start.data, s.end.data]), [["b", 0, 3], ["d", 0, 1]]);
+  assert.deepEqual(b.slices.map((s) => [s.seqTag, s.start.data, s.end.data]), [["b", 0, 3], [
+    "d",
+    0,
+    1,
+  ]]);
   // Rows are b's frames 0..2 (values 10..15), then d's frame (values 32, 33), zero-padded.
-  assert.deepEqual(b.get("data").data, new Float32Array([10, 11, 12, 13, 14, 15, 32, 33, 0, 0, 0, 0]));
+  assert.deepEqual(
+    b.get("data").data,
+    new Float32Array([10, 11, 12, 13, 14, 15, 32, 33, 0, 0, 0, 0]),
+  );
 });
 
 Deno.test("MemoryDataset reports every inconsistency", () => {
