@@ -144,3 +144,19 @@ Deno.test("HDFWriter: dense targets, a targets-only file, errors before writing"
   await assert.rejects(() => empty.close(), /no sequence was inserted/);
   await assert.rejects(() => Deno.stat(".tmp/datasets/empty.hdf"), Deno.errors.NotFound);
 });
+
+Deno.test("HDFDataset reads a file given as bytes (as a browser would)", async () => {
+  const path = `${DIR}pub_c.hdf`;
+  const fromPath = await HDFDataset.open({ class: "HDFDataset", files: [path], seq_ordering: "laplace:2" });
+  const fromBytes = await HDFDataset.open({
+    class: "HDFDataset",
+    files: [{ name: "pub_c.hdf", bytes: await Deno.readFile(path) }],
+    seq_ordering: "laplace:2",
+  });
+  try {
+    await assertSameDatasets(fromPath, fromBytes);
+  } finally {
+    await fromPath.close();
+    await fromBytes.close();
+  }
+});
