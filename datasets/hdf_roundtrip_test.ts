@@ -147,7 +147,11 @@ Deno.test("HDFWriter: dense targets, a targets-only file, errors before writing"
 
 Deno.test("HDFDataset reads a file given as bytes (as a browser would)", async () => {
   const path = `${DIR}pub_c.hdf`;
-  const fromPath = await HDFDataset.open({ class: "HDFDataset", files: [path], seq_ordering: "laplace:2" });
+  const fromPath = await HDFDataset.open({
+    class: "HDFDataset",
+    files: [path],
+    seq_ordering: "laplace:2",
+  });
   const fromBytes = await HDFDataset.open({
     class: "HDFDataset",
     files: [{ name: "pub_c.hdf", bytes: await Deno.readFile(path) }],
