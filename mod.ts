@@ -1,7 +1,7 @@
 /**
  * newbob: a Deno-first training toolkit whose optimizers run as fused WGSL compute kernels on
  * WebGPU (with a float32 CPU reference), plus gradient transforms, learning-rate schedules and
- * RETURNN-style learning-rate control.
+ * RETURNN-style learning-rate control, and RETURNN's datasets, sequence orderings and batching.
  *
  * @example Usage
  * ```ts
@@ -21,3 +21,4 @@ export * from "./gpu/mod.ts";
 export * from "./transforms/mod.ts";
 export * from "./schedules/mod.ts";
 export * from "./control/mod.ts";
+export * from "./datasets/mod.ts";
