@@ -9,14 +9,8 @@
 import { type ControlSettings, type LearningRateUpdate, resolveControlSettings } from "./config.ts";
 import { type EpochScores, flattenScores, resolveErrorKey } from "./error_key.ts";
 import { LearningRateControlError } from "./errors.ts";
-import { writeTextFileAtomic } from "./atomic_write.ts";
 import { type EpochView, epochViews, scoreValue } from "./epoch_view.ts";
-import {
-  type EpochRecord,
-  formatLearningRateFile,
-  parseLearningRateFile,
-  type StoredScore,
-} from "./lr_file.ts";
+import { type EpochRecord, formatLearningRateFile, type StoredScore } from "./lr_file.ts";
 import { numpyMean } from "./numpy_mean.ts";
 import { PyFloat } from "./py_value.ts";
 import { ReduceLROnPlateau } from "./reduce_on_plateau.ts";
@@ -149,17 +143,25 @@ export async function createLearningRateControl(
 ): Promise<LearningRateControl> {
   const settings = resolveControlSettings(config);
   const file = options.file !== undefined ? options.file : settings.learningRateFile;
-  let data: Map<number, EpochRecord> | undefined;
-  if (file) {
-    let text: string | undefined;
-    try {
-      text = await Deno.readTextFile(file);
-    } catch (e) {
-      if (!(e instanceof Deno.errors.NotFound)) throw e;
-    }
-    if (text !== undefined) data = parseLearningRateFile(text, file);
-  }
+  const data = file ? await (await _fileIo(file)).loadLearningRateFile(file) : undefined;
   return new LearningRateControl(settings, { file: file ?? null, data });
+}
+
+/**
+ * The file functions (`lr_file_io.ts`), loaded on first use: the control itself loads in a
+ * browser, where there is no file system to read a learning-rate file from.
+ */
+async function _fileIo(file: string): Promise<typeof import("./lr_file_io.ts")> {
+  if (
+    typeof (globalThis as { Deno?: { readTextFile?: unknown } }).Deno?.readTextFile !== "function"
+  ) {
+    throw new Error(
+      `Cannot use the learning-rate file '${file}': this runtime has no file system (a ` +
+        "browser?). Pass { file: null } and no 'learning_rate_file'; control.toText() gives the " +
+        "file's text and parseLearningRateFile() reads it back",
+    );
+  }
+  return await import("./lr_file_io.ts");
 }
 
 /**
@@ -343,7 +345,7 @@ export class LearningRateControl {
    */
   async save(): Promise<void> {
     if (!this.file) return;
-    await writeTextFileAtomic(this.file, this.toText());
+    await (await _fileIo(this.file)).saveLearningRateFile(this.file, this.#data);
   }
 
   /**
