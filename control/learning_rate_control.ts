@@ -10,7 +10,12 @@ import { type ControlSettings, type LearningRateUpdate, resolveControlSettings }
 import { type EpochScores, flattenScores, resolveErrorKey } from "./error_key.ts";
 import { LearningRateControlError } from "./errors.ts";
 import { type EpochView, epochViews, scoreValue } from "./epoch_view.ts";
-import { type EpochRecord, formatLearningRateFile, type StoredScore } from "./lr_file.ts";
+import {
+  type EpochRecord,
+  formatLearningRateFile,
+  parseLearningRateFile,
+  type StoredScore,
+} from "./lr_file.ts";
 import { numpyMean } from "./numpy_mean.ts";
 import { PyFloat } from "./py_value.ts";
 import { ReduceLROnPlateau } from "./reduce_on_plateau.ts";
@@ -22,6 +27,12 @@ export interface LearningRateControlOptions {
    * `learning_rate_file`; `null` for none (history kept in memory only).
    */
   file?: string | null;
+  /**
+   * The text of a learning-rate file to start from instead of reading `file` (where there is no
+   * file system, e.g. a browser: pass `file: null` and the text of an upload), parsed like the
+   * file (only {@linkcode createLearningRateControl} reads it).
+   */
+  text?: string;
 }
 
 /** What decided an epoch's learning rate (see {@linkcode LearningRateControl.explain}). */
@@ -143,7 +154,11 @@ export async function createLearningRateControl(
 ): Promise<LearningRateControl> {
   const settings = resolveControlSettings(config);
   const file = options.file !== undefined ? options.file : settings.learningRateFile;
-  const data = file ? await (await _fileIo(file)).loadLearningRateFile(file) : undefined;
+  const data = options.text !== undefined
+    ? parseLearningRateFile(options.text, file ?? undefined)
+    : file
+    ? await (await _fileIo(file)).loadLearningRateFile(file)
+    : undefined;
   return new LearningRateControl(settings, { file: file ?? null, data });
 }
 
