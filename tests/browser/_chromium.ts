@@ -177,7 +177,7 @@ async function _openPage(ws: WebSocket): Promise<Page> {
   let nextId = 1;
   const pending = new Map<number, Pending>();
   const listeners = new Set<(method: string, params: Record<string, unknown>) => void>();
-  let sessionId: string | undefined;
+  const attached: { sessionId?: string } = {};
   ws.onmessage = (event) => {
     const msg = JSON.parse(event.data as string);
     if (msg.id !== undefined) {
@@ -198,7 +198,12 @@ async function _openPage(ws: WebSocket): Promise<Page> {
       const id = nextId++;
       pending.set(id, { resolve, reject });
       ws.send(
-        JSON.stringify({ id, method, params, ...(session && sessionId ? { sessionId } : {}) }),
+        JSON.stringify({
+          id,
+          method,
+          params,
+          ...(session && attached.sessionId ? { sessionId: attached.sessionId } : {}),
+        }),
       );
     });
   const withTimeout = <T>(p: Promise<T>, ms: number, what: string): Promise<T> => {
@@ -212,7 +217,7 @@ async function _openPage(ws: WebSocket): Promise<Page> {
   };
 
   const { targetId } = await send("Target.createTarget", { url: "about:blank" }, false);
-  sessionId = (await send("Target.attachToTarget", { targetId, flatten: true }, false))
+  attached.sessionId = (await send("Target.attachToTarget", { targetId, flatten: true }, false))
     .sessionId as string;
   const consoleLines: ConsoleLine[] = [];
   listeners.add((method, params) => {
