@@ -32,6 +32,11 @@ export interface ServeStaticOptions {
   port?: number;
   /** Stops the server when aborted. */
   signal?: AbortSignal;
+  /**
+   * URL paths answered from other files, e.g. `{ "/examples/web/app.js": "dist/web/app.js" }`
+   * (a built file served where the page expects it). @default {}
+   */
+  mounts?: Readonly<Record<string, string>>;
 }
 
 /** A running server. */
@@ -65,7 +70,7 @@ export function serveStatic(options: ServeStaticOptions): StaticServer {
     port: options.port ?? 0,
     signal: options.signal,
     onListen: () => {},
-  }, (request) => _respond(root, request));
+  }, (request) => _respond(root, request, options.mounts ?? {}));
   return {
     origin: `http://127.0.0.1:${server.addr.port}`,
     async close() {
@@ -74,7 +79,11 @@ export function serveStatic(options: ServeStaticOptions): StaticServer {
   };
 }
 
-async function _respond(root: string, request: Request): Promise<Response> {
+async function _respond(
+  root: string,
+  request: Request,
+  mounts: Readonly<Record<string, string>>,
+): Promise<Response> {
   if (request.method !== "GET" && request.method !== "HEAD") {
     return new Response("method not allowed\n", { status: 405 });
   }
@@ -85,7 +94,9 @@ async function _respond(root: string, request: Request): Promise<Response> {
     return new Response("bad path\n", { status: 400 });
   }
   if (path.endsWith("/")) path += "index.html";
-  const file = resolve(join(root, path));
+  const file = Object.hasOwn(mounts, path)
+    ? resolve(root, mounts[path])
+    : resolve(join(root, path));
   if (file !== root && !file.startsWith(root + sep)) {
     return new Response("not found\n", { status: 404 });
   }
@@ -106,7 +117,11 @@ async function _respond(root: string, request: Request): Promise<Response> {
 
 if (import.meta.main) {
   const port = Number(Deno.args[0] ?? 8123);
-  const server = serveStatic({ root: ".", port });
+  const server = serveStatic({
+    root: ".",
+    port,
+    mounts: { "/examples/web/app.js": "dist/web/app.js" },
+  });
   console.log(
     `newbob web demo: ${server.origin}/examples/web/ (serving this folder on 127.0.0.1 only; ` +
       "Ctrl-C stops)",

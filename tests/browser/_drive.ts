@@ -3,7 +3,7 @@
  * 127.0.0.1, launches headless Chromium with a fresh profile under `<outDir>`, runs one
  * scenario and prints its JSON report as the last line.
  *
- * Usage: `_drive.ts CHROMIUM OUT_DIR SCENARIO [ARGS...]`
+ * Usage: `_drive.ts CHROMIUM OUT_DIR SCENARIO [ARGS...] [--mount=URL_PATH=FILE...]`
  *
  * - `page URL_PATH GLOBAL TIMEOUT_S [webgpu|nowebgpu]`: open the page, wait for `window[GLOBAL]`
  *   and report it with the console.
@@ -16,7 +16,12 @@
 import { serveStatic } from "../../examples/web/serve.ts";
 import { launchChromium, type Page } from "./_chromium.ts";
 
-const [chromium, outDir, scenario, ...args] = Deno.args;
+const [chromium, outDir, scenario, ...rest] = Deno.args;
+/** `--mount=URL_PATH=FILE` arguments: files served at other paths (a built app.js). */
+const mounts = Object.fromEntries(
+  rest.filter((a) => a.startsWith("--mount=")).map((a) => a.slice(8).split("=", 2)),
+);
+const args = rest.filter((a) => !a.startsWith("--mount="));
 
 async function web(page: Page, timeoutS: number) {
   await page.waitFor("window.__newbobWeb?.ready", 120_000);
@@ -47,10 +52,28 @@ async function web(page: Page, timeoutS: number) {
     await new Promise((r) => setTimeout(r, 200));
     return document.getElementById('status').textContent;
   })()`);
-  return { done, seconds, state, download, downloadText, badConfig, screenshot: "screenshot.png" };
+  // A lost device (as after a driver reset): the page says what happened and what to do.
+  let lostDevice: string | null = null;
+  if (args.at(-1) !== "nowebgpu") {
+    lostDevice = await page.evaluate<string>(`(async () => {
+      window.__newbobWeb.loseDevice();
+      await new Promise((r) => setTimeout(r, 500));
+      return document.getElementById('status').textContent;
+    })()`);
+  }
+  return {
+    done,
+    seconds,
+    state,
+    download,
+    downloadText,
+    badConfig,
+    lostDevice,
+    screenshot: "screenshot.png",
+  };
 }
 
-const server = serveStatic({ root: "." });
+const server = serveStatic({ root: ".", mounts });
 const browser = await launchChromium({
   executable: chromium,
   userDataDir: await Deno.makeTempDir({ dir: outDir, prefix: "profile-" }),
