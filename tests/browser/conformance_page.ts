@@ -19,12 +19,12 @@
 
 import {
   type CaseResult,
+  engineStepper,
   type FixtureCase,
-  fixtureOptimizerDict,
   runFixtureCase,
-  type StepperFactory,
 } from "../_optimizer_fixtures.ts";
 import { type Deviation, expectedDeviation } from "./_subnormal_deviation.ts";
+import { ALIAS_CONFLICTS, decode, normalise, type ReturnnCase } from "../_returnn_fixtures.ts";
 
 type Newbob = typeof import("../../mod.ts");
 
@@ -67,24 +67,12 @@ async function fetchJson<T>(path: string): Promise<T> {
   return await r.json() as T;
 }
 
-function engineStepper(nb: Newbob, device: GPUDevice, backends: Set<string>): StepperFactory {
-  return async (c, init) => {
-    const opt = await nb.createOptimizer(fixtureOptimizerDict(c), {
-      backend: "webgpu",
-      returnnEpsilon: false,
-      device,
-    });
+/** `createOptimizer` of the bundle, noting the backend each optimizer really got. */
+function tracked(nb: Newbob, backends: Set<string>): Newbob["createOptimizer"] {
+  return async (...args) => {
+    const opt = await nb.createOptimizer(...args);
     backends.add(opt.backend);
-    const state = await opt.init(init);
-    return {
-      async step(lr, grads) {
-        await opt.step(state, grads, { learningRate: lr });
-        return await opt.read(state);
-      },
-      dispose() {
-        opt.dispose(state);
-      },
-    };
+    return opt;
   };
 }
 
@@ -102,7 +90,7 @@ async function optimizerCases(
     const deviation = flushes ? await expectedDeviation(c) : undefined;
     const r: CaseResult = await runFixtureCase(
       deviation ? deviation.fixtureCase : c,
-      engineStepper(nb, device, backends),
+      engineStepper("webgpu", device, tracked(nb, backends)),
     );
     out.push({
       suite: "optimizers",
@@ -209,41 +197,6 @@ async function transformCases(nb: Newbob, device: GPUDevice): Promise<CaseReport
   }
   return out;
 }
-
-interface ReturnnCase {
-  id: string;
-  config: Record<string, unknown>;
-  initial_lr_file_text: string | null;
-  restart_before_epoch: number | null;
-  restart_file_text?: string | null;
-  epochs: {
-    epoch: number;
-    scores: Record<string, unknown> | null;
-    meta?: Record<string, unknown>;
-    expected_lr: number;
-    error_key: string | null;
-  }[];
-  lr_file_text: string;
-  next_lr: number | null;
-  exception: { epoch: number } | null;
-}
-
-/** The fixtures write non-finite floats as strings (JSON has no NaN). */
-function decode(v: unknown): unknown {
-  if (v === "nan") return NaN;
-  if (v === "inf") return Infinity;
-  if (v === "-inf") return -Infinity;
-  if (v !== null && typeof v === "object" && !Array.isArray(v)) {
-    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, decode(x)]));
-  }
-  return v;
-}
-
-/** The one normalisation allowed: `np.float64(x)` is written as plain `x`. */
-const normalise = (text: string) => text.replace(/np\.float64\(([^()]*)\)/g, "$1");
-
-/** As in `tests/returnn_fixtures_test.ts`: pub-004 is run as RETURNN read it (no alias). */
-const ALIAS_CONFLICTS = new Set(["pub-004"]);
 
 async function returnnCases(nb: Newbob): Promise<CaseReport[]> {
   const text = await (await fetch("/tests/fixtures/returnn/cases_public.jsonl")).text();
