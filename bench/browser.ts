@@ -41,7 +41,7 @@ if (chromium === undefined) {
   await Deno.mkdir(".tmp", { recursive: true });
   const dir = await Deno.makeTempDir({ dir: ".tmp", prefix: "bench-browser-" });
   await bundle("mod.ts", `${dir}/newbob.js`);
-  await bundle("bench/browser_page.ts", `${dir}/bench.js`);
+  await bundle("bench/browser_page.ts", `${dir}/bench.js`, ["--external", "./newbob.js"]);
   await Deno.writeTextFile(
     `${dir}/bench.html`,
     '<!doctype html><meta charset="utf-8"><title>newbob bench</title>' +

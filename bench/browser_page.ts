@@ -17,7 +17,8 @@ const out: { adapter: string | null; results: ThroughputResult[]; error?: string
   results: [],
 };
 try {
-  const nb: Newbob = await import(new URL("./newbob.js", import.meta.url).href);
+  // Beside this script in the served folder (left out of its bundle: --external).
+  const nb: Newbob = await import("./newbob.js");
   const adapter = await navigator.gpu?.requestAdapter();
   if (adapter) {
     out.adapter = [adapter.info.vendor, adapter.info.architecture, adapter.info.description]
