@@ -244,7 +244,7 @@ function fmt(x: number): string {
 }
 
 async function lrCommandDelegate(args: readonly string[], io: CliIo): Promise<number> {
-  const { lrCommand } = await import("./control/lr_command.ts");
+  const { lrCommand } = await import("./cli/lr_command.ts");
   // A TypeScript/JavaScript config is loaded here (the lr command itself reads JSON only).
   const argv = [...args];
   const i = argv.findIndex((a) => a === "--config" || a === "-c");

@@ -9,7 +9,6 @@
 import { type ControlSettings, type LearningRateUpdate, resolveControlSettings } from "./config.ts";
 import { type EpochScores, flattenScores, resolveErrorKey } from "./error_key.ts";
 import { LearningRateControlError } from "./errors.ts";
-import { writeTextFileAtomic } from "./atomic_write.ts";
 import { type EpochView, epochViews, scoreValue } from "./epoch_view.ts";
 import {
   type EpochRecord,
@@ -28,6 +27,12 @@ export interface LearningRateControlOptions {
    * `learning_rate_file`; `null` for none (history kept in memory only).
    */
   file?: string | null;
+  /**
+   * The text of a learning-rate file to start from instead of reading `file` (where there is no
+   * file system, e.g. a browser: pass `file: null` and the text of an upload), parsed like the
+   * file (only {@linkcode createLearningRateControl} reads it).
+   */
+  text?: string;
 }
 
 /** What decided an epoch's learning rate (see {@linkcode LearningRateControl.explain}). */
@@ -149,17 +154,29 @@ export async function createLearningRateControl(
 ): Promise<LearningRateControl> {
   const settings = resolveControlSettings(config);
   const file = options.file !== undefined ? options.file : settings.learningRateFile;
-  let data: Map<number, EpochRecord> | undefined;
-  if (file) {
-    let text: string | undefined;
-    try {
-      text = await Deno.readTextFile(file);
-    } catch (e) {
-      if (!(e instanceof Deno.errors.NotFound)) throw e;
-    }
-    if (text !== undefined) data = parseLearningRateFile(text, file);
-  }
+  const data = options.text !== undefined
+    ? parseLearningRateFile(options.text, file ?? undefined)
+    : file
+    ? await (await _fileIo(file)).loadLearningRateFile(file)
+    : undefined;
   return new LearningRateControl(settings, { file: file ?? null, data });
+}
+
+/**
+ * The file functions (`lr_file_io.ts`), loaded on first use: the control itself loads in a
+ * browser, where there is no file system to read a learning-rate file from.
+ */
+async function _fileIo(file: string): Promise<typeof import("./lr_file_io.ts")> {
+  if (
+    typeof (globalThis as { Deno?: { readTextFile?: unknown } }).Deno?.readTextFile !== "function"
+  ) {
+    throw new Error(
+      `Cannot use the learning-rate file '${file}': this runtime has no file system (a ` +
+        "browser?). Pass { file: null } and no 'learning_rate_file'; control.toText() gives the " +
+        "file's text and parseLearningRateFile() reads it back",
+    );
+  }
+  return await import("./lr_file_io.ts");
 }
 
 /**
@@ -343,7 +360,7 @@ export class LearningRateControl {
    */
   async save(): Promise<void> {
     if (!this.file) return;
-    await writeTextFileAtomic(this.file, this.toText());
+    await (await _fileIo(this.file)).saveLearningRateFile(this.file, this.#data);
   }
 
   /**

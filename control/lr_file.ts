@@ -1,6 +1,7 @@
 /**
- * The learning-rate file (spec 8): reading every form RETURNN writes or reads, writing exactly
- * the text RETURNN writes, atomically.
+ * The learning-rate file's text (spec 8): parsing every form RETURNN writes or reads, and
+ * formatting exactly the text RETURNN writes. Strings only (loads in a browser); reading and
+ * writing the file on disk is `lr_file_io.ts`.
  *
  * @module
  */

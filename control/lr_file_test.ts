@@ -3,7 +3,6 @@ import { join } from "node:path";
 import { tempDir } from "../tests/_gpu.ts";
 import { LearningRateFileError } from "./errors.ts";
 import { createLearningRateControl } from "./learning_rate_control.ts";
-import { writeTextFileAtomic } from "./atomic_write.ts";
 import {
   type EpochRecord,
   formatLearningRateFile,
@@ -257,16 +256,6 @@ Deno.test("round trip: parse(write(x)) == x for random epoch data", () => {
       deepEqual(got.meta, denumpy(rec.meta));
     }
   }
-});
-
-Deno.test("writeTextFileAtomic: creates the folder, replaces the file, leaves no temp file", async () => {
-  const dir = await tempDir("lrfile-");
-  const file = join(dir, "sub", "deeper", "learning_rates");
-  await writeTextFileAtomic(file, "{}\n");
-  await writeTextFileAtomic(file, "{\n}\n");
-  equal(await Deno.readTextFile(file), "{\n}\n");
-  await rejects(() => Deno.stat(file + ".new_tmp"), Deno.errors.NotFound);
-  await Deno.remove(dir, { recursive: true });
 });
 
 Deno.test("a malformed file: error with line and column, file left untouched", async () => {

@@ -20,10 +20,10 @@
  *   line and column), and the text written is RETURNN's byte for byte, with one normalisation:
  *   a numpy float `np.float64(x)` is written as plain `x` (line breaking still counts RETURNN's
  *   longer text). Meta numbers are written as ints when integral, except
- *   `effective_learning_rate`, which RETURNN's engines store as a float. Saving is atomic
- *   ({@linkcode writeTextFileAtomic}).
- * - {@linkcode lrCommand} replays a file's scores through a config (`lr --check`), and
- *   {@linkcode plotEpochsSvg} draws the history.
+ *   `effective_learning_rate`, which RETURNN's engines store as a float. The parser and the
+ *   formatter work on strings (everything here loads in a browser); with a file, the control
+ *   loads it when created and saves it atomically (Deno).
+ * - {@linkcode plotEpochsSvg} draws the history (the CLI's `lr` command replays a file).
  *
  * @example Usage
  * ```ts
@@ -37,7 +37,6 @@
  * @module
  */
 
-export * from "./atomic_write.ts";
 export * from "./better_repr.ts";
 export * from "./config.ts";
 export * from "./error_key.ts";
@@ -51,5 +50,4 @@ export * from "./py_literal.ts";
 export * from "./py_str_repr.ts";
 export * from "./py_value.ts";
 export * from "./reduce_on_plateau.ts";
-export * from "./lr_command.ts";
 export * from "./plot_svg.ts";

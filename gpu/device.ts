@@ -139,12 +139,18 @@ async function requestContext(options: AcquireGpuOptions): Promise<GpuContext> {
       maxComputeWorkgroupSizeX: l.maxComputeWorkgroupSizeX,
     },
   });
-  return wrapDevice(device, adapter.info?.description || adapter.info?.vendor || "unknown", true);
+  const info = adapter.info;
+  // Browsers leave the description empty (SwiftShader: vendor "google", architecture
+  // "swiftshader").
+  const name = info?.description ||
+    [info?.vendor, info?.architecture].filter((s) => s).join(" ") || "unknown";
+  return wrapDevice(device, name, true);
 }
 
 /**
  * Whether an adapter runs on the CPU (Mesa llvmpipe/lavapipe/softpipe, SwiftShader, WARP): its
- * info says `isFallbackAdapter`, or its description or device names one of them.
+ * info says `isFallbackAdapter`, or its description, device or architecture names one of them
+ * (browsers report SwiftShader as architecture `swiftshader`).
  *
  * @param info The adapter's (or a device's `adapterInfo`) info.
  * @param alsoMatch More text to look in (e.g. a description known from elsewhere).
@@ -162,7 +168,7 @@ export function isSoftwareAdapter(info: GPUAdapterInfo | undefined, alsoMatch = 
     return true;
   }
   return /llvmpipe|lavapipe|softpipe|swiftshader|microsoft basic|warp/i.test(
-    `${info?.description ?? ""} ${info?.device ?? ""} ${alsoMatch}`,
+    `${info?.description ?? ""} ${info?.device ?? ""} ${info?.architecture ?? ""} ${alsoMatch}`,
   );
 }
 

@@ -17,3 +17,4 @@ export * from "./errors.ts";
 export * from "./device.ts";
 export * from "./pipeline_cache.ts";
 export * from "./info.ts";
+export * from "./subnormals.ts";

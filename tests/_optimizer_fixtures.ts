@@ -180,11 +180,16 @@ function _definitionStepper(def: OptimizerDef, h: Hyper, params: Float32Array[])
  * A stepper through the engine's public API: `createOptimizer(dict, {backend})`, `init`,
  * `step(state, grads, {learningRate})`, `read`. The dict is the case's `optimizer.params`
  * without `lr` (it goes per step), with PyTorch's epsilon defaults (`returnnEpsilon: false`;
- * the fixture dicts set `eps` explicitly anyway).
+ * the fixture dicts set `eps` explicitly anyway). `create` is `createOptimizer` from another
+ * build of newbob (the browser bundle) if given.
  */
-export function engineStepper(backend: Backend, device?: GPUDevice): StepperFactory {
+export function engineStepper(
+  backend: Backend,
+  device?: GPUDevice,
+  create: typeof createOptimizer = createOptimizer,
+): StepperFactory {
   return async (c, init) => {
-    const opt = await createOptimizer(fixtureOptimizerDict(c), {
+    const opt = await create(fixtureOptimizerDict(c), {
       backend,
       returnnEpsilon: false,
       ...(device ? { device } : {}),

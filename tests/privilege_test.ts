@@ -25,7 +25,11 @@ export function flagProblems(command: string): string[] {
   const flags = command.split(/\s+/).filter((w) => w.startsWith("-"));
   for (const f of flags) {
     if (f === "-A" || f === "--allow-all") problems.push(`${f} grants everything`);
-    if (/^--allow-net\b/.test(f)) problems.push(`${f}: newbob needs no network`);
+    // The web demo's server and the browser tests' DevTools socket: loopback only.
+    const loopback = /^--allow-net=127\.0\.0\.1(:\d+)?(,127\.0\.0\.1(:\d+)?)*$/.test(f);
+    if (/^--allow-net\b/.test(f) && !loopback) {
+      problems.push(`${f}: newbob needs no network (only 127.0.0.1, for the web demo)`);
+    }
     if (/^--allow-(ffi|sys|import)\b/.test(f)) problems.push(`${f} is not needed`);
     if (/^--allow-(read|write|env|run)$/.test(f)) problems.push(`${f} without a list is too broad`);
     if (/^--allow-write=(\.|\/|~)?$/.test(f)) problems.push(`${f} lets it write anywhere`);

@@ -10,7 +10,7 @@
  * @module
  */
 
-import { writeFileAtomic } from "../control/atomic_write.ts";
+import { writeFileAtomic } from "../_util/atomic_write.ts";
 
 const MAGIC = "NEWBOBCK";
 /** Version of the checkpoint layout; bumped on incompatible changes. */

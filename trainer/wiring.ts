@@ -24,7 +24,7 @@ import { chain, type GradientTransform, transformsFromConfig } from "../transfor
 import { dynamicLearningRate } from "../schedules/dynamic_learning_rate.ts";
 import { createLearningRateControl } from "../control/learning_rate_control.ts";
 import { plotEpochsSvg } from "../control/plot_svg.ts";
-import { writeFileAtomic } from "../control/atomic_write.ts";
+import { writeFileAtomic } from "../_util/atomic_write.ts";
 
 /**
  * The gradient transforms a config asks for, built by `transformsFromConfig` in the spec's

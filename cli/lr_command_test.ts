@@ -1,7 +1,7 @@
 import { equal, ok } from "node:assert/strict";
 import { join } from "node:path";
 import { tempDir } from "../tests/_gpu.ts";
-import { LearningRateControl } from "./learning_rate_control.ts";
+import { LearningRateControl } from "../control/learning_rate_control.ts";
 import { lrCommand } from "./lr_command.ts";
 
 function capture() {

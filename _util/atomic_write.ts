@@ -1,10 +1,10 @@
 /**
- * Atomic file writing, as RETURNN saves its learning-rate file.
+ * Atomic file writing, as RETURNN saves its learning-rate file (used by the learning-rate file,
+ * the checkpoints and the plot). Deno only, but safe to import anywhere: `Deno.*` and
+ * `node:path` are reached only when a file is written.
  *
  * @module
  */
-
-import { dirname } from "node:path";
 
 /**
  * Write a text file atomically, as RETURNN saves its learning-rate file: write
@@ -35,8 +35,9 @@ export async function writeTextFileAtomic(path: string, text: string): Promise<v
  * @example Usage
  * ```ts
  * import { SaveError } from "./atomic_write.ts";
+ * import { match } from "node:assert/strict";
  * const e = new SaveError("out/learning_rates", "the learning-rate file", new Error("No space left on device (os error 28)"));
- * console.assert(e.message.includes("out/learning_rates") && e.message.includes("unchanged"));
+ * match(e.message, /^Cannot save the learning-rate file 'out\/learning_rates': No space .* unchanged/);
  * ```
  */
 export class SaveError extends Error {
@@ -87,6 +88,8 @@ export async function writeFileAtomic(
 ): Promise<void> {
   const tmp = `${path}${suffix}`;
   try {
+    // Loaded here, not at the top: a browser bundle that contains this module never loads it.
+    const { dirname } = await import("node:path");
     const dir = dirname(path);
     if (dir !== "" && dir !== ".") await Deno.mkdir(dir, { recursive: true });
     const file = await Deno.open(tmp, { write: true, create: true, truncate: true });
@@ -97,7 +100,7 @@ export async function writeFileAtomic(
       file.close();
     }
     await Deno.rename(tmp, path);
-    await syncDirectory(dir === "" ? "." : dir);
+    await _syncDirectory(dir === "" ? "." : dir);
   } catch (e) {
     if (e instanceof Deno.errors.NotCapable) throw e;
     await Deno.remove(tmp).catch(() => {});
@@ -110,7 +113,7 @@ export async function writeFileAtomic(
  * be opened for reading (no read permission granted for it), the rename is still atomic, only
  * not yet durable against a power loss.
  */
-async function syncDirectory(dir: string): Promise<void> {
+async function _syncDirectory(dir: string): Promise<void> {
   let handle: Deno.FsFile | undefined;
   try {
     handle = await Deno.open(dir, { read: true });

@@ -1,5 +1,5 @@
 /**
- * The `lr` command: replay a learning-rate file's recorded scores through the configured
+ * The CLI's `lr` command (`deno run cli.ts lr`): replay a learning-rate file's recorded scores through the configured
  * control and compare the rates (like RETURNN's `learning_rate_control.py` demo with
  * `check_learning_rates`).
  *
@@ -8,13 +8,16 @@
 
 import { dirname } from "node:path";
 import { parseArgs } from "node:util";
-import { resolveControlSettings } from "./config.ts";
-import { LearningRateControlError, LearningRateFileError } from "./errors.ts";
-import { LearningRateControl, type LearningRateDecision } from "./learning_rate_control.ts";
-import { epochViews } from "./epoch_view.ts";
-import { parseLearningRateFile } from "./lr_file.ts";
-import { plotEpochsSvg } from "./plot_svg.ts";
-import { pyFloatRepr } from "./py_float_repr.ts";
+import { resolveControlSettings } from "../control/config.ts";
+import { LearningRateControlError, LearningRateFileError } from "../control/errors.ts";
+import {
+  LearningRateControl,
+  type LearningRateDecision,
+} from "../control/learning_rate_control.ts";
+import { epochViews } from "../control/epoch_view.ts";
+import { loadLearningRateFile } from "../control/lr_file_io.ts";
+import { plotEpochsSvg } from "../control/plot_svg.ts";
+import { pyFloatRepr } from "../control/py_float_repr.ts";
 
 /** Where the command prints. */
 export interface LrCommandIo {
@@ -77,8 +80,10 @@ function _detail(d: LearningRateDecision): string {
  * import { type LrCommandIo, type LrCommandOptions, lrCommand } from "./lr_command.ts";
  * const lines: string[] = [];
  * const io: LrCommandIo = { log: (l) => lines.push(l), error: (l) => lines.push(l) };
+ * import { equal, match } from "node:assert/strict";
  * const options: LrCommandOptions = { config: { learning_rate_control: "newbob" } };
- * console.assert((await lrCommand(["--help"], io, options)) === 0 && lines[0].startsWith("Usage: lr"));
+ * equal(await lrCommand(["--help"], io, options), 0);
+ * match(lines[0], /^Usage: lr/);
  * ```
  */
 export async function lrCommand(
@@ -140,12 +145,16 @@ export async function lrCommand(
   }
   let data;
   try {
-    data = parseLearningRateFile(await Deno.readTextFile(file), file);
+    data = await loadLearningRateFile(file);
   } catch (e) {
     const why = e instanceof LearningRateFileError
       ? e.message
       : `cannot read ${file}: ${(e as Error).message}`;
     io.error(`lr: ${why}`);
+    return 2;
+  }
+  if (data === undefined) {
+    io.error(`lr: cannot read ${file}: there is no such file (check the path or --file)`);
     return 2;
   }
 
