@@ -25,7 +25,12 @@ export type { tfjs };
  * @throws {TypeError} If `lengths` is not an array of integers.
  * @throws {RangeError} If there are not `batch` of them, or one is negative or above `max`.
  */
-export function _checkLengths(what: string, lengths: Lengths, batch: number, max: number): Int32Array {
+export function _checkLengths(
+  what: string,
+  lengths: Lengths,
+  batch: number,
+  max: number,
+): Int32Array {
   if (!Array.isArray(lengths) && !(lengths instanceof Int32Array)) {
     throw new TypeError(
       `'${what}' must be a number[] or an Int32Array: current value is ${typeof lengths}`,

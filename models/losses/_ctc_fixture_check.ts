@@ -46,7 +46,9 @@ export async function checkCtcCases(tf: Tf, cases: readonly CtcCase[]): Promise<
     const logits = tf.tensor3d(c.logits);
     const targets = tf.tensor2d(c.targets, [c.targets.length, c.targets[0]?.length ?? 0], "int32");
     const finite = c.loss_per_seq.map((v) => v !== "inf");
-    const loss = ctcLoss(tf, logits, targets, c.input_lengths, c.target_lengths, { blank: c.blank });
+    const loss = ctcLoss(tf, logits, targets, c.input_lengths, c.target_lengths, {
+      blank: c.blank,
+    });
     const got = await loss.data();
     const weights = tf.tensor1d(finite.map((f) => (f ? 1 : 0)), "bool");
     const grad = tf.grad((x) => {

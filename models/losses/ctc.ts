@@ -79,7 +79,9 @@ export function ctcLoss(
   if (logits?.rank !== 3 || logits.dtype !== "float32") {
     throw new TypeError(
       "Cannot compute the CTC loss as 'logits' must be a float32 tensor [B, T, C]: current " +
-        `value is ${logits?.rank === undefined ? typeof logits : `rank ${logits.rank} ${logits.dtype}`}`,
+        `value is ${
+          logits?.rank === undefined ? typeof logits : `rank ${logits.rank} ${logits.dtype}`
+        }`,
     );
   }
   if (targets?.rank !== 2) {
@@ -92,7 +94,9 @@ export function ctcLoss(
   const S = targets.shape[1] as number;
   if (targets.shape[0] !== B) {
     throw new RangeError(
-      `Cannot compute the CTC loss as 'targets' has ${targets.shape[0]} sequences and 'logits' ${B}`,
+      `Cannot compute the CTC loss as 'targets' has ${
+        targets.shape[0]
+      } sequences and 'logits' ${B}`,
     );
   }
   const blank = options.blank ?? 0;
@@ -122,7 +126,8 @@ export function ctcLoss(
         T,
         L,
       ]) as tfjs.Tensor3D;
-      const alphas = _alphas(tf, lpExt, skip, host.frameMask, B, T, L); // [B, T, L]
+      // Normalised alphas (each frame's row sums to 1) and the log normalisers per frame.
+      const { alphas, logScale } = _alphas(tf, lpExt, skip, host.frameMask, B, T, L);
       // Alphas at each sequence's last frame; the start state for an empty input.
       const startState = tf.tensor2d(host.start, [B, L]);
       const final = T === 0 ? startState : tf.where(
@@ -130,27 +135,35 @@ export function ctcLoss(
         tf.gather(tf.reshape(alphas, [B * T, L]), tf.tensor1d(host.lastFrameRow, "int32")),
         startState,
       );
-      // log p = logsumexp over the final states (the last label or the blank after it).
-      const masked = tf.where(tf.tensor2d(host.finalMask, [B, L], "bool"), final, tf.fill([B, L], NEG));
-      const logLik = tf.logSumExp(masked, 1); // [B]
-      const aligned = tf.greater(logLik, UNALIGNED);
+      // log p = sum of the normalisers + logsumexp over the final states (the last label or
+      // the blank after it).
+      const masked = tf.where(
+        tf.tensor2d(host.finalMask, [B, L], "bool"),
+        final,
+        tf.fill([B, L], NEG),
+      );
+      const finalLse = tf.logSumExp(masked, 1); // [B]
+      const aligned = tf.greater(finalLse, UNALIGNED);
+      const logLik = tf.add(finalLse, logScale);
       const loss = tf.where(
         aligned,
         tf.neg(logLik),
         tf.fill([B], zeroInfinity ? 0 : Infinity),
       ) as tfjs.Tensor1D;
-      return { loss, keep: [logProbs, lpExt, alphas, logLik, aligned, ext, skip] };
+      return { loss, keep: [logProbs, lpExt, alphas, aligned, ext, skip] };
     });
     save(saved.keep);
     return {
       value: saved.loss,
       gradFunc: (dy: tfjs.Tensor, s: tfjs.Tensor[]) => {
-        const [logProbs, lpExt, alphas, logLik, aligned, ext, skip] = s;
+        const [logProbs, lpExt, alphas, aligned, ext, skip] = s;
         return tf.tidy(() => {
           const betas = _betas(tf, lpExt as tfjs.Tensor3D, skip, host, B, T, L);
-          // Occupation probabilities gamma_t(s) = alpha_t(s) beta_t(s) / p, zero where no
-          // alignment exists (never computed from two log(0) stand-ins).
-          const logGamma = tf.sub(tf.add(alphas, betas), tf.reshape(logLik, [B, 1, 1]));
+          // Occupation probabilities gamma_t(s) = alpha_t(s) beta_t(s) / p. They sum to 1 over s
+          // at every frame, so each frame is normalised on its own: no large log offsets meet
+          // (float32 keeps the precision on long inputs). Zero where no alignment exists.
+          const ab = tf.add(alphas, betas);
+          const logGamma = tf.sub(ab, tf.logSumExp(ab, 2, true));
           const ok = tf.logicalAnd(
             tf.reshape(aligned, [B, 1, 1]),
             tf.tensor3d(host.frameMask, [B, T, 1], "bool"),
@@ -254,7 +267,11 @@ function _shiftLeft(tf: Tf, x: tfjs.Tensor2D, by: number): tfjs.Tensor2D {
   return tf.concat([tf.slice(x, [0, by], [B, L - by]), tf.fill([B, by], NEG)], 1) as tfjs.Tensor2D;
 }
 
-/** Forward variables alpha_t(s) (emission at t included), frozen past each input length. */
+/**
+ * Forward variables alpha_t(s) (emission at t included), each frame's row scaled to sum to 1,
+ * frozen past each input length; `logScale[b]` is the sum of the log scales (so the true
+ * log alpha is the scaled one plus the scales of the frames up to t).
+ */
 function _alphas(
   tf: Tf,
   lpExt: tfjs.Tensor3D,
@@ -263,8 +280,8 @@ function _alphas(
   B: number,
   T: number,
   L: number,
-): tfjs.Tensor3D {
-  if (T === 0) return tf.zeros([B, 0, L]) as tfjs.Tensor3D;
+): { alphas: tfjs.Tensor3D; logScale: tfjs.Tensor1D } {
+  if (T === 0) return { alphas: tf.zeros([B, 0, L]), logScale: tf.zeros([B]) };
   const negs = tf.fill([B, L], NEG);
   const start = new Float32Array(B * L).fill(NEG);
   for (let b = 0; b < B; b++) start[b * L] = 0;
@@ -274,22 +291,26 @@ function _alphas(
     tf.reshape(m, [B, 1])
   );
   const out: tfjs.Tensor2D[] = [];
+  const scales: tfjs.Tensor[] = [];
   for (let t = 0; t < T; t++) {
-    const next = tf.tidy(() => {
+    const [next, scale] = tf.tidy(() => {
       const p = prev as tfjs.Tensor2D;
       const from2 = tf.where(skip, _shiftRight(tf, p, 2), negs);
       const a = tf.add(_lse3(tf, p, _shiftRight(tf, p, 1), from2), frames[t]);
-      return tf.where(runs[t], a, p) as tfjs.Tensor2D;
+      const c = tf.where(runs[t], tf.logSumExp(a, 1, true), tf.zeros([B, 1]));
+      return [tf.where(runs[t], tf.sub(a, c), p) as tfjs.Tensor2D, c];
     });
     out.push(next);
+    scales.push(scale);
     prev = next;
   }
-  return tf.stack(out, 1) as tfjs.Tensor3D;
+  const logScale = tf.sum(tf.concat(scales, 1), 1) as tfjs.Tensor1D;
+  return { alphas: tf.stack(out, 1) as tfjs.Tensor3D, logScale };
 }
 
 /**
- * Backward variables beta_t(s) (emission at t excluded): log p(rest after t | state s at t);
- * log 1 at the final states of the last frame of each sequence.
+ * Backward variables beta_t(s) (emission at t excluded): log p(rest after t | state s at t),
+ * up to a per-frame scale; log 1 at the final states of the last frame of each sequence.
  */
 function _betas(
   tf: Tf,
@@ -316,7 +337,8 @@ function _betas(
       const e = tf.add(next, frames[t + 1]) as tfjs.Tensor2D;
       const from2 = tf.where(skipNext, _shiftLeft(tf, e, 2), negs);
       const b = _lse3(tf, e, _shiftLeft(tf, e, 1), from2);
-      return tf.where(runs[t], b, init) as tfjs.Tensor2D;
+      // Scaled like the alphas (gamma is normalised per frame, so the scale drops out).
+      return tf.where(runs[t], tf.sub(b, tf.logSumExp(b, 1, true)), init) as tfjs.Tensor2D;
     });
     out[t] = cur;
     next = cur;
@@ -327,6 +349,8 @@ function _betas(
 function _shiftLeftBool(tf: Tf, x: tfjs.Tensor2D, by: number): tfjs.Tensor2D {
   const [B, L] = x.shape;
   if (by >= L) return tf.fill([B, L], 0, "bool") as tfjs.Tensor2D;
-  return tf.concat([tf.slice(x, [0, by], [B, L - by]), tf.fill([B, by], 0, "bool")], 1) as tfjs
-    .Tensor2D;
+  return tf.concat(
+    [tf.slice(x, [0, by], [B, L - by]), tf.fill([B, by], 0, "bool")],
+    1,
+  ) as tfjs.Tensor2D;
 }
