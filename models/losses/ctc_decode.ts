@@ -43,17 +43,51 @@ export function ctcGreedyDecode(
         `${B * T * C}`,
     );
   }
+  const best = new Int32Array(B * T);
+  for (let i = 0; i < B * T; i++) {
+    const o = i * C;
+    let k = 0;
+    for (let c = 1; c < C; c++) if (scores[o + c] > scores[o + k]) k = c;
+    best[i] = k;
+  }
+  return ctcCollapse(best, [B, T], inputLengths, blank);
+}
+
+/**
+ * Turn best paths (one class per frame) into label sequences: repeats merged, blanks removed,
+ * frames past each length ignored.
+ *
+ * @param best Row-major `[B, T]` classes.
+ * @param shape `[B, T]`.
+ * @param inputLengths Frames per sequence.
+ * @param blank Index of the blank class.
+ * @returns One label sequence per sequence.
+ * @throws {RangeError} If a length is out of range.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { ctcCollapse } from "./ctc_decode.ts";
+ *
+ * assert.deepEqual(ctcCollapse([1, 1, 0, 1, 2, 2], [1, 6], [6], 0), [[1, 1, 2]]);
+ * ```
+ */
+export function ctcCollapse(
+  best: ArrayLike<number>,
+  shape: readonly [number, number],
+  inputLengths: Lengths,
+  blank: number,
+): number[][] {
+  const [B, T] = shape;
   const lens = _checkLengths("inputLengths", inputLengths, B, T);
   const out: number[][] = [];
   for (let b = 0; b < B; b++) {
     const seq: number[] = [];
     let last = -1;
     for (let t = 0; t < lens[b]; t++) {
-      const o = (b * T + t) * C;
-      let best = 0;
-      for (let c = 1; c < C; c++) if (scores[o + c] > scores[o + best]) best = c;
-      if (best !== last && best !== blank) seq.push(best);
-      last = best;
+      const c = best[b * T + t];
+      if (c !== last && c !== blank) seq.push(c);
+      last = c;
     }
     out.push(seq);
   }
