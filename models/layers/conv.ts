@@ -57,6 +57,14 @@ export function convOutputLength(
   return Math.max(0, Math.ceil((len - (k - 1) * dilation) / stride));
 }
 
+/** Frames 0, s, 2s, ... of `[B, (outT-1)s+1, F]` (no strided slice: tfjs has no gradient for it). */
+function _every(tf: Tf, x: tfjs.Tensor, s: number, outT: number): tfjs.Tensor {
+  if (s === 1) return x;
+  const [B, , F] = x.shape as [number, number, number];
+  const padded = tf.pad(x, [[0, 0], [0, s - 1], [0, 0]]); // [B, outT s, F]
+  return tf.reshape(tf.slice(tf.reshape(padded, [B, outT, s, F]), [0, 0, 0, 0], [B, outT, 1, F]), [B, outT, F]);
+}
+
 function _padding(opts: Readonly<Record<string, unknown>>): "same" | "valid" {
   return String(opts.padding).toLowerCase() as "same" | "valid";
 }
@@ -162,7 +170,7 @@ export const convLayer: LayerDef = {
     // Dilated strided convolution as k shifted matrix products (every backend has them).
     let y: tfjs.Tensor | null = null;
     for (let j = 0; j < k; j++) {
-      const frames = tf.stridedSlice(inp, [0, j * d, 0], [B, j * d + (outT - 1) * s + 1, x.dim], [1, s, 1]);
+      const frames = _every(tf, tf.slice(inp, [0, j * d, 0], [B, (outT - 1) * s + 1, x.dim]), s, outT);
       const term = tf.reshape(
         tf.matMul(tf.reshape(frames, [B * outT, x.dim]), tf.squeeze(tf.slice(W, [j, 0, 0], [1, -1, -1]), [0])),
         [B, outT, W.shape[2]],
