@@ -40,11 +40,14 @@ export interface CtcToyUtterance {
  */
 export function ctcToyUtterances(numSeqs: number, seed: number, noise = 0.3): CtcToyUtterance[] {
   const protoRng = new Rng(20240612);
-  const protos = Array.from({ length: CTC_TOY_LABELS }, () =>
-    Array.from({ length: CTC_TOY_FEATURES }, () => protoRng.uniform(-1, 1)));
+  const protos = Array.from(
+    { length: CTC_TOY_LABELS },
+    () => Array.from({ length: CTC_TOY_FEATURES }, () => protoRng.uniform(-1, 1)),
+  );
   const rng = new Rng(seed);
   const gauss = () => Math.sqrt(-2 * Math.log(1 - rng.next())) * Math.cos(2 * Math.PI * rng.next());
-  const frame = (p: number[] | null) => Array.from({ length: CTC_TOY_FEATURES }, (_, f) => (p ? p[f] : 0) + noise * gauss());
+  const frame = (p: number[] | null) =>
+    Array.from({ length: CTC_TOY_FEATURES }, (_, f) => (p ? p[f] : 0) + noise * gauss());
   const out: CtcToyUtterance[] = [];
   for (let i = 0; i < numSeqs; i++) {
     const classes = Array.from({ length: 2 + rng.int(5) }, () => rng.int(CTC_TOY_LABELS));

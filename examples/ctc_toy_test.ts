@@ -2,13 +2,22 @@
 // error rate (greedy decoding, edit distance over the reference labels).
 import assert from "node:assert/strict";
 import { loadTfjs } from "../trainer/tfjs_backend.ts";
-import { buildNetwork, externDataFromBatch, type HostBatchKey, resolveExternData, ScoreAccumulator, stepGradients, validateNetwork } from "../models/mod.ts";
+import {
+  buildNetwork,
+  externDataFromBatch,
+  type HostBatchKey,
+  resolveExternData,
+  ScoreAccumulator,
+  stepGradients,
+  validateNetwork,
+} from "../models/mod.ts";
 import config from "./ctc_toy.config.ts";
 import type { CtcToyUtterance } from "./ctc_toy_data.ts";
 
 function hostBatch(us: readonly CtcToyUtterance[]): Record<string, HostBatchKey> {
   const B = us.length, F = us[0].data[0].length;
-  const T = Math.max(...us.map((u) => u.data.length)), S = Math.max(...us.map((u) => u.classes.length));
+  const T = Math.max(...us.map((u) => u.data.length)),
+    S = Math.max(...us.map((u) => u.classes.length));
   const x = new Float32Array(B * T * F), y = new Int32Array(B * S);
   us.forEach((u, b) => {
     u.data.forEach((fr, t) => x.set(fr, (b * T + t) * F));
@@ -28,31 +37,59 @@ Deno.test("ctc_toy example: the network validates and a short training run lower
   const net = buildNetwork(tf, config.network, { externData: ext, seed: 1 });
   const opt = tf.train.adam(0.01);
   const devData = config.dev.data;
-  const dev = [0, 1].map((i) => externDataFromBatch(tf, hostBatch(devData.slice(i * 20, i * 20 + 20)), ext));
+  const dev = [0, 1].map((i) =>
+    externDataFromBatch(tf, hostBatch(devData.slice(i * 20, i * 20 + 20)), ext)
+  );
   const evaluate = async () => {
     const acc = new ScoreAccumulator(tf, "tf");
     for (const d of dev) {
-      const r = stepGradients(tf, net.trainableVariables, (ctx) => net.step(ctx, d, { train: false }), "tf");
+      const r = stepGradients(
+        tf,
+        net.trainableVariables,
+        (ctx) => net.step(ctx, d, { train: false }),
+        "tf",
+      );
       acc.add(r.ctx);
       r.ctx.dispose();
       tf.dispose([r.loss, ...r.grads]);
     }
     const s = await acc.scores("dev");
     acc.reset();
-    return { score: s.dev_score as number | Record<string, number>, ler: (s.dev_error as Record<string, number>)["error:output"] };
+    return {
+      score: s.dev_score as number | Record<string, number>,
+      ler: (s.dev_error as Record<string, number>)["error:output"],
+    };
   };
   const before = await evaluate();
   const train = config.train.data;
   const steps = 60;
   for (let step = 0; step < steps; step++) {
-    const d = externDataFromBatch(tf, hostBatch(train.slice((step * 10) % 490, (step * 10) % 490 + 10)), ext);
-    const r = stepGradients(tf, net.trainableVariables, (ctx) => net.step(ctx, d, { train: true }), "tf");
-    opt.applyGradients(net.trainableVariables.map((v, i) => ({ name: v.name, tensor: r.grads[i] })));
+    const d = externDataFromBatch(
+      tf,
+      hostBatch(train.slice((step * 10) % 490, (step * 10) % 490 + 10)),
+      ext,
+    );
+    const r = stepGradients(
+      tf,
+      net.trainableVariables,
+      (ctx) => net.step(ctx, d, { train: true }),
+      "tf",
+    );
+    opt.applyGradients(
+      net.trainableVariables.map((v, i) => ({ name: v.name, tensor: r.grads[i] })),
+    );
     r.ctx.dispose();
     tf.dispose([r.loss, ...r.grads, d.data.values, d.classes.values]);
   }
   const after = await evaluate();
-  console.log(`ctc_toy dev LER ${before.ler.toFixed(3)} -> ${after.ler.toFixed(3)} after ${steps} steps; dev score`, before.score, "->", after.score);
+  console.log(
+    `ctc_toy dev LER ${before.ler.toFixed(3)} -> ${
+      after.ler.toFixed(3)
+    } after ${steps} steps; dev score`,
+    before.score,
+    "->",
+    after.score,
+  );
   assert.ok(after.ler < 0.5 * before.ler && after.ler < 0.4, `LER ${before.ler} -> ${after.ler}`);
   net.dispose();
 });

@@ -36,7 +36,13 @@ function get_model({ tf }: GetModelArgs): LayersModel {
         padding: "same",
         activation: "relu",
       }),
-      tf.layers.conv1d({ name: "conv2", filters: 100, kernelSize: 5, padding: "same", activation: "relu" }),
+      tf.layers.conv1d({
+        name: "conv2",
+        filters: 100,
+        kernelSize: 5,
+        padding: "same",
+        activation: "relu",
+      }),
       tf.layers.conv1d({ name: "conv3", filters: num_outputs, kernelSize: 5, padding: "same" }),
     ],
   });

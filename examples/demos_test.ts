@@ -37,10 +37,21 @@ Deno.test("demo-torch: get_model has 28402 parameters; train_step marks ce and f
   const model = convDemo.get_model({ epoch: 1, step: 0, tf });
   const params = modelParameters(model);
   assert.equal(params.variables.reduce((a, v) => a + v.size, 0), 28402);
-  assert.deepEqual(params.names, ["conv1/kernel", "conv1/bias", "conv2/kernel", "conv2/bias", "conv3/kernel", "conv3/bias"]);
+  assert.deepEqual(params.names, [
+    "conv1/kernel",
+    "conv1/bias",
+    "conv2/kernel",
+    "conv2/bias",
+    "conv3/kernel",
+    "conv3/bias",
+  ]);
   const data = externDataFromBatch(tf, twelveAxBatch(new Rng(1), 3, 10, 20), ext);
   const acc = new ScoreAccumulator(tf, "torch");
-  const r = stepGradients(tf, params.variables, (run_ctx) => convDemo.train_step({ model, extern_data: data, run_ctx, tf, train: true }));
+  const r = stepGradients(
+    tf,
+    params.variables,
+    (run_ctx) => convDemo.train_step({ model, extern_data: data, run_ctx, tf, train: true }),
+  );
   acc.add(r.ctx);
   const frames = data.data.seqLens.reduce((a, b) => a + b, 0);
   const v = await r.ctx.read();

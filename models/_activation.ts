@@ -7,10 +7,11 @@
 import type { Tf, tfjs } from "./_tf.ts";
 import { didYouMeanSuffix } from "../_util/did_you_mean.ts";
 
-type Act = (tf: Tf, x: tfjs.Tensor) => tfjs.Tensor;
+/** An activation function. */
+export type Activation = (tf: Tf, x: tfjs.Tensor) => tfjs.Tensor;
 
 /** The supported activations, by RETURNN name. */
-export const ACTIVATIONS: Readonly<Record<string, Act>> = {
+export const ACTIVATIONS: Readonly<Record<string, Activation>> = {
   identity: (_tf, x) => x,
   linear: (_tf, x) => x,
   relu: (tf, x) => tf.relu(x),
@@ -45,7 +46,9 @@ export function _checkActivation(value: unknown): string | null {
   }
   for (const part of value.split("+")) {
     if (!(part in ACTIVATIONS)) {
-      return `'activation' "${part}" is not supported: use one of ${Object.keys(ACTIVATIONS).join(", ")}.` +
+      return `'activation' "${part}" is not supported: use one of ${
+        Object.keys(ACTIVATIONS).join(", ")
+      }.` +
         didYouMeanSuffix(part, Object.keys(ACTIVATIONS));
     }
   }
@@ -60,7 +63,11 @@ export function _checkActivation(value: unknown): string | null {
  * @param x The input.
  * @returns The activated tensor.
  */
-export function _applyActivation(tf: Tf, name: string | null | undefined, x: tfjs.Tensor): tfjs.Tensor {
+export function _applyActivation(
+  tf: Tf,
+  name: string | null | undefined,
+  x: tfjs.Tensor,
+): tfjs.Tensor {
   if (!name) return x;
   let y = x;
   for (const part of name.split("+")) y = ACTIVATIONS[part](tf, y);

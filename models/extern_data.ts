@@ -13,7 +13,9 @@ import { didYouMeanSuffix } from "../_util/did_you_mean.ts";
 
 /** One data key: its features (dense) or classes (sparse). */
 export interface DataKeySpec {
+  /** Features (dense) or classes (sparse). */
   readonly dim: number;
+  /** Whether the values are class indices. */
   readonly sparse: boolean;
 }
 
@@ -22,8 +24,11 @@ export type ExternDataSpec = Readonly<Record<string, DataKeySpec>>;
 
 /** The config keys that describe the data (RETURNN's names). */
 export interface ExternDataConfig {
+  /** RETURNN's `extern_data` dict. */
   extern_data?: unknown;
+  /** RETURNN's `num_inputs` (features of `data`). */
   num_inputs?: unknown;
+  /** RETURNN's `num_outputs` (classes of `classes`, or a dict per key). */
   num_outputs?: unknown;
 }
 
@@ -97,7 +102,9 @@ export function resolveExternData(config: ExternDataConfig, problems: string[]):
     }
   } else {
     problems.push(
-      `'num_outputs' must be a positive integer or a dict of data keys: current value is ${showValue(no)}`,
+      `'num_outputs' must be a positive integer or a dict of data keys: current value is ${
+        showValue(no)
+      }`,
     );
   }
   return out;
@@ -120,7 +127,9 @@ function _keySpec(where: string, spec: unknown, problems: string[]): DataKeySpec
     }
   }
   if (s.sparse !== undefined && typeof s.sparse !== "boolean") {
-    problems.push(`'${where}.sparse' must be true or false: current value is ${showValue(s.sparse)}`);
+    problems.push(
+      `'${where}.sparse' must be true or false: current value is ${showValue(s.sparse)}`,
+    );
     ok = false;
   }
   const sparse = s.sparse === true || s.sparse_dim !== undefined;
@@ -200,13 +209,21 @@ export function externDataFromBatch(
     }
     if (s && (s.sparse !== sparse || (!sparse && s.dim !== F))) {
       throw new RangeError(
-        `Cannot use batch key '${key}': extern_data says ${s.sparse ? "sparse" : "dense"} with dim ` +
+        `Cannot use batch key '${key}': extern_data says ${
+          s.sparse ? "sparse" : "dense"
+        } with dim ` +
           `${s.dim}, the batch has ${sparse ? "class indices" : `${F} features`}`,
       );
     }
     const dim = sparse ? (s?.dim ?? 0) : F;
     out[key] = sparse
-      ? { values: tf.tensor2d(k.data as Int32Array, [B, T], "int32"), seqLens: k.seqLens, dim, sparse, host: k.data as Int32Array }
+      ? {
+        values: tf.tensor2d(k.data as Int32Array, [B, T], "int32"),
+        seqLens: k.seqLens,
+        dim,
+        sparse,
+        host: k.data as Int32Array,
+      }
       : { values: tf.tensor3d(k.data as Float32Array, [B, T, F]), seqLens: k.seqLens, dim, sparse };
   }
   return out;

@@ -37,7 +37,9 @@ export interface TrainStepArgs<M = unknown> {
 
 /** The config functions. */
 export interface ModelFunctions<M = unknown> {
+  /** Make the model (RETURNN's `get_model`). */
   get_model(args: GetModelArgs): M | Promise<M>;
+  /** Mark the losses of one batch (RETURNN's `train_step`). */
   train_step(args: TrainStepArgs<M>): void;
 }
 
@@ -67,19 +69,25 @@ export function validateModelFunctions(config: Readonly<Record<string, unknown>>
   }
   if (has("get_model") !== has("train_step")) {
     problems.push(
-      `'${has("get_model") ? "train_step" : "get_model"}' is missing: a model-function config needs ` +
+      `'${
+        has("get_model") ? "train_step" : "get_model"
+      }' is missing: a model-function config needs ` +
         "both get_model({epoch, step, tf}) and train_step({model, extern_data, run_ctx, tf})",
     );
   }
   if (has("network") && (has("get_model") || has("train_step"))) {
-    problems.push("'network' and 'get_model'/'train_step' both given: use one way to define the model");
+    problems.push(
+      "'network' and 'get_model'/'train_step' both given: use one way to define the model",
+    );
   }
   return problems;
 }
 
 /** A model's trainable parameters with stable names. */
 export interface ModelParameters {
+  /** Stable names, for checkpoints and the optimizer. */
   readonly names: string[];
+  /** The variables, in `names` order. */
   readonly variables: tfjs.Variable[];
 }
 
@@ -108,7 +116,11 @@ export function modelParameters(model: unknown): ModelParameters {
   let names: string[];
   let variables: tfjs.Variable[];
   if (m && Array.isArray(m.trainableWeights) && typeof m.apply === "function") {
-    const ws = m.trainableWeights as { originalName?: string; name: string; read(): tfjs.Variable }[];
+    const ws = m.trainableWeights as {
+      originalName?: string;
+      name: string;
+      read(): tfjs.Variable;
+    }[];
     names = ws.map((w) => w.originalName ?? w.name);
     variables = ws.map((w) => w.read());
   } else if (m && m.params && typeof m.params === "object" && !Array.isArray(m.params)) {
@@ -129,7 +141,9 @@ export function modelParameters(model: unknown): ModelParameters {
     );
   }
   if (names.length !== variables.length || new Set(names).size !== names.length) {
-    throw new TypeError(`Cannot use the model's parameters: their names must be unique: ${names.join(", ")}`);
+    throw new TypeError(
+      `Cannot use the model's parameters: their names must be unique: ${names.join(", ")}`,
+    );
   }
   return { names, variables };
 }

@@ -14,11 +14,18 @@ Deno.test("the 12AX LSTM network learns: dev frame error falls", async () => {
   const { tf } = await loadTfjs("wasm");
   const net = buildNetwork(tf, lstmDemo.network, { externData: EXT, seed: 1 });
   const opt = tf.train.adam(0.01);
-  const dev = [0, 1, 2].map((i) => externDataFromBatch(tf, twelveAxBatch(new Rng(100 + i), 10, 10, 30), EXT));
+  const dev = [0, 1, 2].map((i) =>
+    externDataFromBatch(tf, twelveAxBatch(new Rng(100 + i), 10, 10, 30), EXT)
+  );
   const devFer = async () => {
     const acc = new ScoreAccumulator(tf, "tf");
     for (const d of dev) {
-      const r = stepGradients(tf, net.trainableVariables, (ctx) => net.step(ctx, d, { train: false }), "tf");
+      const r = stepGradients(
+        tf,
+        net.trainableVariables,
+        (ctx) => net.step(ctx, d, { train: false }),
+        "tf",
+      );
       acc.add(r.ctx);
       r.ctx.dispose();
       tf.dispose([r.loss, ...r.grads]);
@@ -29,14 +36,29 @@ Deno.test("the 12AX LSTM network learns: dev frame error falls", async () => {
   };
   const before = await devFer();
   // Always answering L is wrong on every R frame: the rate to beat.
-  const rFrames = dev.reduce((a, d) => a + d.classes.host!.filter((v, i) => v === 1 && i % d.classes.values.shape[1]! < d.classes.seqLens[Math.floor(i / d.classes.values.shape[1]!)]).length, 0);
+  const rFrames = dev.reduce(
+    (a, d) =>
+      a + d.classes.host!.filter((v, i) =>
+        v === 1 &&
+        i % d.classes.values.shape[1]! <
+          d.classes.seqLens[Math.floor(i / d.classes.values.shape[1]!)]
+      ).length,
+    0,
+  );
   const frames = dev.reduce((a, d) => a + d.classes.seqLens.reduce((x, y) => x + y, 0), 0);
   const baseline = rFrames / frames;
   const rng = new Rng(7);
   for (let step = 0; step < STEPS; step++) {
     const d = externDataFromBatch(tf, twelveAxBatch(rng, 10, 10, 20), EXT);
-    const r = stepGradients(tf, net.trainableVariables, (ctx) => net.step(ctx, d, { train: true }), "tf");
-    opt.applyGradients(net.trainableVariables.map((v, i) => ({ name: v.name, tensor: r.grads[i] })));
+    const r = stepGradients(
+      tf,
+      net.trainableVariables,
+      (ctx) => net.step(ctx, d, { train: true }),
+      "tf",
+    );
+    opt.applyGradients(
+      net.trainableVariables.map((v, i) => ({ name: v.name, tensor: r.grads[i] })),
+    );
     r.ctx.dispose();
     tf.dispose([r.loss, ...r.grads, d.data.values, d.classes.values]);
   }

@@ -15,7 +15,10 @@ import { twelveAxBatch } from "../tests/_twelve_ax.ts";
 import { Rng } from "../trainer/rng.ts";
 
 /** Median seconds per step of both implementations on a backend. */
-export async function timeLstmSteps(backend: BackendName, steps = 20): Promise<{ newbob: number; tfLayers: number }> {
+export async function timeLstmSteps(
+  backend: BackendName,
+  steps = 20,
+): Promise<{ newbob: number; tfLayers: number }> {
   const { tf } = await loadTfjs(backend);
   const EXT = { data: { dim: 9, sparse: false }, classes: { dim: 2, sparse: true } };
   const batches = Array.from({ length: steps }, (_, i) => twelveAxBatch(new Rng(i), 10, 10, 100));
@@ -30,8 +33,15 @@ export async function timeLstmSteps(backend: BackendName, steps = 20): Promise<{
   for (const b of batches) {
     const d = externDataFromBatch(tf, b, EXT);
     const t0 = performance.now();
-    const r = stepGradients(tf, net.trainableVariables, (ctx) => net.step(ctx, d, { train: true }), "tf");
-    opt.applyGradients(net.trainableVariables.map((v, i) => ({ name: v.name, tensor: r.grads[i] })));
+    const r = stepGradients(
+      tf,
+      net.trainableVariables,
+      (ctx) => net.step(ctx, d, { train: true }),
+      "tf",
+    );
+    opt.applyGradients(
+      net.trainableVariables.map((v, i) => ({ name: v.name, tensor: r.grads[i] })),
+    );
     await r.loss.data();
     a.push((performance.now() - t0) / 1000);
     r.ctx.dispose();
@@ -53,7 +63,10 @@ export async function timeLstmSteps(backend: BackendName, steps = 20): Promise<{
     const x = tf.tensor3d(b.data.data as Float32Array, [B, T, 9]);
     const y = tf.oneHot(tf.tensor2d(b.classes.data as Int32Array, [B, T], "int32"), 2);
     const t0 = performance.now();
-    const loss = opt2.minimize(() => tf.losses.softmaxCrossEntropy(y, model.apply(x) as never) as never, true);
+    const loss = opt2.minimize(
+      () => tf.losses.softmaxCrossEntropy(y, model.apply(x) as never) as never,
+      true,
+    );
     await loss!.data();
     b2.push((performance.now() - t0) / 1000);
     tf.dispose([x, y, loss!]);
@@ -67,6 +80,8 @@ if (import.meta.main) {
   const r = await timeLstmSteps(backend);
   console.log(
     `12AX LSTM (10 units, batch 10, T 10-100) on ${backend}: newbob lstmSequence ` +
-      `${(r.newbob * 1000).toFixed(1)} ms/step, tf.layers.lstm ${(r.tfLayers * 1000).toFixed(1)} ms/step`,
+      `${(r.newbob * 1000).toFixed(1)} ms/step, tf.layers.lstm ${
+        (r.tfLayers * 1000).toFixed(1)
+      } ms/step`,
   );
 }

@@ -38,5 +38,14 @@ export * from "./losses/cross_entropy.ts";
 export { convOutputLength } from "./layers/conv.ts";
 export { LSTM_UNITS } from "./layers/rec.ts";
 export { ACTIVATIONS } from "./_activation.ts";
-export type { DimInfo, Init, LayerDef, LayerOutput, ParamSpec } from "./layers/_layer.ts";
+export type {
+  CheckContext,
+  DimInfo,
+  ForwardContext,
+  Init,
+  LayerDef,
+  LayerOutput,
+  ParamSpec,
+} from "./layers/_layer.ts";
+export type { Activation } from "./_activation.ts";
 export type { Lengths, Tf } from "./_tf.ts";

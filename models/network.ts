@@ -12,7 +12,7 @@ import type { SeqTensor } from "./seq.ts";
 import type { DataKeySpec, ExternDataSpec } from "./extern_data.ts";
 import type { DimInfo, Init, LayerDef, LayerOutput, ParamSpec } from "./layers/_layer.ts";
 import { LAYER_CLASSES } from "./registry.ts";
-import { RunCtx } from "./run_ctx.ts";
+import type { RunCtx } from "./run_ctx.ts";
 import { _networkLosses, checkLoss, type LossPlan } from "./network_losses.ts";
 import { Rng } from "../trainer/rng.ts";
 import { deriveSeed } from "../trainer/rng.ts";
@@ -126,7 +126,10 @@ export function validateNetwork(network: unknown, externData: ExternDataSpec): s
   return _plan(network, externData).problems;
 }
 
-function _plan(network: unknown, externData: ExternDataSpec): { problems: string[]; order: Planned[] } {
+function _plan(
+  network: unknown,
+  externData: ExternDataSpec,
+): { problems: string[]; order: Planned[] } {
   const problems: string[] = [];
   if (!network || typeof network !== "object" || Array.isArray(network)) {
     problems.push(`'network' must be a dict of layers: current value is ${showValue(network)}`);
@@ -134,7 +137,12 @@ function _plan(network: unknown, externData: ExternDataSpec): { problems: string
   }
   const dict = network as Record<string, unknown>;
   const names = Object.keys(dict);
-  const refs = [...names, ...Object.keys(externData).flatMap((k) => (k === "data" ? ["data", "data:data"] : [`data:${k}`]))];
+  const refs = [
+    ...names,
+    ...Object.keys(externData).flatMap((
+      k,
+    ) => (k === "data" ? ["data", "data:data"] : [`data:${k}`])),
+  ];
   const planned = new Map<string, Planned | null>();
   const visiting = new Set<string>();
   const order: Planned[] = [];
@@ -166,9 +174,16 @@ function _plan(network: unknown, externData: ExternDataSpec): { problems: string
     return p;
   };
   for (const name of names) visit(name);
-  if (names.length === 0) problems.push("network: the dict has no layers (add at least an 'output' layer)");
-  else if (!names.some((n) => n === "output" || _hasLoss(dict[n]) || (dict[n] as Record<string, unknown>)?.is_output_layer)) {
-    problems.push("network: no layer named 'output', none with a 'loss' and none with 'is_output_layer'");
+  if (names.length === 0) {
+    problems.push("network: the dict has no layers (add at least an 'output' layer)");
+  } else if (
+    !names.some((n) =>
+      n === "output" || _hasLoss(dict[n]) || (dict[n] as Record<string, unknown>)?.is_output_layer
+    )
+  ) {
+    problems.push(
+      "network: no layer named 'output', none with a 'loss' and none with 'is_output_layer'",
+    );
   }
   return { problems, order };
 }
@@ -187,14 +202,20 @@ function _planLayer(
 ): Planned | null {
   const at = `network.${name}`;
   if (!spec || typeof spec !== "object" || Array.isArray(spec)) {
-    problems.push(`${at} must be a dict like {"class": "linear", ...}: current value is ${showValue(spec)}`);
+    problems.push(
+      `${at} must be a dict like {"class": "linear", ...}: current value is ${showValue(spec)}`,
+    );
     return null;
   }
   const opts = { ...(spec as Record<string, unknown>) };
   const cls = opts.class;
   const classes = Object.keys(LAYER_CLASSES);
   if (typeof cls !== "string") {
-    problems.push(`${at}: 'class' is required (one of ${classes.join(", ")}): current value is ${showValue(cls)}`);
+    problems.push(
+      `${at}: 'class' is required (one of ${classes.join(", ")}): current value is ${
+        showValue(cls)
+      }`,
+    );
     return null;
   }
   const def = LAYER_CLASSES[cls];
@@ -202,13 +223,23 @@ function _planLayer(
     problems.push(
       KNOWN_UNSUPPORTED.includes(cls)
         ? `${at}: class '${cls}' is not supported by newbob (supported: ${classes.join(", ")})`
-        : `${at}: unknown class '${cls}' (supported: ${classes.join(", ")}).${didYouMeanSuffix(cls, classes)}`,
+        : `${at}: unknown class '${cls}' (supported: ${classes.join(", ")}).${
+          didYouMeanSuffix(cls, classes)
+        }`,
     );
     // Still report unknown references.
-    const from = typeof opts.from === "string" ? [opts.from] : Array.isArray(opts.from) ? opts.from : [];
+    const from = typeof opts.from === "string"
+      ? [opts.from]
+      : Array.isArray(opts.from)
+      ? opts.from
+      : [];
     for (const ref of from) {
       if (typeof ref === "string" && resolve(ref) === undefined) {
-        problems.push(`${at}: 'from' refers to '${ref}', which is neither a layer nor a data key.${didYouMeanSuffix(ref, refs)}`);
+        problems.push(
+          `${at}: 'from' refers to '${ref}', which is neither a layer nor a data key.${
+            didYouMeanSuffix(ref, refs)
+          }`,
+        );
       }
     }
     return null;
@@ -217,7 +248,9 @@ function _planLayer(
   let ok = true;
   for (const k of Object.keys(opts)) {
     if (!allowed.includes(k)) {
-      problems.push(`${at}: unknown option '${k}' for class '${cls}'.${didYouMeanSuffix(k, allowed)}`);
+      problems.push(
+        `${at}: unknown option '${k}' for class '${cls}'.${didYouMeanSuffix(k, allowed)}`,
+      );
       ok = false;
     }
   }
@@ -236,22 +269,32 @@ function _planLayer(
     } else from = [key === "data" ? "data" : `data:${key}`];
   } else if (opts.from === undefined) from = ["data"];
   else if (typeof opts.from === "string") from = [opts.from];
-  else if (Array.isArray(opts.from) && opts.from.every((f) => typeof f === "string")) from = opts.from;
-  else {
-    problem(`'from' must be a layer name or a list of them: current value is ${showValue(opts.from)}`);
+  else if (Array.isArray(opts.from) && opts.from.every((f) => typeof f === "string")) {
+    from = opts.from;
+  } else {
+    problem(
+      `'from' must be a layer name or a list of them: current value is ${showValue(opts.from)}`,
+    );
     from = [];
   }
   const inputs: DimInfo[] = [];
   for (const ref of from) {
     const d = resolve(ref);
     if (d === undefined) {
-      problem(`'from' refers to '${ref}', which is neither a layer nor a data key.${didYouMeanSuffix(ref, refs)}`);
+      problem(
+        `'from' refers to '${ref}', which is neither a layer nor a data key.${
+          didYouMeanSuffix(ref, refs)
+        }`,
+      );
     } else if (d === null) ok = false; // its own problem is reported there
     else inputs.push(d);
   }
   // common options
   const dropout = opts.dropout;
-  if (dropout !== undefined && dropout !== null && (typeof dropout !== "number" || !(dropout >= 0 && dropout < 1))) {
+  if (
+    dropout !== undefined && dropout !== null &&
+    (typeof dropout !== "number" || !(dropout >= 0 && dropout < 1))
+  ) {
     problem(`'dropout' must be a rate in [0, 1): current value is ${showValue(dropout)}`);
   }
   if (opts.dropout_noise_shape !== undefined && opts.dropout_noise_shape !== null) {
@@ -273,7 +316,9 @@ function _planLayer(
   let layerInputs: DimInfo[] = inputs;
   if (def.concatInputs && inputs.length > 1) {
     if (inputs.some((x) => x.sparse)) {
-      problem("'from' concatenates several inputs, but one is sparse (class indices); only dense inputs concatenate");
+      problem(
+        "'from' concatenates several inputs, but one is sparse (class indices); only dense inputs concatenate",
+      );
       layerInputs = [];
     } else layerInputs = [{ dim: inputs.reduce((a, x) => a + x.dim, 0), sparse: false }];
   }
@@ -285,7 +330,10 @@ function _planLayer(
   }
   const loss = checkLoss(at, opts, externData, problems);
   // A linear/softmax output without n_out takes it from its target (RETURNN).
-  if ((cls === "linear" || cls === "softmax") && opts.n_out === undefined && loss?.outDim !== undefined) {
+  if (
+    (cls === "linear" || cls === "softmax") && opts.n_out === undefined &&
+    loss?.outDim !== undefined
+  ) {
     opts.n_out = loss.outDim;
   }
   if ((cls === "linear" || cls === "softmax") && opts.n_out === undefined && !opts.loss) {
@@ -301,7 +349,9 @@ function _planLayer(
   if (loss && loss.outDim !== undefined && out.dim !== loss.outDim) {
     problems.push(
       `${at}: the loss '${loss.kind}' on target '${loss.target}' needs ${loss.outDim} outputs ` +
-        `(${loss.kind === "ctc" ? "the target's classes + 1 for blank" : "the target's classes"}), but 'n_out' is ${out.dim}`,
+        `(${
+          loss.kind === "ctc" ? "the target's classes + 1 for blank" : "the target's classes"
+        }), but 'n_out' is ${out.dim}`,
     );
     return null;
   }
@@ -310,14 +360,18 @@ function _planLayer(
 
 function _checkNoiseShape(v: unknown): string | null {
   if (typeof v !== "object" || Array.isArray(v) || v === null) {
-    return `'dropout_noise_shape' must be a dict like {"*": null}: current value is ${showValue(v)}`;
+    return `'dropout_noise_shape' must be a dict like {"*": null}: current value is ${
+      showValue(v)
+    }`;
   }
   for (const [k, x] of Object.entries(v)) {
     if (!["*", "B", "T", "F"].includes(k)) {
       return `'dropout_noise_shape' key '${k}' is not supported (use "*", "B", "T" or "F")`;
     }
     if (!(x === null || x === 1 || x === -1 || x === "x")) {
-      return `'dropout_noise_shape.${k}' must be null/-1 (no broadcast) or 1/"x" (broadcast): current value is ${showValue(x)}`;
+      return `'dropout_noise_shape.${k}' must be null/-1 (no broadcast) or 1/"x" (broadcast): current value is ${
+        showValue(x)
+      }`;
     }
   }
   return null;
@@ -327,7 +381,9 @@ function _checkNoiseShape(v: unknown): string | null {
 export interface NetworkParam {
   /** RETURNN's name, `<layer>/<param>` (`fw0/rec/W`, `output/b`). */
   readonly name: string;
+  /** The variable holding it. */
   readonly variable: tfjs.Variable;
+  /** Its shape. */
   readonly shape: readonly number[];
   /** Optimised (false: state such as batch-norm running statistics, kept in checkpoints). */
   readonly trainable: boolean;
@@ -356,12 +412,19 @@ export interface Network {
   /** The layers in build order. */
   readonly layers: readonly string[];
   /** Forward pass: every built layer's output. */
-  forward(data: Readonly<Record<string, SeqTensor>>, options: ForwardOptions): Map<string, LayerOutput>;
+  forward(
+    data: Readonly<Record<string, SeqTensor>>,
+    options: ForwardOptions,
+  ): Map<string, LayerOutput>;
   /**
    * Forward pass plus the losses, errors and `L2` constraints marked into `ctx` (style `tf`).
    * The outputs are returned; `ctx.totalLoss()` is the objective.
    */
-  step(ctx: RunCtx, data: Readonly<Record<string, SeqTensor>>, options: ForwardOptions): Map<string, LayerOutput>;
+  step(
+    ctx: RunCtx,
+    data: Readonly<Record<string, SeqTensor>>,
+    options: ForwardOptions,
+  ): Map<string, LayerOutput>;
   /** Apply the state updates (batch-norm running statistics) queued by the last training step. */
   applyStateUpdates(): void;
   /** Free the parameters and queued updates. */
@@ -403,7 +466,11 @@ export interface BuildNetworkOptions {
 export function buildNetwork(tf: Tf, network: unknown, options: BuildNetworkOptions): Network {
   const { problems, order } = _plan(network, options.externData);
   if (problems.length) {
-    throw new RangeError(`Cannot build the network (${problems.length} problem${problems.length > 1 ? "s" : ""}):\n  ${problems.join("\n  ")}`);
+    throw new RangeError(
+      `Cannot build the network (${problems.length} problem${problems.length > 1 ? "s" : ""}):\n  ${
+        problems.join("\n  ")
+      }`,
+    );
   }
   const seed = options.seed ?? 0;
   const params: NetworkParam[] = [];
@@ -425,11 +492,15 @@ export function buildNetwork(tf: Tf, network: unknown, options: BuildNetworkOpti
   let counter = 0;
   let updates: { variable: tfjs.Variable; value: tfjs.Tensor }[] = [];
 
-  const forward = (data: Readonly<Record<string, SeqTensor>>, o: ForwardOptions): Map<string, LayerOutput> => {
+  const forward = (
+    data: Readonly<Record<string, SeqTensor>>,
+    o: ForwardOptions,
+  ): Map<string, LayerOutput> => {
     const stepSeed = o.seed ?? deriveSeed(seed, 0x5eed, counter++);
     const outs = new Map<string, LayerOutput>();
     const get = (ref: string): SeqTensor => {
-      const got = outs.get(ref) ?? (ref === "data" ? data.data : ref.startsWith("data:") ? data[ref.slice(5)] : undefined);
+      const got = outs.get(ref) ??
+        (ref === "data" ? data.data : ref.startsWith("data:") ? data[ref.slice(5)] : undefined);
       if (!got) {
         throw new RangeError(
           `Cannot run the network as the batch has no data key '${ref.replace(/^data:/, "")}' ` +
@@ -451,7 +522,10 @@ export function buildNetwork(tf: Tf, network: unknown, options: BuildNetworkOpti
       }
       const rate = (p.opts.dropout as number | undefined) ?? 0;
       if (o.train && rate > 0) {
-        inputs = inputs.map((x) => ({ ...x, values: _dropout(tf, x.values, rate, p.opts.dropout_noise_shape, layerSeed) }));
+        inputs = inputs.map((x) => ({
+          ...x,
+          values: _dropout(tf, x.values, rate, p.opts.dropout_noise_shape, layerSeed),
+        }));
       }
       const own = byLayer.get(p.name)!;
       const out = p.def.forward(tf, p.opts, inputs, {
@@ -476,20 +550,28 @@ export function buildNetwork(tf: Tf, network: unknown, options: BuildNetworkOpti
     layers: order.map((p) => p.name),
     forward,
     step(ctx, data, o) {
-      if (ctx.style !== "tf") throw new Error("Network.step needs a RunCtx with style 'tf' (TF engine scores)");
+      if (ctx.style !== "tf") {
+        throw new Error("Network.step needs a RunCtx with style 'tf' (TF engine scores)");
+      }
       const outs = forward(data, o);
-      _networkLosses(tf, ctx, order.filter((p) => p.loss).sort((a, b) => (a.name < b.name ? -1 : 1)).map((p) => ({
-        name: p.name,
-        loss: p.loss!,
-        output: outs.get(p.name)!,
-        target: data[p.loss!.target],
-      })));
+      _networkLosses(
+        tf,
+        ctx,
+        order.filter((p) => p.loss).sort((a, b) => (a.name < b.name ? -1 : 1)).map((p) => ({
+          name: p.name,
+          loss: p.loss!,
+          output: outs.get(p.name)!,
+          target: data[p.loss!.target],
+        })),
+      );
       for (const p of order) {
         const l2 = p.opts.L2 as number | undefined;
         if (!l2) continue;
         const vs = Object.values(byLayer.get(p.name)!).filter((v) => v.trainable);
         if (vs.length) {
-          ctx.addConstraint(tf.tidy(() => tf.mul(tf.addN(vs.map((v) => tf.sum(tf.square(v)))), l2) as tfjs.Scalar));
+          ctx.addConstraint(
+            tf.tidy(() => tf.mul(tf.addN(vs.map((v) => tf.sum(tf.square(v)))), l2) as tfjs.Scalar),
+          );
         }
       }
       return outs;
@@ -537,7 +619,10 @@ function _hash(s: string): number {
  * @param seed The seed.
  * @returns The values.
  */
-export function _initValues(spec: { shape: readonly number[]; init: Init }, seed: number): Float32Array {
+export function _initValues(
+  spec: { shape: readonly number[]; init: Init },
+  seed: number,
+): Float32Array {
   const n = spec.shape.reduce((a, b) => a * b, 1);
   const out = new Float32Array(n);
   const init = spec.init;

@@ -55,7 +55,9 @@ export function checkLoss(
   const loss = opts.loss;
   if (loss === undefined || loss === null) {
     for (const k of ["target", "loss_opts", "loss_scale"]) {
-      if (opts[k] !== undefined && k !== "target") problems.push(`${at}: '${k}' is set but the layer has no 'loss'`);
+      if (opts[k] !== undefined && k !== "target") {
+        problems.push(`${at}: '${k}' is set but the layer has no 'loss'`);
+      }
     }
     return null;
   }
@@ -78,11 +80,15 @@ export function checkLoss(
   if (!t) {
     ok = false;
     problems.push(
-      `${at}: 'target' '${target}' is not a data key (known: ${keys.join(", ") || "none; set extern_data or num_outputs"}).` +
+      `${at}: 'target' '${target}' is not a data key (known: ${
+        keys.join(", ") || "none; set extern_data or num_outputs"
+      }).` +
         didYouMeanSuffix(target, keys),
     );
   } else if (!t.sparse) {
-    problems.push(`${at}: the loss '${loss}' needs a sparse target (class indices), but '${target}' is dense`);
+    problems.push(
+      `${at}: the loss '${loss}' needs a sparse target (class indices), but '${target}' is dense`,
+    );
     ok = false;
   }
   const lo = (opts.loss_opts ?? {}) as Record<string, unknown>;
@@ -93,7 +99,9 @@ export function checkLoss(
   for (const k of Object.keys(lo)) {
     if (!LOSS_OPTS[kind].includes(k)) {
       problems.push(
-        `${at}: 'loss_opts.${k}' is not supported for loss '${kind}' (supported: ${LOSS_OPTS[kind].join(", ")}).` +
+        `${at}: 'loss_opts.${k}' is not supported for loss '${kind}' (supported: ${
+          LOSS_OPTS[kind].join(", ")
+        }).` +
           didYouMeanSuffix(k, LOSS_OPTS[kind]),
       );
       ok = false;
@@ -101,7 +109,9 @@ export function checkLoss(
   }
   const bool = (k: string) => {
     if (lo[k] !== undefined && typeof lo[k] !== "boolean") {
-      problems.push(`${at}: 'loss_opts.${k}' must be true or false: current value is ${showValue(lo[k])}`);
+      problems.push(
+        `${at}: 'loss_opts.${k}' must be true or false: current value is ${showValue(lo[k])}`,
+      );
       ok = false;
     }
     return lo[k] === true;
@@ -109,16 +119,29 @@ export function checkLoss(
   const useNormalizedLoss = bool("use_normalized_loss");
   const logSpace = bool("output_in_log_space");
   if (lo.input_type !== undefined && lo.input_type !== "prob" && lo.input_type !== "logits") {
-    problems.push(`${at}: 'loss_opts.input_type' must be "prob" or "logits": current value is ${showValue(lo.input_type)}`);
+    problems.push(
+      `${at}: 'loss_opts.input_type' must be "prob" or "logits": current value is ${
+        showValue(lo.input_type)
+      }`,
+    );
     ok = false;
   }
-  if (lo.beam_width !== undefined && !(Number.isInteger(lo.beam_width) && (lo.beam_width as number) > 0)) {
-    problems.push(`${at}: 'loss_opts.beam_width' must be a positive integer: current value is ${showValue(lo.beam_width)}`);
+  if (
+    lo.beam_width !== undefined &&
+    !(Number.isInteger(lo.beam_width) && (lo.beam_width as number) > 0)
+  ) {
+    problems.push(
+      `${at}: 'loss_opts.beam_width' must be a positive integer: current value is ${
+        showValue(lo.beam_width)
+      }`,
+    );
     ok = false;
   }
   for (const k of ["scale"]) {
     if (lo[k] !== undefined && (typeof lo[k] !== "number" || !Number.isFinite(lo[k]))) {
-      problems.push(`${at}: 'loss_opts.${k}' must be a number: current value is ${showValue(lo[k])}`);
+      problems.push(
+        `${at}: 'loss_opts.${k}' must be a number: current value is ${showValue(lo[k])}`,
+      );
       ok = false;
     }
   }
@@ -126,12 +149,16 @@ export function checkLoss(
     problems.push(`${at}: set the loss scale once: 'loss_scale' or 'loss_opts.scale', not both`);
     ok = false;
   }
-  const act = opts.activation === undefined ? (opts.class === "softmax" ? "softmax" : null) : opts.activation;
+  const act = opts.activation === undefined
+    ? (opts.class === "softmax" ? "softmax" : null)
+    : opts.activation;
   const logitsInput = lo.input_type === "logits";
   if (act !== "softmax" && act !== "log_softmax" && !logitsInput && !logSpace) {
     problems.push(
       `${at}: the loss '${loss}' needs the layer's activation to be "softmax" (or "log_softmax"; ` +
-        `or loss_opts ${loss === "ce" ? 'input_type: "logits"' : "output_in_log_space: true"} for raw log-scores): ` +
+        `or loss_opts ${
+          loss === "ce" ? 'input_type: "logits"' : "output_in_log_space: true"
+        } for raw log-scores): ` +
         `current activation is ${showValue(act)}`,
     );
     ok = false;
@@ -173,21 +200,33 @@ export function _networkLosses(tf: Tf, ctx: RunCtx, runs: readonly _LossRun[]): 
   for (const r of runs) {
     const t = r.target;
     if (!t) {
-      throw new RangeError(`Cannot compute the loss of layer '${r.name}' as the batch has no target '${r.loss.target}'`);
+      throw new RangeError(
+        `Cannot compute the loss of layer '${r.name}' as the batch has no target '${r.loss.target}'`,
+      );
     }
     const frames = t.seqLens.reduce((a, b) => a + b, 0);
-    const opts = { customInvNormFactor: frames, scale: r.loss.scale, useNormalizedLoss: r.loss.useNormalizedLoss };
+    const opts = {
+      customInvNormFactor: frames,
+      scale: r.loss.scale,
+      useNormalizedLoss: r.loss.useNormalizedLoss,
+    };
     const logits = _logits(r.output);
     if (r.loss.kind === "ce") {
       const [B, T] = logits.shape;
-      if (t.values.shape[0] !== B || t.values.shape[1] !== T || t.seqLens.some((n, b) => n !== r.output.seqLens[b])) {
+      if (
+        t.values.shape[0] !== B || t.values.shape[1] !== T ||
+        t.seqLens.some((n, b) => n !== r.output.seqLens[b])
+      ) {
         throw new RangeError(
           `Cannot compute the 'ce' loss of layer '${r.name}' as its frames [${r.output.seqLens}] ` +
             `differ from those of target '${r.loss.target}' [${t.seqLens}] (frame-wise targets need the same lengths)`,
         );
       }
       tf.tidy(() => {
-        ctx.markAsLoss(r.name, { values: crossEntropyPerFrame(tf, logits, t.values), seqLens: t.seqLens }, opts);
+        ctx.markAsLoss(r.name, {
+          values: crossEntropyPerFrame(tf, logits, t.values),
+          seqLens: t.seqLens,
+        }, opts);
         ctx.markAsLoss(r.name, { values: frameErrors(tf, logits, t.values), seqLens: t.seqLens }, {
           asError: true,
           customInvNormFactor: frames,

@@ -37,7 +37,14 @@ Deno.test("12AX LSTM demo network: 822 parameters with RETURNN's names and shape
 Deno.test("the conv model of demo-torch.config as a network dict: 28402 parameters", () => {
   const net = buildNetwork(tf, {
     c1: { class: "conv", filter_size: [5], padding: "same", n_out: 50, activation: "relu" },
-    c2: { class: "conv", filter_size: [5], padding: "same", n_out: 100, activation: "relu", from: "c1" },
+    c2: {
+      class: "conv",
+      filter_size: [5],
+      padding: "same",
+      n_out: 100,
+      activation: "relu",
+      from: "c1",
+    },
     output: { class: "conv", filter_size: [5], padding: "same", n_out: 2, from: "c2" },
   }, { externData: DATA });
   assert.equal(net.numTrainableParams, 9 * 50 * 5 + 50 + 50 * 100 * 5 + 100 + 100 * 2 * 5 + 2);
@@ -48,7 +55,14 @@ Deno.test("the conv model of demo-torch.config as a network dict: 28402 paramete
 Deno.test("validateNetwork reports every problem at once, with did-you-mean", () => {
   const problems = validateNetwork({
     fw0: { class: "rec", unit: "nativlstm", n_out: 10, dropot: 0.1 },
-    conv: { class: "conv", filter_size: [3], padding: "same", n_out: 4, from: "fw0", activation: "relux" },
+    conv: {
+      class: "conv",
+      filter_size: [3],
+      padding: "same",
+      n_out: 4,
+      from: "fw0",
+      activation: "relux",
+    },
     att: { class: "self_attention", num_heads: 3, total_key_dim: 8, n_out: 6, from: "fw0" },
     pool: { class: "pool", from: "fw0" },
     output: { class: "sofmax", loss: "ce", from: "fw1" },
@@ -64,25 +78,43 @@ Deno.test("validateNetwork reports every problem at once, with did-you-mean", ()
     /network\.output: 'from' refers to 'fw1'.*Did you mean 'fw0'\?/,
     /network: layer 'out2' depends on itself/,
   ];
-  for (const w of want) assert.ok(problems.some((p) => w.test(p)), `missing ${w}\n${problems.join("\n")}`);
-  assert.throws(() => buildNetwork(tf, { output: { class: "sofmax" } }, { externData: DATA }), /1 problem/);
+  for (const w of want) {
+    assert.ok(problems.some((p) => w.test(p)), `missing ${w}\n${problems.join("\n")}`);
+  }
+  assert.throws(
+    () => buildNetwork(tf, { output: { class: "sofmax" } }, { externData: DATA }),
+    /1 problem/,
+  );
   // n_out from the target; ctc adds the blank.
-  assert.deepEqual(checkNetwork({ output: { class: "softmax", loss: "ctc", n_out: 2 } }, DATA).problems, [
-    "network.output: the loss 'ctc' on target 'classes' needs 3 outputs (the target's classes + 1 for blank), but 'n_out' is 2",
-  ]);
+  assert.deepEqual(
+    checkNetwork({ output: { class: "softmax", loss: "ctc", n_out: 2 } }, DATA).problems,
+    [
+      "network.output: the loss 'ctc' on target 'classes' needs 3 outputs (the target's classes + 1 for blank), but 'n_out' is 2",
+    ],
+  );
   assert.deepEqual(validateNetwork({ output: { class: "linear", loss: "ce" } }, DATA).length, 1);
-  assert.deepEqual(validateNetwork({ output: { class: "linear", activation: "softmax", loss: "ce" } }, DATA), []);
+  assert.deepEqual(
+    validateNetwork({ output: { class: "linear", activation: "softmax", loss: "ce" } }, DATA),
+    [],
+  );
 });
 
 /** Host batch of sequences padded to T with noise (or zeros) after each length. */
-function batch(seqs: number[][][], labels: number[][], T: number, noise: number): Record<string, HostBatchKey> {
+function batch(
+  seqs: number[][][],
+  labels: number[][],
+  T: number,
+  noise: number,
+): Record<string, HostBatchKey> {
   const B = seqs.length, F = seqs[0][0].length;
   const x = new Float32Array(B * T * F), y = new Int32Array(B * T);
   let r = 12345;
   const rnd = () => ((r = (r * 1103515245 + 12345) % 2147483648) / 2147483648 - 0.5) * noise;
   for (let b = 0; b < B; b++) {
     for (let t = 0; t < T; t++) {
-      for (let f = 0; f < F; f++) x[(b * T + t) * F + f] = t < seqs[b].length ? seqs[b][t][f] : rnd();
+      for (let f = 0; f < F; f++) {
+        x[(b * T + t) * F + f] = t < seqs[b].length ? seqs[b][t][f] : rnd();
+      }
       y[b * T + t] = t < labels[b].length ? labels[b][t] : 1;
     }
   }
@@ -102,7 +134,14 @@ function randomSeq(len: number, F: number, seed: number): number[][] {
 const MASKING_NET = {
   fw: { class: "rec", unit: "nativelstm2", n_out: 6, dropout: 0.2 },
   bw: { class: "rec", unit: "nativelstm2", n_out: 6, direction: -1 },
-  conv: { class: "conv", filter_size: [3], padding: "same", n_out: 12, from: ["fw", "bw"], activation: "relu" },
+  conv: {
+    class: "conv",
+    filter_size: [3],
+    padding: "same",
+    n_out: 12,
+    from: ["fw", "bw"],
+    activation: "relu",
+  },
   ln: { class: "layer_norm", from: "conv" },
   att: { class: "self_attention", num_heads: 2, total_key_dim: 8, n_out: 12, from: "ln" },
   res: { class: "combine", kind: "add", from: ["att", "ln"] },
@@ -129,7 +168,10 @@ async function lossGradsScores(net: Network, b: Record<string, HostBatchKey>, tr
 function assertClose(a: number[], b: number[], tol: number, what: string) {
   assert.equal(a.length, b.length);
   for (let i = 0; i < a.length; i++) {
-    assert.ok(Math.abs(a[i] - b[i]) <= tol * Math.max(1, Math.abs(b[i])), `${what}[${i}]: ${a[i]} vs ${b[i]}`);
+    assert.ok(
+      Math.abs(a[i] - b[i]) <= tol * Math.max(1, Math.abs(b[i])),
+      `${what}[${i}]: ${a[i]} vs ${b[i]}`,
+    );
   }
 }
 
@@ -141,17 +183,25 @@ Deno.test("masking: the same sequences padded differently give the same loss, gr
     const a = await lossGradsScores(net, batch([s1, s2], [l1, l2], 8, 0), train);
     const b = await lossGradsScores(net, batch([s2, s1], [l2, l1], 13, 50), train); // other order, T, noisy padding
     assert.deepEqual([...a.values.keys()], ["cost:output", "error:output"]);
-    assertClose([a.values.get("cost:output")!.loss], [b.values.get("cost:output")!.loss], 1e-5, "loss");
+    assertClose(
+      [a.values.get("cost:output")!.loss],
+      [b.values.get("cost:output")!.loss],
+      1e-5,
+      "loss",
+    );
     assert.equal(a.values.get("cost:output")!.invNorm, 13); // real frames only
-    a.grads.forEach((g, i) => assertClose(g, b.grads[i], 2e-4, `grad ${net.trainableNames[i]} (train ${train})`));
-    const sa = a.scores.dev_score as Record<string, number>, sb = b.scores.dev_score as Record<string, number>;
+    a.grads.forEach((g, i) =>
+      assertClose(g, b.grads[i], 2e-4, `grad ${net.trainableNames[i]} (train ${train})`)
+    );
+    const sa = a.scores.dev_score as Record<string, number>,
+      sb = b.scores.dev_score as Record<string, number>;
     assertClose([sa["cost:output"]], [sb["cost:output"]], 1e-5, "score");
     assert.deepEqual(a.scores.dev_error, b.scores.dev_error);
   }
   net.dispose();
 });
 
-Deno.test("masking: other batch partners do not change a sequence's outputs; backward LSTM never sees padding", async () => {
+Deno.test("masking: other batch partners do not change a sequence's outputs; backward LSTM never sees padding", () => {
   const net = buildNetwork(tf, MASKING_NET, { externData: DATA, seed: 4 });
   const s1 = randomSeq(4, 9, 5);
   const out = (b: Record<string, HostBatchKey>) => {
@@ -163,7 +213,9 @@ Deno.test("masking: other batch partners do not change a sequence's outputs; bac
     };
   };
   const alone = out(batch([s1], [[0, 0, 1, 1]], 4, 0));
-  const partnered = out(batch([s1, randomSeq(11, 9, 6), randomSeq(2, 9, 7)], [[0, 0, 1, 1], [], []], 11, 1e3));
+  const partnered = out(
+    batch([s1, randomSeq(11, 9, 6), randomSeq(2, 9, 7)], [[0, 0, 1, 1], [], []], 11, 1e3),
+  );
   assertClose(partnered.bw, alone.bw, 1e-5, "backward LSTM");
   assertClose(partnered.y, alone.y, 1e-5, "output");
   net.dispose();
@@ -173,11 +225,17 @@ Deno.test("dropout only in training; L2 enters the objective but not the score",
   const net = buildNetwork(tf, MASKING_NET, { externData: DATA, seed: 5 });
   const b = batch([randomSeq(6, 9, 9)], [[0, 1, 0, 1, 0, 1]], 6, 0);
   const d = externDataFromBatch(tf, b, DATA);
-  const y = (train: boolean, seed: number) => Array.from(net.forward(d, { train, seed }).get("output")!.values.dataSync());
+  const y = (train: boolean, seed: number) =>
+    Array.from(net.forward(d, { train, seed }).get("output")!.values.dataSync());
   assert.deepEqual(y(false, 1), y(false, 2));
   assert.notDeepEqual(y(true, 1), y(true, 2));
   assert.deepEqual(y(true, 1), y(true, 1));
-  const r = stepGradients(tf, net.trainableVariables, (ctx) => net.step(ctx, d, { train: false }), "tf");
+  const r = stepGradients(
+    tf,
+    net.trainableVariables,
+    (ctx) => net.step(ctx, d, { train: false }),
+    "tf",
+  );
   const cost = (await r.ctx.read()).get("cost:output")!.loss;
   const lin = net.params.filter((p) => p.name.startsWith("lin/")).map((p) => p.variable);
   const l2 = 0.01 * lin.reduce((a, v) => a + tf.sum(tf.square(v)).dataSync()[0], 0);
@@ -191,7 +249,11 @@ Deno.test("batch_norm: statistics over real frames only, running averages update
     output: { class: "batch_norm", momentum: 0.5, epsilon: 0 },
   }, { externData: { data: { dim: 1, sparse: false } } });
   const b = {
-    data: { data: new Float32Array([1, 3, 99, 5, 7, 99]), shape: [2, 3, 1], seqLens: new Int32Array([2, 2]) },
+    data: {
+      data: new Float32Array([1, 3, 99, 5, 7, 99]),
+      shape: [2, 3, 1],
+      seqLens: new Int32Array([2, 2]),
+    },
   };
   const d = externDataFromBatch(tf, b);
   const y = net.forward(d, { train: true }).get("output")!.values.arraySync() as number[][][];
@@ -229,11 +291,20 @@ Deno.test("ctc loss layer: blank last, normalised by target labels, label errors
   }, { externData: ext });
   assert.equal(net.params.find((p) => p.name === "output/W")!.shape[1], 3);
   const d = externDataFromBatch(tf, {
-    data: { data: new Float32Array(2 * 4 * 3).map((_, i) => Math.sin(i)), shape: [2, 4, 3], seqLens: new Int32Array([4, 3]) },
+    data: {
+      data: new Float32Array(2 * 4 * 3).map((_, i) => Math.sin(i)),
+      shape: [2, 4, 3],
+      seqLens: new Int32Array([4, 3]),
+    },
     classes: { data: new Int32Array([0, 1, 0, 0]), shape: [2, 2], seqLens: new Int32Array([2, 1]) },
   }, ext);
   const acc = new ScoreAccumulator(tf, "tf");
-  const r = stepGradients(tf, net.trainableVariables, (ctx) => net.step(ctx, d, { train: true }), "tf");
+  const r = stepGradients(
+    tf,
+    net.trainableVariables,
+    (ctx) => net.step(ctx, d, { train: true }),
+    "tf",
+  );
   acc.add(r.ctx);
   const v = await r.ctx.read();
   assert.deepEqual([...v.keys()], ["cost:aux", "error:aux", "cost:output", "error:output"]);
@@ -243,7 +314,12 @@ Deno.test("ctc loss layer: blank last, normalised by target labels, label errors
   const scores = await acc.scores("train");
   assert.deepEqual(Object.keys(scores), ["train_score", "train_error"]);
   assert.deepEqual(Object.keys(scores.train_score), ["cost:aux", "cost:output"]);
-  assert.ok(Math.abs((scores.train_score as Record<string, number>)["cost:output"] - v.get("cost:output")!.loss / 3) < 1e-6);
+  assert.ok(
+    Math.abs(
+      (scores.train_score as Record<string, number>)["cost:output"] -
+        v.get("cost:output")!.loss / 3,
+    ) < 1e-6,
+  );
   // The objective: the summed output loss plus the normalised aux loss.
   const want = v.get("cost:output")!.loss + v.get("cost:aux")!.loss / 3;
   assert.ok(Math.abs(r.loss.dataSync()[0] - want) < 1e-4);

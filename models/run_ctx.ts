@@ -44,9 +44,13 @@ export type LossInput = tfjs.Tensor | { readonly values: tfjs.Tensor; readonly s
 export interface MarkedLoss {
   /** Its key: the name (torch style) or `cost:<name>` / `error:<name>` (tf style). */
   readonly key: string;
+  /** The name given to markAsLoss. */
   readonly name: string;
+  /** Reported as an error, not in the gradient. */
   readonly asError: boolean;
+  /** Factor for the gradient. */
   readonly scale: number;
+  /** The gradient uses sum / invNorm. */
   readonly useNormalizedLoss: boolean;
   /** The summed loss (a scalar kept alive until `dispose`), or a value that arrives later. */
   readonly summed: tfjs.Scalar | Promise<number>;
@@ -126,9 +130,18 @@ export class RunCtx {
       const seqLens = (loss as { seqLens: Lengths }).seqLens;
       const frames = Array.from(seqLens).reduce((a, b) => a + b, 0);
       const perFrame = v.shape.slice(2).reduce((a, b) => a * b, 1);
-      return { summed: tf.sum(maskPadding(tf, v, seqLens)) as tfjs.Scalar, count: frames * perFrame };
+      return {
+        summed: tf.sum(maskPadding(tf, v, seqLens)) as tfjs.Scalar,
+        count: frames * perFrame,
+      };
     });
-    this.#add(name, key, tf.keep(summed), this.#invNorm(options.customInvNormFactor, count), options);
+    this.#add(
+      name,
+      key,
+      tf.keep(summed),
+      this.#invNorm(options.customInvNormFactor, count),
+      options,
+    );
   }
 
   /**
@@ -140,7 +153,12 @@ export class RunCtx {
    * @param options As for {@linkcode RunCtx.markAsLoss}; a deferred value is never in the
    * gradient, so it must be an error.
    */
-  markDeferred(name: string, value: Promise<number>, invNorm: number, options: MarkAsLossOptions): void {
+  markDeferred(
+    name: string,
+    value: Promise<number>,
+    invNorm: number,
+    options: MarkAsLossOptions,
+  ): void {
     if (!options.asError) throw new Error(`A deferred value ('${name}') can only be an error`);
     this.#add(name, this.#key(name, true), value, invNorm, options);
   }
@@ -211,7 +229,11 @@ export class RunCtx {
 
   #key(name: string, asError: boolean): string {
     if (typeof name !== "string" || name === "") {
-      throw new TypeError(`Cannot mark a loss as its name must be a non-empty string: current value is ${showValue(name)}`);
+      throw new TypeError(
+        `Cannot mark a loss as its name must be a non-empty string: current value is ${
+          showValue(name)
+        }`,
+      );
     }
     return this.style === "tf" ? `${asError ? "error" : "cost"}:${name}` : name;
   }
@@ -220,7 +242,9 @@ export class RunCtx {
     const tf = this.#tf;
     if (custom === undefined || custom === null) return count;
     if (typeof custom === "number") return custom;
-    if (custom instanceof tf.Tensor) return tf.keep(tf.tidy(() => tf.sum(tf.cast(custom, "float32")) as tfjs.Scalar));
+    if (custom instanceof tf.Tensor) {
+      return tf.keep(tf.tidy(() => tf.sum(tf.cast(custom, "float32")) as tfjs.Scalar));
+    }
     return Array.from(custom as Lengths).reduce((a, b) => a + b, 0);
   }
 
@@ -236,7 +260,9 @@ export class RunCtx {
     }
     const scale = o.scale ?? 1;
     if (!Number.isFinite(scale)) {
-      throw new RangeError(`Cannot mark the loss '${name}' as 'scale' must be finite: current value is ${scale}`);
+      throw new RangeError(
+        `Cannot mark the loss '${name}' as 'scale' must be finite: current value is ${scale}`,
+      );
     }
     this.#losses.set(key, {
       key,

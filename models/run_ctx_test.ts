@@ -9,10 +9,16 @@ const { tf } = await loadTfjs("cpu");
 Deno.test("markAsLoss: scale, useNormalizedLoss, customInvNormFactor and asError as RETURNN's run_ctx", async () => {
   const ctx = new RunCtx(tf);
   ctx.markAsLoss("a", tf.tensor1d([1, 2, 3])); // per sequence: norm 3 sequences
-  ctx.markAsLoss("b", { values: tf.tensor2d([[4, 4], [2, 9]]), seqLens: [2, 1] }, { scale: 0.5, useNormalizedLoss: true });
+  ctx.markAsLoss("b", { values: tf.tensor2d([[4, 4], [2, 9]]), seqLens: [2, 1] }, {
+    scale: 0.5,
+    useNormalizedLoss: true,
+  });
   ctx.markAsLoss("c", tf.scalar(10), { customInvNormFactor: new Int32Array([3, 2]) });
   ctx.markAsLoss("d", tf.tensor1d([7]), { scale: 0 });
-  ctx.markAsLoss("e", tf.tensor1d([true, false], "bool"), { asError: true, customInvNormFactor: tf.tensor1d([2, 3]) });
+  ctx.markAsLoss("e", tf.tensor1d([true, false], "bool"), {
+    asError: true,
+    customInvNormFactor: tf.tensor1d([2, 3]),
+  });
   // a: 6; b: 10 / 3 * 0.5; c: 10; d: scale 0; e: error
   assert.ok(Math.abs(ctx.totalLoss().dataSync()[0] - (6 + 10 / 6 + 10)) < 1e-5);
   assert.deepEqual(Object.fromEntries(await ctx.read()), {
@@ -55,9 +61,17 @@ Deno.test("scores: sums over the epoch divided by the summed factors; names as e
   });
   // The learning-rate control flattens them as RETURNN's set_epoch_error does.
   const flat = flattenScores(s);
-  assert.deepEqual([...flat.keys()], ["dev_score_output", "dev_score_ctc", "dev_error_output", "dev_error_ctc"]);
+  assert.deepEqual([...flat.keys()], [
+    "dev_score_output",
+    "dev_score_ctc",
+    "dev_error_output",
+    "dev_error_ctc",
+  ]);
   assert.equal(resolveErrorKey(flat.keys(), null), "dev_score_output");
-  assert.equal(resolveErrorKey(flattenScores(await torch.scores("dev")).keys(), "dev_loss_fer"), "dev_loss_fer");
+  assert.equal(
+    resolveErrorKey(flattenScores(await torch.scores("dev")).keys(), "dev_loss_fer"),
+    "dev_loss_fer",
+  );
   const one = new ScoreAccumulator(tf, "tf");
   const c = new RunCtx(tf, { style: "tf" });
   c.markAsLoss("output", tf.scalar(3), { customInvNormFactor: 2 });

@@ -50,6 +50,8 @@ export class ScoreAccumulator {
   readonly style: LossStyle;
 
   /**
+   * An empty accumulator.
+   *
    * @param tf The TensorFlow.js namespace.
    * @param style `"tf"` for network-dict configs, `"torch"` for `train_step` configs.
    */
@@ -67,7 +69,9 @@ export class ScoreAccumulator {
    */
   add(ctx: RunCtx): void {
     if (ctx.style !== this.style) {
-      throw new Error(`Cannot add a '${ctx.style}' style step to a '${this.style}' style accumulator`);
+      throw new Error(
+        `Cannot add a '${ctx.style}' style step to a '${this.style}' style accumulator`,
+      );
     }
     const tf = this.#tf;
     for (const [key, l] of ctx.losses) {
@@ -89,7 +93,9 @@ export class ScoreAccumulator {
       if (typeof l.invNorm === "number") entry.invNorm += l.invNorm;
       else {
         const old = entry.invNormDevice;
-        entry.invNormDevice = tf.keep(old ? tf.add(old, l.invNorm) : tf.clone(l.invNorm)) as tfjs.Scalar;
+        entry.invNormDevice = tf.keep(
+          old ? tf.add(old, l.invNorm) : tf.clone(l.invNorm),
+        ) as tfjs.Scalar;
         old?.dispose();
       }
     }

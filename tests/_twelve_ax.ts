@@ -7,7 +7,7 @@
  */
 
 import type { HostBatchKey } from "../models/extern_data.ts";
-import { Rng } from "../trainer/rng.ts";
+import type { Rng } from "../trainer/rng.ts";
 
 const INPUTS = "123ABCXYZ";
 
@@ -43,7 +43,10 @@ export function twelveAxBatch(
   minLen: number,
   maxLen: number,
 ): Record<string, HostBatchKey> {
-  const seqs = Array.from({ length: n }, () => twelveAxSequence(rng, minLen + rng.int(maxLen - minLen + 1)));
+  const seqs = Array.from(
+    { length: n },
+    () => twelveAxSequence(rng, minLen + rng.int(maxLen - minLen + 1)),
+  );
   const T = Math.max(...seqs.map((s) => s.x.length));
   const x = new Float32Array(n * T * 9), y = new Int32Array(n * T);
   seqs.forEach((s, b) =>

@@ -28,7 +28,9 @@ export type Init =
 export interface ParamSpec {
   /** Name inside the layer, e.g. `rec/W` (the network prefixes `<layer>/`). */
   readonly name: string;
+  /** Its shape. */
   readonly shape: readonly number[];
+  /** How it is initialised. */
   readonly init: Init;
   /** Optimised by the trainer (false: state such as batch-norm running statistics). */
   readonly trainable: boolean;
@@ -78,7 +80,11 @@ export interface LayerDef {
    */
   check(opts: Readonly<Record<string, unknown>>, ctx: CheckContext): DimInfo | null;
   /** The parameters (after a successful check). */
-  params(opts: Readonly<Record<string, unknown>>, inputs: readonly DimInfo[], out: DimInfo): ParamSpec[];
+  params(
+    opts: Readonly<Record<string, unknown>>,
+    inputs: readonly DimInfo[],
+    out: DimInfo,
+  ): ParamSpec[];
   /** The forward pass; padded frames of the result are zero. */
   forward(
     tf: Tf,
@@ -147,19 +153,27 @@ export function _denseInput(ctx: CheckContext, what: string): DimInfo | null {
   const x = ctx.inputs[0];
   if (!x) return null;
   if (x.sparse) {
-    ctx.problem(`${what} needs dense input, but its input is sparse (class indices): put a linear layer first`);
+    ctx.problem(
+      `${what} needs dense input, but its input is sparse (class indices): put a linear layer first`,
+    );
     return null;
   }
   return x;
 }
 
 /** Check an initialiser option (`forward_weights_init`, `bias_init`, ...). */
-export function _checkInit(opts: Readonly<Record<string, unknown>>, key: string, ctx: CheckContext): void {
+export function _checkInit(
+  opts: Readonly<Record<string, unknown>>,
+  key: string,
+  ctx: CheckContext,
+): void {
   const v = opts[key];
   if (v === undefined || v === null || typeof v === "number") return;
   if (typeof v === "string" && INIT_NAMES.includes(v)) return;
   ctx.problem(
-    `'${key}' must be a number or one of ${INIT_NAMES.join(", ")}: current value is ${showValue(v)}`,
+    `'${key}' must be a number or one of ${INIT_NAMES.join(", ")}: current value is ${
+      showValue(v)
+    }`,
   );
 }
 

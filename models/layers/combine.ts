@@ -10,7 +10,13 @@ import { _applyActivation, _checkActivation } from "../_activation.ts";
 import { maskPadding, type SeqTensor } from "../seq.ts";
 import { showValue } from "../../_util/show.ts";
 import { didYouMeanSuffix } from "../../_util/did_you_mean.ts";
-import { _posInt, type CheckContext, type DimInfo, type LayerDef, type LayerOutput } from "./_layer.ts";
+import {
+  _posInt,
+  type CheckContext,
+  type DimInfo,
+  type LayerDef,
+  type LayerOutput,
+} from "./_layer.ts";
 
 const KINDS = ["add", "mul", "sub", "truediv", "maximum", "minimum", "average"];
 
@@ -48,11 +54,17 @@ export const combineLayer: LayerDef = {
       return null;
     }
     if (dims.size > 1) {
-      ctx.problem(`its inputs must have the same features: they have ${ctx.inputs.map((x) => x.dim).join(", ")}`);
+      ctx.problem(
+        `its inputs must have the same features: they have ${
+          ctx.inputs.map((x) => x.dim).join(", ")
+        }`,
+      );
       return null;
     }
     const dim = ctx.inputs[0].dim;
-    if (nOut !== null && nOut !== dim) ctx.problem(`'n_out' is ${nOut} but the inputs have ${dim} features`);
+    if (nOut !== null && nOut !== dim) {
+      ctx.problem(`'n_out' is ${nOut} but the inputs have ${dim} features`);
+    }
     return { dim, sparse: false };
   },
   params: () => [],
@@ -71,7 +83,11 @@ export const combineLayer: LayerDef = {
     if (opts.kind === "average") y = tf.div(y, xs.length);
     // Lengths: RETURNN requires the same time axis; the first input's lengths are kept.
     const seqLens = inputs[0].seqLens;
-    const values = maskPadding(tf, _applyActivation(tf, (opts.activation ?? null) as string | null, y), seqLens);
+    const values = maskPadding(
+      tf,
+      _applyActivation(tf, (opts.activation ?? null) as string | null, y),
+      seqLens,
+    );
     return { values, seqLens, dim: inputs[0].dim, sparse: false };
   },
 };

@@ -62,7 +62,11 @@ function _every(tf: Tf, x: tfjs.Tensor, s: number, outT: number): tfjs.Tensor {
   if (s === 1) return x;
   const [B, , F] = x.shape as [number, number, number];
   const padded = tf.pad(x, [[0, 0], [0, s - 1], [0, 0]]); // [B, outT s, F]
-  return tf.reshape(tf.slice(tf.reshape(padded, [B, outT, s, F]), [0, 0, 0, 0], [B, outT, 1, F]), [B, outT, F]);
+  return tf.reshape(tf.slice(tf.reshape(padded, [B, outT, s, F]), [0, 0, 0, 0], [B, outT, 1, F]), [
+    B,
+    outT,
+    F,
+  ]);
 }
 
 function _padding(opts: Readonly<Record<string, unknown>>): "same" | "valid" {
@@ -103,8 +107,9 @@ export const convLayer: LayerDef = {
   concatInputs: true,
   check(opts, ctx: CheckContext): DimInfo | null {
     const nOut = _posInt(opts, "n_out", ctx, true);
-    if (opts.filter_size === undefined) ctx.problem("'filter_size' is required, e.g. [5] (1-D only)");
-    else if (_one(opts.filter_size) === null) {
+    if (opts.filter_size === undefined) {
+      ctx.problem("'filter_size' is required, e.g. [5] (1-D only)");
+    } else if (_one(opts.filter_size) === null) {
       ctx.problem(
         `'filter_size' must be one positive integer in a list, e.g. [5] (newbob has 1-D ` +
           `convolutions over time): current value is ${showValue(opts.filter_size)}`,
@@ -117,7 +122,9 @@ export const convLayer: LayerDef = {
     }
     for (const key of ["strides", "dilation_rate"]) {
       if (opts[key] !== undefined && _one(opts[key]) === null) {
-        ctx.problem(`'${key}' must be a positive integer (or [n]): current value is ${showValue(opts[key])}`);
+        ctx.problem(
+          `'${key}' must be a positive integer (or [n]): current value is ${showValue(opts[key])}`,
+        );
       }
     }
     const a = _checkActivation(opts.activation);
@@ -144,7 +151,12 @@ export const convLayer: LayerDef = {
       trainable: true,
     }];
     if (opts.with_bias !== false) {
-      p.push({ name: "bias", shape: [out.dim], init: _init(opts.bias_init, _const(0), 0, 0), trainable: true });
+      p.push({
+        name: "bias",
+        shape: [out.dim],
+        init: _init(opts.bias_init, _const(0), 0, 0),
+        trainable: true,
+      });
     }
     return p;
   },
@@ -165,14 +177,27 @@ export const convLayer: LayerDef = {
     const needT = (outT - 1) * s + (k - 1) * d + 1;
     if (outT === 0 || inp.shape[1] < needT) {
       const lens = new Int32Array(B);
-      return { values: tf.zeros([B, outT, W.shape[2]]), seqLens: lens, dim: W.shape[2], sparse: false };
+      return {
+        values: tf.zeros([B, outT, W.shape[2]]),
+        seqLens: lens,
+        dim: W.shape[2],
+        sparse: false,
+      };
     }
     // Dilated strided convolution as k shifted matrix products (every backend has them).
     let y: tfjs.Tensor | null = null;
     for (let j = 0; j < k; j++) {
-      const frames = _every(tf, tf.slice(inp, [0, j * d, 0], [B, (outT - 1) * s + 1, x.dim]), s, outT);
+      const frames = _every(
+        tf,
+        tf.slice(inp, [0, j * d, 0], [B, (outT - 1) * s + 1, x.dim]),
+        s,
+        outT,
+      );
       const term = tf.reshape(
-        tf.matMul(tf.reshape(frames, [B * outT, x.dim]), tf.squeeze(tf.slice(W, [j, 0, 0], [1, -1, -1]), [0])),
+        tf.matMul(
+          tf.reshape(frames, [B * outT, x.dim]),
+          tf.squeeze(tf.slice(W, [j, 0, 0], [1, -1, -1]), [0]),
+        ),
         [B, outT, W.shape[2]],
       );
       y = y === null ? term : tf.add(y, term);

@@ -7,7 +7,13 @@
 
 import type { Tf } from "../_tf.ts";
 import type { SeqTensor } from "../seq.ts";
-import { _posInt, type CheckContext, type DimInfo, type LayerDef, type LayerOutput } from "./_layer.ts";
+import {
+  _posInt,
+  type CheckContext,
+  type DimInfo,
+  type LayerDef,
+  type LayerOutput,
+} from "./_layer.ts";
 
 function _copyDef(className: string): LayerDef {
   return {

@@ -23,13 +23,23 @@ const vecToReturnn = (v: number[], n: number) => toReturnn(v.map((x) => [x]), n)
 function run(net: Network, x: number[][][], lengths: number[]): number[][][] {
   const B = x.length, Tn = x[0].length, F = x[0][0].length;
   const data = externDataFromBatch(tf, {
-    data: { data: new Float32Array(x.flat(2)), shape: [B, Tn, F], seqLens: new Int32Array(lengths) },
+    data: {
+      data: new Float32Array(x.flat(2)),
+      shape: [B, Tn, F],
+      seqLens: new Int32Array(lengths),
+    },
   });
   const y = net.forward(data, { train: false }).get("output")!.values.arraySync() as number[][][];
   return y;
 }
 
-function close(got: number[][][], want: number[][][], lengths: number[], tol: number, what: string) {
+function close(
+  got: number[][][],
+  want: number[][][],
+  lengths: number[],
+  tol: number,
+  what: string,
+) {
   let worst = 0;
   want.forEach((seq, b) =>
     seq.forEach((frame, t) =>
@@ -57,13 +67,17 @@ for (const c of fx.lstm) {
     Deno.test(`rec ${unit} matches torch nn.LSTM: ${c.id}`, () => {
       const ext = { data: { dim: F, sparse: false } };
       const bi = "w_ih_reverse" in c;
-      const net = buildNetwork(tf, bi
-        ? {
-          fw: { class: "rec", unit, n_out: n },
-          bw: { class: "rec", unit, n_out: n, direction: -1 },
-          output: { class: "copy", from: ["fw", "bw"] },
-        }
-        : { output: { class: "rec", unit, n_out: n } }, { externData: ext });
+      const net = buildNetwork(
+        tf,
+        bi
+          ? {
+            fw: { class: "rec", unit, n_out: n },
+            bw: { class: "rec", unit, n_out: n, direction: -1 },
+            output: { class: "copy", from: ["fw", "bw"] },
+          }
+          : { output: { class: "rec", unit, n_out: n } },
+        { externData: ext },
+      );
       if (bi) {
         set(net, "fw", "");
         set(net, "bw", "_reverse");
@@ -78,11 +92,19 @@ for (const c of fx.lstm) {
       externData: { data: { dim: F, sparse: false } },
     });
     // TF order [i, j, f, o] from torch's [i, f, g, o]; TF adds forget_bias 1 to f.
-    const tfOrder = (rows: M) => T([...rows.slice(0, n), ...rows.slice(2 * n, 3 * n), ...rows.slice(n, 2 * n), ...rows.slice(3 * n)]);
+    const tfOrder = (rows: M) =>
+      T([
+        ...rows.slice(0, n),
+        ...rows.slice(2 * n, 3 * n),
+        ...rows.slice(n, 2 * n),
+        ...rows.slice(3 * n),
+      ]);
     const kernel = [...tfOrder(c.w_ih), ...tfOrder(c.w_hh)];
     const b = c.b_ih.map((v: number, i: number) => v + c.b_hh[i] - (i >= n && i < 2 * n ? 1 : 0));
     param(net, "output/rec/lstm_cell/kernel").assign(tf.tensor2d(kernel));
-    param(net, "output/rec/lstm_cell/bias").assign(tf.tensor1d(tfOrder(b.map((v: number) => [v]))[0]));
+    param(net, "output/rec/lstm_cell/bias").assign(
+      tf.tensor1d(tfOrder(b.map((v: number) => [v]))[0]),
+    );
     close(run(net, c.x, c.lengths), c.y, c.lengths, 2e-6, c.id);
     net.dispose();
   });
@@ -102,12 +124,17 @@ for (const c of fx.conv) {
       },
     }, { externData: { data: { dim: F, sparse: false } } });
     const w = c.w as number[][][]; // [out, in, k]
-    const ours = Array.from({ length: c.filter_size }, (_, j) => w[0].map((_, ci) => w.map((o) => o[ci][j])));
+    const ours = Array.from(
+      { length: c.filter_size },
+      (_, j) => w[0].map((_, ci) => w.map((o) => o[ci][j])),
+    );
     param(net, "output/W").assign(tf.tensor3d(ours));
     param(net, "output/bias").assign(tf.tensor1d(c.b));
     const got = run(net, c.x, c.lengths);
     assert.equal(got[0].length, c.y[0].length, "output frames");
-    const outLens = c.lengths.map((L: number) => convOutputLength(L, c.filter_size, c.strides, c.dilation_rate, c.padding));
+    const outLens = c.lengths.map((L: number) =>
+      convOutputLength(L, c.filter_size, c.strides, c.dilation_rate, c.padding)
+    );
     close(got, c.y, outLens, 1e-5, c.id);
     net.dispose();
   });

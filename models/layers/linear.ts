@@ -72,8 +72,17 @@ function _linearDef(className: string, defaultActivation: string | null): LayerD
         | string
         | null;
       const pre = maskPadding(tf, y, x.seqLens);
-      const values = activation ? maskPadding(tf, _applyActivation(tf, activation, y), x.seqLens) : pre;
-      return { values, seqLens: x.seqLens, dim: nOut, sparse: false, preActivation: pre, activation };
+      const values = activation
+        ? maskPadding(tf, _applyActivation(tf, activation, y), x.seqLens)
+        : pre;
+      return {
+        values,
+        seqLens: x.seqLens,
+        dim: nOut,
+        sparse: false,
+        preActivation: pre,
+        activation,
+      };
     },
   };
 }

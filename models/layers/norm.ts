@@ -54,7 +54,10 @@ export const layerNormLayer: LayerDef = {
     const mean = tf.mean(x.values, -1, true);
     const centred = tf.sub(x.values, mean);
     const variance = tf.mean(tf.square(centred), -1, true);
-    const y = tf.add(tf.mul(tf.mul(centred, tf.rsqrt(tf.add(variance, eps))), ctx.params["scale"]), ctx.params["bias"]);
+    const y = tf.add(
+      tf.mul(tf.mul(centred, tf.rsqrt(tf.add(variance, eps))), ctx.params["scale"]),
+      ctx.params["bias"],
+    );
     return { ...x, values: maskPadding(tf, y, x.seqLens), preActivation: undefined };
   },
 };
@@ -102,11 +105,15 @@ export const batchNormLayer: LayerDef = {
     _bool(opts, "use_shift", ctx, true);
     _bool(opts, "use_std", ctx, true);
     if (_bool(opts, "masked_time", ctx, true) === false) {
-      ctx.problem("'masked_time: false' is not supported: statistics are over the real frames only");
+      ctx.problem(
+        "'masked_time: false' is not supported: statistics are over the real frames only",
+      );
     }
     const same = (key: string, want: unknown, why: string) => {
       if (opts[key] !== undefined && opts[key] !== null && opts[key] !== want) {
-        ctx.problem(`'${key}' must be ${showValue(want)} (${why}): current value is ${showValue(opts[key])}`);
+        ctx.problem(
+          `'${key}' must be ${showValue(want)} (${why}): current value is ${showValue(opts[key])}`,
+        );
       }
     };
     same("param_version", 2, "the parameter names v2_*");
@@ -122,10 +129,20 @@ export const batchNormLayer: LayerDef = {
       { name: "batch_norm/v2_variance", shape: d, init: _const(1), trainable: false },
     ];
     if (opts.use_std !== false) {
-      p.push({ name: "batch_norm/v2_gamma", shape: d, init: _const((opts.gamma_init as number) ?? 1), trainable: true });
+      p.push({
+        name: "batch_norm/v2_gamma",
+        shape: d,
+        init: _const((opts.gamma_init as number) ?? 1),
+        trainable: true,
+      });
     }
     if (opts.use_shift !== false) {
-      p.push({ name: "batch_norm/v2_beta", shape: d, init: _const((opts.beta_init as number) ?? 0), trainable: true });
+      p.push({
+        name: "batch_norm/v2_beta",
+        shape: d,
+        init: _const((opts.beta_init as number) ?? 0),
+        trainable: true,
+      });
     }
     return p;
   },

@@ -87,7 +87,9 @@ export const recLayer: LayerDef = {
     }
     const d = opts.direction;
     if (d !== undefined && d !== null && d !== 1 && d !== -1) {
-      ctx.problem(`'direction' must be 1 (forward) or -1 (backward): current value is ${showValue(d)}`);
+      ctx.problem(
+        `'direction' must be 1 (forward) or -1 (backward): current value is ${showValue(d)}`,
+      );
     }
     const u = opts.unit_opts;
     if (u !== undefined && u !== null) {
@@ -98,7 +100,9 @@ export const recLayer: LayerDef = {
           if (k !== "forget_bias") {
             ctx.problem(`'unit_opts' key '${k}' is not supported (only forget_bias)`);
           } else if (typeof v !== "number") {
-            ctx.problem(`'unit_opts.forget_bias' must be a number: current value is ${showValue(v)}`);
+            ctx.problem(
+              `'unit_opts.forget_bias' must be a number: current value is ${showValue(v)}`,
+            );
           } else if (v !== 0 && NATIVE.includes(_unit(opts))) {
             ctx.problem(
               "'unit_opts.forget_bias' must be 0 for the native LSTM units (RETURNN asserts " +
@@ -113,18 +117,26 @@ export const recLayer: LayerDef = {
     _checkInit(opts, "bias_init", ctx);
     if (!ctx.inputs[0] || nOut === null) return null;
     if (ctx.inputs[0].sparse && STANDARD.includes(_unit(opts))) {
-      ctx.problem(`unit '${_unit(opts)}' needs dense input (RETURNN asserts it): put a linear layer first`);
+      ctx.problem(
+        `unit '${_unit(opts)}' needs dense input (RETURNN asserts it): put a linear layer first`,
+      );
       return null;
     }
     return { dim: nOut, sparse: false };
   },
   params(opts, inputs, out): ParamSpec[] {
     const nIn = inputs[0].dim, n = out.dim;
-    const fwd = (fanIn: number) => _init(opts.forward_weights_init, _glorot(fanIn, 4 * n), fanIn, 4 * n);
+    const fwd = (fanIn: number) =>
+      _init(opts.forward_weights_init, _glorot(fanIn, 4 * n), fanIn, 4 * n);
     const bias = _init(opts.bias_init, _const(0), n, 4 * n);
     if (STANDARD.includes(_unit(opts))) {
       return [
-        { name: "rec/lstm_cell/kernel", shape: [nIn + n, 4 * n], init: fwd(nIn + n), trainable: true },
+        {
+          name: "rec/lstm_cell/kernel",
+          shape: [nIn + n, 4 * n],
+          init: fwd(nIn + n),
+          trainable: true,
+        },
         { name: "rec/lstm_cell/bias", shape: [4 * n], init: bias, trainable: true },
       ];
     }

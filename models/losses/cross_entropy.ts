@@ -27,10 +27,18 @@ import type { Tf, tfjs } from "../_tf.ts";
  * assert.ok(Math.abs(ce.dataSync()[1] - Math.log(4)) < 1e-6);
  * ```
  */
-export function crossEntropyPerFrame(tf: Tf, logits: tfjs.Tensor, targets: tfjs.Tensor): tfjs.Tensor {
+export function crossEntropyPerFrame(
+  tf: Tf,
+  logits: tfjs.Tensor,
+  targets: tfjs.Tensor,
+): tfjs.Tensor {
   return tf.tidy(() => {
     const C = logits.shape[logits.rank - 1];
-    const t = tf.clipByValue(targets.dtype === "int32" ? targets : tf.cast(targets, "int32"), 0, C - 1);
+    const t = tf.clipByValue(
+      targets.dtype === "int32" ? targets : tf.cast(targets, "int32"),
+      0,
+      C - 1,
+    );
     const lp = tf.logSoftmax(logits);
     return tf.neg(tf.sum(tf.mul(lp, tf.oneHot(t as tfjs.Tensor, C)), -1));
   });
@@ -55,5 +63,7 @@ export function crossEntropyPerFrame(tf: Tf, logits: tfjs.Tensor, targets: tfjs.
  * ```
  */
 export function frameErrors(tf: Tf, scores: tfjs.Tensor, targets: tfjs.Tensor): tfjs.Tensor {
-  return tf.tidy(() => tf.cast(tf.notEqual(tf.argMax(scores, -1), tf.cast(targets, "int32")), "float32"));
+  return tf.tidy(() =>
+    tf.cast(tf.notEqual(tf.argMax(scores, -1), tf.cast(targets, "int32")), "float32")
+  );
 }
