@@ -7,10 +7,9 @@ import {
   externDataFromBatch,
   type HostBatchKey,
   resolveExternData,
-  ScoreAccumulator,
-  stepGradients,
   validateNetwork,
 } from "../models/mod.ts";
+import { evaluateNetwork, trainStep } from "../tests/_seq_train.ts";
 import config from "./ctc_toy.config.ts";
 import type { CtcToyUtterance } from "./ctc_toy_data.ts";
 
@@ -41,45 +40,15 @@ Deno.test("ctc_toy example: the network validates and a short training run lower
     externDataFromBatch(tf, hostBatch(devData.slice(i * 20, i * 20 + 20)), ext)
   );
   const evaluate = async () => {
-    const acc = new ScoreAccumulator(tf, "tf");
-    for (const d of dev) {
-      const r = stepGradients(
-        tf,
-        net.trainableVariables,
-        (ctx) => net.step(ctx, d, { train: false }),
-        "tf",
-      );
-      acc.add(r.ctx);
-      r.ctx.dispose();
-      tf.dispose([r.loss, ...r.grads]);
-    }
-    const s = await acc.scores("dev");
-    acc.reset();
-    return {
-      score: s.dev_score as number | Record<string, number>,
-      ler: (s.dev_error as Record<string, number>)["error:output"],
-    };
+    const s = await evaluateNetwork(tf, net, dev);
+    return { score: s.dev_score, ler: (s.dev_error as Record<string, number>)["error:output"] };
   };
   const before = await evaluate();
   const train = config.train.data;
   const steps = 60;
   for (let step = 0; step < steps; step++) {
-    const d = externDataFromBatch(
-      tf,
-      hostBatch(train.slice((step * 10) % 490, (step * 10) % 490 + 10)),
-      ext,
-    );
-    const r = stepGradients(
-      tf,
-      net.trainableVariables,
-      (ctx) => net.step(ctx, d, { train: true }),
-      "tf",
-    );
-    opt.applyGradients(
-      net.trainableVariables.map((v, i) => ({ name: v.name, tensor: r.grads[i] })),
-    );
-    r.ctx.dispose();
-    tf.dispose([r.loss, ...r.grads, d.data.values, d.classes.values]);
+    const batch = train.slice((step * 10) % 490, (step * 10) % 490 + 10);
+    await trainStep(tf, net, opt, externDataFromBatch(tf, hostBatch(batch), ext));
   }
   const after = await evaluate();
   console.log(

@@ -2,7 +2,8 @@
 // on generated 12AX sequences lowers the dev frame error rate well below its start.
 import assert from "node:assert/strict";
 import { loadTfjs } from "../trainer/tfjs_backend.ts";
-import { buildNetwork, externDataFromBatch, ScoreAccumulator, stepGradients } from "./mod.ts";
+import { buildNetwork, externDataFromBatch } from "./mod.ts";
+import { evaluateNetwork, trainStep } from "../tests/_seq_train.ts";
 import { twelveAxBatch } from "../tests/_twelve_ax.ts";
 import { Rng } from "../trainer/rng.ts";
 import lstmDemo from "../examples/demo-tf-native-lstm.12ax.config.ts";
@@ -17,23 +18,8 @@ Deno.test("the 12AX LSTM network learns: dev frame error falls", async () => {
   const dev = [0, 1, 2].map((i) =>
     externDataFromBatch(tf, twelveAxBatch(new Rng(100 + i), 10, 10, 30), EXT)
   );
-  const devFer = async () => {
-    const acc = new ScoreAccumulator(tf, "tf");
-    for (const d of dev) {
-      const r = stepGradients(
-        tf,
-        net.trainableVariables,
-        (ctx) => net.step(ctx, d, { train: false }),
-        "tf",
-      );
-      acc.add(r.ctx);
-      r.ctx.dispose();
-      tf.dispose([r.loss, ...r.grads]);
-    }
-    const s = await acc.scores("dev");
-    acc.reset();
-    return (s.dev_error as Record<string, number>)["error:output"];
-  };
+  const devFer = async () =>
+    ((await evaluateNetwork(tf, net, dev)).dev_error as Record<string, number>)["error:output"];
   const before = await devFer();
   // Always answering L is wrong on every R frame: the rate to beat.
   const rFrames = dev.reduce(
@@ -49,18 +35,7 @@ Deno.test("the 12AX LSTM network learns: dev frame error falls", async () => {
   const baseline = rFrames / frames;
   const rng = new Rng(7);
   for (let step = 0; step < STEPS; step++) {
-    const d = externDataFromBatch(tf, twelveAxBatch(rng, 10, 10, 20), EXT);
-    const r = stepGradients(
-      tf,
-      net.trainableVariables,
-      (ctx) => net.step(ctx, d, { train: true }),
-      "tf",
-    );
-    opt.applyGradients(
-      net.trainableVariables.map((v, i) => ({ name: v.name, tensor: r.grads[i] })),
-    );
-    r.ctx.dispose();
-    tf.dispose([r.loss, ...r.grads, d.data.values, d.classes.values]);
+    await trainStep(tf, net, opt, externDataFromBatch(tf, twelveAxBatch(rng, 10, 10, 20), EXT));
   }
   const after = await devFer();
   console.log(

@@ -10,7 +10,8 @@
 
 import { loadTfjs } from "../trainer/tfjs_backend.ts";
 import type { BackendName } from "../trainer/model_types.ts";
-import { buildNetwork, externDataFromBatch, stepGradients } from "./mod.ts";
+import { buildNetwork, externDataFromBatch } from "./mod.ts";
+import { trainStep } from "../tests/_seq_train.ts";
 import { twelveAxBatch } from "../tests/_twelve_ax.ts";
 import { Rng } from "../trainer/rng.ts";
 
@@ -33,19 +34,8 @@ export async function timeLstmSteps(
   for (const b of batches) {
     const d = externDataFromBatch(tf, b, EXT);
     const t0 = performance.now();
-    const r = stepGradients(
-      tf,
-      net.trainableVariables,
-      (ctx) => net.step(ctx, d, { train: true }),
-      "tf",
-    );
-    opt.applyGradients(
-      net.trainableVariables.map((v, i) => ({ name: v.name, tensor: r.grads[i] })),
-    );
-    await r.loss.data();
+    await trainStep(tf, net, opt, d);
     a.push((performance.now() - t0) / 1000);
-    r.ctx.dispose();
-    tf.dispose([r.loss, ...r.grads, d.data.values, d.classes.values]);
   }
   net.dispose();
 
