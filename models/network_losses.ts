@@ -241,7 +241,8 @@ export function _networkLosses(tf: Tf, ctx: RunCtx, runs: readonly _LossRun[]): 
       const loss = ctcLoss(tf, logits, t.values, r.output.seqLens, t.seqLens, { blank });
       ctx.markAsLoss(r.name, tf.sum(loss), opts);
     });
-    const argmax = tf.tidy(() => tf.argMax(logits, -1));
+    // Kept past any enclosing tidy (tf.variableGrads runs one) until the host has read it.
+    const argmax = tf.keep(tf.tidy(() => tf.argMax(logits, -1)));
     const [B, T] = argmax.shape as [number, number];
     const host = t.host;
     const read = (async () => {
