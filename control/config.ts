@@ -255,19 +255,14 @@ function _kind(typeName: unknown): ControlKind {
  * @throws {RangeError} For an unknown control type (with the valid ones and a did-you-mean), an
  * out-of-range integer, or conflicting values of the div-by-old aliases.
  *
- * @example Usage
+ * @example `newbob` is the relative rule, with RETURNN's defaults
  * ```ts
- * import {
- *   CONTROL_TYPES,
- *   type ControlKind,
- *   type ControlSettings,
- *   type LearningRateUpdate,
- *   resolveControlSettings,
- * } from "./config.ts";
- * const s: ControlSettings = resolveControlSettings({ learning_rate_control: "newbob", learning_rate: 0.1 });
- * const kind: ControlKind = s.kind;
- * const decay: LearningRateUpdate = s.decay;
- * console.assert(kind === "newbob_rel" && decay === 0.5 && CONTROL_TYPES.includes("newbob_abs"));
+ * import { resolveControlSettings } from "./config.ts";
+ * import { equal } from "node:assert/strict";
+ *
+ * const s = resolveControlSettings({ learning_rate_control: "newbob", learning_rate: 0.1 });
+ * equal(s.kind, "newbob_rel");
+ * equal(s.decay, 0.5);
  * ```
  */
 export function resolveControlSettings(config: Record<string, unknown>): ControlSettings {

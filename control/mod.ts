@@ -28,10 +28,12 @@
  * @example Usage
  * ```ts
  * import { createLearningRateControl } from "./mod.ts";
+ * import { equal } from "node:assert/strict";
+ *
  * const control = await createLearningRateControl({ learning_rate_control: "newbob", learning_rate: 0.01 });
- * const lr = control.learningRateForEpoch(1);
+ * equal(control.learningRateForEpoch(1), 0.01);
  * control.setEpochError(1, { dev_score: 1.2, train_score: { "cost:output": 1.5 } });
- * console.assert(lr === 0.01 && control.errorKey(1) === "dev_score");
+ * equal(control.errorKey(1), "dev_score");
  * ```
  *
  * @module

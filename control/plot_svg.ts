@@ -112,14 +112,14 @@ function _lines(
  *
  * @example Usage
  * ```ts
- * import { type PlotEpoch, plotEpochsSvg, type PlotEpochsSvgOptions } from "./plot_svg.ts";
- * const epochs: PlotEpoch[] = [
+ * import { plotEpochsSvg } from "./plot_svg.ts";
+ * import { ok } from "node:assert/strict";
+ *
+ * const svg = plotEpochsSvg([
  *   { epoch: 1, learningRate: 0.01, error: { dev_score: 2.0 } },
  *   { epoch: 2, learningRate: 0.005, error: { dev_score: 1.8 } },
- * ];
- * const options: PlotEpochsSvgOptions = { width: 640, title: "my run" };
- * const svg = plotEpochsSvg(epochs, options);
- * console.assert(svg.startsWith("<svg") && svg.includes("dev_score"));
+ * ]);
+ * ok(svg.startsWith("<svg") && svg.includes("dev_score"));
  * ```
  */
 export function plotEpochsSvg(

@@ -35,24 +35,10 @@ import type { Hyper, OptimizerDef } from "./types.ts";
  *
  * @example Usage
  * ```ts
- * import {
- *   findOptimizer,
- *   OPTIMIZERS,
- *   optimizerClassNames,
- *   type ResolvedOptimizer,
- *   resolveOptimizerConfig,
- *   type ResolveOptimizerOptions,
- *   TORCH_DEFAULT_LR,
- * } from "./registry.ts";
- * import { equal } from "node:assert/strict";
+ * import { OPTIMIZERS } from "./registry.ts";
+ * import { deepEqual } from "node:assert/strict";
  *
- * const options: ResolveOptimizerOptions = { returnnEpsilon: false };
- * const resolved: ResolvedOptimizer = resolveOptimizerConfig({ class: "sgd" }, options);
- * equal(resolved.learningRateMultiplier, 1);
- * equal(OPTIMIZERS.some((d) => d.name === "adamw"), true);
- * equal(OPTIMIZERS.length, Object.keys(TORCH_DEFAULT_LR).length);
- * equal(optimizerClassNames().length > OPTIMIZERS.length, true);
- * equal(findOptimizer("adamw"), resolveOptimizerConfig({ class: "AdamW", eps: 1e-8 }).def);
+ * deepEqual(OPTIMIZERS.map((d) => d.name).slice(0, 3), ["sgd", "adam", "adamw"]);
  * ```
  */
 export const OPTIMIZERS: readonly OptimizerDef[] = Object.freeze([
@@ -77,25 +63,10 @@ export const OPTIMIZERS: readonly OptimizerDef[] = Object.freeze([
  *
  * @example Usage
  * ```ts
- * import {
- *   findOptimizer,
- *   OPTIMIZERS,
- *   optimizerClassNames,
- *   type ResolvedOptimizer,
- *   resolveOptimizerConfig,
- *   type ResolveOptimizerOptions,
- *   TORCH_DEFAULT_LR,
- * } from "./registry.ts";
+ * import { TORCH_DEFAULT_LR } from "./registry.ts";
  * import { equal } from "node:assert/strict";
  *
- * const options: ResolveOptimizerOptions = { returnnEpsilon: false };
- * const resolved: ResolvedOptimizer = resolveOptimizerConfig({ class: "sgd" }, options);
- * equal(resolved.learningRateMultiplier, 1);
  * equal(TORCH_DEFAULT_LR.adadelta, 1.0);
- * // Every shipped class has an entry.
- * equal(OPTIMIZERS.every((d) => d.name in TORCH_DEFAULT_LR), true);
- * equal(optimizerClassNames().includes("adadelta"), true);
- * equal(findOptimizer("AdadeltaOptimizer"), resolveOptimizerConfig({ class: "adadelta", eps: 1e-6 }).def);
  * ```
  */
 export const TORCH_DEFAULT_LR: Readonly<Record<string, number>> = Object.freeze({
@@ -210,25 +181,12 @@ const _MOMENTUM_CLASSES = new Set(["momentum", "momentumoptimizer"]);
  *
  * @returns The names, sorted.
  *
- * @example Usage
+ * @example RETURNN/TF aliases are accepted names too
  * ```ts
- * import {
- *   findOptimizer,
- *   OPTIMIZERS,
- *   optimizerClassNames,
- *   type ResolvedOptimizer,
- *   resolveOptimizerConfig,
- *   type ResolveOptimizerOptions,
- *   TORCH_DEFAULT_LR,
- * } from "./registry.ts";
- * import { equal } from "node:assert/strict";
+ * import { optimizerClassNames } from "./registry.ts";
+ * import { ok } from "node:assert/strict";
  *
- * const options: ResolveOptimizerOptions = { returnnEpsilon: false };
- * const resolved: ResolvedOptimizer = resolveOptimizerConfig({ class: "sgd" }, options);
- * equal(resolved.learningRateMultiplier, 1);
- * equal(optimizerClassNames().includes("adamoptimizer"), true);
- * equal(optimizerClassNames().every((n) => OPTIMIZERS.includes(findOptimizer(n))), true);
- * equal(resolveOptimizerConfig(null).def.name in TORCH_DEFAULT_LR, true);
+ * ok(optimizerClassNames().includes("adamoptimizer"));
  * ```
  */
 export function optimizerClassNames(): string[] {
@@ -244,25 +202,10 @@ export function optimizerClassNames(): string[] {
  *
  * @example Usage
  * ```ts
- * import {
- *   findOptimizer,
- *   OPTIMIZERS,
- *   optimizerClassNames,
- *   type ResolvedOptimizer,
- *   resolveOptimizerConfig,
- *   type ResolveOptimizerOptions,
- *   TORCH_DEFAULT_LR,
- * } from "./registry.ts";
+ * import { findOptimizer } from "./registry.ts";
  * import { equal } from "node:assert/strict";
  *
- * const options: ResolveOptimizerOptions = { returnnEpsilon: false };
- * const resolved: ResolvedOptimizer = resolveOptimizerConfig({ class: "sgd" }, options);
- * equal(resolved.learningRateMultiplier, 1);
  * equal(findOptimizer("GradientDescent").name, "sgd");
- * equal(OPTIMIZERS.includes(findOptimizer("LION")), true);
- * equal(optimizerClassNames().includes("gradientdescent"), true);
- * equal(TORCH_DEFAULT_LR[findOptimizer("Lion").name], 1e-4);
- * equal(findOptimizer("sgd"), resolveOptimizerConfig(undefined).def);
  * ```
  */
 export function findOptimizer(className: string): OptimizerDef {
@@ -302,34 +245,15 @@ let _noticeShown = false;
  * @throws {TypeError} For a malformed dict, an unknown class or parameter, or a wrong type.
  * @throws {RangeError} For an out-of-range, NaN or infinite value.
  *
- * @example Usage
+ * @example `epsilon` is `eps`; without one RETURNN's 1e-16 applies
  * ```ts
- * import {
- *   findOptimizer,
- *   OPTIMIZERS,
- *   optimizerClassNames,
- *   type ResolvedOptimizer,
- *   resolveOptimizerConfig,
- *   type ResolveOptimizerOptions,
- *   TORCH_DEFAULT_LR,
- * } from "./registry.ts";
+ * import { resolveOptimizerConfig } from "./registry.ts";
  * import { equal } from "node:assert/strict";
  *
- * const options: ResolveOptimizerOptions = { returnnEpsilon: false };
- * const resolved: ResolvedOptimizer = resolveOptimizerConfig({ class: "sgd" }, options);
- * equal(resolved.learningRateMultiplier, 1);
  * const r = resolveOptimizerConfig({ class: "Adam", epsilon: 1e-8, betas: [0.9, 0.98] });
- * equal(r.def, findOptimizer("adam"));
+ * equal(r.def.name, "adam");
  * equal(r.hyper.eps, 1e-8);
- * equal(r.learningRateMultiplier, 1);
- *
- * // Without an explicit epsilon, RETURNN's 1e-16 applies unless told otherwise.
  * equal(resolveOptimizerConfig({ class: "adam" }, { notice: false }).hyper.eps, 1e-16);
- * equal(resolveOptimizerConfig({ class: "adam" }, { returnnEpsilon: false }).hyper.eps, 1e-8);
- *
- * // The learning rate lives outside the dict; PyTorch's default is only documentation.
- * equal(TORCH_DEFAULT_LR[r.def.name], 1e-3);
- * equal(OPTIMIZERS.includes(r.def) && optimizerClassNames().includes("adam"), true);
  * ```
  */
 export function resolveOptimizerConfig(

@@ -649,30 +649,22 @@ function _build(className: string, params: unknown, baseLr: number): _Built {
  * one, a wrong type, `ReduceLROnPlateau` (an epoch-level control: use `learning_rate_control:
  * "reduce_on_plateau"`), or a Python `lr_lambda` that cannot be ported.
  *
- * @example Usage
+ * @example PyTorch's learning rate for the i-th `optimizer.step()`
  * ```ts
- * import {
- *   fromTorch,
- *   fromTorchMomentum,
- *   type TorchSchedule,
- *   type TorchSchedulerSpec,
- * } from "./from_torch.ts";
+ * import { fromTorch } from "./from_torch.ts";
  * import { equal } from "node:assert/strict";
  *
- * const lr: TorchSchedule = fromTorch("StepLR", { step_size: 30, gamma: 0.1 }, 0.1);
+ * const lr = fromTorch("StepLR", { step_size: 30, gamma: 0.1 }, 0.1);
  * equal(lr(0), 0.1);
  * equal(lr(30), 0.010000000000000002);
- *
- * const schedulers: TorchSchedulerSpec[] = [
- *   { class: "LinearLR", params: { start_factor: 0.1, total_iters: 10 } },
- *   { class: "CosineAnnealingLR", params: { T_max: 90 } },
- * ];
- * const warmupCosine = fromTorch("SequentialLR", { schedulers, milestones: [10] }, 0.1);
+ * const warmupCosine = fromTorch("SequentialLR", {
+ *   schedulers: [
+ *     { class: "LinearLR", params: { start_factor: 0.1, total_iters: 10 } },
+ *     { class: "CosineAnnealingLR", params: { T_max: 90 } },
+ *   ],
+ *   milestones: [10],
+ * }, 0.1);
  * equal(warmupCosine(10), 0.1);
- *
- * const cyclic = fromTorch("CyclicLR", { base_lr: 0.001, max_lr: 0.1, step_size_up: 20 }, 0.1);
- * equal(cyclic.momentum?.(0), 0.9);
- * equal(fromTorchMomentum("OneCycleLR", { max_lr: 0.1, total_steps: 100 })(0), 0.95);
  * ```
  */
 export function fromTorch(
@@ -704,29 +696,11 @@ export function fromTorch(
  * {@linkcode fromTorch}.
  * @throws {RangeError} For the reasons of {@linkcode fromTorch}.
  *
- * @example Usage
+ * @example OneCycleLR cycles the momentum from 0.95 down to 0.85 and back
  * ```ts
- * import {
- *   fromTorch,
- *   fromTorchMomentum,
- *   type TorchSchedule,
- *   type TorchSchedulerSpec,
- * } from "./from_torch.ts";
+ * import { fromTorchMomentum } from "./from_torch.ts";
  * import { equal } from "node:assert/strict";
  *
- * const lr: TorchSchedule = fromTorch("StepLR", { step_size: 30, gamma: 0.1 }, 0.1);
- * equal(lr(0), 0.1);
- * equal(lr(30), 0.010000000000000002);
- *
- * const schedulers: TorchSchedulerSpec[] = [
- *   { class: "LinearLR", params: { start_factor: 0.1, total_iters: 10 } },
- *   { class: "CosineAnnealingLR", params: { T_max: 90 } },
- * ];
- * const warmupCosine = fromTorch("SequentialLR", { schedulers, milestones: [10] }, 0.1);
- * equal(warmupCosine(10), 0.1);
- *
- * const cyclic = fromTorch("CyclicLR", { base_lr: 0.001, max_lr: 0.1, step_size_up: 20 }, 0.1);
- * equal(cyclic.momentum?.(0), 0.9);
  * equal(fromTorchMomentum("OneCycleLR", { max_lr: 0.1, total_steps: 100 })(0), 0.95);
  * ```
  */

@@ -463,7 +463,6 @@ function show(v: unknown): string {
  * ```ts
  * import { resolveConfig } from "./config.ts";
  * import { ConfigError } from "./config_error.ts";
-import { CONTROL_TYPES, resolveControlSettings } from "../control/config.ts";
  * import { equal, throws } from "node:assert/strict";
  *
  * const s = resolveConfig({ learning_rate: 0.01, num_epochs: 3 });

@@ -6,12 +6,14 @@
  * ```ts
  * import { train } from "./mod.ts";
  * import job from "../examples/digits.config.ts";
+ * import { ok } from "node:assert/strict";
  *
  * const result = await train({ ...job, num_epochs: 1, backend: "cpu" }, {
  *   outputDir: ".tmp/doc-mod",
  *   progress: "none",
+ *   log: () => {},
  * });
- * console.log(result.history[0].devError);
+ * ok(result.history[0].devError < 0.5);
  * ```
  *
  * @module
