@@ -1,6 +1,7 @@
 /**
  * The trainer: config loading and validation (RETURNN key names), the training loop with
- * RETURNN's learning-rate control, atomic checkpoints with exact resume, and progress output.
+ * RETURNN's learning-rate control, atomic checkpoints with exact resume, and progress output;
+ * `newbobForFit` brings newbob's kernels and control into TensorFlow.js' own `model.fit`.
  *
  * @example Train the embedded default job for one epoch
  * ```ts
@@ -31,3 +32,5 @@ export * from "./digits.ts";
 export * from "./rng.ts";
 export type * from "./model_types.ts";
 export * from "./tfjs_backend.ts";
+// `model.fit` users: loads TensorFlow.js only when called.
+export * from "./tfjs_fit.ts";

@@ -14,6 +14,12 @@ import { acquireGpu, isSoftwareAdapter } from "../gpu/mod.ts";
 /** The TensorFlow.js namespace (`@tensorflow/tfjs`). */
 export type Tf = typeof import("@tensorflow/tfjs");
 
+/** TensorFlow.js' `tf.LayersModel` (a type: naming it loads nothing). */
+export type TfjsLayersModel = InstanceType<Tf["LayersModel"]>;
+
+/** TensorFlow.js' `tf.Optimizer`, as `model.compile` takes it. */
+export type TfjsOptimizer = InstanceType<Tf["Optimizer"]>;
+
 /** What {@linkcode loadTfjs} returns. */
 export interface LoadedTfjs {
   /** The TensorFlow.js namespace, with `backend` active. */
