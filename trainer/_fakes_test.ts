@@ -190,7 +190,6 @@ export function fakeDeps(): TrainDeps {
       return (ctx) => ctx.learningRate * setting.decay ** (ctx.globalTrainStep % setting.interval);
     },
     plot: (path, history) => Deno.writeTextFile(path, `<svg><!-- ${history.length} --></svg>`),
-    implementedTransforms: new Set(),
   };
 }
 

@@ -1,5 +1,5 @@
 import { deepEqual, equal, ok, rejects, throws } from "node:assert/strict";
-import { loadConfig, resolveConfig, TRANSFORM_KEYS } from "./config.ts";
+import { loadConfig, resolveConfig } from "./config.ts";
 import { ConfigError } from "./config_error.ts";
 import { tempDir } from "../tests/_gpu.ts";
 import { resolveControlSettings } from "../control/config.ts";
@@ -41,21 +41,6 @@ Deno.test("config: unsupported RETURNN keys are named, never ignored", () => {
   ok(p.some((x) => x.includes("'horovod_reduce_type'") && x.includes("does not implement")));
   ok(p.some((x) => x.includes("'gradient_clip_avg_norm'")));
   ok(p.some((x) => x.includes("'grad_clip'") && x.includes("gradient_clip")));
-});
-
-Deno.test("config: transforms not in the engine are 'not implemented yet'", () => {
-  const p = problemsOf(() =>
-    resolveConfig({ gradient_clip: 1, accum_grad_multiple_step: 2 }, {
-      implementedTransforms: new Set(),
-    })
-  );
-  equal(p.length, 2);
-  ok(p.every((x) => x.includes("not implemented yet")));
-  // Switched off values are fine.
-  resolveConfig({ gradient_clip: 0, accum_grad_multiple_step: 1 }, {
-    implementedTransforms: new Set(),
-  });
-  resolveConfig({ gradient_clip: 1 }, { implementedTransforms: TRANSFORM_KEYS });
 });
 
 Deno.test("config: conflicts are named", () => {

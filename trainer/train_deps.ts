@@ -149,6 +149,4 @@ export interface TrainDeps {
   ): (ctx: StepContext) => number;
   /** Write the per-epoch SVG plot. */
   plot(path: string, history: readonly EpochRecord[]): Promise<void>;
-  /** Transform keys the optimizer engine implements (for config validation). */
-  readonly implementedTransforms: ReadonlySet<string>;
 }
