@@ -408,3 +408,17 @@ Deno.test("config: error measure None keeps the control on (RETURNN's code, not 
   ok(s.notes.some((n) => n.includes("does not disable the control")), s.notes.join("\n"));
   equal(resolveConfig({ learning_rate_control_error_measure: null }).notes.length, 0);
 });
+
+Deno.test("config: an optimizer dict with lr reports every other problem of the dict too", () => {
+  const p = problemsOf(() =>
+    resolveConfig({ optimizer: { class: "adma", lr: 0.1, betaz: [0.9, 0.99], eps: -1 } })
+  );
+  ok(p.some((x) => x.includes("'optimizer.lr' must not be set")), p.join("\n"));
+  ok(p.some((x) => x.includes("unknown optimizer class 'adma'")), p.join("\n"));
+  ok(p.some((x) => x.includes("unknown parameter 'betaz'")), p.join("\n"));
+  equal(p.filter((x) => x.includes("'lr'") || x.includes("'optimizer.lr'")).length, 1);
+  const q = problemsOf(() =>
+    resolveConfig({ optimizer: { class: "adam", learning_rate: 1, weight_decay: -1, amsgrad: 2 } })
+  );
+  equal(q.length, 3, q.join("\n"));
+});
