@@ -40,18 +40,15 @@
  */
 
 export * from "./atomic_write.ts";
-export * from "./better_repr.ts";
 export * from "./config.ts";
 export * from "./error_key.ts";
 export * from "./epoch_view.ts";
 export * from "./errors.ts";
 export * from "./learning_rate_control.ts";
 export * from "./lr_file.ts";
-export * from "./numpy_mean.ts";
-export * from "./py_float_repr.ts";
-export * from "./py_literal.ts";
-export * from "./py_str_repr.ts";
-export * from "./py_value.ts";
 export * from "./reduce_on_plateau.ts";
 export * from "./lr_command.ts";
 export * from "./plot_svg.ts";
+// A score read from a RETURNN file may be a numpy float (its Python type is kept for writing it
+// back). The Python-literal parser and reprs are internals of the file format.
+export { PyFloat } from "./py_value.ts";
