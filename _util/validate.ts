@@ -338,6 +338,39 @@ export function problemError(prefix: string, problem: Problem): ProblemError {
   return error as ProblemError;
 }
 
+/** The error makers of one area: its message prefix before a `TypeError` or a `RangeError`. */
+export interface ErrorMakers {
+  /** The prefix for a subject, e.g. `Cannot create optimizer 'adam': `. */
+  readonly prefix: (where: string) => string;
+  /** A `TypeError`: the prefix, then the message. */
+  readonly typeError: (where: string, message: string) => TypeError;
+  /** A `RangeError`: the prefix, then the message. */
+  readonly rangeError: (where: string, message: string) => RangeError;
+}
+
+/**
+ * The error makers of an area with its own wording of the prefix.
+ *
+ * @param prefix The prefix for a subject.
+ * @returns The makers.
+ *
+ * @example Usage
+ * ```ts
+ * import { errorMakers } from "./validate.ts";
+ * import { equal } from "node:assert/strict";
+ *
+ * const e = errorMakers((opt) => `Cannot create optimizer '${opt}': `);
+ * equal(e.rangeError("adam", "'eps' must be >= 0").message, "Cannot create optimizer 'adam': 'eps' must be >= 0");
+ * ```
+ */
+export function errorMakers(prefix: (where: string) => string): ErrorMakers {
+  return {
+    prefix,
+    typeError: (where, message) => new TypeError(prefix(where) + message),
+    rangeError: (where, message) => new RangeError(prefix(where) + message),
+  };
+}
+
 /**
  * Throw the problem, if there is one (see {@linkcode problemError}).
  *

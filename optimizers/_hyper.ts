@@ -9,6 +9,7 @@
 import {
   booleanProblem,
   clipName,
+  errorMakers,
   numberProblem,
   problemError,
   showValue,
@@ -38,20 +39,13 @@ export const _UNIT_OPEN: _Range = { min: 0, max: 1, maxOpen: true };
 /** Render a user value for an error message (the shared {@linkcode showValue}). */
 export const _show: (value: unknown) => string = showValue;
 
+const _ERRORS = errorMakers((opt) => `Cannot create optimizer '${opt}': `);
 /** The prefix of every optimizer message. */
-function _prefix(opt: string): string {
-  return `Cannot create optimizer '${opt}': `;
-}
-
+const _prefix = _ERRORS.prefix;
 /** A `TypeError` with the standard prefix. */
-export function _typeError(opt: string, message: string): TypeError {
-  return new TypeError(_prefix(opt) + message);
-}
-
+export const _typeError: (opt: string, message: string) => TypeError = _ERRORS.typeError;
 /** A `RangeError` with the standard prefix. */
-export function _rangeError(opt: string, message: string): RangeError {
-  return new RangeError(_prefix(opt) + message);
-}
+export const _rangeError: (opt: string, message: string) => RangeError = _ERRORS.rangeError;
 
 /** Check one number against a range; `label` names it in the message (`betas[0]`). */
 export function _checkNumber(opt: string, label: string, value: unknown, range: _Range): number {

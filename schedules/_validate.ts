@@ -11,6 +11,7 @@ import {
   choiceProblem,
   clipName,
   describeNumber,
+  errorMakers,
   kindOf,
   numberProblem,
   type NumberRule,
@@ -27,19 +28,12 @@ export const _show: (value: unknown) => string = showValue;
 /** The JavaScript kind of a value, for type error messages (the shared {@linkcode kindOf}). */
 export const _kind: (value: unknown) => string = kindOf;
 
-function _prefix(where: string): string {
-  return `Cannot create schedule '${where}': `;
-}
-
+const _ERRORS = errorMakers((where) => `Cannot create schedule '${where}': `);
+const _prefix = _ERRORS.prefix;
 /** A `TypeError` with the standard prefix. */
-export function _typeError(where: string, message: string): TypeError {
-  return new TypeError(_prefix(where) + message);
-}
-
+export const _typeError: (where: string, message: string) => TypeError = _ERRORS.typeError;
 /** A `RangeError` with the standard prefix. */
-export function _rangeError(where: string, message: string): RangeError {
-  return new RangeError(_prefix(where) + message);
-}
+export const _rangeError: (where: string, message: string) => RangeError = _ERRORS.rangeError;
 
 /** A numeric range; bounds are inclusive unless marked open (the shared {@linkcode NumberRule}). */
 export type _Range = Pick<NumberRule, "min" | "max" | "minOpen" | "maxOpen" | "integer">;
@@ -119,6 +113,32 @@ export function _step(where: string, step: number): number {
     );
   }
   return step;
+}
+
+/**
+ * Check the step context of a per-step learning-rate function: `globalTrainStep` a non-negative
+ * integer, `learningRate` finite.
+ */
+export function _stepContext(
+  where: string,
+  ctx: { globalTrainStep?: unknown; learningRate?: unknown } | null | undefined,
+): { globalTrainStep: number; learningRate: number } {
+  const s = ctx?.globalTrainStep;
+  if (typeof s !== "number" || !Number.isSafeInteger(s) || s < 0) {
+    throw new RangeError(
+      `Cannot evaluate '${where}': 'globalTrainStep' must be a non-negative integer (0 for the` +
+        ` first step): current value is ${_show(s)}`,
+    );
+  }
+  const lr = ctx!.learningRate;
+  if (typeof lr !== "number" || !Number.isFinite(lr)) {
+    throw new RangeError(
+      `Cannot evaluate '${where}': 'learningRate' must be a finite number: current value is ${
+        _show(lr)
+      }`,
+    );
+  }
+  return { globalTrainStep: s, learningRate: lr };
 }
 
 /** `" Did you mean 'x'?"` for a close candidate, else `""` (the shared did-you-mean). */

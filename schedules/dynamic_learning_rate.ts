@@ -5,7 +5,7 @@
  * @module
  */
 
-import { _didYouMean, _kind, _num, _show } from "./_validate.ts";
+import { _didYouMean, _kind, _num, _show, _stepContext } from "./_validate.ts";
 
 /**
  * What a `dynamic_learning_rate` function is called with (RETURNN's keyword arguments, in
@@ -51,21 +51,7 @@ function _checkContext(ctx: DynamicLearningRateContext): void {
         ` epochContinuous, learningRate}: current value is ${_show(ctx)}`,
     );
   }
-  const s = ctx.globalTrainStep;
-  if (typeof s !== "number" || !Number.isSafeInteger(s) || s < 0) {
-    throw new RangeError(
-      `Cannot evaluate '${WHERE}': 'globalTrainStep' must be a non-negative integer (0 for the` +
-        ` first step): current value is ${_show(s)}`,
-    );
-  }
-  const lr = ctx.learningRate;
-  if (typeof lr !== "number" || !Number.isFinite(lr)) {
-    throw new RangeError(
-      `Cannot evaluate '${WHERE}': 'learningRate' must be a finite number: current value is ${
-        _show(lr)
-      }`,
-    );
-  }
+  _stepContext(WHERE, ctx);
 }
 
 /**
