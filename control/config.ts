@@ -204,7 +204,7 @@ function _errorMeasure(v: unknown): string | readonly string[] | null {
   );
 }
 
-function _kind(typeName: unknown): ControlKind {
+function _controlKind(typeName: unknown): ControlKind {
   switch (typeName) {
     case "constant":
     case "newbob_abs":
@@ -259,7 +259,7 @@ export function resolveControlSettings(config: Record<string, unknown>): Control
   const typeName = _has(config, "learning_rate_control") && config.learning_rate_control !== null
     ? config.learning_rate_control as string
     : "constant";
-  const kind = _kind(typeName);
+  const kind = _controlKind(typeName);
   const defaultLearningRate = _float(config, "learning_rate", 1.0);
   const divNew = _bool(config, "newbob_relative_error_div_by_old");
   const divAlias = _bool(config, "relative_error_div_by_old");

@@ -159,7 +159,14 @@ export function publicFields(d: Decision): PublicFields {
   }
 }
 
-function _same(a: number | null, b: number | null): boolean {
+/**
+ * Whether two learning rates are the same (NaN is the same as NaN).
+ *
+ * @param a A rate.
+ * @param b Another.
+ * @returns `true` when they are equal or both NaN.
+ */
+export function sameRate(a: number | null, b: number | null): boolean {
   return a === b || (Number.isNaN(a) && Number.isNaN(b));
 }
 
@@ -206,7 +213,7 @@ function _comparison(d: Decision & Fired, s: ControlSettings): string {
 function _firedText(verbose: string, d: Decision & Fired, s: ControlSettings): string {
   const clip = d.clippedToMin ? ` (clipped to min_learning_rate ${s.minLearningRate})` : "";
   if (d.outcome === "keep") return `keep ${d.lr}: ${verbose}`;
-  if (!_same(d.lr, d.prevLr)) return `${d.outcome} ${d.prevLr} -> ${d.lr}${clip}: ${verbose}`;
+  if (!sameRate(d.lr, d.prevLr)) return `${d.outcome} ${d.prevLr} -> ${d.lr}${clip}: ${verbose}`;
   if (d.outcome === "grow") return `keep ${d.lr} (improved enough: ${verbose})`;
   return `keep ${d.lr} (${
     d.clippedToMin ? `clipped to min_learning_rate ${s.minLearningRate}` : "the decay keeps it"

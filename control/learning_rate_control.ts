@@ -12,6 +12,7 @@ import {
   describeDecision,
   type LearningRateDecision,
   publicFields,
+  sameRate,
 } from "./decision.ts";
 import { type EpochScores, flattenScores, resolveErrorKey } from "./error_key.ts";
 import { LearningRateControlError } from "./errors.ts";
@@ -35,10 +36,6 @@ export interface LearningRateControlOptions {
 }
 
 export type { DecisionKind, LearningRateDecision } from "./decision.ts";
-
-function _same(a: number, b: number): boolean {
-  return a === b || (Number.isNaN(a) && Number.isNaN(b));
-}
 
 function _epochArg(epoch: number, what: string): void {
   if (!Number.isSafeInteger(epoch) || epoch < 1) {
@@ -315,9 +312,9 @@ export class LearningRateControl {
       comparedEpochs: d.compared,
       text: `epoch ${epoch}: ${describeDecision(d, s)}`,
     };
-    if (stored !== undefined && !_same(stored, d.lr)) {
+    if (stored !== undefined && !sameRate(stored, d.lr)) {
       const seed = s.learningRates.get(epoch);
-      out.kind = seed !== undefined && _same(seed, stored) ? "seed" : "stored";
+      out.kind = seed !== undefined && sameRate(seed, stored) ? "seed" : "stored";
       out.reason = out.kind;
       out.text = `epoch ${epoch}: learning rate ${stored} ` +
         (out.kind === "seed" ? "from learning_rates" : "stored in the history (file or trainer)") +

@@ -48,17 +48,17 @@ const TOP = 40;
 const GAP = 40;
 const BOTTOM = 30;
 
-function _esc(s: string): string {
+function _escapeXml(s: string): string {
   return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;")
     .replace(/"/g, "&quot;").replace(/'/g, "&#39;");
 }
 
-function _fmt(x: number): string {
+function _tickLabel(x: number): string {
   return Number.isInteger(x) && Math.abs(x) < 1e6 ? String(x) : x.toPrecision(3);
 }
 
 /** Round to 0.1 px so the SVG stays small and deterministic. */
-function _px(x: number): string {
+function _pixels(x: number): string {
   return String(Math.round(x * 10) / 10);
 }
 
@@ -118,7 +118,7 @@ function _linearScale(box: _Box, values: readonly number[]): _Scale {
   if (hi === lo) [lo, hi] = [lo - 1, hi + 1];
   const y = (v: number) => box.y + box.h - ((v - lo) / (hi - lo)) * box.h;
   const ticks = [0, 1, 2, 3, 4].map((k) => lo + ((hi - lo) * k) / 4);
-  return { y, ticks: ticks.map((v) => ({ v, label: _fmt(v) })), log: false };
+  return { y, ticks: ticks.map((v) => ({ v, label: _tickLabel(v) })), log: false };
 }
 
 /** Polylines of the finite runs of a series (a lone point is a dot), clamped to the box. */
@@ -141,7 +141,7 @@ function _lines(box: _Box, s: _Series, x: (e: number) => number, scale: _Scale):
       flush();
       continue;
     }
-    seg.push(`${_px(x(e))},${_px(Math.min(box.y + box.h, Math.max(box.y, scale.y(v))))}`);
+    seg.push(`${_pixels(x(e))},${_pixels(Math.min(box.y + box.h, Math.max(box.y, scale.y(v))))}`);
   }
   flush();
   return out;
@@ -156,31 +156,31 @@ function _panel(
   scale: _Scale | undefined,
 ): string[] {
   const parts = [
-    `<rect x="${box.x}" y="${_px(box.y)}" width="${box.w}" height="${
-      _px(box.h)
+    `<rect x="${box.x}" y="${_pixels(box.y)}" width="${box.w}" height="${
+      _pixels(box.h)
     }" fill="none" stroke="#999"/>`,
-    `<text x="${box.x}" y="${_px(box.y - 6)}">${
-      _esc(title + (scale?.log ? " (log scale)" : ""))
+    `<text x="${box.x}" y="${_pixels(box.y - 6)}">${
+      _escapeXml(title + (scale?.log ? " (log scale)" : ""))
     }</text>`,
   ];
   if (scale === undefined) return parts;
   for (const t of scale.ticks) {
-    const y = _px(scale.y(t.v));
+    const y = _pixels(scale.y(t.v));
     parts.push(
       `<line x1="${box.x - 4}" x2="${box.x + box.w}" y1="${y}" y2="${y}" stroke="#eee"/>`,
       `<text x="${box.x - 6}" y="${y}" text-anchor="end" dominant-baseline="middle">${
-        _esc(t.label)
+        _escapeXml(t.label)
       }</text>`,
     );
   }
   series.forEach((s, i) => {
     parts.push(..._lines(box, s, x, scale));
-    const ly = _px(box.y + 10 + i * 16);
+    const ly = _pixels(box.y + 10 + i * 16);
     parts.push(
       `<line x1="${box.x + box.w + 15}" x2="${box.x + box.w + 35}" y1="${ly}" y2="${ly}" ` +
         `stroke="${s.color}" stroke-width="2"/>`,
       `<text x="${box.x + box.w + 40}" y="${ly}" dominant-baseline="middle">${
-        _esc(s.label)
+        _escapeXml(s.label)
       }</text>`,
     );
   });
@@ -275,7 +275,7 @@ export function plotEpochsSvg(
     `viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="11">`,
     `<rect width="${width}" height="${height}" fill="white"/>`,
     `<text x="${LEFT}" y="20" font-size="14">${
-      _esc(options.title ?? "learning rate and scores per epoch")
+      _escapeXml(options.title ?? "learning rate and scores per epoch")
     }</text>`,
   ];
   panels.forEach(([title, series, isRate], i) => {
@@ -304,23 +304,25 @@ function _epochAxis(
   const step = Math.max(1, Math.ceil((e1 - e0) / 10));
   for (let e = e0; e <= e1 && sorted.length; e += step) {
     parts.push(
-      `<line x1="${_px(x(e))}" x2="${_px(x(e))}" y1="${_px(bottom)}" y2="${
-        _px(bottom + 4)
+      `<line x1="${_pixels(x(e))}" x2="${_pixels(x(e))}" y1="${_pixels(bottom)}" y2="${
+        _pixels(bottom + 4)
       }" stroke="#999"/>`,
-      `<text x="${_px(x(e))}" y="${_px(bottom + 16)}" text-anchor="middle">${e}</text>`,
+      `<text x="${_pixels(x(e))}" y="${_pixels(bottom + 16)}" text-anchor="middle">${e}</text>`,
     );
   }
-  parts.push(`<text x="${LEFT + first.w + 8}" y="${_px(bottom + 16)}">epoch</text>`);
+  parts.push(`<text x="${LEFT + first.w + 8}" y="${_pixels(bottom + 16)}">epoch</text>`);
   const changes = _changes(sorted);
   for (const e of changes) {
     parts.push(
-      `<line class="rate-change" x1="${_px(x(e))}" x2="${_px(x(e))}" y1="${_px(first.y)}" ` +
-        `y2="${_px(bottom)}" stroke="#888" stroke-dasharray="3,3"/>`,
+      `<line class="rate-change" x1="${_pixels(x(e))}" x2="${_pixels(x(e))}" y1="${
+        _pixels(first.y)
+      }" ` +
+        `y2="${_pixels(bottom)}" stroke="#888" stroke-dasharray="3,3"/>`,
     );
   }
   if (changes.length > 0) {
     // In the learning-rate panel's legend, under its line.
-    const ly = _px(first.y + 26);
+    const ly = _pixels(first.y + 26);
     parts.push(
       `<line x1="${LEFT + first.w + 15}" x2="${LEFT + first.w + 35}" y1="${ly}" y2="${ly}" ` +
         `stroke="#888" stroke-dasharray="3,3"/>`,

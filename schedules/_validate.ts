@@ -42,7 +42,7 @@ export type _Range = Pick<NumberRule, "min" | "max" | "minOpen" | "maxOpen" | "i
  * Check one option value. `undefined` takes `fallback` (the documented default); when there is no
  * default the option is required.
  */
-export function _num(
+export function _number(
   where: string,
   name: string,
   value: unknown,
@@ -58,7 +58,7 @@ export function _num(
 }
 
 /** Check a boolean option. */
-export function _bool(where: string, name: string, value: unknown, fallback: boolean): boolean {
+export function _boolean(where: string, name: string, value: unknown, fallback: boolean): boolean {
   if (value === undefined) return fallback;
   throwProblem(_prefix(where), booleanProblem(name, value, { expect: "true or false" }));
   return value as boolean;

@@ -1,5 +1,5 @@
 import { equal, ok, throws } from "node:assert/strict";
-import { _choice, _num, _options } from "./_validate.ts";
+import { _choice, _number, _options } from "./_validate.ts";
 
 Deno.test("_options: a 100k-character unknown name is clipped and gets no suggestion", () => {
   const huge = "tMax" + "x".repeat(100_000);
@@ -14,11 +14,11 @@ Deno.test("_options: a 100k-character unknown name is clipped and gets no sugges
   throws(() => _options("s", { tmax: 1 }, ["tMax"]), /Did you mean 'tMax'\?/);
 });
 
-Deno.test("_num/_choice: TypeError for a wrong type, RangeError for a bad value", () => {
-  throws(() => _num("s", "x", "1"), TypeError);
-  throws(() => _num("s", "x", NaN), RangeError);
-  throws(() => _num("s", "x", 0, { min: 1, integer: true }), /'x' must be an integer >= 1/);
+Deno.test("_number/_choice: TypeError for a wrong type, RangeError for a bad value", () => {
+  throws(() => _number("s", "x", "1"), TypeError);
+  throws(() => _number("s", "x", NaN), RangeError);
+  throws(() => _number("s", "x", 0, { min: 1, integer: true }), /'x' must be an integer >= 1/);
   throws(() => _choice("s", "mode", 3, ["a", "b"], "a"), TypeError);
   throws(() => _choice("s", "mode", "c", ["a", "b"], "a"), RangeError);
-  equal(_num("s", "x", undefined, {}, 5), 5);
+  equal(_number("s", "x", undefined, {}, 5), 5);
 });

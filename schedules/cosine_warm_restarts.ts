@@ -5,7 +5,7 @@
  */
 
 import type { Schedule } from "./types.ts";
-import { _num, _options, _step } from "./_validate.ts";
+import { _number, _options, _step } from "./_validate.ts";
 
 /** Options of {@linkcode cosineWarmRestartsSchedule}. */
 export interface CosineWarmRestartsScheduleOptions {
@@ -55,10 +55,10 @@ export interface CosineWarmRestartsScheduleOptions {
 export function cosineWarmRestartsSchedule(options: CosineWarmRestartsScheduleOptions): Schedule {
   const where = "cosineWarmRestartsSchedule";
   const o = _options(where, options, ["initValue", "t0", "tMult", "etaMin"]);
-  const initValue = _num(where, "initValue", o.initValue);
-  const t0 = _num(where, "t0", o.t0, { min: 1, integer: true });
-  const tMult = _num(where, "tMult", o.tMult, { min: 1, integer: true }, 1);
-  const etaMin = _num(where, "etaMin", o.etaMin, {}, 0);
+  const initValue = _number(where, "initValue", o.initValue);
+  const t0 = _number(where, "t0", o.t0, { min: 1, integer: true });
+  const tMult = _number(where, "tMult", o.tMult, { min: 1, integer: true }, 1);
+  const etaMin = _number(where, "etaMin", o.etaMin, {}, 0);
   return (step) => {
     let tCur = _step(where, step);
     let tI = t0;

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { _didYouMean, _kind, _num, _show, _stepContext } from "./_validate.ts";
+import { _didYouMean, _kind, _number, _show, _stepContext } from "./_validate.ts";
 
 /**
  * What a `dynamic_learning_rate` function is called with (RETURNN's keyword arguments, in
@@ -158,8 +158,8 @@ export function dynamicLearningRate(
       );
     }
   }
-  const interval = _num(WHERE, "interval", dict.interval, { min: 1, integer: true });
-  const decay32 = Math.fround(_num(WHERE, "decay", dict.decay));
+  const interval = _number(WHERE, "interval", dict.interval, { min: 1, integer: true });
+  const decay32 = Math.fround(_number(WHERE, "decay", dict.decay));
   return (ctx) => {
     _checkContext(ctx);
     const power = Math.fround(decay32 ** (ctx.globalTrainStep % interval));

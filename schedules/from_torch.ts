@@ -6,7 +6,7 @@
  */
 
 import type { Schedule } from "./types.ts";
-import { _bool, _didYouMean, _kind, _num, _show, _typeError } from "./_validate.ts";
+import { _boolean, _didYouMean, _kind, _number, _show, _typeError } from "./_validate.ts";
 import { stepSchedule } from "./step.ts";
 import { multiStepSchedule } from "./multi_step.ts";
 import { exponentialSchedule } from "./exponential.ts";
@@ -172,7 +172,7 @@ function _resolve(className: unknown, params: unknown, where: string): _Resolved
       }; to resume, evaluate the schedule at the optimizer step count instead`,
     );
   }
-  if ("verbose" in spec) _bool(`${where} ${cls}`, "verbose", p.verbose, false);
+  if ("verbose" in spec) _boolean(`${where} ${cls}`, "verbose", p.verbose, false);
   return { cls, p };
 }
 
@@ -288,9 +288,9 @@ function _closed(r: _Resolved, baseLr: number, where: string): _Built {
       };
     case "LinearLR": {
       const names = { initValue: "start_factor", endValue: "end_factor" };
-      const start = _num(`${where}: ${cls}`, "start_factor", p.start_factor);
-      const end = _num(`${where}: ${cls}`, "end_factor", p.end_factor);
-      const total = _num(`${where}: ${cls}`, "total_iters", p.total_iters, {
+      const start = _number(`${where}: ${cls}`, "start_factor", p.start_factor);
+      const end = _number(`${where}: ${cls}`, "end_factor", p.end_factor);
+      const total = _number(`${where}: ${cls}`, "total_iters", p.total_iters, {
         min: 1,
         integer: true,
       });
@@ -381,7 +381,7 @@ function _closed(r: _Resolved, baseLr: number, where: string): _Built {
         names,
         () => cyclicSchedule({ baseLr: n(p.base_lr), maxLr: n(p.max_lr), ...shape }),
       );
-      const cycle = _bool(`${where}: ${cls}`, "cycle_momentum", p.cycle_momentum, true);
+      const cycle = _boolean(`${where}: ${cls}`, "cycle_momentum", p.cycle_momentum, true);
       const momentum = cycle
         ? _torchNames(where, cls, names, () =>
           cyclicMomentumSchedule({
@@ -396,10 +396,10 @@ function _closed(r: _Resolved, baseLr: number, where: string): _Built {
       const w = `${where}: ${cls}`;
       let totalSteps: number;
       if (p.total_steps !== null) {
-        totalSteps = _num(w, "total_steps", p.total_steps, { min: 1, integer: true });
+        totalSteps = _number(w, "total_steps", p.total_steps, { min: 1, integer: true });
       } else if (p.epochs !== null || p.steps_per_epoch !== null) {
-        totalSteps = _num(w, "epochs", p.epochs ?? undefined, { min: 1, integer: true }) *
-          _num(w, "steps_per_epoch", p.steps_per_epoch ?? undefined, { min: 1, integer: true });
+        totalSteps = _number(w, "epochs", p.epochs ?? undefined, { min: 1, integer: true }) *
+          _number(w, "steps_per_epoch", p.steps_per_epoch ?? undefined, { min: 1, integer: true });
       } else {
         throw new TypeError(
           `${w}: define either 'total_steps' or both 'epochs' and 'steps_per_epoch'`,
@@ -429,7 +429,7 @@ function _closed(r: _Resolved, baseLr: number, where: string): _Built {
           finalDivFactor: n(p.final_div_factor),
           ...shape,
         }));
-      const cycle = _bool(w, "cycle_momentum", p.cycle_momentum, true);
+      const cycle = _boolean(w, "cycle_momentum", p.cycle_momentum, true);
       const momentum = cycle
         ? _torchNames(where, cls, names, () =>
           oneCycleMomentumSchedule({
@@ -556,7 +556,7 @@ function _composite(r: _Resolved, baseLr: number, where: string): _Built {
       );
     }
     const milestones = (p.milestones as unknown[]).map((m, i) =>
-      _num(`${where}: SequentialLR`, `milestones[${i}]`, m, { min: 0, integer: true })
+      _number(`${where}: SequentialLR`, `milestones[${i}]`, m, { min: 0, integer: true })
     );
     if (milestones.length !== inner.length - 1) {
       throw new RangeError(
@@ -614,7 +614,7 @@ function _composite(r: _Resolved, baseLr: number, where: string): _Built {
 
 function _build(className: string, params: unknown, baseLr: number): _Built {
   const where = "fromTorch";
-  const lr = _num(where, "baseLr", baseLr, { min: 0 });
+  const lr = _number(where, "baseLr", baseLr, { min: 0 });
   const r = _resolve(className, params, where);
   if (r.cls === "SequentialLR" || r.cls === "ChainedScheduler") return _composite(r, lr, where);
   return _closed(r, lr, where);

@@ -9,7 +9,7 @@ import type {
   DynamicLearningRateContext,
   DynamicLearningRateFunction,
 } from "./dynamic_learning_rate.ts";
-import { _choice, _num, _options, _stepContext } from "./_validate.ts";
+import { _choice, _number, _options, _stepContext } from "./_validate.ts";
 
 /**
  * How the step count `n` of the Noam formula is derived from `globalTrainStep` (0 for the first
@@ -67,8 +67,8 @@ export interface NoamOptions {
 export function noam(options: NoamOptions): DynamicLearningRateFunction {
   const where = "noam";
   const o = _options(where, options, ["warmup", "modelDim", "stepConvention"]);
-  const warmup = _num(where, "warmup", o.warmup, { min: 0, minOpen: true });
-  const modelDim = _num(where, "modelDim", o.modelDim, { min: 0, minOpen: true });
+  const warmup = _number(where, "warmup", o.warmup, { min: 0, minOpen: true });
+  const modelDim = _number(where, "modelDim", o.modelDim, { min: 0, minOpen: true });
   const convention = _choice(
     where,
     "stepConvention",

@@ -5,7 +5,7 @@
  */
 
 import type { Schedule } from "./types.ts";
-import { _bool, _choice, _num, _options, _step } from "./_validate.ts";
+import { _boolean, _choice, _number, _options, _step } from "./_validate.ts";
 
 /** The phase shape shared by {@linkcode oneCycleSchedule} and {@linkcode oneCycleMomentumSchedule}. */
 export interface OneCycleShapeOptions {
@@ -76,10 +76,10 @@ function _oneCycle(
   o: Record<string, unknown>,
   anchors: Record<"a" | "b" | "c" | "d", number>,
 ): Schedule {
-  const totalSteps = _num(where, "totalSteps", o.totalSteps, { min: 1, integer: true });
-  const pctStart = _num(where, "pctStart", o.pctStart, { min: 0, max: 1 }, 0.3);
+  const totalSteps = _number(where, "totalSteps", o.totalSteps, { min: 1, integer: true });
+  const pctStart = _number(where, "pctStart", o.pctStart, { min: 0, max: 1 }, 0.3);
   const strategy = _choice(where, "annealStrategy", o.annealStrategy, ["cos", "linear"], "cos");
-  const threePhase = _bool(where, "threePhase", o.threePhase, false);
+  const threePhase = _boolean(where, "threePhase", o.threePhase, false);
   const phases: _Phase[] = threePhase
     ? [
       [pctStart * totalSteps - 1, "a", "b"],
@@ -147,9 +147,15 @@ function _oneCycle(
 export function oneCycleSchedule(options: OneCycleScheduleOptions): Schedule {
   const where = "oneCycleSchedule";
   const o = _options(where, options, ["maxLr", "divFactor", "finalDivFactor", ...SHAPE_KEYS]);
-  const maxLr = _num(where, "maxLr", o.maxLr);
-  const divFactor = _num(where, "divFactor", o.divFactor, { min: 0, minOpen: true }, 25);
-  const finalDiv = _num(where, "finalDivFactor", o.finalDivFactor, { min: 0, minOpen: true }, 1e4);
+  const maxLr = _number(where, "maxLr", o.maxLr);
+  const divFactor = _number(where, "divFactor", o.divFactor, { min: 0, minOpen: true }, 25);
+  const finalDiv = _number(
+    where,
+    "finalDivFactor",
+    o.finalDivFactor,
+    { min: 0, minOpen: true },
+    1e4,
+  );
   const initial = maxLr / divFactor;
   const min = initial / finalDiv;
   return _oneCycle(where, o, { a: initial, b: maxLr, c: initial, d: min });
@@ -180,7 +186,7 @@ export function oneCycleSchedule(options: OneCycleScheduleOptions): Schedule {
 export function oneCycleMomentumSchedule(options: OneCycleMomentumScheduleOptions): Schedule {
   const where = "oneCycleMomentumSchedule";
   const o = _options(where, options, ["baseMomentum", "maxMomentum", ...SHAPE_KEYS]);
-  const base = _num(where, "baseMomentum", o.baseMomentum, {}, 0.85);
-  const max = _num(where, "maxMomentum", o.maxMomentum, {}, 0.95);
+  const base = _number(where, "baseMomentum", o.baseMomentum, {}, 0.85);
+  const max = _number(where, "maxMomentum", o.maxMomentum, {}, 0.95);
   return _oneCycle(where, o, { a: max, b: base, c: max, d: max });
 }
