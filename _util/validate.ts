@@ -338,7 +338,10 @@ export function problemError(prefix: string, problem: Problem): ProblemError {
   return error as ProblemError;
 }
 
-/** The error makers of one area: its message prefix before a `TypeError` or a `RangeError`. */
+/**
+ * The error makers of one area: its message prefix before a `TypeError` or a `RangeError`; the
+ * errors keep the message without the prefix as their `problem` (see {@linkcode problemOf}).
+ */
 export interface ErrorMakers {
   /** The prefix for a subject, e.g. `Cannot create optimizer 'adam': `. */
   readonly prefix: (where: string) => string;
@@ -366,8 +369,8 @@ export interface ErrorMakers {
 export function errorMakers(prefix: (where: string) => string): ErrorMakers {
   return {
     prefix,
-    typeError: (where, message) => new TypeError(prefix(where) + message),
-    rangeError: (where, message) => new RangeError(prefix(where) + message),
+    typeError: (where, message) => problemError(prefix(where), { kind: "type", text: message }),
+    rangeError: (where, message) => problemError(prefix(where), { kind: "value", text: message }),
   };
 }
 

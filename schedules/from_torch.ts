@@ -7,6 +7,7 @@
 
 import type { Schedule } from "./types.ts";
 import { _boolean, _didYouMean, _kind, _number, _show, _typeError } from "./_validate.ts";
+import { problemOf } from "../_util/validate.ts";
 import { stepSchedule } from "./step.ts";
 import { multiStepSchedule } from "./multi_step.ts";
 import { exponentialSchedule } from "./exponential.ts";
@@ -182,7 +183,8 @@ function _torchNames<T>(where: string, cls: string, names: Record<string, string
     return fn();
   } catch (e) {
     if (!(e instanceof TypeError || e instanceof RangeError)) throw e;
-    let msg = e.message.replace(/^Cannot create schedule '[^']*': /, "");
+    // The sentence without the schedule factory's prefix, which named its camelCase function.
+    let msg = problemOf(e)?.text ?? e.message;
     for (const [camel, torch] of Object.entries(names)) {
       msg = msg.replaceAll(`'${camel}'`, `'${torch}'`).replaceAll(`${camel}:`, `${torch}:`);
     }
