@@ -33,14 +33,10 @@ export interface ConstantFactorScheduleOptions {
  *
  * @example Usage
  * ```ts
- * import {
- *   constantFactorSchedule,
- *   type ConstantFactorScheduleOptions,
- * } from "./constant_factor.ts";
+ * import { constantFactorSchedule } from "./constant_factor.ts";
  * import { equal } from "node:assert/strict";
  *
- * const options: ConstantFactorScheduleOptions = { initValue: 0.1, factor: 0.5, totalIters: 3 };
- * const lr = constantFactorSchedule(options);
+ * const lr = constantFactorSchedule({ initValue: 0.1, factor: 0.5, totalIters: 3 });
  * equal(lr(2), 0.05);
  * equal(lr(3), 0.1);
  * ```

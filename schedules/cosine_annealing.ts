@@ -38,14 +38,10 @@ export interface CosineAnnealingScheduleOptions {
  *
  * @example Usage
  * ```ts
- * import {
- *   cosineAnnealingSchedule,
- *   type CosineAnnealingScheduleOptions,
- * } from "./cosine_annealing.ts";
+ * import { cosineAnnealingSchedule } from "./cosine_annealing.ts";
  * import { equal } from "node:assert/strict";
  *
- * const options: CosineAnnealingScheduleOptions = { initValue: 1, tMax: 10 };
- * const lr = cosineAnnealingSchedule(options);
+ * const lr = cosineAnnealingSchedule({ initValue: 1, tMax: 10 });
  * equal(lr(0), 1);
  * equal(lr(5), 0.5);
  * equal(lr(10), 0);

@@ -38,14 +38,10 @@ export interface CosineWarmRestartsScheduleOptions {
  *
  * @example Usage
  * ```ts
- * import {
- *   cosineWarmRestartsSchedule,
- *   type CosineWarmRestartsScheduleOptions,
- * } from "./cosine_warm_restarts.ts";
+ * import { cosineWarmRestartsSchedule } from "./cosine_warm_restarts.ts";
  * import { equal } from "node:assert/strict";
  *
- * const options: CosineWarmRestartsScheduleOptions = { initValue: 1, t0: 10, tMult: 2 };
- * const lr = cosineWarmRestartsSchedule(options);
+ * const lr = cosineWarmRestartsSchedule({ initValue: 1, t0: 10, tMult: 2 });
  * equal(lr(0), 1);
  * equal(lr(10), 1); // restart; the next period has 20 steps
  * equal(lr(20), 0.5);

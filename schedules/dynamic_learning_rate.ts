@@ -75,29 +75,16 @@ function _checkContext(ctx: DynamicLearningRateContext): void {
  *
  * @example Dict form (float32, as in RETURNN's TF backend) and function form
  * ```ts
- * import {
- *   dynamicLearningRate,
- *   type DynamicLearningRateContext,
- *   type DynamicLearningRateDict,
- *   type DynamicLearningRateFunction,
- *   type DynamicLearningRateSetting,
- * } from "./dynamic_learning_rate.ts";
+ * import { dynamicLearningRate } from "./dynamic_learning_rate.ts";
  * import { equal } from "node:assert/strict";
  *
- * const ctx: DynamicLearningRateContext = {
- *   globalTrainStep: 5,
- *   epoch: 1,
- *   epochContinuous: 0.5,
- *   learningRate: 0.1,
- * };
- * const cyclic: DynamicLearningRateDict = { interval: 4, decay: 0.5 };
- * equal(dynamicLearningRate(cyclic)(ctx), Math.fround(0.05)); // 0.1 * 0.5 ** (5 % 4)
- *
- * const warmup: DynamicLearningRateFunction = ({ globalTrainStep, learningRate }) =>
- *   learningRate * Math.min(1, (globalTrainStep + 1) / 100);
- * const settings: DynamicLearningRateSetting[] = [warmup, null];
- * equal(dynamicLearningRate(settings[0])(ctx), 0.006);
- * equal(dynamicLearningRate(settings[1])(ctx), 0.1); // not set: unchanged
+ * const ctx = { globalTrainStep: 5, epoch: 1, epochContinuous: 0.5, learningRate: 0.1 };
+ * equal(dynamicLearningRate({ interval: 4, decay: 0.5 })(ctx), Math.fround(0.05)); // 0.1 * 0.5 ** (5 % 4)
+ * const warmup = dynamicLearningRate(({ globalTrainStep, learningRate }) =>
+ *   learningRate * Math.min(1, (globalTrainStep + 1) / 100)
+ * );
+ * equal(warmup(ctx), 0.006);
+ * equal(dynamicLearningRate(null)(ctx), 0.1); // not set: unchanged
  * ```
  */
 export function dynamicLearningRate(

@@ -47,19 +47,15 @@ export interface WarmupCosineDecayScheduleOptions {
  *
  * @example Usage
  * ```ts
- * import {
- *   warmupCosineDecaySchedule,
- *   type WarmupCosineDecayScheduleOptions,
- * } from "./warmup_cosine_decay.ts";
+ * import { warmupCosineDecaySchedule } from "./warmup_cosine_decay.ts";
  * import { equal } from "node:assert/strict";
  *
- * const options: WarmupCosineDecayScheduleOptions = {
+ * const lr = warmupCosineDecaySchedule({
  *   initValue: 0,
  *   peakValue: 1,
  *   warmupSteps: 10,
  *   decaySteps: 110,
- * };
- * const lr = warmupCosineDecaySchedule(options);
+ * });
  * equal(lr(5), 0.5);
  * equal(lr(10), 1);
  * equal(lr(60), 0.5);
