@@ -26,6 +26,8 @@ export type * from "./config_types.ts";
 export * from "./checkpoint.ts";
 export * from "./progress.ts";
 export * from "./train.ts";
+// The seams a new kind of data or model implements (sequence batches, a network dict).
+export type { BatchSource, EpochRun, Evaluate, ModelStep } from "./epoch.ts";
 export type * from "./train_deps.ts";
 export { createEngineUpdater, createEpochControl, defaultDeps } from "./wiring.ts";
 export * from "./digits.ts";
