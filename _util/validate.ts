@@ -53,14 +53,28 @@ export function showValue(value: unknown, maxLength = Infinity): string {
   if (typeof value === "string") {
     return JSON.stringify(value.length > maxLength ? value.slice(0, maxLength - 5) + "..." : value);
   }
-  const text = _show(value);
+  const text = _show(value, maxLength, 0);
   return text.length > maxLength ? text.slice(0, maxLength - 3) + "..." : text;
 }
 
-function _show(value: unknown): string {
+/** Nesting shown at most (deeper arrays are `[...]`): hostile input must not blow the stack. */
+const MAX_DEPTH = 8;
+
+function _show(value: unknown, maxLength: number, depth: number): string {
   if (typeof value === "number") return Object.is(value, -0) ? "-0" : String(value);
   if (typeof value === "function") return "a function";
-  if (Array.isArray(value)) return `[${value.map((v) => showValue(v)).join(", ")}]`;
+  if (Array.isArray(value)) {
+    if (depth >= MAX_DEPTH) return "[...]";
+    const items: string[] = [];
+    let length = 0;
+    for (const v of value) {
+      if (length > maxLength) break; // clipped by the caller anyway
+      const text = typeof v === "string" ? showValue(v, maxLength) : _show(v, maxLength, depth + 1);
+      items.push(text);
+      length += text.length + 2;
+    }
+    return `[${items.join(", ")}${items.length < value.length ? ", ..." : ""}]`;
+  }
   if (value === undefined || value === null) return String(value);
   if (typeof value === "object") {
     try {

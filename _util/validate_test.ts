@@ -40,3 +40,11 @@ Deno.test("validate: hostile names and values are clipped", () => {
   ok(showValue({ a: "x".repeat(1000) }, 40).length <= 40);
   equal(showValue(-0), "-0");
 });
+
+Deno.test("validate: deeply nested values do not overflow the stack", () => {
+  let deep: unknown = 1;
+  for (let i = 0; i < 20_000; i++) deep = [deep];
+  ok(showValue(deep, 60).length <= 60);
+  ok(typeProblem("x", "a number", deep).text.length < 200);
+  equal(showValue([1, [2, [3]]]), "[1, [2, [3]]]");
+});
