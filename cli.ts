@@ -20,7 +20,7 @@ import { parseArgs } from "node:util";
 import { train } from "./trainer/train.ts";
 import { ConfigError } from "./trainer/config_error.ts";
 import { CheckpointError } from "./trainer/checkpoint.ts";
-import { readConfigFile, resolveConfig } from "./trainer/config.ts";
+import { configStem, readConfigFile, resolveConfig } from "./trainer/config.ts";
 import type { Config } from "./trainer/config_types.ts";
 import type { BackendName } from "./trainer/model_types.ts";
 import digitsJob from "./examples/digits.config.ts";
@@ -209,9 +209,7 @@ async function trainCommand(args: readonly string[], io: CliIo): Promise<number>
     config = await readConfigFile(path) as Config;
     source = path;
   }
-  const stem = path === undefined
-    ? "digits"
-    : path.replace(/^.*[\\/]/, "").replace(/(\.config)?\.(ts|js|mjs|json)$/, "");
+  const stem = path === undefined ? "digits" : configStem(path);
   const t0 = performance.now();
   const result = await train(config, {
     source,
@@ -219,7 +217,7 @@ async function trainCommand(args: readonly string[], io: CliIo): Promise<number>
     backend: backend as BackendName | undefined,
     resume: values.resume,
     stopAfterEpoch: stopAfter,
-    defaultOutputDir: `out/${stem || "default"}`,
+    defaultOutputDir: `out/${stem}`,
     log: io.out,
   });
   const last = result.history.at(-1);
@@ -232,9 +230,8 @@ async function trainCommand(args: readonly string[], io: CliIo): Promise<number>
     );
   }
   io.out(
-    `learning-rate file: ${result.learningRateFile}\ncheckpoint: ${result.checkpointFile}\nplot: ${
-      result.checkpointFile.replace(/checkpoint\.nbck$/, "learning_rates.svg")
-    }`,
+    `learning-rate file: ${result.learningRateFile}\ncheckpoint: ${result.checkpointFile}\n` +
+      `plot: ${result.plotFile}`,
   );
   return 0;
 }
@@ -255,8 +252,9 @@ async function lrCommandDelegate(args: readonly string[], io: CliIo): Promise<nu
     argv.splice(i, 2);
     if (config.learning_rate_file === undefined) {
       // The trainer's default: <output_dir>/learning_rates.
-      const stem = path.replace(/^.*[\\/]/, "").replace(/(\.config)?\.(ts|js|mjs)$/, "");
-      const { learningRateFile } = resolveConfig(config, { defaultOutputDir: `out/${stem}` });
+      const { learningRateFile } = resolveConfig(config, {
+        defaultOutputDir: `out/${configStem(path)}`,
+      });
       config = { ...config, learning_rate_file: learningRateFile };
     }
   }

@@ -6,11 +6,13 @@
  * @example Usage
  * ```ts
  * import { createOptimizer } from "./mod.ts";
+ * import { ok } from "node:assert/strict";
+ *
  * const opt = await createOptimizer({ class: "sgd", momentum: 0.9 }, { backend: "cpu" });
  * const state = await opt.init([new Float32Array([1, 2])]);
  * await opt.step(state, [new Float32Array([1, 1])], { learningRate: 0.1 });
  * const [w] = await opt.read(state);
- * console.assert(Math.abs(w[0] - 0.9) < 1e-6);
+ * ok(Math.abs(w[0] - 0.9) < 1e-6);
  * ```
  *
  * @module

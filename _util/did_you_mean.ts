@@ -53,8 +53,10 @@ export function levenshtein(a: string, b: string): number {
 
 /**
  * The candidate closest to `name` (case-insensitive), or `undefined` when none is close enough.
- * "Close enough" means an edit distance of at most `max(1, floor(name.length / 3))`, or that one
- * name contains the other (e.g. `"adam"` for `"adamoptimizer2"`).
+ * "Close enough" means an edit distance of at most a third of the longer name (at least 1), or
+ * that one name starts with the other (`"cos"` for `"cosine"`; distance: the length difference)
+ * or contains it (`"adam"` for `"adamoptimizer2"`; both at least 4 characters). Names longer
+ * than 200 characters get no suggestion (hostile input stays linear).
  *
  * @param name The unknown name the user wrote.
  * @param candidates The valid names.
@@ -75,16 +77,18 @@ export function didYouMean(name: string, candidates: Iterable<string>): string |
   // No suggestion for very long names: hostile input must not cost length x candidates time.
   if (name.length > MAX_NAME_LENGTH) return undefined;
   const lower = name.toLowerCase();
-  const limit = Math.max(1, Math.floor(lower.length / 3));
   let best: string | undefined;
   let bestDistance = Infinity;
   for (const candidate of candidates) {
     const c = candidate.toLowerCase();
-    let d = levenshtein(lower, c);
-    if (
-      d > limit && lower.length >= 4 && c.length >= 4 && (c.includes(lower) || lower.includes(c))
-    ) {
-      d = limit;
+    const limit = Math.max(1, Math.ceil(Math.max(lower.length, c.length) / 3));
+    const shorter = Math.min(lower.length, c.length);
+    let d: number;
+    if (shorter >= 3 && (c.startsWith(lower) || lower.startsWith(c))) {
+      d = Math.min(limit, Math.abs(c.length - lower.length));
+    } else {
+      d = levenshtein(lower, c);
+      if (d > limit && shorter >= 4 && (c.includes(lower) || lower.includes(c))) d = limit;
     }
     if (d <= limit && d < bestDistance) {
       best = candidate;

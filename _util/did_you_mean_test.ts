@@ -19,3 +19,17 @@ Deno.test("didYouMean: picks the closest candidate, case-insensitive", () => {
   equal(didYouMean("xyz", names), undefined);
   equal(didYouMeanSuffix("sdg", names), " Did you mean 'sgd'?");
 });
+
+Deno.test("didYouMean: prefixes and longer candidates (the schedules' cases)", () => {
+  equal(didYouMean("triangle", ["triangular", "triangular2", "exp_range"]), "triangular");
+  equal(didYouMean("cosine", ["cos", "linear"]), "cos");
+  equal(didYouMean("step + 1", ["step", "step+1"]), "step+1");
+  equal(didYouMean("tmax", ["tMax", "etaMin"]), "tMax");
+  equal(didYouMean("ab", ["adam", "sgd"]), undefined);
+});
+
+Deno.test("didYouMean: a 100k-character name gets no suggestion", () => {
+  const huge = "a".repeat(100_000);
+  equal(didYouMean(huge, ["a", "aa", "aaaa"]), undefined);
+  equal(didYouMeanSuffix(huge + "b", ["a".repeat(100_000)]), "");
+});

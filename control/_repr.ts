@@ -5,6 +5,7 @@
  * @module
  */
 
+import { lineColumn } from "../_util/line_column.ts";
 import { pyFloatRepr } from "./py_float_repr.ts";
 import { pyStrRepr } from "./py_str_repr.ts";
 import { PyDict, PyFloat, PyTuple } from "./py_value.ts";
@@ -182,16 +183,8 @@ export function _isPlainObject(value: unknown): value is Record<string, unknown>
   return proto === Object.prototype || proto === null;
 }
 
-/** 1-based line and column of an offset. */
-export function _lineColumn(text: string, offset: number): [number, number] {
-  let line = 1;
-  let lineStart = 0;
-  for (let i = text.indexOf("\n"); i !== -1 && i < offset; i = text.indexOf("\n", i + 1)) {
-    line++;
-    lineStart = i + 1;
-  }
-  return [line, offset - lineStart + 1];
-}
+/** 1-based line and column of an offset (the shared {@linkcode lineColumn}). */
+export const _lineColumn: (text: string, offset: number) => [number, number] = lineColumn;
 
 /** Define an own property (safe for keys such as `__proto__`). */
 export function _setOwn(obj: Record<string, unknown>, key: string, value: unknown): void {

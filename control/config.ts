@@ -5,6 +5,16 @@
  * @module
  */
 
+import {
+  booleanProblem,
+  kindOf,
+  numberProblem,
+  type Problem,
+  problemError,
+  showValue,
+  throwProblem,
+  typeProblem,
+} from "../_util/validate.ts";
 import { didYouMeanSuffix } from "../_util/did_you_mean.ts";
 import { parsePyFloatString, parsePyLiteral } from "./py_literal.ts";
 import { PyDict, PyFloat } from "./py_value.ts";
@@ -82,52 +92,34 @@ function _has(config: Record<string, unknown>, key: string): boolean {
   return Object.hasOwn(config, key) && config[key] !== undefined;
 }
 
-function _typeName(v: unknown): string {
-  if (v === null) return "null";
-  if (Array.isArray(v)) return "array";
-  return typeof v;
+/** The prefix of every message of this module. */
+const _PREFIX = "Cannot read the config as ";
+
+function _fail(problem: Problem): never {
+  throw problemError(_PREFIX, problem);
 }
 
 function _float(config: Record<string, unknown>, key: string, fallback: number): number {
   const v = config[key];
   if (v === undefined || v === null) return fallback;
   if (typeof v === "number") return v;
-  if (typeof v === "string") {
-    const x = parsePyFloatString(v);
-    if (x !== undefined) return x;
-  }
-  throw new TypeError(
-    `Cannot read the config as '${key}' must be a number: current value is ${JSON.stringify(v)} ` +
-      `(${_typeName(v)})`,
-  );
+  // RETURNN's `config.float` casts strings (`"inf"`, `"1e-3"`).
+  const x = typeof v === "string" ? parsePyFloatString(v) : undefined;
+  return x ?? _fail(typeProblem(key, "a number", v));
 }
 
 function _int(config: Record<string, unknown>, key: string, fallback: number, min: number): number {
   const v = config[key];
   if (v === undefined || v === null) return fallback;
-  if (typeof v !== "number" || !Number.isInteger(v)) {
-    throw new TypeError(
-      `Cannot read the config as '${key}' must be an integer: current value is ` +
-        `${JSON.stringify(v)} (${_typeName(v)})`,
-    );
-  }
-  if (v < min) {
-    throw new RangeError(
-      `Cannot read the config as '${key}' must be an integer >= ${min}: current value is ${v}`,
-    );
-  }
-  return v;
+  throwProblem(_PREFIX, numberProblem(key, v, { min, integer: true }));
+  return v as number;
 }
 
 function _bool(config: Record<string, unknown>, key: string): boolean | undefined {
   const v = config[key];
   if (v === undefined || v === null) return undefined;
-  if (typeof v === "boolean") return v;
-  if (v === 0 || v === 1) return v === 1;
-  throw new TypeError(
-    `Cannot read the config as '${key}' must be a boolean: current value is ${JSON.stringify(v)} ` +
-      `(${_typeName(v)})`,
-  );
+  throwProblem(_PREFIX, booleanProblem(key, v, { expect: "a boolean", zeroOne: true }));
+  return v === true || v === 1;
 }
 
 function _update(
@@ -143,22 +135,19 @@ function _update(
   if (v === null || typeof v === "number" || typeof v === "function") {
     return v as LearningRateUpdate;
   }
-  throw new TypeError(
-    `Cannot read the config as '${useKey}' must be a number, a function (lr) => number, or null: ` +
-      `current value is ${JSON.stringify(v)} (${_typeName(v)})`,
-  );
+  return _fail(typeProblem(useKey, "a number, a function (lr) => number, or null", v));
 }
 
 function _learningRates(v: unknown): Map<number, number> {
   const out = new Map<number, number>();
   if (v === undefined || v === null || v === "") return out;
   if (typeof v === "string") v = _fromPythonText(v);
-  const bad = (what: string): never => {
-    throw new TypeError(
-      `Cannot read the config as 'learning_rates' ${what}: use a list [lr1, lr2, ...] (epochs 1, ` +
-        `2, ...) or a dict {epoch: lr}`,
-    );
-  };
+  const bad = (what: string): never =>
+    _fail({
+      kind: "type",
+      text: `'learning_rates' ${what}: use a list [lr1, lr2, ...] (epochs 1, 2, ...) or a dict ` +
+        "{epoch: lr}",
+    });
   const number = (x: unknown, where: string): number => {
     if (typeof x === "number") return x;
     if (typeof x === "bigint") return Number(x);
@@ -187,7 +176,7 @@ function _learningRates(v: unknown): Map<number, number> {
       out.set(epochKey(k), number(x, `value for epoch ${k}`));
     }
   } else {
-    bad(`must be a list or a dict: current value is ${JSON.stringify(v)} (${_typeName(v)})`);
+    bad(`must be a list or a dict: current value is ${JSON.stringify(v)} (${kindOf(v)})`);
   }
   return out;
 }
@@ -196,10 +185,11 @@ function _fromPythonText(text: string): unknown {
   try {
     return parsePyLiteral(text, { path: "learning_rates" });
   } catch (e) {
-    throw new TypeError(
-      `Cannot read the config as 'learning_rates' is a string that is not a Python list or dict ` +
-        `literal (newbob reads it as data and never evaluates code): ${(e as Error).message}`,
-    );
+    return _fail({
+      kind: "type",
+      text: "'learning_rates' is a string that is not a Python list or dict literal (newbob " +
+        `reads it as data and never evaluates code): ${(e as Error).message}`,
+    });
   }
 }
 
@@ -209,21 +199,12 @@ function _errorMeasure(v: unknown): string | readonly string[] | null {
   if (Array.isArray(v) && v.every((x) => typeof x === "string")) {
     return v.length === 0 ? null : [...v];
   }
-  throw new TypeError(
-    "Cannot read the config as 'learning_rate_control_error_measure' must be a string, a list of " +
-      `strings or null: current value is ${JSON.stringify(v)} (${_typeName(v)})`,
+  return _fail(
+    typeProblem("learning_rate_control_error_measure", "a string, a list of strings or null", v),
   );
 }
 
-function _kind(typeName: unknown): ControlKind {
-  if (typeof typeName !== "string") {
-    throw new TypeError(
-      `Cannot read the config as 'learning_rate_control' must be a string: current value is ` +
-        `${JSON.stringify(typeName)} (${_typeName(typeName)}). Valid types: ${
-          CONTROL_TYPES.join(", ")
-        }`,
-    );
-  }
+function _controlKind(typeName: unknown): ControlKind {
   switch (typeName) {
     case "constant":
     case "newbob_abs":
@@ -235,11 +216,15 @@ function _kind(typeName: unknown): ControlKind {
     case "newbob_relative":
       return "newbob_rel";
   }
-  throw new RangeError(
-    `Cannot read the config as 'learning_rate_control' is unknown: current value is ` +
-      `${JSON.stringify(typeName)}. Valid types: ${CONTROL_TYPES.join(", ")}.` +
-      didYouMeanSuffix(typeName, CONTROL_TYPES),
-  );
+  const valid = `Valid types: ${CONTROL_TYPES.join(", ")}.`;
+  if (typeof typeName !== "string") {
+    return _fail(typeProblem("learning_rate_control", `a string. ${valid}`, typeName));
+  }
+  return _fail({
+    kind: "value",
+    text: `'learning_rate_control' is unknown: current value is ${showValue(typeName, 60)}. ` +
+      valid + didYouMeanSuffix(typeName, CONTROL_TYPES),
+  });
 }
 
 /**
@@ -255,59 +240,48 @@ function _kind(typeName: unknown): ControlKind {
  * @throws {RangeError} For an unknown control type (with the valid ones and a did-you-mean), an
  * out-of-range integer, or conflicting values of the div-by-old aliases.
  *
- * @example Usage
+ * @example `newbob` is the relative rule, with RETURNN's defaults
  * ```ts
- * import {
- *   CONTROL_TYPES,
- *   type ControlKind,
- *   type ControlSettings,
- *   type LearningRateUpdate,
- *   resolveControlSettings,
- * } from "./config.ts";
- * const s: ControlSettings = resolveControlSettings({ learning_rate_control: "newbob", learning_rate: 0.1 });
- * const kind: ControlKind = s.kind;
- * const decay: LearningRateUpdate = s.decay;
- * console.assert(kind === "newbob_rel" && decay === 0.5 && CONTROL_TYPES.includes("newbob_abs"));
+ * import { resolveControlSettings } from "./config.ts";
+ * import { equal } from "node:assert/strict";
+ *
+ * const s = resolveControlSettings({ learning_rate_control: "newbob", learning_rate: 0.1 });
+ * equal(s.kind, "newbob_rel");
+ * equal(s.decay, 0.5);
  * ```
  */
 export function resolveControlSettings(config: Record<string, unknown>): ControlSettings {
   if (config === null || typeof config !== "object" || Array.isArray(config)) {
     throw new TypeError(
-      `Cannot read the config as it must be an object: current value is ${_typeName(config)}`,
+      `Cannot read the config as it must be an object: current value is ${kindOf(config)}`,
     );
   }
   const typeName = _has(config, "learning_rate_control") && config.learning_rate_control !== null
     ? config.learning_rate_control as string
     : "constant";
-  const kind = _kind(typeName);
+  const kind = _controlKind(typeName);
   const defaultLearningRate = _float(config, "learning_rate", 1.0);
   const divNew = _bool(config, "newbob_relative_error_div_by_old");
   const divAlias = _bool(config, "relative_error_div_by_old");
   if (divNew !== undefined && divAlias !== undefined && divNew !== divAlias) {
-    throw new RangeError(
-      `Cannot read the config as 'relative_error_div_by_old' (${divAlias}) and ` +
-        `'newbob_relative_error_div_by_old' (${divNew}) disagree: they are the same setting, set ` +
-        "only one of them",
-    );
+    _fail({
+      kind: "value",
+      text: `'relative_error_div_by_old' (${divAlias}) and 'newbob_relative_error_div_by_old' ` +
+        `(${divNew}) disagree: they are the same setting, set only one of them`,
+    });
   }
   const threshold = _float(config, "newbob_relative_error_threshold", -0.01);
   const multiNumEpochs = _int(config, "newbob_multi_num_epochs", 5, 1);
   const file = config.learning_rate_file;
   if (file !== undefined && file !== null && typeof file !== "string") {
-    throw new TypeError(
-      `Cannot read the config as 'learning_rate_file' must be a string (a path): current value ` +
-        `is ${JSON.stringify(file)} (${_typeName(file)})`,
-    );
+    _fail(typeProblem("learning_rate_file", "a string (a path)", file));
   }
   const plateau = config.reduce_on_plateau;
   if (
     plateau !== undefined && plateau !== null &&
     (typeof plateau !== "object" || Array.isArray(plateau))
   ) {
-    throw new TypeError(
-      `Cannot read the config as 'reduce_on_plateau' must be an object of ReduceLROnPlateau ` +
-        `options: current value is ${JSON.stringify(plateau)} (${_typeName(plateau)})`,
-    );
+    _fail(typeProblem("reduce_on_plateau", "an object of ReduceLROnPlateau options", plateau));
   }
   return {
     typeName,

@@ -25,13 +25,13 @@ export interface EpochView {
  * @param v The score.
  * @returns Its value as a number, or `null` for `None`.
  *
- * @example Usage
+ * @example Python ints are bigints
  * ```ts
- * import { type EpochView, epochViews, scoreValue } from "./epoch_view.ts";
- * const [v]: EpochView[] = epochViews(
- *   new Map([[1, { learningRate: 0.1, error: new Map([["dev_score", 2n]]), meta: {} }]]),
- * );
- * console.assert(v.error.dev_score === 2 && scoreValue(3n) === 3 && scoreValue(null) === null);
+ * import { scoreValue } from "./epoch_view.ts";
+ * import { equal } from "node:assert/strict";
+ *
+ * equal(scoreValue(3n), 3);
+ * equal(scoreValue(null), null);
  * ```
  */
 export function scoreValue(v: StoredScore): number | null {
@@ -49,11 +49,12 @@ export function scoreValue(v: StoredScore): number | null {
  *
  * @example Usage
  * ```ts
- * import { type EpochView, epochViews, scoreValue } from "./epoch_view.ts";
- * const [v]: EpochView[] = epochViews(
- *   new Map([[1, { learningRate: 0.1, error: new Map([["dev_score", 2n]]), meta: {} }]]),
- * );
- * console.assert(v.error.dev_score === 2 && scoreValue(3n) === 3 && scoreValue(null) === null);
+ * import { epochViews } from "./epoch_view.ts";
+ * import { deepEqual } from "node:assert/strict";
+ *
+ * const rec = { learningRate: 0.1, error: new Map([["dev_score", 2n]]), meta: {} };
+ * const [view] = epochViews(new Map([[1, rec]]));
+ * deepEqual(view.error, { dev_score: 2 });
  * ```
  */
 export function epochViews(data: ReadonlyMap<number, EpochRecord>): EpochView[] {

@@ -22,14 +22,13 @@ export type EpochScores = Readonly<Record<string, number | Readonly<Record<strin
  * @throws {TypeError} If scores is not an object, a value is not a number (or a dict of numbers),
  * or a name starts with `:meta:` (reserved for meta data in the file).
  *
- * @example Usage
+ * @example Several outputs are stored as `<outer>_<rest>`
  * ```ts
- * import { type EpochScores, flattenScores, resolveErrorKey } from "./error_key.ts";
- * const scores: EpochScores = { dev_score: { "cost:output": 1.2, "cost:ctc": 3 }, dev_error: 0.3 };
- * const flat = flattenScores(scores);
- * console.assert(flat.get("dev_score_output") === 1.2 && flat.get("dev_score_ctc") === 3);
- * console.assert(resolveErrorKey(flat.keys(), null) === "dev_error");
- * console.assert(resolveErrorKey(flat.keys(), "dev_score") === "dev_score_output");
+ * import { flattenScores } from "./error_key.ts";
+ * import { deepEqual } from "node:assert/strict";
+ *
+ * const flat = flattenScores({ dev_score: { "cost:output": 1.2, "cost:ctc": 3 }, dev_error: 0.3 });
+ * deepEqual([...flat], [["dev_error", 0.3], ["dev_score_output", 1.2], ["dev_score_ctc", 3]]);
  * ```
  */
 export function flattenScores(scores: EpochScores): Map<string, number> {
@@ -83,14 +82,14 @@ export function flattenScores(scores: EpochScores): Map<string, number> {
  * @param measure `learning_rate_control_error_measure`.
  * @returns The key, or `null` when there are no scores.
  *
- * @example Usage
+ * @example `dev_score_output` wins over the alphabetically first `dev_*` key (spec 7)
  * ```ts
- * import { type EpochScores, flattenScores, resolveErrorKey } from "./error_key.ts";
- * const scores: EpochScores = { dev_score: { "cost:output": 1.2, "cost:ctc": 3 }, dev_error: 0.3 };
- * const flat = flattenScores(scores);
- * console.assert(flat.get("dev_score_output") === 1.2 && flat.get("dev_score_ctc") === 3);
- * console.assert(resolveErrorKey(flat.keys(), null) === "dev_error");
- * console.assert(resolveErrorKey(flat.keys(), "dev_score") === "dev_score_output");
+ * import { resolveErrorKey } from "./error_key.ts";
+ * import { equal } from "node:assert/strict";
+ *
+ * const keys = ["dev_error", "dev_score_ctc", "dev_score_output"];
+ * equal(resolveErrorKey(keys, null), "dev_score_output");
+ * equal(resolveErrorKey(keys, "dev_error"), "dev_error");
  * ```
  */
 export function resolveErrorKey(

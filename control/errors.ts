@@ -17,17 +17,14 @@ export interface LearningRateControlErrorDetail {
  * decay and growth firing together, a decay function returning a non-number). The message names
  * the epoch, the key, the values and the fix.
  *
- * @example Usage
+ * @example Callers read the epoch and key
  * ```ts
- * import {
- *   LearningRateControlError,
- *   type LearningRateControlErrorDetail,
- *   LearningRateFileError,
- * } from "./errors.ts";
- * const detail: LearningRateControlErrorDetail = { epoch: 4, key: "dev_score" };
- * const e = new LearningRateControlError("score is 0.0", detail);
- * const f = new LearningRateFileError("expected ':'", 3, 7, "out/lr");
- * console.assert(e.epoch === 4 && f.line === 3 && f.message.startsWith("out/lr:3:7: "));
+ * import { LearningRateControlError } from "./errors.ts";
+ * import { equal } from "node:assert/strict";
+ *
+ * const e = new LearningRateControlError("score is 0.0", { epoch: 4, key: "dev_score" });
+ * equal(e.epoch, 4);
+ * equal(e.key, "dev_score");
  * ```
  */
 export class LearningRateControlError extends Error {
@@ -54,17 +51,13 @@ export class LearningRateControlError extends Error {
  * A learning-rate file (or Python literal) that cannot be read: a syntax error or a value of the
  * wrong kind. `line` and `column` are 1-based; the message says what was expected.
  *
- * @example Usage
+ * @example The message starts with `file:line:column`
  * ```ts
- * import {
- *   LearningRateControlError,
- *   type LearningRateControlErrorDetail,
- *   LearningRateFileError,
- * } from "./errors.ts";
- * const detail: LearningRateControlErrorDetail = { epoch: 4, key: "dev_score" };
- * const e = new LearningRateControlError("score is 0.0", detail);
- * const f = new LearningRateFileError("expected ':'", 3, 7, "out/lr");
- * console.assert(e.epoch === 4 && f.line === 3 && f.message.startsWith("out/lr:3:7: "));
+ * import { LearningRateFileError } from "./errors.ts";
+ * import { equal } from "node:assert/strict";
+ *
+ * const e = new LearningRateFileError("expected ':'", 3, 7, "out/lr");
+ * equal(e.message, "out/lr:3:7: expected ':'");
  * ```
  */
 export class LearningRateFileError extends SyntaxError {

@@ -326,3 +326,25 @@ Deno.test("save/load: meta, restart from the file, file option overrides the con
   await new LearningRateControl({}).save();
   await Deno.remove(dir, { recursive: true });
 });
+
+Deno.test("explain: a growth factor of 1 says keep (improved enough), a real growth says grow", () => {
+  const explain = (extra: Record<string, unknown>, scores: number[]) => {
+    const c = new LearningRateControl({
+      learning_rate_control: "newbob",
+      learning_rate: 0.01,
+      ...extra,
+    });
+    scores.forEach((v, i) => c.setEpochError(i + 1, { dev_score: v }));
+    return c.explain(scores.length + 1);
+  };
+  const same = explain({}, [2, 1.99, 1.5, 1.0]);
+  equal(same.kind, "grow"); // the growth branch fired
+  ok(same.text.startsWith("epoch 5: keep 0.005 (improved enough: relative error"), same.text);
+  ok(!same.text.includes("->"), same.text);
+  const grown = explain({ newbob_learning_rate_growth: 2 }, [2, 1.99, 1.5, 1.0]);
+  ok(grown.text.startsWith("epoch 5: grow 0.01 -> 0.02: relative error"), grown.text);
+  // A decay that cannot go lower says so too.
+  const floor = explain({ min_learning_rate: 0.01 }, [2, 2]);
+  equal(floor.kind, "decay");
+  ok(floor.text.includes("keep 0.01 (clipped to min_learning_rate 0.01:"), floor.text);
+});

@@ -38,7 +38,9 @@ function _pairwiseSum(values: readonly number[], start: number, n: number): numb
  * @example Usage
  * ```ts
  * import { numpyMean } from "./numpy_mean.ts";
- * console.assert(numpyMean([1, 2, 3, 4]) === 2.5);
+ * import { equal } from "node:assert/strict";
+ *
+ * equal(numpyMean([1, 2, 3, 4]), 2.5);
  * ```
  */
 export function numpyMean(values: readonly number[]): number {

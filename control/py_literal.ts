@@ -55,14 +55,13 @@ function _digits(s: string, i: number, radix = 10): number {
  * @param text The string.
  * @returns The float, or `undefined` when Python would raise `ValueError`.
  *
- * @example Usage
+ * @example What Python's `float(str)` accepts
  * ```ts
- * import { parsePyFloatString, parsePyLiteral, type ParsePyLiteralOptions } from "./py_literal.ts";
- * import { PyDict } from "./py_value.ts";
- * const options: ParsePyLiteralOptions = { path: "example.txt" };
- * const d = parsePyLiteral("{'a': [1, 2.5, float('inf')], 'b': None}", options) as PyDict;
- * console.assert(d instanceof PyDict && d.entries[0][0] === "a" && d.entries[1][1] === null);
- * console.assert(parsePyFloatString(" -inf ") === -Infinity && parsePyFloatString("1e") === undefined);
+ * import { parsePyFloatString } from "./py_literal.ts";
+ * import { equal } from "node:assert/strict";
+ *
+ * equal(parsePyFloatString(" -inf "), -Infinity);
+ * equal(parsePyFloatString("1e"), undefined);
  * ```
  */
 export function parsePyFloatString(text: string): number | undefined {
@@ -100,14 +99,15 @@ export function parsePyFloatString(text: string): number | undefined {
  * @throws {LearningRateFileError} On any syntax error or unsupported construct, with line,
  * column and what was expected.
  *
- * @example Usage
+ * @example A dict keeps its order; ints are bigints, `None` is null
  * ```ts
- * import { parsePyFloatString, parsePyLiteral, type ParsePyLiteralOptions } from "./py_literal.ts";
+ * import { parsePyLiteral } from "./py_literal.ts";
  * import { PyDict } from "./py_value.ts";
- * const options: ParsePyLiteralOptions = { path: "example.txt" };
- * const d = parsePyLiteral("{'a': [1, 2.5, float('inf')], 'b': None}", options) as PyDict;
- * console.assert(d instanceof PyDict && d.entries[0][0] === "a" && d.entries[1][1] === null);
- * console.assert(parsePyFloatString(" -inf ") === -Infinity && parsePyFloatString("1e") === undefined);
+ * import { deepEqual, ok } from "node:assert/strict";
+ *
+ * const d = parsePyLiteral("{'a': [1, 2.5], 'b': None}");
+ * ok(d instanceof PyDict);
+ * deepEqual(d.entries, [["a", [1n, 2.5]], ["b", null]]);
  * ```
  */
 export function parsePyLiteral(text: string, options: ParsePyLiteralOptions = {}): unknown {

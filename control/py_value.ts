@@ -11,14 +11,14 @@
  * integral float such as `3.0` inside meta data (where an integral `number` is written as an
  * int). Arithmetic works through `valueOf()`.
  *
- * @example Usage
+ * @example A numpy float from a RETURNN file
  * ```ts
- * import { PyCall, PyDict, PyFloat, PyTuple } from "./py_value.ts";
+ * import { PyFloat } from "./py_value.ts";
+ * import { equal } from "node:assert/strict";
+ *
  * const x = new PyFloat(0.5, true);
- * const t = new PyTuple([1n, "a"]);
- * const d = new PyDict([[1n, t]]);
- * const c = new PyCall("EpochData", new Map([["learningRate", x]]), 0);
- * console.assert(+x === 0.5 && x.numpy && d.entries[0][1] === t && c.kwargs.get("learningRate") === x);
+ * equal(+x, 0.5);
+ * equal(x.numpy, true);
  * ```
  */
 export class PyFloat {
@@ -62,12 +62,10 @@ export class PyFloat {
  *
  * @example Usage
  * ```ts
- * import { PyCall, PyDict, PyFloat, PyTuple } from "./py_value.ts";
- * const x = new PyFloat(0.5, true);
- * const t = new PyTuple([1n, "a"]);
- * const d = new PyDict([[1n, t]]);
- * const c = new PyCall("EpochData", new Map([["learningRate", x]]), 0);
- * console.assert(+x === 0.5 && x.numpy && d.entries[0][1] === t && c.kwargs.get("learningRate") === x);
+ * import { PyTuple } from "./py_value.ts";
+ * import { deepEqual } from "node:assert/strict";
+ *
+ * deepEqual(new PyTuple([1n, "a"]).items, [1n, "a"]);
  * ```
  */
 export class PyTuple {
@@ -87,14 +85,13 @@ export class PyTuple {
  * A Python dict whose keys are not all strings (string-keyed dicts become plain objects).
  * Entries keep insertion order; a repeated key replaces the value in place, as in Python.
  *
- * @example Usage
+ * @example Keys of any kind, in order
  * ```ts
- * import { PyCall, PyDict, PyFloat, PyTuple } from "./py_value.ts";
- * const x = new PyFloat(0.5, true);
- * const t = new PyTuple([1n, "a"]);
- * const d = new PyDict([[1n, t]]);
- * const c = new PyCall("EpochData", new Map([["learningRate", x]]), 0);
- * console.assert(+x === 0.5 && x.numpy && d.entries[0][1] === t && c.kwargs.get("learningRate") === x);
+ * import { PyDict } from "./py_value.ts";
+ * import { equal } from "node:assert/strict";
+ *
+ * const d = new PyDict([[1n, "a"], ["b", null]]);
+ * equal(d.entries[1][0], "b");
  * ```
  */
 export class PyDict {
@@ -118,14 +115,13 @@ export class PyDict {
  * A call such as `EpochData(learningRate=0.1, error={})` kept for the caller to interpret, with
  * its position for error messages.
  *
- * @example Usage
+ * @example `EpochData(learningRate=0.5)`
  * ```ts
- * import { PyCall, PyDict, PyFloat, PyTuple } from "./py_value.ts";
- * const x = new PyFloat(0.5, true);
- * const t = new PyTuple([1n, "a"]);
- * const d = new PyDict([[1n, t]]);
- * const c = new PyCall("EpochData", new Map([["learningRate", x]]), 0);
- * console.assert(+x === 0.5 && x.numpy && d.entries[0][1] === t && c.kwargs.get("learningRate") === x);
+ * import { PyCall } from "./py_value.ts";
+ * import { equal } from "node:assert/strict";
+ *
+ * const c = new PyCall("EpochData", new Map([["learningRate", 0.5]]), 0);
+ * equal(c.kwargs.get("learningRate"), 0.5);
  * ```
  */
 export class PyCall {

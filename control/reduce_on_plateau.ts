@@ -49,24 +49,14 @@ const DEFAULTS: Readonly<Required<ReduceOnPlateauOptions>> = Object.freeze({
  * @throws {RangeError} For `factor >= 1`, a negative patience/cooldown/threshold/eps/min_lr, or
  * an unknown mode.
  *
- * @example Usage
+ * @example torch's defaults fill what is not given
  * ```ts
- * import {
- *   ReduceLROnPlateau,
- *   reduceOnPlateauLrs,
- *   type ReduceOnPlateauOptions,
- *   type ReduceOnPlateauState,
- *   resolveReduceOnPlateauOptions,
- * } from "./reduce_on_plateau.ts";
- * import { deepEqual } from "node:assert/strict";
- * const options: ReduceOnPlateauOptions = { patience: 1, factor: 0.5 };
- * const s = new ReduceLROnPlateau(0.1, options);
- * s.step(1.0);
- * s.step(1.0);
- * console.assert(s.step(1.0) === 0.05);
- * const state: ReduceOnPlateauState = s.state;
- * console.assert(state.numBadEpochs === 0 && resolveReduceOnPlateauOptions({}).patience === 10);
- * deepEqual(reduceOnPlateauLrs(1, [3, 3, 3], { patience: 0, factor: 0.5 }), [1, 0.5, 0.25]);
+ * import { resolveReduceOnPlateauOptions } from "./reduce_on_plateau.ts";
+ * import { equal } from "node:assert/strict";
+ *
+ * const o = resolveReduceOnPlateauOptions({ factor: 0.5 });
+ * equal(o.factor, 0.5);
+ * equal(o.patience, 10);
  * ```
  */
 export function resolveReduceOnPlateauOptions(
@@ -148,24 +138,16 @@ export interface ReduceOnPlateauState {
  * torch's `ReduceLROnPlateau` on one learning rate. `step(metric)` returns the rate for the next
  * epoch.
  *
- * @example Usage
+ * @example The third epoch without improvement halves the rate (patience 1)
  * ```ts
- * import {
- *   ReduceLROnPlateau,
- *   reduceOnPlateauLrs,
- *   type ReduceOnPlateauOptions,
- *   type ReduceOnPlateauState,
- *   resolveReduceOnPlateauOptions,
- * } from "./reduce_on_plateau.ts";
- * import { deepEqual } from "node:assert/strict";
- * const options: ReduceOnPlateauOptions = { patience: 1, factor: 0.5 };
- * const s = new ReduceLROnPlateau(0.1, options);
+ * import { ReduceLROnPlateau } from "./reduce_on_plateau.ts";
+ * import { equal } from "node:assert/strict";
+ *
+ * const s = new ReduceLROnPlateau(0.1, { patience: 1, factor: 0.5 });
  * s.step(1.0);
  * s.step(1.0);
- * console.assert(s.step(1.0) === 0.05);
- * const state: ReduceOnPlateauState = s.state;
- * console.assert(state.numBadEpochs === 0 && resolveReduceOnPlateauOptions({}).patience === 10);
- * deepEqual(reduceOnPlateauLrs(1, [3, 3, 3], { patience: 0, factor: 0.5 }), [1, 0.5, 0.25]);
+ * equal(s.step(1.0), 0.05);
+ * equal(s.state.numBadEpochs, 0);
  * ```
  */
 export class ReduceLROnPlateau {
@@ -270,23 +252,11 @@ export class ReduceLROnPlateau {
  * @throws {TypeError} See {@linkcode resolveReduceOnPlateauOptions}.
  * @throws {RangeError} See {@linkcode resolveReduceOnPlateauOptions}.
  *
- * @example Usage
+ * @example Patience 0: every epoch without improvement reduces
  * ```ts
- * import {
- *   ReduceLROnPlateau,
- *   reduceOnPlateauLrs,
- *   type ReduceOnPlateauOptions,
- *   type ReduceOnPlateauState,
- *   resolveReduceOnPlateauOptions,
- * } from "./reduce_on_plateau.ts";
+ * import { reduceOnPlateauLrs } from "./reduce_on_plateau.ts";
  * import { deepEqual } from "node:assert/strict";
- * const options: ReduceOnPlateauOptions = { patience: 1, factor: 0.5 };
- * const s = new ReduceLROnPlateau(0.1, options);
- * s.step(1.0);
- * s.step(1.0);
- * console.assert(s.step(1.0) === 0.05);
- * const state: ReduceOnPlateauState = s.state;
- * console.assert(state.numBadEpochs === 0 && resolveReduceOnPlateauOptions({}).patience === 10);
+ *
  * deepEqual(reduceOnPlateauLrs(1, [3, 3, 3], { patience: 0, factor: 0.5 }), [1, 0.5, 0.25]);
  * ```
  */

@@ -8,7 +8,7 @@
 
 import type { Tf } from "./_tf.ts";
 import type { SeqTensor } from "./seq.ts";
-import { showValue } from "../_util/show.ts";
+import { showValue } from "../_util/validate.ts";
 import { didYouMeanSuffix } from "../_util/did_you_mean.ts";
 
 /** One data key: its features (dense) or classes (sparse). */

@@ -9,7 +9,7 @@
 import type { Tf, tfjs } from "./_tf.ts";
 import type { SeqTensor } from "./seq.ts";
 import { type LossStyle, RunCtx } from "./run_ctx.ts";
-import { showValue } from "../_util/show.ts";
+import { showValue } from "../_util/validate.ts";
 
 /** What `get_model` receives. */
 export interface GetModelArgs {

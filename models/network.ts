@@ -16,7 +16,7 @@ import type { RunCtx } from "./run_ctx.ts";
 import { _networkLosses, checkLoss, type LossPlan } from "./network_losses.ts";
 import { Rng } from "../trainer/rng.ts";
 import { deriveSeed } from "../trainer/rng.ts";
-import { showValue } from "../_util/show.ts";
+import { showValue } from "../_util/validate.ts";
 import { didYouMeanSuffix } from "../_util/did_you_mean.ts";
 
 /** Options every layer takes (RETURNN's `LayerBase` / `_ConcatInputLayer`). */

@@ -14,7 +14,7 @@ import type { RunCtx } from "./run_ctx.ts";
 import { crossEntropyPerFrame, frameErrors } from "./losses/cross_entropy.ts";
 import { ctcLoss } from "./losses/ctc.ts";
 import { ctcCollapse, labelErrors } from "./losses/ctc_decode.ts";
-import { showValue } from "../_util/show.ts";
+import { showValue } from "../_util/validate.ts";
 import { didYouMeanSuffix } from "../_util/did_you_mean.ts";
 
 /** A checked loss of a layer. */

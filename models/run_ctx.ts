@@ -9,7 +9,7 @@
 
 import type { Lengths, Tf, tfjs } from "./_tf.ts";
 import { maskPadding } from "./seq.ts";
-import { showValue } from "../_util/show.ts";
+import { showValue } from "../_util/validate.ts";
 
 /**
  * How losses are keyed and later named in the scores: `"torch"` as RETURNN's PyTorch engine

@@ -6,7 +6,16 @@
  * @module
  */
 
-import { showValue } from "../_util/show.ts";
+import {
+  booleanProblem,
+  clipName,
+  errorMakers,
+  numberProblem,
+  problemError,
+  showValue,
+  throwProblem,
+  typeProblem,
+} from "../_util/validate.ts";
 import { didYouMeanSuffix } from "../_util/did_you_mean.ts";
 import type { Hyper, HyperValue, OptimizerDef } from "./types.ts";
 
@@ -30,48 +39,19 @@ export const _UNIT_OPEN: _Range = { min: 0, max: 1, maxOpen: true };
 /** Render a user value for an error message (the shared {@linkcode showValue}). */
 export const _show: (value: unknown) => string = showValue;
 
-function _kind(value: unknown): string {
-  if (value === null) return "null";
-  if (Array.isArray(value)) return "array";
-  return typeof value;
-}
-
-function _rangeText(r: _Range): string {
-  if (r.max === undefined) {
-    return r.min === undefined ? "a finite number" : `${r.minOpen ? ">" : ">="} ${r.min}`;
-  }
-  if (r.min === undefined) return `${r.maxOpen ? "<" : "<="} ${r.max}`;
-  return `in ${r.minOpen ? "(" : "["}${r.min}, ${r.max}${r.maxOpen ? ")" : "]"}`;
-}
-
+const _ERRORS = errorMakers((opt) => `Cannot create optimizer '${opt}': `);
+/** The prefix of every optimizer message. */
+const _prefix = _ERRORS.prefix;
 /** A `TypeError` with the standard prefix. */
-export function _typeError(opt: string, message: string): TypeError {
-  return new TypeError(`Cannot create optimizer '${opt}': ${message}`);
-}
-
+export const _typeError: (opt: string, message: string) => TypeError = _ERRORS.typeError;
 /** A `RangeError` with the standard prefix. */
-export function _rangeError(opt: string, message: string): RangeError {
-  return new RangeError(`Cannot create optimizer '${opt}': ${message}`);
-}
+export const _rangeError: (opt: string, message: string) => RangeError = _ERRORS.rangeError;
 
 /** Check one number against a range; `label` names it in the message (`betas[0]`). */
 export function _checkNumber(opt: string, label: string, value: unknown, range: _Range): number {
-  if (typeof value !== "number") {
-    throw _typeError(
-      opt,
-      `'${label}' must be a number: current value is ${_show(value)} (${_kind(value)})`,
-    );
-  }
-  if (!Number.isFinite(value)) {
-    throw _rangeError(opt, `'${label}' must be a finite number: current value is ${value}`);
-  }
-  const r = range;
-  const low = r.min !== undefined && (r.minOpen ? value <= r.min : value < r.min);
-  const high = r.max !== undefined && (r.maxOpen ? value >= r.max : value > r.max);
-  if (low || high) {
-    throw _rangeError(opt, `'${label}' must be ${_rangeText(r)}: current value is ${value}`);
-  }
-  return value;
+  // PyTorch's wording: the bounds alone (`must be >= 0`), `a finite number` for NaN and ±Inf.
+  throwProblem(_prefix(opt), numberProblem(label, value, { ...range, noun: "" }));
+  return value as number;
 }
 
 /** Read and check a numeric hyperparameter. */
@@ -91,15 +71,8 @@ export function _boolean(
   key: string,
 ): boolean {
   const value = merged[key];
-  if (typeof value !== "boolean") {
-    throw _typeError(
-      opt,
-      `'${key}' must be a boolean (true or false): current value is ${_show(value)} (${
-        _kind(value)
-      })`,
-    );
-  }
-  return value;
+  throwProblem(_prefix(opt), booleanProblem(key, value));
+  return value as boolean;
 }
 
 /** Read and check a pair such as `betas`, `etas` or `step_sizes`. */
@@ -111,10 +84,7 @@ export function _pair(
 ): readonly [number, number] {
   const value = merged[key];
   if (!Array.isArray(value) || value.length !== 2) {
-    throw _typeError(
-      opt,
-      `'${key}' must be a list of 2 numbers: current value is ${_show(value)} (${_kind(value)})`,
-    );
+    throw problemError(_prefix(opt), typeProblem(key, "a list of 2 numbers", value));
   }
   const a = _checkNumber(opt, `${key}[0]`, value[0], ranges[0]);
   const b = _checkNumber(opt, `${key}[1]`, value[1], ranges[1]);
@@ -130,22 +100,26 @@ export function _checkKeys(
   merged: Readonly<Record<string, unknown>>,
   defaults: Hyper,
 ): void {
+  const [first] = _unknownKeys(merged, defaults);
+  if (first !== undefined) throw _typeError(opt, first);
+}
+
+/**
+ * The sentence for every key of `merged` that is not a hyperparameter in `defaults` (a learning
+ * rate gets its own: it is set outside the `optimizer` dict), in the dict's order.
+ */
+export function _unknownKeys(
+  merged: Readonly<Record<string, unknown>>,
+  defaults: Hyper,
+): string[] {
   const valid = Object.keys(defaults);
-  for (const key of Object.keys(merged)) {
-    if (key in defaults) continue;
-    if (key === "lr" || key === "learning_rate") {
-      throw _typeError(
-        opt,
-        `'${key}' must not be set inside the 'optimizer' dict: set 'learning_rate' (and the ` +
-          `learning-rate control) outside of it; the optimizer gets the learning rate per step`,
-      );
-    }
-    throw _typeError(
-      opt,
-      `unknown parameter '${key}'. Valid parameters: ${valid.join(", ")}.` +
-        didYouMeanSuffix(key, valid),
-    );
-  }
+  return Object.keys(merged).filter((key) => !(key in defaults)).map((key) =>
+    key === "lr" || key === "learning_rate"
+      ? `'${key}' must not be set inside the 'optimizer' dict: set 'learning_rate' (and the ` +
+        `learning-rate control) outside of it; the optimizer gets the learning rate per step`
+      : `unknown parameter '${clipName(key)}'. Valid parameters: ${valid.join(", ")}.` +
+        didYouMeanSuffix(key, valid)
+  );
 }
 
 /** Freeze a resolved hyperparameter record. */

@@ -5,6 +5,8 @@
  * @example Usage
  * ```ts
  * import { createOptimizer } from "./mod.ts";
+ * import { equal, ok } from "node:assert/strict";
+ *
  * const opt = await createOptimizer(
  *   { class: "adam", betas: [0.9, 0.999], eps: 1e-8, weight_decay: 0.01 },
  *   { backend: "cpu" },
@@ -13,7 +15,8 @@
  * await opt.step(state, [new Float32Array(4).fill(0.5), new Float32Array(2)], { learningRate: 1e-3 });
  * const [w] = await opt.read(state);
  * const saved = await opt.exportState(state);
- * console.assert(w[0] < 1 && saved.config.class === "adam");
+ * ok(w[0] < 1);
+ * equal(saved.config.class, "adam");
  * ```
  *
  * @module

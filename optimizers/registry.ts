@@ -14,8 +14,9 @@
  * @module
  */
 
-import { didYouMeanSuffix } from "../_util/did_you_mean.ts";
-import { _boolean, _checkNumber, _rangeError, _show } from "./_hyper.ts";
+import { didYouMean, didYouMeanSuffix } from "../_util/did_you_mean.ts";
+import { problemOf } from "../_util/validate.ts";
+import { _boolean, _checkNumber, _rangeError, _show, _typeError, _unknownKeys } from "./_hyper.ts";
 import { adadelta } from "./adadelta.ts";
 import { adagrad } from "./adagrad.ts";
 import { adam } from "./adam.ts";
@@ -35,24 +36,10 @@ import type { Hyper, OptimizerDef } from "./types.ts";
  *
  * @example Usage
  * ```ts
- * import {
- *   findOptimizer,
- *   OPTIMIZERS,
- *   optimizerClassNames,
- *   type ResolvedOptimizer,
- *   resolveOptimizerConfig,
- *   type ResolveOptimizerOptions,
- *   TORCH_DEFAULT_LR,
- * } from "./registry.ts";
- * import { equal } from "node:assert/strict";
+ * import { OPTIMIZERS } from "./registry.ts";
+ * import { deepEqual } from "node:assert/strict";
  *
- * const options: ResolveOptimizerOptions = { returnnEpsilon: false };
- * const resolved: ResolvedOptimizer = resolveOptimizerConfig({ class: "sgd" }, options);
- * equal(resolved.learningRateMultiplier, 1);
- * equal(OPTIMIZERS.some((d) => d.name === "adamw"), true);
- * equal(OPTIMIZERS.length, Object.keys(TORCH_DEFAULT_LR).length);
- * equal(optimizerClassNames().length > OPTIMIZERS.length, true);
- * equal(findOptimizer("adamw"), resolveOptimizerConfig({ class: "AdamW", eps: 1e-8 }).def);
+ * deepEqual(OPTIMIZERS.map((d) => d.name).slice(0, 3), ["sgd", "adam", "adamw"]);
  * ```
  */
 export const OPTIMIZERS: readonly OptimizerDef[] = Object.freeze([
@@ -77,25 +64,10 @@ export const OPTIMIZERS: readonly OptimizerDef[] = Object.freeze([
  *
  * @example Usage
  * ```ts
- * import {
- *   findOptimizer,
- *   OPTIMIZERS,
- *   optimizerClassNames,
- *   type ResolvedOptimizer,
- *   resolveOptimizerConfig,
- *   type ResolveOptimizerOptions,
- *   TORCH_DEFAULT_LR,
- * } from "./registry.ts";
+ * import { TORCH_DEFAULT_LR } from "./registry.ts";
  * import { equal } from "node:assert/strict";
  *
- * const options: ResolveOptimizerOptions = { returnnEpsilon: false };
- * const resolved: ResolvedOptimizer = resolveOptimizerConfig({ class: "sgd" }, options);
- * equal(resolved.learningRateMultiplier, 1);
  * equal(TORCH_DEFAULT_LR.adadelta, 1.0);
- * // Every shipped class has an entry.
- * equal(OPTIMIZERS.every((d) => d.name in TORCH_DEFAULT_LR), true);
- * equal(optimizerClassNames().includes("adadelta"), true);
- * equal(findOptimizer("AdadeltaOptimizer"), resolveOptimizerConfig({ class: "adadelta", eps: 1e-6 }).def);
  * ```
  */
 export const TORCH_DEFAULT_LR: Readonly<Record<string, number>> = Object.freeze({
@@ -210,25 +182,12 @@ const _MOMENTUM_CLASSES = new Set(["momentum", "momentumoptimizer"]);
  *
  * @returns The names, sorted.
  *
- * @example Usage
+ * @example RETURNN/TF aliases are accepted names too
  * ```ts
- * import {
- *   findOptimizer,
- *   OPTIMIZERS,
- *   optimizerClassNames,
- *   type ResolvedOptimizer,
- *   resolveOptimizerConfig,
- *   type ResolveOptimizerOptions,
- *   TORCH_DEFAULT_LR,
- * } from "./registry.ts";
- * import { equal } from "node:assert/strict";
+ * import { optimizerClassNames } from "./registry.ts";
+ * import { ok } from "node:assert/strict";
  *
- * const options: ResolveOptimizerOptions = { returnnEpsilon: false };
- * const resolved: ResolvedOptimizer = resolveOptimizerConfig({ class: "sgd" }, options);
- * equal(resolved.learningRateMultiplier, 1);
- * equal(optimizerClassNames().includes("adamoptimizer"), true);
- * equal(optimizerClassNames().every((n) => OPTIMIZERS.includes(findOptimizer(n))), true);
- * equal(resolveOptimizerConfig(null).def.name in TORCH_DEFAULT_LR, true);
+ * ok(optimizerClassNames().includes("adamoptimizer"));
  * ```
  */
 export function optimizerClassNames(): string[] {
@@ -244,25 +203,10 @@ export function optimizerClassNames(): string[] {
  *
  * @example Usage
  * ```ts
- * import {
- *   findOptimizer,
- *   OPTIMIZERS,
- *   optimizerClassNames,
- *   type ResolvedOptimizer,
- *   resolveOptimizerConfig,
- *   type ResolveOptimizerOptions,
- *   TORCH_DEFAULT_LR,
- * } from "./registry.ts";
+ * import { findOptimizer } from "./registry.ts";
  * import { equal } from "node:assert/strict";
  *
- * const options: ResolveOptimizerOptions = { returnnEpsilon: false };
- * const resolved: ResolvedOptimizer = resolveOptimizerConfig({ class: "sgd" }, options);
- * equal(resolved.learningRateMultiplier, 1);
  * equal(findOptimizer("GradientDescent").name, "sgd");
- * equal(OPTIMIZERS.includes(findOptimizer("LION")), true);
- * equal(optimizerClassNames().includes("gradientdescent"), true);
- * equal(TORCH_DEFAULT_LR[findOptimizer("Lion").name], 1e-4);
- * equal(findOptimizer("sgd"), resolveOptimizerConfig(undefined).def);
  * ```
  */
 export function findOptimizer(className: string): OptimizerDef {
@@ -278,6 +222,201 @@ export function findOptimizer(className: string): OptimizerDef {
 }
 
 let _noticeShown = false;
+
+/** What the keys of a dict say, before the hyperparameters are validated. */
+interface _Read {
+  /** The definition (a suggested one when the class is misspelt, so that keys can be checked). */
+  def: OptimizerDef | undefined;
+  /** Constructor parameters by their PyTorch names. */
+  params: Record<string, unknown>;
+  multiplier: number;
+  errors: (TypeError | RangeError)[];
+}
+
+/** The class of a dict: its definition, or the error and the closest class (if any). */
+function _findClass(cls: unknown): { def?: OptimizerDef; error?: TypeError } {
+  if (typeof cls !== "string") {
+    return {
+      error: new TypeError(
+        `Cannot create optimizer: the 'optimizer' dict needs a 'class' string, e.g. ` +
+          `{"class": "adam"}: current value is ${_show(cls)}`,
+      ),
+    };
+  }
+  try {
+    return { def: findOptimizer(cls) };
+  } catch (e) {
+    const guess = didYouMean(cls, _BY_NAME.keys());
+    return { def: guess === undefined ? undefined : _BY_NAME.get(guess), error: e as TypeError };
+  }
+}
+
+/** Read one key of the dict into `r.params` (aliases resolved), or record its error. */
+function _readKey(r: _Read, dict: Readonly<Record<string, unknown>>, key: string): void {
+  const def = r.def!;
+  const name = def.name;
+  const value = dict[key];
+  const fail = (message: string): void => {
+    r.errors.push(_typeError(name, message));
+  };
+  if (_IMPLEMENTATION_SWITCHES.has(key) && (name === "lion") === (key === "use_triton")) {
+    if (value !== null && typeof value !== "boolean") {
+      fail(`'${key}' must be a boolean or null: current value is ${_show(value)}`);
+    }
+    return;
+  }
+  if (key === "lr" || key === "learning_rate") {
+    return fail(
+      `'${key}' must not be set inside the 'optimizer' dict: set 'learning_rate' (and the ` +
+        `learning-rate control) outside of it`,
+    );
+  }
+  if (key === "learning_rate_multiplier") {
+    try {
+      r.multiplier = _checkNumber(name, key, value, { min: 0 });
+    } catch (e) {
+      r.errors.push(e as RangeError);
+    }
+    return;
+  }
+  if ((key === "beta1" || key === "beta2") && "betas" in def.defaults) {
+    if ("betas" in dict) return fail(`set either 'betas' or '${key}', not both`);
+    const betas = (r.params.betas ?? [...(def.defaults.betas as number[])]) as unknown[];
+    betas[key === "beta1" ? 0 : 1] = value;
+    r.params.betas = betas;
+    return;
+  }
+  const target = key === "epsilon" ? "eps" : key === "use_nesterov" ? "nesterov" : key;
+  if (target === "eps" && "eps" in dict && "epsilon" in dict) {
+    if (key === "epsilon") return; // reported once, at 'eps'
+    return fail(
+      `set only one of 'eps' and 'epsilon' (they are the same parameter): current values are ` +
+        `${_show(dict.eps)} and ${_show(dict.epsilon)}`,
+    );
+  }
+  if (target in r.params) {
+    // Only an alias can collide with its target (use_nesterov/nesterov), in either order.
+    const first = Object.keys(dict).find((k) =>
+      k !== key && (k === target || k === "use_nesterov")
+    );
+    return fail(`'${first}' and '${key}' are the same parameter; set only one`);
+  }
+  r.params[target] = value;
+}
+
+/** Read the dict's keys; the class must have been found (or guessed). */
+function _readDict(
+  dict: Readonly<Record<string, unknown>>,
+  options: ResolveOptimizerOptions,
+): _Read {
+  const found = _findClass(dict.class);
+  const r: _Read = { def: found.def, params: {}, multiplier: 1, errors: [] };
+  if (found.error) r.errors.push(found.error);
+  if (r.def === undefined) return r;
+  for (const key of Object.keys(dict)) if (key !== "class") _readKey(r, dict, key);
+  const cls = String(dict.class);
+  if (_MOMENTUM_CLASSES.has(cls.toLowerCase()) && !("momentum" in r.params)) {
+    r.errors.push(
+      new TypeError(
+        `Cannot create optimizer '${r.def.name}': class '${cls}' is SGD with momentum and needs ` +
+          `a 'momentum' value, e.g. {"class": "${cls}", "momentum": 0.9}`,
+      ),
+    );
+  }
+  _injectEpsilon(r, options);
+  return r;
+}
+
+/** RETURNN's epsilon default for classes that take an `eps`, when the dict sets none. */
+function _injectEpsilon(r: _Read, options: ResolveOptimizerOptions): void {
+  const def = r.def!;
+  if (!("eps" in def.defaults) || "eps" in r.params || options.returnnEpsilon === false) return;
+  const eps = options.optimizerEpsilon ?? _RETURNN_EPSILON;
+  try {
+    r.params.eps = _checkNumber(def.name, "optimizer_epsilon", eps, { min: 0 });
+  } catch (e) {
+    r.errors.push(e as RangeError);
+    return;
+  }
+  if (options.notice !== false && !_noticeShown && r.errors.length === 0) {
+    _noticeShown = true;
+    console.warn(
+      `newbob: optimizer '${def.name}' uses eps = ${eps} (RETURNN's 'optimizer_epsilon' ` +
+        `default), not PyTorch's ${def.defaults.eps}. Set "epsilon" in the optimizer dict ` +
+        `or 'optimizer_epsilon' in the config to choose it. (Shown once.)`,
+    );
+  }
+}
+
+/** The definition the merged parameters select (the decoupled twin with `decoupled_weight_decay`). */
+function _chosen(def: OptimizerDef, merged: Readonly<Record<string, unknown>>): OptimizerDef {
+  const twin = _TWINS.get(def);
+  return twin !== undefined && merged.decoupled_weight_decay === true ? twin : def;
+}
+
+/**
+ * The errors of the parameters' values. A definition stops at its first bad value; that value
+ * is set back to its default and the rest checked again, until the values pass or an error is
+ * not about one value (a combination, such as nesterov without momentum).
+ */
+function _valueErrors(def: OptimizerDef, params: Record<string, unknown>): Error[] {
+  const unknown = _unknownKeys(params, def.defaults);
+  if (unknown.length > 0) return unknown.map((m) => _typeError(def.name, m));
+  const errors: Error[] = [];
+  const merged: Record<string, unknown> = { ...def.defaults, ...params };
+  for (let i = 0; i <= Object.keys(params).length; i++) {
+    try {
+      _chosen(def, merged).resolve(merged);
+      break;
+    } catch (e) {
+      errors.push(e as Error);
+      const key = problemOf(e)?.label?.replace(/\[\d+\]$/, "");
+      if (key === undefined || !(key in params) || merged[key] === def.defaults[key]) break;
+      merged[key] = def.defaults[key];
+    }
+  }
+  return errors;
+}
+
+/**
+ * Every problem of a config's `optimizer` dict at once, as the errors
+ * {@linkcode resolveOptimizerConfig} would throw one by one: a misspelt class (its parameters
+ * are then checked against the class it suggests), a learning rate inside the dict, unknown
+ * parameters, and each bad value.
+ *
+ * @param dict The config's `optimizer` value.
+ * @param options Epsilon handling (as {@linkcode resolveOptimizerConfig}; no notice is shown).
+ * @returns The errors (TypeError for a wrong type or name, RangeError for a bad value); empty
+ * when the dict is valid.
+ *
+ * @example A misspelt class and a learning rate, both reported
+ * ```ts
+ * import { optimizerConfigErrors } from "./registry.ts";
+ * import { equal, match } from "node:assert/strict";
+ *
+ * const errors = optimizerConfigErrors({ class: "adma", lr: 0.1, betaz: [0.9, 0.99] });
+ * equal(errors.length, 3);
+ * match(errors[0].message, /unknown optimizer class 'adma'.*Did you mean 'adam'\?/);
+ * match(errors[1].message, /'lr' must not be set inside the 'optimizer' dict/);
+ * match(errors[2].message, /unknown parameter 'betaz'.*Did you mean 'betas'\?/);
+ * ```
+ */
+export function optimizerConfigErrors(
+  dict: Readonly<Record<string, unknown>> | null | undefined,
+  options: ResolveOptimizerOptions = {},
+): Error[] {
+  if (dict === undefined || dict === null) return [];
+  if (typeof dict !== "object" || Array.isArray(dict)) {
+    return [
+      new TypeError(
+        `Cannot create optimizer: 'optimizer' must be a dict with a 'class' key, e.g. ` +
+          `{"class": "adam"}: current value is ${_show(dict)}`,
+      ),
+    ];
+  }
+  const r = _readDict(dict, { ...options, notice: false });
+  return r.def === undefined ? r.errors : [...r.errors, ..._valueErrors(r.def, r.params)];
+}
 
 /**
  * Resolve a config's `optimizer` dict, RETURNN style: `class` (case-insensitive, PyTorch names
@@ -301,35 +440,18 @@ let _noticeShown = false;
  * @returns The definition, its validated hyperparameters and the learning-rate multiplier.
  * @throws {TypeError} For a malformed dict, an unknown class or parameter, or a wrong type.
  * @throws {RangeError} For an out-of-range, NaN or infinite value.
+ * With several problems the error (a TypeError if any is one) lists them all, and
+ * {@linkcode optimizerConfigErrors} gives each.
  *
- * @example Usage
+ * @example `epsilon` is `eps`; without one RETURNN's 1e-16 applies
  * ```ts
- * import {
- *   findOptimizer,
- *   OPTIMIZERS,
- *   optimizerClassNames,
- *   type ResolvedOptimizer,
- *   resolveOptimizerConfig,
- *   type ResolveOptimizerOptions,
- *   TORCH_DEFAULT_LR,
- * } from "./registry.ts";
+ * import { resolveOptimizerConfig } from "./registry.ts";
  * import { equal } from "node:assert/strict";
  *
- * const options: ResolveOptimizerOptions = { returnnEpsilon: false };
- * const resolved: ResolvedOptimizer = resolveOptimizerConfig({ class: "sgd" }, options);
- * equal(resolved.learningRateMultiplier, 1);
  * const r = resolveOptimizerConfig({ class: "Adam", epsilon: 1e-8, betas: [0.9, 0.98] });
- * equal(r.def, findOptimizer("adam"));
+ * equal(r.def.name, "adam");
  * equal(r.hyper.eps, 1e-8);
- * equal(r.learningRateMultiplier, 1);
- *
- * // Without an explicit epsilon, RETURNN's 1e-16 applies unless told otherwise.
  * equal(resolveOptimizerConfig({ class: "adam" }, { notice: false }).hyper.eps, 1e-16);
- * equal(resolveOptimizerConfig({ class: "adam" }, { returnnEpsilon: false }).hyper.eps, 1e-8);
- *
- * // The learning rate lives outside the dict; PyTorch's default is only documentation.
- * equal(TORCH_DEFAULT_LR[r.def.name], 1e-3);
- * equal(OPTIMIZERS.includes(r.def) && optimizerClassNames().includes("adam"), true);
  * ```
  */
 export function resolveOptimizerConfig(
@@ -339,105 +461,18 @@ export function resolveOptimizerConfig(
   if (dict === undefined || dict === null) {
     return { def: sgd, hyper: sgd.resolve(sgd.defaults), learningRateMultiplier: 1 };
   }
-  if (typeof dict !== "object" || Array.isArray(dict)) {
-    throw new TypeError(
-      `Cannot create optimizer: 'optimizer' must be a dict with a 'class' key, e.g. ` +
-        `{"class": "adam"}: current value is ${_show(dict)}`,
+  const errors = optimizerConfigErrors(dict, options);
+  if (errors.length === 1) throw errors[0];
+  if (errors.length > 1) {
+    const Class = errors.some((e) => e instanceof TypeError) ? TypeError : RangeError;
+    throw new Class(
+      `Cannot create optimizer: the 'optimizer' dict has ${errors.length} problems:\n` +
+        errors.map((e) => `  - ${e.message}`).join("\n"),
     );
   }
-  const cls = dict.class;
-  if (typeof cls !== "string") {
-    throw new TypeError(
-      `Cannot create optimizer: the 'optimizer' dict needs a 'class' string, e.g. ` +
-        `{"class": "adam"}: current value is ${_show(cls)}`,
-    );
-  }
-  const def = findOptimizer(cls);
-  const name = def.name;
-  const lower = cls.toLowerCase();
-  const params: Record<string, unknown> = {};
-  const source: Record<string, string> = {};
-  let multiplier = 1;
-  let epsilonKey: string | undefined;
-  for (const [key, value] of Object.entries(dict)) {
-    if (key === "class") continue;
-    const isSwitch = _IMPLEMENTATION_SWITCHES.has(key) &&
-      (name === "lion" ? key === "use_triton" : key !== "use_triton");
-    if (isSwitch) {
-      if (value !== null && typeof value !== "boolean") {
-        throw new TypeError(
-          `Cannot create optimizer '${name}': '${key}' must be a boolean or null: current ` +
-            `value is ${_show(value)}`,
-        );
-      }
-      continue;
-    }
-    if (key === "lr" || key === "learning_rate") {
-      throw new TypeError(
-        `Cannot create optimizer '${name}': '${key}' must not be set inside the 'optimizer' ` +
-          `dict: set 'learning_rate' (and the learning-rate control) outside of it`,
-      );
-    }
-    if (key === "learning_rate_multiplier") {
-      multiplier = _checkNumber(name, key, value, { min: 0 });
-      continue;
-    }
-    let target = key;
-    if (key === "epsilon" || key === "eps") {
-      if (epsilonKey !== undefined) {
-        throw new TypeError(
-          `Cannot create optimizer '${name}': set only one of 'eps' and 'epsilon' (they are ` +
-            `the same parameter): current values are ${_show(dict.eps)} and ` +
-            `${_show(dict.epsilon)}`,
-        );
-      }
-      epsilonKey = key;
-      target = "eps";
-    } else if (key === "use_nesterov") {
-      target = "nesterov";
-    } else if ((key === "beta1" || key === "beta2") && "betas" in def.defaults) {
-      if ("betas" in dict) {
-        throw new TypeError(
-          `Cannot create optimizer '${name}': set either 'betas' or '${key}', not both`,
-        );
-      }
-      const betas = (params.betas ?? [...(def.defaults.betas as number[])]) as unknown[];
-      betas[key === "beta1" ? 0 : 1] = value;
-      params.betas = betas;
-      continue;
-    }
-    if (target in params) {
-      // Only an alias can collide with its target (use_nesterov/nesterov), in either order.
-      throw new TypeError(
-        `Cannot create optimizer '${name}': '${source[target]}' and '${key}' are the same ` +
-          `parameter; set only one`,
-      );
-    }
-    params[target] = value;
-    source[target] = key;
-  }
-  if (_MOMENTUM_CLASSES.has(lower) && !("momentum" in params)) {
-    throw new TypeError(
-      `Cannot create optimizer '${name}': class '${cls}' is SGD with momentum and needs a ` +
-        `'momentum' value, e.g. {"class": "${cls}", "momentum": 0.9}`,
-    );
-  }
-  if (
-    "eps" in def.defaults && !("eps" in params) && options.returnnEpsilon !== false
-  ) {
-    const eps = options.optimizerEpsilon ?? _RETURNN_EPSILON;
-    params.eps = _checkNumber(name, "optimizer_epsilon", eps, { min: 0 });
-    if (options.notice !== false && !_noticeShown) {
-      _noticeShown = true;
-      console.warn(
-        `newbob: optimizer '${name}' uses eps = ${eps} (RETURNN's 'optimizer_epsilon' ` +
-          `default), not PyTorch's ${def.defaults.eps}. Set "epsilon" in the optimizer dict ` +
-          `or 'optimizer_epsilon' in the config to choose it. (Shown once.)`,
-      );
-    }
-  }
-  const merged = { ...def.defaults, ...params };
-  const twin = _TWINS.get(def);
-  const chosen = twin !== undefined && merged.decoupled_weight_decay === true ? twin : def;
-  return { def: chosen, hyper: chosen.resolve(merged), learningRateMultiplier: multiplier };
+  const r = _readDict(dict, options);
+  const def = r.def!;
+  const merged = { ...def.defaults, ...r.params };
+  const chosen = _chosen(def, merged);
+  return { def: chosen, hyper: chosen.resolve(merged), learningRateMultiplier: r.multiplier };
 }

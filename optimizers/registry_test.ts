@@ -1,7 +1,8 @@
-import { deepEqual, equal, match, throws } from "node:assert/strict";
+import { deepEqual, equal, match, ok, throws } from "node:assert/strict";
 import {
   findOptimizer,
   optimizerClassNames,
+  optimizerConfigErrors,
   OPTIMIZERS,
   resolveOptimizerConfig,
   TORCH_DEFAULT_LR,
@@ -262,4 +263,35 @@ Deno.test("registry: the fixture dicts (all torch params minus lr) resolve to th
   const r = resolveOptimizerConfig(dict);
   const { class: _c, ...params } = dict;
   deepEqual(r.hyper, params);
+});
+
+Deno.test("registry: every problem of a dict at once (class, lr, parameters, values)", () => {
+  const errors = optimizerConfigErrors({
+    class: "adma",
+    lr: 0.1,
+    betaz: [0.9, 0.99],
+  });
+  deepEqual(errors.map((e) => e.constructor), [TypeError, TypeError, TypeError]);
+  match(errors[0].message, /unknown optimizer class 'adma'/);
+  match(errors[1].message, /'lr' must not be set inside the 'optimizer' dict/);
+  match(errors[2].message, /unknown parameter 'betaz'.*Did you mean 'betas'\?/);
+  // Bad values of a known class: each one, not only the first.
+  const values = optimizerConfigErrors({ class: "adam", eps: -1, weight_decay: NaN, amsgrad: 2 });
+  deepEqual(values.map((e) => e.message.match(/: '(\w+)'/)?.[1]), [
+    "eps",
+    "weight_decay",
+    "amsgrad",
+  ]);
+  // A combination is one problem (nesterov needs momentum), not one per key.
+  equal(optimizerConfigErrors({ class: "sgd", nesterov: true }).length, 1);
+  deepEqual(optimizerConfigErrors({ class: "adam", eps: 1e-8 }), []);
+  // resolveOptimizerConfig throws them together; one problem keeps its own error.
+  throws(
+    () => resolveOptimizerConfig({ class: "adam", lr: 0.1, betaz: 1 }),
+    (e: Error) => {
+      ok(e instanceof TypeError);
+      match(e.message, /2 problems:\n {2}- .*'lr'.*\n {2}- .*'betaz'/);
+      return true;
+    },
+  );
 });

@@ -6,6 +6,7 @@
 
 import { ok, throws } from "node:assert/strict";
 import type { Schedule } from "./types.ts";
+import { Rng } from "../trainer/rng.ts";
 
 /** Assert `|a - e| <= abs + rel * |e|` for every listed step. */
 export function _assertSchedule(
@@ -43,14 +44,8 @@ export function _assertThrows(
   });
 }
 
-/** A small deterministic PRNG (mulberry32) returning numbers in [0, 1). */
+/** A small deterministic PRNG (mulberry32: the trainer's `Rng`) returning numbers in [0, 1). */
 export function _rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const r = new Rng(seed);
+  return () => r.next();
 }

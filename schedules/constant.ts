@@ -5,7 +5,7 @@
  */
 
 import type { Schedule } from "./types.ts";
-import { _num, _options, _step } from "./_validate.ts";
+import { _number, _options, _step } from "./_validate.ts";
 
 /** Options of {@linkcode constantSchedule}. */
 export interface ConstantScheduleOptions {
@@ -35,7 +35,7 @@ export interface ConstantScheduleOptions {
 export function constantSchedule(options: ConstantScheduleOptions): Schedule {
   const where = "constantSchedule";
   const o = _options(where, options, ["value"]);
-  const value = _num(where, "value", o.value);
+  const value = _number(where, "value", o.value);
   return (step) => {
     _step(where, step);
     return value;

@@ -5,7 +5,7 @@
  */
 
 import type { Schedule } from "./types.ts";
-import { _num, _options, _step } from "./_validate.ts";
+import { _number, _options, _step } from "./_validate.ts";
 
 /** Options of {@linkcode constantFactorSchedule}. */
 export interface ConstantFactorScheduleOptions {
@@ -33,14 +33,10 @@ export interface ConstantFactorScheduleOptions {
  *
  * @example Usage
  * ```ts
- * import {
- *   constantFactorSchedule,
- *   type ConstantFactorScheduleOptions,
- * } from "./constant_factor.ts";
+ * import { constantFactorSchedule } from "./constant_factor.ts";
  * import { equal } from "node:assert/strict";
  *
- * const options: ConstantFactorScheduleOptions = { initValue: 0.1, factor: 0.5, totalIters: 3 };
- * const lr = constantFactorSchedule(options);
+ * const lr = constantFactorSchedule({ initValue: 0.1, factor: 0.5, totalIters: 3 });
  * equal(lr(2), 0.05);
  * equal(lr(3), 0.1);
  * ```
@@ -48,8 +44,8 @@ export interface ConstantFactorScheduleOptions {
 export function constantFactorSchedule(options: ConstantFactorScheduleOptions): Schedule {
   const where = "constantFactorSchedule";
   const o = _options(where, options, ["initValue", "factor", "totalIters"]);
-  const initValue = _num(where, "initValue", o.initValue);
-  const factor = _num(where, "factor", o.factor, {}, 1 / 3);
-  const totalIters = _num(where, "totalIters", o.totalIters, { min: 0, integer: true }, 5);
+  const initValue = _number(where, "initValue", o.initValue);
+  const factor = _number(where, "factor", o.factor, {}, 1 / 3);
+  const totalIters = _number(where, "totalIters", o.totalIters, { min: 0, integer: true }, 5);
   return (step) => initValue * (factor + (_step(where, step) >= totalIters ? 1 : 0) * (1 - factor));
 }

@@ -5,7 +5,7 @@
  */
 
 import type { Schedule } from "./types.ts";
-import { _bool, _num, _options, _step } from "./_validate.ts";
+import { _boolean, _number, _options, _step } from "./_validate.ts";
 
 /** Options of {@linkcode cosineAnnealingSchedule}. */
 export interface CosineAnnealingScheduleOptions {
@@ -38,14 +38,10 @@ export interface CosineAnnealingScheduleOptions {
  *
  * @example Usage
  * ```ts
- * import {
- *   cosineAnnealingSchedule,
- *   type CosineAnnealingScheduleOptions,
- * } from "./cosine_annealing.ts";
+ * import { cosineAnnealingSchedule } from "./cosine_annealing.ts";
  * import { equal } from "node:assert/strict";
  *
- * const options: CosineAnnealingScheduleOptions = { initValue: 1, tMax: 10 };
- * const lr = cosineAnnealingSchedule(options);
+ * const lr = cosineAnnealingSchedule({ initValue: 1, tMax: 10 });
  * equal(lr(0), 1);
  * equal(lr(5), 0.5);
  * equal(lr(10), 0);
@@ -55,10 +51,10 @@ export interface CosineAnnealingScheduleOptions {
 export function cosineAnnealingSchedule(options: CosineAnnealingScheduleOptions): Schedule {
   const where = "cosineAnnealingSchedule";
   const o = _options(where, options, ["initValue", "tMax", "etaMin", "clamp"]);
-  const initValue = _num(where, "initValue", o.initValue);
-  const tMax = _num(where, "tMax", o.tMax, { min: 0, minOpen: true });
-  const etaMin = _num(where, "etaMin", o.etaMin, {}, 0);
-  const clamp = _bool(where, "clamp", o.clamp, false);
+  const initValue = _number(where, "initValue", o.initValue);
+  const tMax = _number(where, "tMax", o.tMax, { min: 0, minOpen: true });
+  const etaMin = _number(where, "etaMin", o.etaMin, {}, 0);
+  const clamp = _boolean(where, "clamp", o.clamp, false);
   return (step) => {
     const e = clamp ? Math.min(_step(where, step), tMax) : _step(where, step);
     return etaMin + (initValue - etaMin) * (1 + Math.cos(Math.PI * e / tMax)) / 2;

@@ -5,7 +5,7 @@
  */
 
 import type { Schedule } from "./types.ts";
-import { _num, _options, _step } from "./_validate.ts";
+import { _number, _options, _step } from "./_validate.ts";
 
 /** Options of {@linkcode cosineWarmRestartsSchedule}. */
 export interface CosineWarmRestartsScheduleOptions {
@@ -38,14 +38,10 @@ export interface CosineWarmRestartsScheduleOptions {
  *
  * @example Usage
  * ```ts
- * import {
- *   cosineWarmRestartsSchedule,
- *   type CosineWarmRestartsScheduleOptions,
- * } from "./cosine_warm_restarts.ts";
+ * import { cosineWarmRestartsSchedule } from "./cosine_warm_restarts.ts";
  * import { equal } from "node:assert/strict";
  *
- * const options: CosineWarmRestartsScheduleOptions = { initValue: 1, t0: 10, tMult: 2 };
- * const lr = cosineWarmRestartsSchedule(options);
+ * const lr = cosineWarmRestartsSchedule({ initValue: 1, t0: 10, tMult: 2 });
  * equal(lr(0), 1);
  * equal(lr(10), 1); // restart; the next period has 20 steps
  * equal(lr(20), 0.5);
@@ -55,10 +51,10 @@ export interface CosineWarmRestartsScheduleOptions {
 export function cosineWarmRestartsSchedule(options: CosineWarmRestartsScheduleOptions): Schedule {
   const where = "cosineWarmRestartsSchedule";
   const o = _options(where, options, ["initValue", "t0", "tMult", "etaMin"]);
-  const initValue = _num(where, "initValue", o.initValue);
-  const t0 = _num(where, "t0", o.t0, { min: 1, integer: true });
-  const tMult = _num(where, "tMult", o.tMult, { min: 1, integer: true }, 1);
-  const etaMin = _num(where, "etaMin", o.etaMin, {}, 0);
+  const initValue = _number(where, "initValue", o.initValue);
+  const t0 = _number(where, "t0", o.t0, { min: 1, integer: true });
+  const tMult = _number(where, "tMult", o.tMult, { min: 1, integer: true }, 1);
+  const etaMin = _number(where, "etaMin", o.etaMin, {}, 0);
   return (step) => {
     let tCur = _step(where, step);
     let tI = t0;

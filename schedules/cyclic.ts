@@ -5,7 +5,7 @@
  */
 
 import type { Schedule } from "./types.ts";
-import { _choice, _num, _options, _show, _step, _typeError } from "./_validate.ts";
+import { _choice, _number, _options, _show, _step, _typeError } from "./_validate.ts";
 
 /** The built-in cycle policies of {@linkcode cyclicSchedule}. */
 export type CyclicMode = "triangular" | "triangular2" | "exp_range";
@@ -72,9 +72,9 @@ const SHAPE_KEYS = ["stepSizeUp", "stepSizeDown", "mode", "gamma", "scaleFn", "s
 
 /** Position in the cycle: `[scaleFactor, amplitude factor]` for a step. */
 function _shape(where: string, o: Record<string, unknown>): (step: number) => [number, number] {
-  const up = _num(where, "stepSizeUp", o.stepSizeUp, { min: 0, minOpen: true }, 2000);
-  const down = _num(where, "stepSizeDown", o.stepSizeDown, { min: 0 }, up);
-  const gamma = _num(where, "gamma", o.gamma, {}, 1);
+  const up = _number(where, "stepSizeUp", o.stepSizeUp, { min: 0, minOpen: true }, 2000);
+  const down = _number(where, "stepSizeDown", o.stepSizeDown, { min: 0 }, up);
+  const gamma = _number(where, "gamma", o.gamma, {}, 1);
   let scaleFn: (x: number) => number;
   let byCycle: boolean;
   if (o.scaleFn !== undefined) {
@@ -141,36 +141,21 @@ function _shape(where: string, o: Record<string, unknown>): (step: number) => [n
  * @throws {RangeError} If a step size is out of range, `mode` is unknown or a value is not
  * finite.
  *
- * @example Usage
+ * @example `triangular2` halves the amplitude every cycle
  * ```ts
- * import {
- *   type CyclicMode,
- *   cyclicMomentumSchedule,
- *   type CyclicMomentumScheduleOptions,
- *   cyclicSchedule,
- *   type CyclicScheduleOptions,
- *   type CyclicShapeOptions,
- * } from "./cyclic.ts";
+ * import { cyclicSchedule } from "./cyclic.ts";
  * import { equal } from "node:assert/strict";
  *
- * const mode: CyclicMode = "triangular2";
- * const shape: CyclicShapeOptions = { stepSizeUp: 4, mode };
- * const lrOptions: CyclicScheduleOptions = { baseLr: 0, maxLr: 1, ...shape };
- * const momentumOptions: CyclicMomentumScheduleOptions = { ...shape }; // 0.8 .. 0.9
- * const lr = cyclicSchedule(lrOptions);
- * const momentum = cyclicMomentumSchedule(momentumOptions);
- * equal(lr(0), 0);
- * equal(momentum(0), 0.9);
- * equal(lr(4), 1); // the peak: momentum at its lowest
- * equal(momentum(4), 0.8);
- * equal(lr(12), 0.5); // second cycle: half the amplitude
+ * const lr = cyclicSchedule({ baseLr: 0, maxLr: 1, stepSizeUp: 4, mode: "triangular2" });
+ * equal(lr(4), 1);
+ * equal(lr(12), 0.5);
  * ```
  */
 export function cyclicSchedule(options: CyclicScheduleOptions): Schedule {
   const where = "cyclicSchedule";
   const o = _options(where, options, ["baseLr", "maxLr", ...SHAPE_KEYS]);
-  const baseLr = _num(where, "baseLr", o.baseLr);
-  const maxLr = _num(where, "maxLr", o.maxLr);
+  const baseLr = _number(where, "baseLr", o.baseLr);
+  const maxLr = _number(where, "maxLr", o.maxLr);
   const shape = _shape(where, o);
   return (step) => {
     const [scale, f] = shape(step);
@@ -190,36 +175,21 @@ export function cyclicSchedule(options: CyclicScheduleOptions): Schedule {
  * @throws {RangeError} If a step size is out of range, `mode` is unknown or a value is not
  * finite.
  *
- * @example Usage
+ * @example The momentum is lowest where the rate peaks
  * ```ts
- * import {
- *   type CyclicMode,
- *   cyclicMomentumSchedule,
- *   type CyclicMomentumScheduleOptions,
- *   cyclicSchedule,
- *   type CyclicScheduleOptions,
- *   type CyclicShapeOptions,
- * } from "./cyclic.ts";
+ * import { cyclicMomentumSchedule } from "./cyclic.ts";
  * import { equal } from "node:assert/strict";
  *
- * const mode: CyclicMode = "triangular2";
- * const shape: CyclicShapeOptions = { stepSizeUp: 4, mode };
- * const lrOptions: CyclicScheduleOptions = { baseLr: 0, maxLr: 1, ...shape };
- * const momentumOptions: CyclicMomentumScheduleOptions = { ...shape }; // 0.8 .. 0.9
- * const lr = cyclicSchedule(lrOptions);
- * const momentum = cyclicMomentumSchedule(momentumOptions);
- * equal(lr(0), 0);
+ * const momentum = cyclicMomentumSchedule({ stepSizeUp: 4 }); // 0.8 .. 0.9
  * equal(momentum(0), 0.9);
- * equal(lr(4), 1); // the peak: momentum at its lowest
  * equal(momentum(4), 0.8);
- * equal(lr(12), 0.5); // second cycle: half the amplitude
  * ```
  */
 export function cyclicMomentumSchedule(options: CyclicMomentumScheduleOptions = {}): Schedule {
   const where = "cyclicMomentumSchedule";
   const o = _options(where, options, ["baseMomentum", "maxMomentum", ...SHAPE_KEYS]);
-  const baseMomentum = _num(where, "baseMomentum", o.baseMomentum, {}, 0.8);
-  const maxMomentum = _num(where, "maxMomentum", o.maxMomentum, {}, 0.9);
+  const baseMomentum = _number(where, "baseMomentum", o.baseMomentum, {}, 0.8);
+  const maxMomentum = _number(where, "maxMomentum", o.maxMomentum, {}, 0.9);
   const shape = _shape(where, o);
   return (step) => {
     const [scale, f] = shape(step);

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { _didYouMean, _kind, _num, _show } from "./_validate.ts";
+import { _didYouMean, _kind, _number, _show, _stepContext } from "./_validate.ts";
 
 /**
  * What a `dynamic_learning_rate` function is called with (RETURNN's keyword arguments, in
@@ -51,21 +51,7 @@ function _checkContext(ctx: DynamicLearningRateContext): void {
         ` epochContinuous, learningRate}: current value is ${_show(ctx)}`,
     );
   }
-  const s = ctx.globalTrainStep;
-  if (typeof s !== "number" || !Number.isSafeInteger(s) || s < 0) {
-    throw new RangeError(
-      `Cannot evaluate '${WHERE}': 'globalTrainStep' must be a non-negative integer (0 for the` +
-        ` first step): current value is ${_show(s)}`,
-    );
-  }
-  const lr = ctx.learningRate;
-  if (typeof lr !== "number" || !Number.isFinite(lr)) {
-    throw new RangeError(
-      `Cannot evaluate '${WHERE}': 'learningRate' must be a finite number: current value is ${
-        _show(lr)
-      }`,
-    );
-  }
+  _stepContext(WHERE, ctx);
 }
 
 /**
@@ -89,29 +75,16 @@ function _checkContext(ctx: DynamicLearningRateContext): void {
  *
  * @example Dict form (float32, as in RETURNN's TF backend) and function form
  * ```ts
- * import {
- *   dynamicLearningRate,
- *   type DynamicLearningRateContext,
- *   type DynamicLearningRateDict,
- *   type DynamicLearningRateFunction,
- *   type DynamicLearningRateSetting,
- * } from "./dynamic_learning_rate.ts";
+ * import { dynamicLearningRate } from "./dynamic_learning_rate.ts";
  * import { equal } from "node:assert/strict";
  *
- * const ctx: DynamicLearningRateContext = {
- *   globalTrainStep: 5,
- *   epoch: 1,
- *   epochContinuous: 0.5,
- *   learningRate: 0.1,
- * };
- * const cyclic: DynamicLearningRateDict = { interval: 4, decay: 0.5 };
- * equal(dynamicLearningRate(cyclic)(ctx), Math.fround(0.05)); // 0.1 * 0.5 ** (5 % 4)
- *
- * const warmup: DynamicLearningRateFunction = ({ globalTrainStep, learningRate }) =>
- *   learningRate * Math.min(1, (globalTrainStep + 1) / 100);
- * const settings: DynamicLearningRateSetting[] = [warmup, null];
- * equal(dynamicLearningRate(settings[0])(ctx), 0.006);
- * equal(dynamicLearningRate(settings[1])(ctx), 0.1); // not set: unchanged
+ * const ctx = { globalTrainStep: 5, epoch: 1, epochContinuous: 0.5, learningRate: 0.1 };
+ * equal(dynamicLearningRate({ interval: 4, decay: 0.5 })(ctx), Math.fround(0.05)); // 0.1 * 0.5 ** (5 % 4)
+ * const warmup = dynamicLearningRate(({ globalTrainStep, learningRate }) =>
+ *   learningRate * Math.min(1, (globalTrainStep + 1) / 100)
+ * );
+ * equal(warmup(ctx), 0.006);
+ * equal(dynamicLearningRate(null)(ctx), 0.1); // not set: unchanged
  * ```
  */
 export function dynamicLearningRate(
@@ -172,8 +145,8 @@ export function dynamicLearningRate(
       );
     }
   }
-  const interval = _num(WHERE, "interval", dict.interval, { min: 1, integer: true });
-  const decay32 = Math.fround(_num(WHERE, "decay", dict.decay));
+  const interval = _number(WHERE, "interval", dict.interval, { min: 1, integer: true });
+  const decay32 = Math.fround(_number(WHERE, "decay", dict.decay));
   return (ctx) => {
     _checkContext(ctx);
     const power = Math.fround(decay32 ** (ctx.globalTrainStep % interval));

@@ -5,7 +5,7 @@
  */
 
 import type { Schedule } from "./types.ts";
-import { _num, _options, _step } from "./_validate.ts";
+import { _number, _options, _step } from "./_validate.ts";
 
 /** Options of {@linkcode exponentialSchedule}. */
 export interface ExponentialScheduleOptions {
@@ -37,7 +37,7 @@ export interface ExponentialScheduleOptions {
 export function exponentialSchedule(options: ExponentialScheduleOptions): Schedule {
   const where = "exponentialSchedule";
   const o = _options(where, options, ["initValue", "gamma"]);
-  const initValue = _num(where, "initValue", o.initValue);
-  const gamma = _num(where, "gamma", o.gamma);
+  const initValue = _number(where, "initValue", o.initValue);
+  const gamma = _number(where, "gamma", o.gamma);
   return (step) => initValue * gamma ** _step(where, step);
 }

@@ -6,7 +6,8 @@
  */
 
 import type { Schedule } from "./types.ts";
-import { _bool, _didYouMean, _kind, _num, _show, _typeError } from "./_validate.ts";
+import { _boolean, _didYouMean, _kind, _number, _show, _typeError } from "./_validate.ts";
+import { problemOf } from "../_util/validate.ts";
 import { stepSchedule } from "./step.ts";
 import { multiStepSchedule } from "./multi_step.ts";
 import { exponentialSchedule } from "./exponential.ts";
@@ -172,7 +173,7 @@ function _resolve(className: unknown, params: unknown, where: string): _Resolved
       }; to resume, evaluate the schedule at the optimizer step count instead`,
     );
   }
-  if ("verbose" in spec) _bool(`${where} ${cls}`, "verbose", p.verbose, false);
+  if ("verbose" in spec) _boolean(`${where} ${cls}`, "verbose", p.verbose, false);
   return { cls, p };
 }
 
@@ -182,7 +183,8 @@ function _torchNames<T>(where: string, cls: string, names: Record<string, string
     return fn();
   } catch (e) {
     if (!(e instanceof TypeError || e instanceof RangeError)) throw e;
-    let msg = e.message.replace(/^Cannot create schedule '[^']*': /, "");
+    // The sentence without the schedule factory's prefix, which named its camelCase function.
+    let msg = problemOf(e)?.text ?? e.message;
     for (const [camel, torch] of Object.entries(names)) {
       msg = msg.replaceAll(`'${camel}'`, `'${torch}'`).replaceAll(`${camel}:`, `${torch}:`);
     }
@@ -288,9 +290,9 @@ function _closed(r: _Resolved, baseLr: number, where: string): _Built {
       };
     case "LinearLR": {
       const names = { initValue: "start_factor", endValue: "end_factor" };
-      const start = _num(`${where}: ${cls}`, "start_factor", p.start_factor);
-      const end = _num(`${where}: ${cls}`, "end_factor", p.end_factor);
-      const total = _num(`${where}: ${cls}`, "total_iters", p.total_iters, {
+      const start = _number(`${where}: ${cls}`, "start_factor", p.start_factor);
+      const end = _number(`${where}: ${cls}`, "end_factor", p.end_factor);
+      const total = _number(`${where}: ${cls}`, "total_iters", p.total_iters, {
         min: 1,
         integer: true,
       });
@@ -381,7 +383,7 @@ function _closed(r: _Resolved, baseLr: number, where: string): _Built {
         names,
         () => cyclicSchedule({ baseLr: n(p.base_lr), maxLr: n(p.max_lr), ...shape }),
       );
-      const cycle = _bool(`${where}: ${cls}`, "cycle_momentum", p.cycle_momentum, true);
+      const cycle = _boolean(`${where}: ${cls}`, "cycle_momentum", p.cycle_momentum, true);
       const momentum = cycle
         ? _torchNames(where, cls, names, () =>
           cyclicMomentumSchedule({
@@ -396,10 +398,10 @@ function _closed(r: _Resolved, baseLr: number, where: string): _Built {
       const w = `${where}: ${cls}`;
       let totalSteps: number;
       if (p.total_steps !== null) {
-        totalSteps = _num(w, "total_steps", p.total_steps, { min: 1, integer: true });
+        totalSteps = _number(w, "total_steps", p.total_steps, { min: 1, integer: true });
       } else if (p.epochs !== null || p.steps_per_epoch !== null) {
-        totalSteps = _num(w, "epochs", p.epochs ?? undefined, { min: 1, integer: true }) *
-          _num(w, "steps_per_epoch", p.steps_per_epoch ?? undefined, { min: 1, integer: true });
+        totalSteps = _number(w, "epochs", p.epochs ?? undefined, { min: 1, integer: true }) *
+          _number(w, "steps_per_epoch", p.steps_per_epoch ?? undefined, { min: 1, integer: true });
       } else {
         throw new TypeError(
           `${w}: define either 'total_steps' or both 'epochs' and 'steps_per_epoch'`,
@@ -429,7 +431,7 @@ function _closed(r: _Resolved, baseLr: number, where: string): _Built {
           finalDivFactor: n(p.final_div_factor),
           ...shape,
         }));
-      const cycle = _bool(w, "cycle_momentum", p.cycle_momentum, true);
+      const cycle = _boolean(w, "cycle_momentum", p.cycle_momentum, true);
       const momentum = cycle
         ? _torchNames(where, cls, names, () =>
           oneCycleMomentumSchedule({
@@ -556,7 +558,7 @@ function _composite(r: _Resolved, baseLr: number, where: string): _Built {
       );
     }
     const milestones = (p.milestones as unknown[]).map((m, i) =>
-      _num(`${where}: SequentialLR`, `milestones[${i}]`, m, { min: 0, integer: true })
+      _number(`${where}: SequentialLR`, `milestones[${i}]`, m, { min: 0, integer: true })
     );
     if (milestones.length !== inner.length - 1) {
       throw new RangeError(
@@ -614,7 +616,7 @@ function _composite(r: _Resolved, baseLr: number, where: string): _Built {
 
 function _build(className: string, params: unknown, baseLr: number): _Built {
   const where = "fromTorch";
-  const lr = _num(where, "baseLr", baseLr, { min: 0 });
+  const lr = _number(where, "baseLr", baseLr, { min: 0 });
   const r = _resolve(className, params, where);
   if (r.cls === "SequentialLR" || r.cls === "ChainedScheduler") return _composite(r, lr, where);
   return _closed(r, lr, where);
@@ -649,30 +651,22 @@ function _build(className: string, params: unknown, baseLr: number): _Built {
  * one, a wrong type, `ReduceLROnPlateau` (an epoch-level control: use `learning_rate_control:
  * "reduce_on_plateau"`), or a Python `lr_lambda` that cannot be ported.
  *
- * @example Usage
+ * @example PyTorch's learning rate for the i-th `optimizer.step()`
  * ```ts
- * import {
- *   fromTorch,
- *   fromTorchMomentum,
- *   type TorchSchedule,
- *   type TorchSchedulerSpec,
- * } from "./from_torch.ts";
+ * import { fromTorch } from "./from_torch.ts";
  * import { equal } from "node:assert/strict";
  *
- * const lr: TorchSchedule = fromTorch("StepLR", { step_size: 30, gamma: 0.1 }, 0.1);
+ * const lr = fromTorch("StepLR", { step_size: 30, gamma: 0.1 }, 0.1);
  * equal(lr(0), 0.1);
  * equal(lr(30), 0.010000000000000002);
- *
- * const schedulers: TorchSchedulerSpec[] = [
- *   { class: "LinearLR", params: { start_factor: 0.1, total_iters: 10 } },
- *   { class: "CosineAnnealingLR", params: { T_max: 90 } },
- * ];
- * const warmupCosine = fromTorch("SequentialLR", { schedulers, milestones: [10] }, 0.1);
+ * const warmupCosine = fromTorch("SequentialLR", {
+ *   schedulers: [
+ *     { class: "LinearLR", params: { start_factor: 0.1, total_iters: 10 } },
+ *     { class: "CosineAnnealingLR", params: { T_max: 90 } },
+ *   ],
+ *   milestones: [10],
+ * }, 0.1);
  * equal(warmupCosine(10), 0.1);
- *
- * const cyclic = fromTorch("CyclicLR", { base_lr: 0.001, max_lr: 0.1, step_size_up: 20 }, 0.1);
- * equal(cyclic.momentum?.(0), 0.9);
- * equal(fromTorchMomentum("OneCycleLR", { max_lr: 0.1, total_steps: 100 })(0), 0.95);
  * ```
  */
 export function fromTorch(
@@ -704,29 +698,11 @@ export function fromTorch(
  * {@linkcode fromTorch}.
  * @throws {RangeError} For the reasons of {@linkcode fromTorch}.
  *
- * @example Usage
+ * @example OneCycleLR cycles the momentum from 0.95 down to 0.85 and back
  * ```ts
- * import {
- *   fromTorch,
- *   fromTorchMomentum,
- *   type TorchSchedule,
- *   type TorchSchedulerSpec,
- * } from "./from_torch.ts";
+ * import { fromTorchMomentum } from "./from_torch.ts";
  * import { equal } from "node:assert/strict";
  *
- * const lr: TorchSchedule = fromTorch("StepLR", { step_size: 30, gamma: 0.1 }, 0.1);
- * equal(lr(0), 0.1);
- * equal(lr(30), 0.010000000000000002);
- *
- * const schedulers: TorchSchedulerSpec[] = [
- *   { class: "LinearLR", params: { start_factor: 0.1, total_iters: 10 } },
- *   { class: "CosineAnnealingLR", params: { T_max: 90 } },
- * ];
- * const warmupCosine = fromTorch("SequentialLR", { schedulers, milestones: [10] }, 0.1);
- * equal(warmupCosine(10), 0.1);
- *
- * const cyclic = fromTorch("CyclicLR", { base_lr: 0.001, max_lr: 0.1, step_size_up: 20 }, 0.1);
- * equal(cyclic.momentum?.(0), 0.9);
  * equal(fromTorchMomentum("OneCycleLR", { max_lr: 0.1, total_steps: 100 })(0), 0.95);
  * ```
  */

@@ -6,7 +6,7 @@
  */
 
 import type { Schedule } from "./types.ts";
-import { _num, _options, _step } from "./_validate.ts";
+import { _number, _options, _step } from "./_validate.ts";
 
 /** Options of {@linkcode inverseSqrtSchedule}. */
 export interface InverseSqrtScheduleOptions {
@@ -50,9 +50,9 @@ export interface InverseSqrtScheduleOptions {
 export function inverseSqrtSchedule(options: InverseSqrtScheduleOptions): Schedule {
   const where = "inverseSqrtSchedule";
   const o = _options(where, options, ["peakValue", "warmupSteps", "initValue"]);
-  const peakValue = _num(where, "peakValue", o.peakValue);
-  const warmupSteps = _num(where, "warmupSteps", o.warmupSteps, { min: 0, integer: true }, 0);
-  const initValue = _num(where, "initValue", o.initValue, {}, 0);
+  const peakValue = _number(where, "peakValue", o.peakValue);
+  const warmupSteps = _number(where, "warmupSteps", o.warmupSteps, { min: 0, integer: true }, 0);
+  const initValue = _number(where, "initValue", o.initValue, {}, 0);
   const w = Math.max(warmupSteps, 1);
   return (step) => {
     _step(where, step);

@@ -5,7 +5,7 @@
  */
 
 import type { Schedule } from "./types.ts";
-import { _num, _options, _rangeError, _show, _step, _typeError } from "./_validate.ts";
+import { _number, _options, _rangeError, _show, _step, _typeError } from "./_validate.ts";
 
 /** Options of {@linkcode joinSchedules}. */
 export interface JoinSchedulesOptions {
@@ -75,7 +75,7 @@ export function joinSchedules(options: JoinSchedulesOptions): Schedule {
     );
   }
   const boundaries = (o.boundaries as unknown[]).map((b, i) =>
-    _num(where, `boundaries[${i}]`, b, { min: 0, integer: true })
+    _number(where, `boundaries[${i}]`, b, { min: 0, integer: true })
   );
   if (boundaries.length !== schedules.length - 1) {
     throw _rangeError(

@@ -5,7 +5,7 @@
  */
 
 import type { Schedule } from "./types.ts";
-import { _num, _options, _step } from "./_validate.ts";
+import { _number, _options, _step } from "./_validate.ts";
 
 /** Options of {@linkcode linearSchedule}. */
 export interface LinearScheduleOptions {
@@ -57,10 +57,10 @@ export function linearSchedule(options: LinearScheduleOptions): Schedule {
     "transitionSteps",
     "transitionBegin",
   ]);
-  const initValue = _num(where, "initValue", o.initValue);
-  const endValue = _num(where, "endValue", o.endValue);
-  const steps = _num(where, "transitionSteps", o.transitionSteps, { min: 0, integer: true });
-  const begin = _num(where, "transitionBegin", o.transitionBegin, { min: 0, integer: true }, 0);
+  const initValue = _number(where, "initValue", o.initValue);
+  const endValue = _number(where, "endValue", o.endValue);
+  const steps = _number(where, "transitionSteps", o.transitionSteps, { min: 0, integer: true });
+  const begin = _number(where, "transitionBegin", o.transitionBegin, { min: 0, integer: true }, 0);
   return (step) => {
     const count = _step(where, step) - begin;
     if (count < 0) return initValue;

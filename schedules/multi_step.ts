@@ -5,7 +5,7 @@
  */
 
 import type { Schedule } from "./types.ts";
-import { _num, _options, _show, _step, _typeError } from "./_validate.ts";
+import { _number, _options, _show, _step, _typeError } from "./_validate.ts";
 
 /** Options of {@linkcode multiStepSchedule}. */
 export interface MultiStepScheduleOptions {
@@ -47,7 +47,7 @@ export interface MultiStepScheduleOptions {
 export function multiStepSchedule(options: MultiStepScheduleOptions): Schedule {
   const where = "multiStepSchedule";
   const o = _options(where, options, ["initValue", "milestones", "gamma"]);
-  const initValue = _num(where, "initValue", o.initValue);
+  const initValue = _number(where, "initValue", o.initValue);
   if (!Array.isArray(o.milestones)) {
     throw _typeError(
       where,
@@ -57,9 +57,9 @@ export function multiStepSchedule(options: MultiStepScheduleOptions): Schedule {
     );
   }
   const milestones = (o.milestones as unknown[]).map((m, i) =>
-    _num(where, `milestones[${i}]`, m, { min: 0, integer: true })
+    _number(where, `milestones[${i}]`, m, { min: 0, integer: true })
   ).sort((a, b) => a - b);
-  const gamma = _num(where, "gamma", o.gamma, {}, 0.1);
+  const gamma = _number(where, "gamma", o.gamma, {}, 0.1);
   return (step) => {
     _step(where, step);
     // bisect_right: the number of milestones <= step.

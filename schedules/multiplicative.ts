@@ -5,7 +5,7 @@
  */
 
 import type { Schedule } from "./types.ts";
-import { _kind, _num, _options, _show, _step, _typeError } from "./_validate.ts";
+import { _kind, _number, _options, _show, _step, _typeError } from "./_validate.ts";
 
 /** Options of {@linkcode multiplicativeSchedule}. */
 export interface MultiplicativeScheduleOptions {
@@ -45,7 +45,7 @@ export interface MultiplicativeScheduleOptions {
 export function multiplicativeSchedule(options: MultiplicativeScheduleOptions): Schedule {
   const where = "multiplicativeSchedule";
   const o = _options(where, options, ["initValue", "factor"]);
-  const initValue = _num(where, "initValue", o.initValue);
+  const initValue = _number(where, "initValue", o.initValue);
   if (typeof o.factor !== "function") {
     if (o.factor !== undefined && typeof o.factor !== "number") {
       throw _typeError(
@@ -55,7 +55,7 @@ export function multiplicativeSchedule(options: MultiplicativeScheduleOptions): 
         } (${_kind(o.factor)})`,
       );
     }
-    const factor = _num(where, "factor", o.factor);
+    const factor = _number(where, "factor", o.factor);
     return (step) => initValue * factor ** _step(where, step);
   }
   const fn = o.factor as (step: number) => number;

@@ -9,7 +9,7 @@ import type {
   DynamicLearningRateContext,
   DynamicLearningRateFunction,
 } from "./dynamic_learning_rate.ts";
-import { _choice, _num, _options, _show } from "./_validate.ts";
+import { _choice, _number, _options, _stepContext } from "./_validate.ts";
 
 /**
  * How the step count `n` of the Noam formula is derived from `globalTrainStep` (0 for the first
@@ -67,8 +67,8 @@ export interface NoamOptions {
 export function noam(options: NoamOptions): DynamicLearningRateFunction {
   const where = "noam";
   const o = _options(where, options, ["warmup", "modelDim", "stepConvention"]);
-  const warmup = _num(where, "warmup", o.warmup, { min: 0, minOpen: true });
-  const modelDim = _num(where, "modelDim", o.modelDim, { min: 0, minOpen: true });
+  const warmup = _number(where, "warmup", o.warmup, { min: 0, minOpen: true });
+  const modelDim = _number(where, "modelDim", o.modelDim, { min: 0, minOpen: true });
   const convention = _choice(
     where,
     "stepConvention",
@@ -79,21 +79,7 @@ export function noam(options: NoamOptions): DynamicLearningRateFunction {
   const scale = modelDim ** -0.5;
   const warmupPow = warmup ** -1.5;
   return (ctx: DynamicLearningRateContext) => {
-    const s = ctx?.globalTrainStep;
-    if (typeof s !== "number" || !Number.isSafeInteger(s) || s < 0) {
-      throw new RangeError(
-        `Cannot evaluate 'noam': 'globalTrainStep' must be a non-negative integer (0 for the` +
-          ` first step): current value is ${_show(s)}`,
-      );
-    }
-    const lr = ctx.learningRate;
-    if (typeof lr !== "number" || !Number.isFinite(lr)) {
-      throw new RangeError(
-        `Cannot evaluate 'noam': 'learningRate' must be a finite number: current value is ${
-          _show(lr)
-        }`,
-      );
-    }
+    const { globalTrainStep: s, learningRate: lr } = _stepContext("noam", ctx);
     const n = convention === "step" ? s : convention === "step+1" ? s + 1 : Math.max(s, 1);
     if (n === 0) return 0;
     return lr * scale * Math.min(n ** -0.5, n * warmupPow);

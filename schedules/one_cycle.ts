@@ -5,7 +5,7 @@
  */
 
 import type { Schedule } from "./types.ts";
-import { _bool, _choice, _num, _options, _step } from "./_validate.ts";
+import { _boolean, _choice, _number, _options, _step } from "./_validate.ts";
 
 /** The phase shape shared by {@linkcode oneCycleSchedule} and {@linkcode oneCycleMomentumSchedule}. */
 export interface OneCycleShapeOptions {
@@ -76,10 +76,10 @@ function _oneCycle(
   o: Record<string, unknown>,
   anchors: Record<"a" | "b" | "c" | "d", number>,
 ): Schedule {
-  const totalSteps = _num(where, "totalSteps", o.totalSteps, { min: 1, integer: true });
-  const pctStart = _num(where, "pctStart", o.pctStart, { min: 0, max: 1 }, 0.3);
+  const totalSteps = _number(where, "totalSteps", o.totalSteps, { min: 1, integer: true });
+  const pctStart = _number(where, "pctStart", o.pctStart, { min: 0, max: 1 }, 0.3);
   const strategy = _choice(where, "annealStrategy", o.annealStrategy, ["cos", "linear"], "cos");
-  const threePhase = _bool(where, "threePhase", o.threePhase, false);
+  const threePhase = _boolean(where, "threePhase", o.threePhase, false);
   const phases: _Phase[] = threePhase
     ? [
       [pctStart * totalSteps - 1, "a", "b"],
@@ -133,36 +133,29 @@ function _oneCycle(
  * @throws {RangeError} If `totalSteps` is not an integer >= 1, `pctStart` is outside [0, 1], a
  * divisor is not > 0 or a value is not finite. The schedule throws for steps past `totalSteps`.
  *
- * @example Usage
+ * @example Up to `maxLr` over the first 30 % of the steps, then down
  * ```ts
- * import {
- *   oneCycleMomentumSchedule,
- *   type OneCycleMomentumScheduleOptions,
- *   oneCycleSchedule,
- *   type OneCycleScheduleOptions,
- *   type OneCycleShapeOptions,
- * } from "./one_cycle.ts";
+ * import { oneCycleSchedule } from "./one_cycle.ts";
  * import { equal, ok } from "node:assert/strict";
  *
- * const shape: OneCycleShapeOptions = { totalSteps: 100, annealStrategy: "linear" };
- * const lrOptions: OneCycleScheduleOptions = { maxLr: 1, ...shape };
- * const momentumOptions: OneCycleMomentumScheduleOptions = { ...shape }; // 0.85 .. 0.95
- * const lr = oneCycleSchedule(lrOptions);
- * const momentum = oneCycleMomentumSchedule(momentumOptions);
+ * const lr = oneCycleSchedule({ maxLr: 1, totalSteps: 100, annealStrategy: "linear" });
  * equal(lr(0), 0.04); // maxLr / divFactor
- * equal(momentum(0), 0.95);
- * equal(lr(29), 1); // the peak, after pctStart = 30% of the steps
- * equal(momentum(29), 0.85);
+ * equal(lr(29), 1);
  * ok(Math.abs(lr(99) - 4e-6) < 1e-15); // maxLr / divFactor / finalDivFactor
- * equal(momentum(99), 0.95);
  * ```
  */
 export function oneCycleSchedule(options: OneCycleScheduleOptions): Schedule {
   const where = "oneCycleSchedule";
   const o = _options(where, options, ["maxLr", "divFactor", "finalDivFactor", ...SHAPE_KEYS]);
-  const maxLr = _num(where, "maxLr", o.maxLr);
-  const divFactor = _num(where, "divFactor", o.divFactor, { min: 0, minOpen: true }, 25);
-  const finalDiv = _num(where, "finalDivFactor", o.finalDivFactor, { min: 0, minOpen: true }, 1e4);
+  const maxLr = _number(where, "maxLr", o.maxLr);
+  const divFactor = _number(where, "divFactor", o.divFactor, { min: 0, minOpen: true }, 25);
+  const finalDiv = _number(
+    where,
+    "finalDivFactor",
+    o.finalDivFactor,
+    { min: 0, minOpen: true },
+    1e4,
+  );
   const initial = maxLr / divFactor;
   const min = initial / finalDiv;
   return _oneCycle(where, o, { a: initial, b: maxLr, c: initial, d: min });
@@ -180,34 +173,20 @@ export function oneCycleSchedule(options: OneCycleScheduleOptions): Schedule {
  * @throws {RangeError} If `totalSteps` is not an integer >= 1, `pctStart` is outside [0, 1] or a
  * value is not finite.
  *
- * @example Usage
+ * @example The momentum is lowest where the rate peaks
  * ```ts
- * import {
- *   oneCycleMomentumSchedule,
- *   type OneCycleMomentumScheduleOptions,
- *   oneCycleSchedule,
- *   type OneCycleScheduleOptions,
- *   type OneCycleShapeOptions,
- * } from "./one_cycle.ts";
- * import { equal, ok } from "node:assert/strict";
+ * import { oneCycleMomentumSchedule } from "./one_cycle.ts";
+ * import { equal } from "node:assert/strict";
  *
- * const shape: OneCycleShapeOptions = { totalSteps: 100, annealStrategy: "linear" };
- * const lrOptions: OneCycleScheduleOptions = { maxLr: 1, ...shape };
- * const momentumOptions: OneCycleMomentumScheduleOptions = { ...shape }; // 0.85 .. 0.95
- * const lr = oneCycleSchedule(lrOptions);
- * const momentum = oneCycleMomentumSchedule(momentumOptions);
- * equal(lr(0), 0.04); // maxLr / divFactor
+ * const momentum = oneCycleMomentumSchedule({ totalSteps: 100, annealStrategy: "linear" });
  * equal(momentum(0), 0.95);
- * equal(lr(29), 1); // the peak, after pctStart = 30% of the steps
  * equal(momentum(29), 0.85);
- * ok(Math.abs(lr(99) - 4e-6) < 1e-15); // maxLr / divFactor / finalDivFactor
- * equal(momentum(99), 0.95);
  * ```
  */
 export function oneCycleMomentumSchedule(options: OneCycleMomentumScheduleOptions): Schedule {
   const where = "oneCycleMomentumSchedule";
   const o = _options(where, options, ["baseMomentum", "maxMomentum", ...SHAPE_KEYS]);
-  const base = _num(where, "baseMomentum", o.baseMomentum, {}, 0.85);
-  const max = _num(where, "maxMomentum", o.maxMomentum, {}, 0.95);
+  const base = _number(where, "baseMomentum", o.baseMomentum, {}, 0.85);
+  const max = _number(where, "maxMomentum", o.maxMomentum, {}, 0.95);
   return _oneCycle(where, o, { a: max, b: base, c: max, d: max });
 }

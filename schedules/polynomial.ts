@@ -5,7 +5,7 @@
  */
 
 import type { Schedule } from "./types.ts";
-import { _num, _options, _step } from "./_validate.ts";
+import { _number, _options, _step } from "./_validate.ts";
 
 /** Options of {@linkcode polynomialSchedule}. */
 export interface PolynomialScheduleOptions {
@@ -64,11 +64,11 @@ export function polynomialSchedule(options: PolynomialScheduleOptions): Schedule
     "transitionSteps",
     "transitionBegin",
   ]);
-  const initValue = _num(where, "initValue", o.initValue);
-  const endValue = _num(where, "endValue", o.endValue, {}, 0);
-  const power = _num(where, "power", o.power, {}, 1);
-  const steps = _num(where, "transitionSteps", o.transitionSteps, { min: 1, integer: true });
-  const begin = _num(where, "transitionBegin", o.transitionBegin, { min: 0, integer: true }, 0);
+  const initValue = _number(where, "initValue", o.initValue);
+  const endValue = _number(where, "endValue", o.endValue, {}, 0);
+  const power = _number(where, "power", o.power, {}, 1);
+  const steps = _number(where, "transitionSteps", o.transitionSteps, { min: 1, integer: true });
+  const begin = _number(where, "transitionBegin", o.transitionBegin, { min: 0, integer: true }, 0);
   return (step) => {
     const count = Math.min(Math.max(_step(where, step) - begin, 0), steps);
     return (initValue - endValue) * (1 - count / steps) ** power + endValue;

@@ -5,7 +5,7 @@
  */
 
 import type { Schedule } from "./types.ts";
-import { _num, _options, _step } from "./_validate.ts";
+import { _number, _options, _step } from "./_validate.ts";
 
 /** Options of {@linkcode stepSchedule}. */
 export interface StepScheduleOptions {
@@ -43,8 +43,8 @@ export interface StepScheduleOptions {
 export function stepSchedule(options: StepScheduleOptions): Schedule {
   const where = "stepSchedule";
   const o = _options(where, options, ["initValue", "stepSize", "gamma"]);
-  const initValue = _num(where, "initValue", o.initValue);
-  const stepSize = _num(where, "stepSize", o.stepSize, { min: 1, integer: true });
-  const gamma = _num(where, "gamma", o.gamma, {}, 0.1);
+  const initValue = _number(where, "initValue", o.initValue);
+  const stepSize = _number(where, "stepSize", o.stepSize, { min: 1, integer: true });
+  const gamma = _number(where, "gamma", o.gamma, {}, 0.1);
   return (step) => initValue * gamma ** Math.floor(_step(where, step) / stepSize);
 }

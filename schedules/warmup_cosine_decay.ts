@@ -5,7 +5,7 @@
  */
 
 import type { Schedule } from "./types.ts";
-import { _num, _options, _rangeError, _step } from "./_validate.ts";
+import { _number, _options, _rangeError, _step } from "./_validate.ts";
 
 /** Options of {@linkcode warmupCosineDecaySchedule}. */
 export interface WarmupCosineDecayScheduleOptions {
@@ -47,19 +47,15 @@ export interface WarmupCosineDecayScheduleOptions {
  *
  * @example Usage
  * ```ts
- * import {
- *   warmupCosineDecaySchedule,
- *   type WarmupCosineDecayScheduleOptions,
- * } from "./warmup_cosine_decay.ts";
+ * import { warmupCosineDecaySchedule } from "./warmup_cosine_decay.ts";
  * import { equal } from "node:assert/strict";
  *
- * const options: WarmupCosineDecayScheduleOptions = {
+ * const lr = warmupCosineDecaySchedule({
  *   initValue: 0,
  *   peakValue: 1,
  *   warmupSteps: 10,
  *   decaySteps: 110,
- * };
- * const lr = warmupCosineDecaySchedule(options);
+ * });
  * equal(lr(5), 0.5);
  * equal(lr(10), 1);
  * equal(lr(60), 0.5);
@@ -76,12 +72,12 @@ export function warmupCosineDecaySchedule(options: WarmupCosineDecayScheduleOpti
     "endValue",
     "exponent",
   ]);
-  const initValue = _num(where, "initValue", o.initValue);
-  const peakValue = _num(where, "peakValue", o.peakValue);
-  const warmupSteps = _num(where, "warmupSteps", o.warmupSteps, { min: 0, integer: true });
-  const decaySteps = _num(where, "decaySteps", o.decaySteps, { min: 1, integer: true });
-  const endValue = _num(where, "endValue", o.endValue, {}, 0);
-  const exponent = _num(where, "exponent", o.exponent, {}, 1);
+  const initValue = _number(where, "initValue", o.initValue);
+  const peakValue = _number(where, "peakValue", o.peakValue);
+  const warmupSteps = _number(where, "warmupSteps", o.warmupSteps, { min: 0, integer: true });
+  const decaySteps = _number(where, "decaySteps", o.decaySteps, { min: 1, integer: true });
+  const endValue = _number(where, "endValue", o.endValue, {}, 0);
+  const exponent = _number(where, "exponent", o.exponent, {}, 1);
   if (decaySteps <= warmupSteps) {
     throw _rangeError(
       where,

@@ -13,17 +13,12 @@
 import { join } from "node:path";
 import { parseLearningRateFile } from "../control/lr_file.ts";
 import { decodeCheckpoint } from "../trainer/checkpoint.ts";
+import { Rng } from "../trainer/rng.ts";
 
-/** A small seeded random generator (mulberry32). */
+/** A small seeded random generator (mulberry32: the trainer's {@linkcode Rng}). */
 export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const r = new Rng(seed);
+  return () => r.next();
 }
 
 /** A tiny training job: digits, an 8-unit MLP, 12 steps per epoch, Adam, newbob_rel. */

@@ -13,6 +13,8 @@ import { Rng } from "./rng.ts";
 import { loadDigits } from "./digits.ts";
 import type { TrainOptions } from "./train.ts";
 import type { Config } from "./config_types.ts";
+import { equal } from "node:assert/strict";
+import { createLearningRateControl } from "../control/learning_rate_control.ts";
 
 /** A softmax regression `x W + b` computed on the host in float32. */
 export function fakeModel(inputDim: number, numClasses: number, seed: number): TrainModel {
@@ -190,7 +192,6 @@ export function fakeDeps(): TrainDeps {
       return (ctx) => ctx.learningRate * setting.decay ** (ctx.globalTrainStep % setting.interval);
     },
     plot: (path, history) => Deno.writeTextFile(path, `<svg><!-- ${history.length} --></svg>`),
-    implementedTransforms: new Set(),
   };
 }
 
@@ -216,3 +217,26 @@ export const smallDigitsJob: Config = {
   learning_rate_control: "newbob_rel",
   newbob_relative_error_threshold: -0.8,
 };
+
+/** Replay the file's recorded scores through a fresh control: same rates, same file text. */
+export async function assertFileIsControlReplay(config: Config, file: string): Promise<void> {
+  const text = await Deno.readTextFile(file);
+  const recorded = (await createLearningRateControl({ ...config }, { file })).epochs();
+  const fresh = await createLearningRateControl({ ...config }, { file: null });
+  for (const view of recorded) {
+    equal(fresh.epochStartLearningRate(view.epoch), view.learningRate, `epoch ${view.epoch}`);
+    Object.assign(fresh.epochMeta(view.epoch), view.meta);
+    fresh.setEpochError(view.epoch, view.error as Record<string, number>);
+  }
+  equal(fresh.toText(), text);
+}
+
+/** The tensors of the MLP with one hidden layer and the heads `output` and `parity`. */
+export const TWO_HEAD_TENSORS: readonly string[] = [
+  "dense_0/kernel",
+  "dense_0/bias",
+  "head_output/kernel",
+  "head_output/bias",
+  "head_parity/kernel",
+  "head_parity/bias",
+];

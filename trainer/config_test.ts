@@ -1,5 +1,5 @@
 import { deepEqual, equal, ok, rejects, throws } from "node:assert/strict";
-import { loadConfig, resolveConfig, TRANSFORM_KEYS } from "./config.ts";
+import { loadConfig, resolveConfig } from "./config.ts";
 import { ConfigError } from "./config_error.ts";
 import { tempDir } from "../tests/_gpu.ts";
 import { resolveControlSettings } from "../control/config.ts";
@@ -41,21 +41,6 @@ Deno.test("config: unsupported RETURNN keys are named, never ignored", () => {
   ok(p.some((x) => x.includes("'horovod_reduce_type'") && x.includes("does not implement")));
   ok(p.some((x) => x.includes("'gradient_clip_avg_norm'")));
   ok(p.some((x) => x.includes("'grad_clip'") && x.includes("gradient_clip")));
-});
-
-Deno.test("config: transforms not in the engine are 'not implemented yet'", () => {
-  const p = problemsOf(() =>
-    resolveConfig({ gradient_clip: 1, accum_grad_multiple_step: 2 }, {
-      implementedTransforms: new Set(),
-    })
-  );
-  equal(p.length, 2);
-  ok(p.every((x) => x.includes("not implemented yet")));
-  // Switched off values are fine.
-  resolveConfig({ gradient_clip: 0, accum_grad_multiple_step: 1 }, {
-    implementedTransforms: new Set(),
-  });
-  resolveConfig({ gradient_clip: 1 }, { implementedTransforms: TRANSFORM_KEYS });
 });
 
 Deno.test("config: conflicts are named", () => {
@@ -422,4 +407,18 @@ Deno.test("config: error measure None keeps the control on (RETURNN's code, not 
   equal(s.control.learning_rate_control_error_measure, null);
   ok(s.notes.some((n) => n.includes("does not disable the control")), s.notes.join("\n"));
   equal(resolveConfig({ learning_rate_control_error_measure: null }).notes.length, 0);
+});
+
+Deno.test("config: an optimizer dict with lr reports every other problem of the dict too", () => {
+  const p = problemsOf(() =>
+    resolveConfig({ optimizer: { class: "adma", lr: 0.1, betaz: [0.9, 0.99], eps: -1 } })
+  );
+  ok(p.some((x) => x.includes("'optimizer.lr' must not be set")), p.join("\n"));
+  ok(p.some((x) => x.includes("unknown optimizer class 'adma'")), p.join("\n"));
+  ok(p.some((x) => x.includes("unknown parameter 'betaz'")), p.join("\n"));
+  equal(p.filter((x) => x.includes("'lr'") || x.includes("'optimizer.lr'")).length, 1);
+  const q = problemsOf(() =>
+    resolveConfig({ optimizer: { class: "adam", learning_rate: 1, weight_decay: -1, amsgrad: 2 } })
+  );
+  equal(q.length, 3, q.join("\n"));
 });

@@ -21,8 +21,10 @@ import { GpuDeviceLostError } from "../gpu/errors.ts";
  * @example Usage
  * ```ts
  * import { explainDeviceLoss } from "./device_loss.ts";
+ * import { equal } from "node:assert/strict";
+ *
  * const e = new Error("x");
- * console.assert(await explainDeviceLoss(e, undefined) === e);
+ * equal(await explainDeviceLoss(e, undefined), e); // no device: nothing to explain
  * ```
  */
 export async function explainDeviceLoss(

@@ -10,6 +10,7 @@
  */
 
 import type { Batch } from "./model_types.ts";
+import type { DataPart, Dataset } from "./train_deps.ts";
 import { deriveSeed, Rng } from "./rng.ts";
 import { didYouMeanSuffix } from "../_util/did_you_mean.ts";
 
@@ -61,42 +62,21 @@ export function digitsTarget(name: string, labels: Int32Array): Int32Array {
   );
 }
 
-/** One part of a classification data set (row-major features and labels). */
-export interface DataSplit {
-  /** Features, `size * inputDim` values, row-major. */
-  readonly x: Float32Array;
-  /** Labels, one per row. */
-  readonly y: Int32Array;
-  /** Number of rows. */
-  readonly size: number;
+/**
+ * One part of a classification data set: the trainer's {@linkcode DataPart} (features, labels,
+ * seeded batches: the last batch may be smaller) with its row width.
+ */
+export interface DataSplit extends DataPart {
   /** Features per row. */
   readonly inputDim: number;
-  /** Labels per output name (only when the data was loaded with `targets`). */
-  readonly targets?: Readonly<Record<string, Int32Array>>;
-  /**
-   * Mini-batches of one epoch in a seeded order: the same `(epoch, batchSize, seed)` always
-   * gives the same batches, whatever happened before (so resuming at an epoch is
-   * reproducible). The last batch may be smaller.
-   *
-   * @param epoch The epoch number (any integer; 1-based in the trainer).
-   * @param batchSize Rows per batch, a positive integer.
-   * @param seed The shuffling seed. @default 0
-   */
-  batches(epoch: number, batchSize: number, seed?: number): IterableIterator<Batch>;
 }
 
-/** The digits data set split into training and development parts. */
-export interface Digits {
+/** The digits data set split into training and development parts (64 features, 10 classes). */
+export interface Digits extends Dataset {
   /** Training rows. */
   readonly train: DataSplit;
   /** Development (held-out) rows. */
   readonly dev: DataSplit;
-  /** Features per row: 64. */
-  readonly inputDim: number;
-  /** Number of classes: 10 (with `targets`, the first output's). */
-  readonly numClasses: number;
-  /** Number of classes per output name (only when loaded with `targets`). */
-  readonly outputs?: Readonly<Record<string, number>>;
 }
 
 /** Options of {@linkcode loadDigits}. */

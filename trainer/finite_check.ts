@@ -12,8 +12,11 @@
  * @example Usage
  * ```ts
  * import { NonFiniteParameterError } from "./finite_check.ts";
+ * import { equal, match } from "node:assert/strict";
+ *
  * const e = new NonFiniteParameterError("dense/kernel", 3, NaN, "after update step 7");
- * console.assert(e.message.includes("'dense/kernel'") && e.message.includes("resume"));
+ * equal(e.tensor, "dense/kernel");
+ * match(e.message, /resume/);
  * ```
  */
 export class NonFiniteParameterError extends Error {

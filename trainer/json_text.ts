@@ -7,6 +7,8 @@
  * @module
  */
 
+import { lineColumn } from "../_util/line_column.ts";
+
 /** A JSON text is malformed; `line` and `column` are 1-based. */
 export class JsonTextError extends SyntaxError {
   /** 1-based line of the problem. */
@@ -51,16 +53,6 @@ export function parseJsonText(text: string): any {
     const [line, column] = lineColumn(text, at);
     throw new JsonTextError(problem, line, column);
   }
-}
-
-function lineColumn(text: string, offset: number): [number, number] {
-  let line = 1;
-  let start = 0;
-  for (let i = text.indexOf("\n"); i !== -1 && i < offset; i = text.indexOf("\n", i + 1)) {
-    line++;
-    start = i + 1;
-  }
-  return [line, offset - start + 1];
 }
 
 const NUMBER = /-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?/y;

@@ -1,17 +1,20 @@
 /**
  * The trainer: config loading and validation (RETURNN key names), the training loop with
- * RETURNN's learning-rate control, atomic checkpoints with exact resume, and progress output.
+ * RETURNN's learning-rate control, atomic checkpoints with exact resume, and progress output;
+ * `newbobForFit` brings newbob's kernels and control into TensorFlow.js' own `model.fit`.
  *
  * @example Train the embedded default job for one epoch
  * ```ts
  * import { train } from "./mod.ts";
  * import job from "../examples/digits.config.ts";
+ * import { ok } from "node:assert/strict";
  *
  * const result = await train({ ...job, num_epochs: 1, backend: "cpu" }, {
  *   outputDir: ".tmp/doc-mod",
  *   progress: "none",
+ *   log: () => {},
  * });
- * console.log(result.history[0].devError);
+ * ok(result.history[0].devError < 0.5);
  * ```
  *
  * @module
@@ -23,9 +26,13 @@ export type * from "./config_types.ts";
 export * from "./checkpoint.ts";
 export * from "./progress.ts";
 export * from "./train.ts";
+// The seams a new kind of data or model implements (sequence batches, a network dict).
+export type { BatchSource, EpochRun, Evaluate, ModelStep } from "./epoch.ts";
 export type * from "./train_deps.ts";
 export { createEngineUpdater, createEpochControl, defaultDeps } from "./wiring.ts";
 export * from "./digits.ts";
 export * from "./rng.ts";
 export type * from "./model_types.ts";
 export * from "./tfjs_backend.ts";
+// `model.fit` users: loads TensorFlow.js only when called.
+export * from "./tfjs_fit.ts";

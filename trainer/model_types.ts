@@ -6,6 +6,13 @@
  * @module
  */
 
+/**
+ * Defaults of the built-in MLP (`model: { type: "mlp" }`), the one place they are set: the
+ * config's defaults, the wiring and the tfjs model read them.
+ */
+export const MLP_DEFAULTS: Readonly<{ hidden: readonly number[]; activation: "relu" | "tanh" }> =
+  Object.freeze({ hidden: Object.freeze([64]), activation: "relu" });
+
 /** Where tensors live and who computes gradients. */
 export type BackendName = "cpu" | "wasm" | "webgpu";
 
@@ -105,4 +112,11 @@ export interface TrainModel {
   ): Promise<EvalResult>;
   /** Free all tensors. */
   dispose(): void;
+  /** What the model runs on, for the log line (e.g. the tfjs backend and adapter). */
+  readonly message?: string;
+  /**
+   * The WebGPU device the model computes on (`webgpu`): the optimizer uses the same one, and a
+   * lost device is reported as such. Absent or `null` on the other backends.
+   */
+  readonly device?: GPUDevice | null;
 }

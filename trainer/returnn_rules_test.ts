@@ -11,7 +11,7 @@ import { createEngineUpdater, createEpochControl } from "./wiring.ts";
 import { fakeDeps, fakeModel, quiet, testClock } from "./_fakes_test.ts";
 import { tempDir } from "../tests/_gpu.ts";
 import { dynamicLearningRate } from "../schedules/dynamic_learning_rate.ts";
-import { resolveConfig, TRANSFORM_KEYS } from "./config.ts";
+import { resolveConfig } from "./config.ts";
 import type { Config } from "./config_types.ts";
 import type { EpochControl, TrainDeps, Updater } from "./train_deps.ts";
 
@@ -268,10 +268,7 @@ Deno.test("spec 1.2 TF: learning_rate_multiplier in the optimizer dict scales ev
 Deno.test("spec 10.2: with accumulation global_train_step counts mini-batches and drives the LR", async () => {
   const dir = await tempDir("rules-accum-steps-");
   const rec = fresh();
-  const deps = {
-    ...recordingDeps(rec, createEngineUpdater),
-    implementedTransforms: TRANSFORM_KEYS,
-  };
+  const deps = recordingDeps(rec, createEngineUpdater);
   const config: Config = {
     ...base,
     num_epochs: 2,
@@ -598,10 +595,7 @@ Deno.test("spec 10.2: stop + resume inside a global accumulation window == unint
     gradient_noise: 0.01,
     num_allowed_consec_invalid_gradient_steps: 2,
   };
-  const deps = () => ({
-    ...recordingDeps(fresh(), createEngineUpdater),
-    implementedTransforms: TRANSFORM_KEYS,
-  });
+  const deps = () => recordingDeps(fresh(), createEngineUpdater);
   const a = await tempDir("rules-accum-resume-a-");
   const b = await tempDir("rules-accum-resume-b-");
   const full = await train(config, { ...quiet, outputDir: a, deps: deps(), now: clock() });

@@ -14,6 +14,12 @@ import { acquireGpu, isSoftwareAdapter } from "../gpu/mod.ts";
 /** The TensorFlow.js namespace (`@tensorflow/tfjs`). */
 export type Tf = typeof import("@tensorflow/tfjs");
 
+/** TensorFlow.js' `tf.LayersModel` (a type: naming it loads nothing). */
+export type TfjsLayersModel = InstanceType<Tf["LayersModel"]>;
+
+/** TensorFlow.js' `tf.Optimizer`, as `model.compile` takes it. */
+export type TfjsOptimizer = InstanceType<Tf["Optimizer"]>;
+
 /** What {@linkcode loadTfjs} returns. */
 export interface LoadedTfjs {
   /** The TensorFlow.js namespace, with `backend` active. */
@@ -183,7 +189,7 @@ async function activate(tf: Tf, name: BackendName, fix: string): Promise<void> {
  * 64-128-10, batch 32, Adam, seconds per epoch of 1438 rows): wasm 0.04-0.07, cpu 0.10-0.24,
  * webgpu on llvmpipe 0.6-1.5, so a software-emulated adapter (llvmpipe, lavapipe, SwiftShader,
  * WARP, or any adapter reporting `isFallbackAdapter`) does not count. Run
- * `trainer/tfjs_timing.ts` to measure a machine; set `backend` explicitly to override.
+ * `bench/tfjs_timing.ts` to measure a machine; set `backend` explicitly to override.
  * Falls back to `cpu` when the wasm backend cannot be initialised (e.g. its `.wasm` files are
  * not readable); choosing `wasm` initialises it.
  *

@@ -17,7 +17,7 @@ import {
   TORCH_DEFAULT_LR,
 } from "../optimizers/mod.ts";
 import { createLearningRateControl } from "../control/mod.ts";
-import type { Tf } from "./tfjs_backend.ts";
+import type { Tf, TfjsLayersModel, TfjsOptimizer } from "./tfjs_backend.ts";
 import {
   dropHostCopy,
   flushTfjsCommands,
@@ -63,12 +63,24 @@ export interface NewbobForFitOptions {
   engine?: Omit<CreateOptimizerOptions, "backend" | "device">;
 }
 
+/** The `model.fit` callbacks {@linkcode newbobForFit} supplies (a tfjs `CustomCallbackArgs`). */
+export interface NewbobFitCallbacks {
+  /** Fixes the epoch's learning rate with the control. */
+  onEpochBegin(epoch: number): Promise<void>;
+  /** Reports the epoch's logs to the control as scores and saves its file. */
+  onEpochEnd(epoch: number, logs?: Readonly<Record<string, unknown>>): Promise<void>;
+  /** Copies the last update into the model's variables. */
+  onTrainEnd(): Promise<void>;
+  /** `cpu`: copies each update into the model's variables before the next batch. */
+  onBatchEnd?(): Promise<void>;
+}
+
 /** What {@linkcode newbobForFit} returns: pass `optimizer` to `compile`, `callbacks` to `fit`. */
 export interface NewbobFit {
   /** A `tf.Optimizer` for `model.compile({optimizer, loss})`. */
-  readonly optimizer: tfjs.Optimizer;
+  readonly optimizer: TfjsOptimizer;
   /** Callbacks for `model.fit(x, y, {callbacks})`: learning rate per epoch, scores, syncing. */
-  readonly callbacks: tfjs.CustomCallbackArgs;
+  readonly callbacks: NewbobFitCallbacks;
   /** The learning-rate control (null without one). */
   readonly control: FitLearningRateControl | null;
   /** Where the optimizer runs: `webgpu` when the model is on tfjs' webgpu backend. */
@@ -161,7 +173,7 @@ function isControl(x: unknown): x is FitLearningRateControl {
  * ```
  */
 export async function newbobForFit(
-  model: tfjs.LayersModel,
+  model: TfjsLayersModel,
   options: NewbobForFitOptions,
 ): Promise<NewbobFit> {
   const tf: Tf = await import("@tensorflow/tfjs");
@@ -298,13 +310,13 @@ export async function newbobForFit(
     }
   };
 
-  const callbacks: tfjs.CustomCallbackArgs = {
+  const callbacks: NewbobFitCallbacks = {
     onEpochBegin: (e: number) => {
       epoch = e + 1;
       if (control) lr = control.learningRateForEpoch(epoch);
       return Promise.resolve();
     },
-    onEpochEnd: async (e: number, logs?: tfjs.Logs) => {
+    onEpochEnd: async (e: number, logs?: Readonly<Record<string, unknown>>) => {
       await sync();
       if (!control) return;
       control.setEpochError(e + 1, fitLogsToScores(logs ?? {}));

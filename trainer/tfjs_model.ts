@@ -8,7 +8,14 @@
  */
 
 import type * as tfjs from "@tensorflow/tfjs";
-import type { BackendName, Batch, EvalResult, StepGradients, TrainModel } from "./model_types.ts";
+import {
+  type BackendName,
+  type Batch,
+  type EvalResult,
+  MLP_DEFAULTS,
+  type StepGradients,
+  type TrainModel,
+} from "./model_types.ts";
 import { loadTfjs, type LoadTfjsOptions, type Tf } from "./tfjs_backend.ts";
 import { Rng } from "./rng.ts";
 import { dropHostCopy, flushTfjsCommands, tensorGpuBuffer } from "./tfjs_gpu_buffers.ts";
@@ -192,7 +199,7 @@ function buildMlp(tf: Tf, spec: MlpSpec, seed: number): Built {
     );
   }
   spec.hidden.forEach((h, i) => checkPositiveInt(`hidden[${i}]`, h));
-  const activation = spec.activation ?? "relu";
+  const activation = spec.activation ?? MLP_DEFAULTS.activation;
   if (activation !== "relu" && activation !== "tanh") {
     throw new RangeError(
       `Cannot create the MLP as 'activation' must be 'relu' or 'tanh': current value is ` +

@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { createTfjsModel } from "./tfjs_model.ts";
 import { loadTfjs } from "./tfjs_backend.ts";
 import type { BackendName, Batch } from "./model_types.ts";
-import { gpuTest } from "../tests/_gpu.ts";
+import { both } from "../tests/_gpu.ts";
+import { TWO_HEAD_TENSORS } from "./_fakes_test.ts";
 
 // Six rows of three features; a 3-class and a 2-class output.
 const x = new Float32Array([0, 1, 2, 1, 0, 1, 2, 2, 0, 0, 0, 1, 1, 1, 1, 2, 0, 1]);
@@ -16,14 +17,7 @@ async function twoHeads(backend: BackendName) {
     { backend, seed: 3 },
   );
   assert.deepEqual(model.outputs, ["output", "parity"]);
-  assert.deepEqual(model.names, [
-    "dense_0/kernel",
-    "dense_0/bias",
-    "head_output/kernel",
-    "head_output/bias",
-    "head_parity/kernel",
-    "head_parity/bias",
-  ]);
+  assert.deepEqual(model.names, TWO_HEAD_TENSORS);
   assert.deepEqual(model.shapes, [[3, 4], [4], [4, 3], [3], [4, 2], [2]]);
   const g = model.gradients(batch);
   const [total, parts] = [await g.loss(), await g.outputLosses!()];
@@ -41,13 +35,7 @@ async function twoHeads(backend: BackendName) {
   model.dispose();
 }
 
-Deno.test("tfjs mlp (cpu): two heads, loss = sum of the heads' cross-entropies", () =>
-  twoHeads("cpu"));
-
-gpuTest(
-  "tfjs mlp (webgpu): two heads, loss = sum of the heads' cross-entropies",
-  () => twoHeads("webgpu"),
-);
+both("tfjs mlp: two heads, loss = sum of the heads' cross-entropies", twoHeads);
 
 Deno.test("tfjs mlp (cpu): the trunk starts as the one-head model's, heads follow", async () => {
   const one = await createTfjsModel(

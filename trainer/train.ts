@@ -14,17 +14,13 @@
 import { join } from "node:path";
 import { resolveConfig, type StepContext, type TrainSettings } from "./config.ts";
 import type { Config } from "./config_types.ts";
-import {
-  type CheckpointData,
-  CheckpointError,
-  loadCheckpoint,
-  saveCheckpoint,
-} from "./checkpoint.ts";
+import { type CheckpointData, saveCheckpoint } from "./checkpoint.ts";
 import { createProgress, type ProgressMode } from "./progress.ts";
 import { explainDeviceLoss } from "./device_loss.ts";
-import type { BackendName, EvalResult, OutputEval } from "./model_types.ts";
-import type { EpochRecord, TrainDeps, Updater } from "./train_deps.ts";
-import { flattenScores } from "../control/error_key.ts";
+import type { BackendName, Batch, TrainModel } from "./model_types.ts";
+import type { Dataset, EpochControl, EpochRecord, TrainDeps } from "./train_deps.ts";
+import { type EpochRun, runEpoch } from "./epoch.ts";
+import { fingerprintOf, openCheckpoint, restoreCheckpoint, type Restored } from "./restore.ts";
 
 /** Name of the checkpoint file in the output folder. */
 export const CHECKPOINT_FILE = "checkpoint.nbck";
@@ -80,6 +76,8 @@ export interface TrainResult {
   readonly learningRateFile: string;
   /** The checkpoint file. */
   readonly checkpointFile: string;
+  /** The SVG plot of the learning rates and scores. */
+  readonly plotFile: string;
 }
 
 /**
@@ -129,48 +127,95 @@ export interface TrainResult {
  */
 export async function train(config: Config, options: TrainOptions = {}): Promise<TrainResult> {
   const log = options.log ?? ((line: string) => console.log(line));
-  const now = options.now ?? (() => performance.now());
   const deps = await wire(options.deps);
+  const setup = await setUp(config, options, deps, log);
+  const { settings, model, files } = setup;
+  let run: EpochRun<Batch> | undefined;
+  // Loss reads still in flight: settled before the model is disposed, so an error mid-epoch
+  // does not leave a read of a disposed tensor rejecting later (an unhandled rejection).
+  const pendingReads: Promise<unknown>[] = [];
+  try {
+    log(describeRun(model, setup.data));
+    const restored = await restoreCheckpoint(
+      setup.checkpoint,
+      files.checkpoint,
+      model,
+      () => deps.createUpdater(settings, model),
+      log,
+    );
+    run = epochRun(setup, deps, restored, { ...options, log, pendingReads });
+    const lastEpoch = Math.min(settings.numEpochs, options.stopAfterEpoch ?? Infinity);
+    if (restored.startEpoch > settings.numEpochs) {
+      log(`nothing to do: all ${settings.numEpochs} epochs are done (see ${settings.outputDir})`);
+    }
+    let history = restored.history;
+    for (let epoch = restored.startEpoch; epoch <= lastEpoch; epoch++) {
+      const record = await runEpoch(run, epoch);
+      history = [...history.filter((r) => r.epoch < epoch), record];
+      await saveEpoch(run, deps, files, history, model.names);
+      run.progress.endEpoch(record);
+    }
+    return {
+      settings,
+      backend: setup.backend,
+      history,
+      parameters: await run.updater.parameters(),
+      parameterNames: model.names,
+      globalTrainStep: run.globalTrainStep,
+      resumedAfterEpoch: restored.startEpoch - 1,
+      learningRateFile: settings.learningRateFile,
+      checkpointFile: files.checkpoint,
+      plotFile: files.plot,
+    };
+  } catch (e) {
+    // A lost GPU device surfaces as bare OperationErrors; report it with how to continue.
+    throw await explainDeviceLoss(e, model.device);
+  } finally {
+    await Promise.allSettled(pendingReads);
+    run?.updater.dispose();
+    model.dispose();
+  }
+}
+
+/** What a run is set up from, before its first epoch. */
+interface Setup {
+  readonly settings: TrainSettings;
+  readonly files: { readonly checkpoint: string; readonly plot: string };
+  readonly backend: BackendName;
+  readonly checkpoint: CheckpointData | undefined;
+  readonly control: EpochControl;
+  readonly data: Dataset;
+  readonly model: TrainModel;
+}
+
+/**
+ * Check the config, then find the checkpoint (refusing one of other settings) before the
+ * control, the data and the model are made: every check that can fail comes before the work.
+ */
+async function setUp(
+  config: Config,
+  options: TrainOptions,
+  deps: TrainDeps,
+  log: (line: string) => void,
+): Promise<Setup> {
   const settings = resolveConfig(config, {
     source: options.source,
     outputDir: options.outputDir,
     backend: options.backend,
     defaultOutputDir: options.defaultOutputDir,
-    implementedTransforms: deps.implementedTransforms,
   });
   for (const note of settings.notes) log(`note: ${note}`);
-  const outputDir = settings.outputDir;
-  await Deno.mkdir(outputDir, { recursive: true });
-  const checkpointFile = join(outputDir, CHECKPOINT_FILE);
-
-  let backend: BackendName;
-  if (settings.backend === undefined) {
-    backend = await deps.defaultBackend();
-    log(`backend: ${backend} (the best available; set 'backend' or --backend to choose)`);
-  } else {
-    backend = settings.backend;
-    log(`backend: ${backend}`);
-  }
-
-  const checkpoint = await loadCheckpoint(checkpointFile);
-  if (options.resume && checkpoint === undefined) {
-    throw new CheckpointError(
-      checkpointFile,
-      "there is no checkpoint in the output folder; run without --resume to start fresh",
-    );
-  }
-  if (checkpoint === undefined && await exists(settings.learningRateFile)) {
-    log(
-      `note: ${settings.learningRateFile} exists without a checkpoint: its stored rates and ` +
-        "scores are kept, as RETURNN does (delete it to start over)",
-    );
-  }
-  const fingerprint = fingerprintOf(settings);
-  if (checkpoint !== undefined) checkFingerprint(checkpointFile, checkpoint, fingerprint);
-
-  const control = await deps.createControl(settings.control, {
-    file: settings.learningRateFile,
+  await Deno.mkdir(settings.outputDir, { recursive: true });
+  const files = {
+    checkpoint: join(settings.outputDir, CHECKPOINT_FILE),
+    plot: join(settings.outputDir, PLOT_FILE),
+  };
+  const backend = await chooseBackend(settings, deps, log);
+  const checkpoint = await openCheckpoint(files.checkpoint, settings, {
+    resume: options.resume,
+    log,
   });
+  const control = await deps.createControl(settings.control, { file: settings.learningRateFile });
   const data = await deps.loadData(settings.data, { seed: settings.seed });
   const model = await deps.createModel(settings.model, {
     backend,
@@ -179,330 +224,125 @@ export async function train(config: Config, options: TrainOptions = {}): Promise
     numClasses: data.numClasses,
     ...(data.outputs !== undefined ? { outputs: data.outputs } : {}),
   });
-  let updater: Updater | undefined;
-  // Loss reads still in flight: settled before the model is disposed, so an error mid-epoch
-  // does not leave a read of a disposed tensor rejecting later (an unhandled rejection).
-  const pendingReads: Promise<number>[] = [];
-  try {
-    // RETURNN's output layers: one (`output`) or several (`dev_score_<name>` keys).
-    const outputs = model.outputs ?? [OUTPUT];
-    const multi = outputs.length > 1;
-    const numParams = model.shapes.reduce((n, sh) => n + sh.reduce((a, b) => a * b, 1), 0);
-    const message = (model as { message?: string }).message;
-    log(
-      `model: ${numParams} parameters in ${model.names.length} tensors; data: ` +
-        `${data.train.size} train / ${data.dev.size} dev rows${message ? `; ${message}` : ""}`,
-    );
-    const dynamic = settings.dynamicLearningRate === undefined
-      ? undefined
-      : deps.dynamicLearningRate(settings.dynamicLearningRate);
-    const stepLearningRate = (epochLr: number, ctx: StepContext) =>
-      (dynamic === undefined ? epochLr : dynamic(ctx)) * settings.learningRateMultiplier;
+  return { settings, files, backend, checkpoint, control, data, model };
+}
 
-    let globalTrainStep = 0;
-    let startEpoch = 1;
-    let history: EpochRecord[] = [];
-    if (checkpoint !== undefined) {
-      if (
-        checkpoint.paramNames.length !== model.names.length ||
-        checkpoint.paramNames.some((n, i) => n !== model.names[i]) ||
-        checkpoint.params.some((p, i) => p.length !== model.shapes[i].reduce((a, b) => a * b, 1))
-      ) {
-        throw new CheckpointError(
-          checkpointFile,
-          `its parameters (${checkpoint.paramNames.join(", ")}) do not match the model's ` +
-            `(${model.names.join(", ")}); the model changed: use another --output-dir or delete ` +
-            "the checkpoint",
-        );
-      }
-      await model.setParameters(checkpoint.params);
-    }
-    // Created after a resume's setParameters, so it binds to the restored parameters.
-    updater = await deps.createUpdater(settings, model);
-    if (checkpoint !== undefined) {
-      await updater.importState({
-        arrays: checkpoint.optimizerArrays,
-        meta: checkpoint.optimizerMeta,
-      });
-      globalTrainStep = checkpoint.globalTrainStep;
-      startEpoch = checkpoint.epoch + 1;
-      history = Array.isArray(checkpoint.history)
-        ? (checkpoint.history as EpochRecord[]).filter((r) =>
-          typeof r?.epoch === "number" && r.epoch <= checkpoint.epoch
-        )
-        : [];
-      log(
-        `resuming after epoch ${checkpoint.epoch} (global_train_step ${globalTrainStep}) from ` +
-          checkpointFile,
-      );
-    }
-    const resumedAfterEpoch = startEpoch - 1;
+/** What the epochs run on: the digits' batches and the model's step. */
+function epochRun(
+  setup: Setup,
+  deps: TrainDeps,
+  restored: Restored,
+  o: TrainOptions & { log: (line: string) => void; pendingReads: Promise<unknown>[] },
+): EpochRun<Batch> {
+  const { settings, model, data } = setup;
+  const now = o.now ?? (() => performance.now());
+  return {
+    settings,
+    control: setup.control,
+    updater: restored.updater,
+    model,
+    train: batchSource(data, settings),
+    evaluate: evaluator(model, data, settings),
+    outputs: model.outputs ?? [OUTPUT],
+    progress: createProgress({ mode: o.progress ?? defaultMode(), log: o.log, now }),
+    now,
+    readEvery: setup.backend === "webgpu" ? settings.logEverySteps : 1,
+    stepLearningRate: stepLearningRate(settings, deps),
+    pendingReads: o.pendingReads,
+    globalTrainStep: restored.globalTrainStep,
+  };
+}
 
-    const mode = options.progress ??
-      (safeIsTerminal() ? "bar" : "lines");
-    const progress = createProgress({ mode, log, now });
-    const lastEpoch = Math.min(settings.numEpochs, options.stopAfterEpoch ?? Infinity);
-    const readEvery = backend === "webgpu" ? settings.logEverySteps : 1;
-    const evalBatch = Math.max(256, settings.batchSize);
-    const stepsPerEpoch = Math.ceil(data.train.size / settings.batchSize);
-    if (startEpoch > settings.numEpochs) {
-      log(`nothing to do: all ${settings.numEpochs} epochs are done (see ${outputDir})`);
-    }
+/** The backend the settings name, or the best available one (said in the log). */
+async function chooseBackend(
+  settings: TrainSettings,
+  deps: TrainDeps,
+  log: (line: string) => void,
+): Promise<BackendName> {
+  if (settings.backend !== undefined) {
+    log(`backend: ${settings.backend}`);
+    return settings.backend;
+  }
+  const backend = await deps.defaultBackend();
+  log(`backend: ${backend} (the best available; set 'backend' or --backend to choose)`);
+  return backend;
+}
 
-    for (let epoch = startEpoch; epoch <= lastEpoch; epoch++) {
-      const epochLr = control.epochStartLearningRate(epoch);
-      const decision = control.explain(epoch);
-      const ctx0 = {
-        globalTrainStep,
-        epoch,
-        epochContinuous: epoch - 1,
-        learningRate: epochLr,
-      };
-      control.setEpochMeta(epoch, {
-        global_train_step: globalTrainStep,
-        effective_learning_rate: stepLearningRate(epochLr, ctx0),
-      });
-      const reset = settings.resetUpdaterVarsModStep;
-      if (
-        reset > 0 && settings.resetUpdaterVarsUnit === "epochs" && epoch > 1 &&
-        (epoch - 1) % reset === 0
-      ) {
-        await updater.reset();
-      }
-      updater.startEpoch(epoch);
-      progress.startEpoch(epoch, settings.numEpochs, stepsPerEpoch, epochLr);
+/** The line about the model and the data. */
+function describeRun(model: TrainModel, data: Dataset): string {
+  const numParams = model.shapes.reduce((n, sh) => n + sh.reduce((a, b) => a * b, 1), 0);
+  return `model: ${numParams} parameters in ${model.names.length} tensors; data: ` +
+    `${data.train.size} train / ${data.dev.size} dev rows` +
+    (model.message ? `; ${model.message}` : "");
+}
 
-      const t0 = now();
-      const losses: Promise<number>[] = [];
-      const outputLosses: Promise<readonly number[]>[] = [];
-      let lastLoss: Promise<number> | undefined;
-      let step = 0;
-      for (const batch of data.train.batches(epoch, settings.batchSize, settings.seed)) {
-        if (reset > 0 && settings.resetUpdaterVarsUnit === "steps" && step % reset === 0) {
-          await updater.reset();
-        }
-        const lr = stepLearningRate(epochLr, {
-          globalTrainStep,
-          epoch,
-          epochContinuous: epoch - 1 + step / stepsPerEpoch,
-          learningRate: epochLr,
-        });
-        const g = model.gradients(batch);
-        const readLoss = step % readEvery === 0 || step === stepsPerEpoch - 1;
-        if (readLoss) {
-          lastLoss = g.loss();
-          losses.push(lastLoss);
-          pendingReads.push(lastLoss);
-          lastLoss.catch(() => {}); // handled where awaited; never an unhandled rejection
-          if (multi) outputLosses.push(readOutputLosses(g.outputLosses, outputs));
-        }
-        await updater.step(g.grads, lr, globalTrainStep);
-        g.dispose();
-        globalTrainStep++;
-        step++;
-        if (step % settings.logEverySteps === 0 || step === stepsPerEpoch) {
-          progress.update(step, lastLoss === undefined ? undefined : await lastLoss);
-        }
-      }
-      const trainScore = mean(await Promise.all(losses));
-      // Per output: the mean of its mini-batch losses (read with the total, no extra sync).
-      const perOutput = await Promise.all(outputLosses);
-      const trainScores = multi
-        ? outputs.map((_, i) => mean(perOutput.map((l) => l[i])))
-        : [trainScore];
-      pendingReads.length = 0;
-      const seconds = (now() - t0) / 1000;
-      const trainEval = await model.evaluate(
-        data.train.x,
-        data.train.y,
-        evalBatch,
-        data.train.targets,
-      );
-      // RETURNN TF's score form, one item per output layer: the control stores one output as
-      // `train_score` and several as `train_score_<output>`.
-      const trainDicts = {
-        train_score: perLayer("cost", outputs, (_, i) => trainScores[i]),
-        train_error: perLayer("error", outputs, (o) => outputEval(trainEval, o, multi).error),
-      };
-      control.setEpochError(epoch, trainDicts);
-      control.setEpochMeta(epoch, {
-        epoch_num_train_steps: step,
-        // RETURNN's engines store `round(elapsed)`: whole seconds, ties to even.
-        epoch_train_time_secs: pyRound(seconds),
-      });
-      await control.save();
-      const dev = await model.evaluate(data.dev.x, data.dev.y, evalBatch, data.dev.targets);
-      const devDicts = {
-        dev_score: perLayer("cost", outputs, (o) => outputEval(dev, o, multi).score),
-        dev_error: perLayer("error", outputs, (o) => outputEval(dev, o, multi).error),
-      };
-      control.setEpochError(epoch, devDicts);
-      await control.save();
+/** The training split's seeded mini-batches. */
+function batchSource(data: Dataset, s: TrainSettings): EpochRun<Batch>["train"] {
+  return {
+    stepsPerEpoch: Math.ceil(data.train.size / s.batchSize),
+    batches: (epoch) => data.train.batches(epoch, s.batchSize, s.seed),
+  };
+}
 
-      const record: EpochRecord = {
-        epoch,
-        learningRate: epochLr,
-        trainScore,
-        trainError: trainEval.error,
-        devScore: dev.score,
-        devError: dev.error,
-        steps: step,
-        seconds,
-        decision,
-        // Several outputs: every key of the file, for the summary and the plot.
-        ...(multi
-          ? { scores: Object.fromEntries(flattenScores({ ...trainDicts, ...devDicts })) }
-          : {}),
-      };
-      history = [...history.filter((r) => r.epoch < epoch), record];
-      // The plot first: a crash between the two leaves a plot ahead of the checkpoint (redrawn
-      // when the epoch is run again), never one missing the last epoch of a finished run.
-      await deps.plot(join(outputDir, PLOT_FILE), history);
-      const state = await updater.exportState();
-      await saveCheckpoint(
-        checkpointFile,
-        {
-          epoch,
-          globalTrainStep,
-          paramNames: model.names,
-          params: await updater.parameters(),
-          optimizerArrays: state.arrays,
-          optimizerMeta: state.meta,
-          rng: { seed: settings.seed, shuffle: "deriveSeed(seed, epoch)" },
-          fingerprint,
-          history,
-        } satisfies CheckpointData,
-      );
-      progress.endEpoch(record);
-    }
-    const parameters = await updater.parameters();
-    return {
-      settings,
-      backend,
+/** Scores of a whole split, evaluated in batches of at least 256 rows. */
+function evaluator(
+  model: TrainModel,
+  data: Dataset,
+  s: TrainSettings,
+): EpochRun<Batch>["evaluate"] {
+  const batch = Math.max(256, s.batchSize);
+  return (split) => {
+    const part = data[split];
+    return model.evaluate(part.x, part.y, batch, part.targets);
+  };
+}
+
+/** The rate of a step: `dynamic_learning_rate` (if set) times `learning_rate_multiplier`. */
+function stepLearningRate(s: TrainSettings, deps: TrainDeps): EpochRun<Batch>["stepLearningRate"] {
+  const dynamic = s.dynamicLearningRate === undefined
+    ? undefined
+    : deps.dynamicLearningRate(s.dynamicLearningRate);
+  return (epochLr: number, ctx: StepContext) =>
+    (dynamic === undefined ? epochLr : dynamic(ctx)) * s.learningRateMultiplier;
+}
+
+/**
+ * After an epoch: the plot, then the checkpoint (parameters, optimizer state, step counter,
+ * history), written atomically.
+ */
+async function saveEpoch(
+  run: EpochRun<Batch>,
+  deps: TrainDeps,
+  files: { checkpoint: string; plot: string },
+  history: readonly EpochRecord[],
+  paramNames: readonly string[],
+): Promise<void> {
+  // The plot first: a crash between the two leaves a plot ahead of the checkpoint (redrawn
+  // when the epoch is run again), never one missing the last epoch of a finished run.
+  await deps.plot(files.plot, history);
+  const state = await run.updater.exportState();
+  const s = run.settings;
+  await saveCheckpoint(
+    files.checkpoint,
+    {
+      epoch: history[history.length - 1].epoch,
+      globalTrainStep: run.globalTrainStep,
+      paramNames,
+      params: await run.updater.parameters(),
+      optimizerArrays: state.arrays,
+      optimizerMeta: state.meta,
+      rng: { seed: s.seed, shuffle: "deriveSeed(seed, epoch)" },
+      fingerprint: fingerprintOf(s),
       history,
-      parameters,
-      parameterNames: model.names,
-      globalTrainStep,
-      resumedAfterEpoch,
-      learningRateFile: settings.learningRateFile,
-      checkpointFile,
-    };
-  } catch (e) {
-    // A lost GPU device surfaces as bare OperationErrors; report it with how to continue.
-    throw await explainDeviceLoss(e, (model as { device?: GPUDevice | null }).device);
-  } finally {
-    await Promise.allSettled(pendingReads);
-    updater?.dispose();
-    model.dispose();
-  }
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function safeIsTerminal(): boolean {
-  try {
-    return Deno.stdout.isTerminal();
-  } catch {
-    return false;
-  }
-}
-
-/** `{"<kind>:<output>": value}` for every output (RETURNN TF's per-layer score dict). */
-function perLayer(
-  kind: "cost" | "error",
-  outputs: readonly string[],
-  value: (output: string, i: number) => number,
-): Record<string, number> {
-  return Object.fromEntries(outputs.map((o, i) => [`${kind}:${o}`, value(o, i)]));
-}
-
-/** One output's score and error (the whole result for a one-output model). */
-function outputEval(r: EvalResult, output: string, multi: boolean): OutputEval {
-  if (!multi) return r;
-  const found = r.outputs?.[output];
-  if (found === undefined) {
-    throw new TypeError(
-      `Cannot score the output '${output}': the model's evaluate() gave no result for it ` +
-        `(got: ${Object.keys(r.outputs ?? {}).join(", ") || "none"}); return 'outputs' per name`,
-    );
-  }
-  return found;
-}
-
-/** The per-output losses of a step of a model with several outputs. */
-function readOutputLosses(
-  read: (() => Promise<readonly number[]>) | undefined,
-  outputs: readonly string[],
-): Promise<readonly number[]> {
-  if (read === undefined) {
-    return Promise.reject(
-      new TypeError(
-        `Cannot score the outputs ${outputs.join(", ")} separately: the model's gradients() ` +
-          "gives no outputLosses(); implement it (one loss per output, in 'outputs' order)",
-      ),
-    );
-  }
-  const p = read();
-  p.catch(() => {}); // handled where awaited
-  return p;
-}
-
-/** Python's `round(x)` to an int: the nearest integer, ties to the even one. */
-function pyRound(x: number): number {
-  const r = Math.round(x);
-  return r - x === 0.5 && r % 2 !== 0 ? r - 1 : r;
-}
-
-function mean(xs: readonly number[]): number {
-  let s = 0;
-  for (const x of xs) s += x;
-  return xs.length === 0 ? NaN : s / xs.length;
-}
-
-/** Settings that must be the same to continue from a checkpoint (JSON, functions as source). */
-function fingerprintOf(s: TrainSettings): Record<string, unknown> {
-  const skip = new Set([
-    "numEpochs",
-    "logEverySteps",
-    "outputDir",
-    "learningRateFile",
-    "backend",
-    "notes",
-  ]);
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(s)) {
-    if (skip.has(k)) continue;
-    out[k] = JSON.parse(
-      JSON.stringify(v ?? null, (_key, x) => typeof x === "function" ? `fn:${x.toString()}` : x),
-    );
-  }
-  return out;
-}
-
-function checkFingerprint(
-  path: string,
-  checkpoint: CheckpointData,
-  fingerprint: Record<string, unknown>,
-): void {
-  const old = checkpoint.fingerprint as Record<string, unknown>;
-  const keys = new Set([...Object.keys(old), ...Object.keys(fingerprint)]);
-  const changed = [...keys].filter((k) =>
-    JSON.stringify(old[k]) !== JSON.stringify(fingerprint[k])
+    } satisfies CheckpointData,
   );
-  if (changed.length > 0) {
-    throw new CheckpointError(
-      path,
-      `it was written with different settings (${changed.join(", ")} changed); resuming would ` +
-        "not continue the same run: restore the old settings, or use another --output-dir " +
-        "(or delete the checkpoint and the learning-rate file) to start over",
-    );
+}
+
+function defaultMode(): ProgressMode {
+  try {
+    return Deno.stdout.isTerminal() ? "bar" : "lines";
+  } catch {
+    return "lines";
   }
 }
 
@@ -515,7 +355,6 @@ async function wire(overrides: Partial<TrainDeps> | undefined): Promise<TrainDep
     "createControl",
     "dynamicLearningRate",
     "plot",
-    "implementedTransforms",
   ];
   if (overrides && needed.every((k) => overrides[k] !== undefined)) {
     return overrides as TrainDeps;

@@ -12,15 +12,23 @@ import type { BackendName, Batch, TrainModel } from "./model_types.ts";
 
 /** One split of a classification data set. */
 export interface DataPart {
-  /** Features, row-major. */
+  /** Features, `size * inputDim` values, row-major. */
   readonly x: Float32Array;
-  /** Labels. */
+  /** Labels, one per row. */
   readonly y: Int32Array;
   /** Number of rows. */
   readonly size: number;
   /** Labels per output name, for models with several outputs (`y` serves one output). */
   readonly targets?: Readonly<Record<string, Int32Array>>;
-  /** Seeded mini-batches of one epoch; the same arguments give the same batches. */
+  /**
+   * Mini-batches of one epoch in a seeded order: the same `(epoch, batchSize, seed)` always
+   * gives the same batches, whatever happened before (so resuming at an epoch is
+   * reproducible).
+   *
+   * @param epoch The epoch number (any integer; 1-based in the trainer).
+   * @param batchSize Rows per batch, a positive integer.
+   * @param seed The shuffling seed. @default 0
+   */
   batches(epoch: number, batchSize: number, seed?: number): IterableIterator<Batch>;
 }
 
@@ -149,6 +157,4 @@ export interface TrainDeps {
   ): (ctx: StepContext) => number;
   /** Write the per-epoch SVG plot. */
   plot(path: string, history: readonly EpochRecord[]): Promise<void>;
-  /** Transform keys the optimizer engine implements (for config validation). */
-  readonly implementedTransforms: ReadonlySet<string>;
 }

@@ -6,8 +6,14 @@ import type { BackendName } from "./model_types.ts";
 import type { EpochControl, TrainDeps } from "./train_deps.ts";
 import { createLearningRateControl } from "../control/learning_rate_control.ts";
 import { flattenScores } from "../control/error_key.ts";
-import { gpuTest, tempDir } from "../tests/_gpu.ts";
-import { quiet, smallDigitsJob, testClock } from "./_fakes_test.ts";
+import { both, tempDir } from "../tests/_gpu.ts";
+import {
+  assertFileIsControlReplay,
+  quiet,
+  smallDigitsJob,
+  testClock,
+  TWO_HEAD_TENSORS,
+} from "./_fakes_test.ts";
 
 const single: Config = smallDigitsJob;
 
@@ -47,19 +53,6 @@ async function recordingDeps(calls: Scores[]): Promise<TrainDeps> {
       };
     },
   };
-}
-
-/** Replay the file's recorded scores through a fresh control: same rates, same file text. */
-async function assertFileIsControlReplay(config: Config, file: string): Promise<void> {
-  const text = await Deno.readTextFile(file);
-  const recorded = (await createLearningRateControl({ ...config }, { file })).epochs();
-  const fresh = await createLearningRateControl({ ...config }, { file: null });
-  for (const view of recorded) {
-    equal(fresh.epochStartLearningRate(view.epoch), view.learningRate, `epoch ${view.epoch}`);
-    Object.assign(fresh.epochMeta(view.epoch), view.meta);
-    fresh.setEpochError(view.epoch, view.error as Record<string, number>);
-  }
-  equal(fresh.toText(), text);
 }
 
 Deno.test("train (cpu): score dicts per output layer, flattened RETURNN's way (1 and 2 outputs)", async () => {
@@ -162,23 +155,10 @@ async function endToEnd(backend: BackendName) {
   const svg = await Deno.readTextFile(`${dir}/learning_rates.svg`);
   for (const key of FLAT_MULTI) ok(svg.includes(`>${key}</text>`), key);
   // Checkpoint tensors of the heads have stable names.
-  deepEqual(r.parameterNames, [
-    "dense_0/kernel",
-    "dense_0/bias",
-    "head_output/kernel",
-    "head_output/bias",
-    "head_parity/kernel",
-    "head_parity/bias",
-  ]);
+  deepEqual(r.parameterNames, TWO_HEAD_TENSORS);
 }
 
-Deno.test("train (cpu): two outputs, newbob on dev_score_parity, the file is the control's replay", () =>
-  endToEnd("cpu"));
-
-gpuTest(
-  "train (webgpu): two outputs, newbob on dev_score_parity, the file is the control's replay",
-  () => endToEnd("webgpu"),
-);
+both("train: two outputs, newbob on dev_score_parity, the file is the control's replay", endToEnd);
 
 Deno.test("train (cpu): two outputs, stop + resume == uninterrupted", async () => {
   const a = await tempDir("train-multi-resume-a-");

@@ -6,23 +6,10 @@ import type { Config } from "./config_types.ts";
 import type { BackendName } from "./model_types.ts";
 import type { TrainDeps } from "./train_deps.ts";
 import { createLearningRateControl } from "../control/learning_rate_control.ts";
-import { gpuTest, tempDir } from "../tests/_gpu.ts";
-import { quiet, smallDigitsJob, testClock } from "./_fakes_test.ts";
+import { both, gpuTest, tempDir } from "../tests/_gpu.ts";
+import { assertFileIsControlReplay, quiet, smallDigitsJob, testClock } from "./_fakes_test.ts";
 
 const job: Config = smallDigitsJob;
-
-/** Replay the file's recorded scores through a fresh control: same rates, same file text. */
-async function assertFileIsControlReplay(config: Config, file: string): Promise<void> {
-  const text = await Deno.readTextFile(file);
-  const recorded = (await createLearningRateControl({ ...config }, { file })).epochs();
-  const fresh = await createLearningRateControl({ ...config }, { file: null });
-  for (const view of recorded) {
-    equal(fresh.epochStartLearningRate(view.epoch), view.learningRate, `epoch ${view.epoch}`);
-    Object.assign(fresh.epochMeta(view.epoch), view.meta);
-    fresh.setEpochError(view.epoch, view.error as Record<string, number>);
-  }
-  equal(fresh.toText(), text);
-}
 
 async function endToEnd(backend: BackendName) {
   const dir = await tempDir(`train-${backend}-`);
@@ -37,13 +24,7 @@ async function endToEnd(backend: BackendName) {
   await Deno.stat(`${dir}/checkpoint.nbck`);
 }
 
-Deno.test("train (cpu): loss falls, the learning-rate file is the control's replay", () =>
-  endToEnd("cpu"));
-
-gpuTest(
-  "train (webgpu): loss falls, the learning-rate file is the control's replay",
-  () => endToEnd("webgpu"),
-);
+both("train: loss falls, the learning-rate file is the control's replay", endToEnd);
 
 Deno.test("train (cpu): stop + resume == uninterrupted (bitwise params, same lr file)", async () => {
   const a = await tempDir("train-resume-a-");

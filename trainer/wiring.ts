@@ -8,9 +8,8 @@
  */
 
 import type { TrainSettings } from "./config.ts";
-import { TRANSFORM_KEYS } from "./config.ts";
 import type { EpochControl, TrainDeps, Updater, UpdaterState } from "./train_deps.ts";
-import type { TrainModel } from "./model_types.ts";
+import { MLP_DEFAULTS, type TrainModel } from "./model_types.ts";
 import { loadDigits } from "./digits.ts";
 import { assertFiniteParameters } from "./finite_check.ts";
 import { deriveSeed } from "./rng.ts";
@@ -76,19 +75,59 @@ function optimizerDict(s: TrainSettings): Record<string, unknown> {
 }
 
 /**
- * An aborting {@linkcode InvalidGradientError} names the engine's update step; the trainer adds
- * the mini-batch (`global_train_step`, 0-based, as RETURNN counts) and the epoch. On `cpu` the
- * abort happens at that mini-batch; on `webgpu` it is detected there (the check is deferred).
+ * An {@linkcode InvalidGradientError} of the engine (which names its update step) with the
+ * trainer's place of the abort: the mini-batch (`global_train_step`, 0-based, as RETURNN counts)
+ * and the epoch. On `cpu` the abort happens at that mini-batch; on `webgpu` it is detected there
+ * (the check is deferred).
+ *
+ * @example Usage
+ * ```ts
+ * import { InvalidGradientAtStepError } from "./wiring.ts";
+ * import { InvalidGradientError } from "../optimizers/mod.ts";
+ * import { equal, match, ok } from "node:assert/strict";
+ *
+ * const e = new InvalidGradientAtStepError(new InvalidGradientError(6, 2), {
+ *   globalTrainStep: 5,
+ *   epoch: 2,
+ *   detected: false,
+ * });
+ * ok(e instanceof InvalidGradientError);
+ * equal(e.globalTrainStep, 5);
+ * match(e.message, /^Aborting training as update step 6 \(mini-batch global_train_step 5, epoch 2\)/);
+ * ```
  */
-function withStepContext(e: unknown, globalTrainStep: number, epoch: number, host: boolean) {
-  if (e instanceof InvalidGradientError) {
-    e.message = e.message.replace(
-      /^(Aborting training as update step \d+)/,
-      `$1 (${host ? "" : "detected at "}mini-batch global_train_step ${globalTrainStep}, epoch ` +
-        `${epoch})`,
-    );
+export class InvalidGradientAtStepError extends InvalidGradientError {
+  /** The mini-batch of the abort (0-based, across epochs). */
+  readonly globalTrainStep: number;
+  /** The epoch of the abort. */
+  readonly epoch: number;
+  /** Whether the abort was detected at this mini-batch after the step (a deferred check). */
+  readonly detected: boolean;
+
+  /**
+   * Add the place of the abort to the engine's error (kept as `cause`).
+   *
+   * @param error The engine's error.
+   * @param at The mini-batch, the epoch, and whether the check was deferred.
+   */
+  constructor(
+    error: InvalidGradientError,
+    at: { globalTrainStep: number; epoch: number; detected: boolean },
+  ) {
+    super(error.step, 0);
+    this.globalTrainStep = at.globalTrainStep;
+    this.epoch = at.epoch;
+    this.detected = at.detected;
+    this.cause = error;
+    // The engine's sentence, with the place after the update step it names.
+    const step = `update step ${error.step}`;
+    const place = ` (${at.detected ? "detected at " : ""}mini-batch global_train_step ` +
+      `${at.globalTrainStep}, epoch ${at.epoch})`;
+    const i = error.message.indexOf(step);
+    this.message = i < 0
+      ? error.message + place
+      : error.message.slice(0, i + step.length) + place + error.message.slice(i + step.length);
   }
-  return e;
 }
 
 /**
@@ -100,7 +139,7 @@ function withStepContext(e: unknown, globalTrainStep: number, epoch: number, hos
  */
 export async function createEngineUpdater(s: TrainSettings, model: TrainModel): Promise<Updater> {
   const backend = model.backend === "webgpu" ? "webgpu" : "cpu";
-  const device = (model as { device?: GPUDevice | null }).device ?? undefined;
+  const device = model.device ?? undefined;
   const opt = await createOptimizer(chain(...transformsOf(s), optimizerDict(s)), {
     backend,
     ...(device ? { device } : {}),
@@ -122,7 +161,8 @@ export async function createEngineUpdater(s: TrainSettings, model: TrainModel): 
       try {
         await opt.step(state, grads, { learningRate, epoch, globalStep: globalTrainStep });
       } catch (e) {
-        throw withStepContext(e, globalTrainStep, epoch, host);
+        if (!(e instanceof InvalidGradientError)) throw e;
+        throw new InvalidGradientAtStepError(e, { globalTrainStep, epoch, detected: !host });
       }
       if (host) {
         model.parametersUpdated(
@@ -201,8 +241,8 @@ export function defaultDeps(): Promise<TrainDeps> {
         kind: "mlp",
         inputDim: o.inputDim,
         numClasses: o.numClasses,
-        hidden: [...((spec.hidden as number[] | undefined) ?? [64])],
-        activation: (spec.activation as "relu" | "tanh" | undefined) ?? "relu",
+        hidden: [...((spec.hidden as number[] | undefined) ?? MLP_DEFAULTS.hidden)],
+        activation: (spec.activation as "relu" | "tanh" | undefined) ?? MLP_DEFAULTS.activation,
         // Several heads only when the config asks for them (one head keeps dense_<n>/...).
         ...(spec.outputs !== undefined ? { outputs: { ...(o.outputs ?? spec.outputs) } } : {}),
       }, { backend: o.backend, seed: o.seed });
@@ -227,6 +267,5 @@ export function defaultDeps(): Promise<TrainDeps> {
       );
       await writeFileAtomic(path, new TextEncoder().encode(svg), ".tmp", "the plot");
     },
-    implementedTransforms: TRANSFORM_KEYS,
   });
 }

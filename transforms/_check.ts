@@ -1,6 +1,16 @@
-/** Private: argument checks shared by the transform factories. @module */
+/**
+ * Private: argument checks shared by the transform factories, over the shared validator
+ * (`_util/validate.ts`): a TypeError for a non-number, a RangeError for a bad value.
+ *
+ * @module
+ */
 
-/** A finite number in `[min, max]` (or `> min` when `open`), else a RangeError naming it. */
+import { numberProblem, throwProblem } from "../_util/validate.ts";
+
+/**
+ * A number in `[min, max]` (or `> min` when `open`), else an error naming it. NaN never passes;
+ * `Infinity` passes when `max` is `Infinity` (no upper bound).
+ */
 export function _num(
   fn: string,
   name: string,
@@ -9,25 +19,22 @@ export function _num(
   open = false,
   max = Infinity,
 ): number {
-  if (
-    typeof v !== "number" || Number.isNaN(v) || (open ? v <= min : v < min) || v > max ||
-    (!Number.isFinite(v) && max !== Infinity)
-  ) {
-    const range = `${open ? ">" : ">="} ${min}${max !== Infinity ? ` and <= ${max}` : ""}`;
-    throw new RangeError(
-      `Cannot create ${fn} as '${name}' must be a number ${range}: current value is ${v}`,
-    );
-  }
-  return v;
+  const bounded = max !== Infinity;
+  throwProblem(
+    `Cannot create ${fn}: `,
+    numberProblem(name, v, {
+      min,
+      minOpen: open,
+      ...(bounded ? { max } : {}),
+      infinite: !bounded,
+      noun: "a number",
+    }),
+  );
+  return v as number;
 }
 
 /** An integer in `[min, max]`. */
 export function _int(fn: string, name: string, v: unknown, min: number, max = 2 ** 32 - 1): number {
-  if (typeof v !== "number" || !Number.isInteger(v) || v < min || v > max) {
-    throw new RangeError(
-      `Cannot create ${fn} as '${name}' must be an integer in [${min}, ${max}]: current value ` +
-        `is ${v}`,
-    );
-  }
-  return v;
+  throwProblem(`Cannot create ${fn}: `, numberProblem(name, v, { min, max, integer: true }));
+  return v as number;
 }

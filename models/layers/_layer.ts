@@ -8,7 +8,7 @@
 
 import type { Tf, tfjs } from "../_tf.ts";
 import type { SeqTensor } from "../seq.ts";
-import { showValue } from "../../_util/show.ts";
+import { showValue } from "../../_util/validate.ts";
 
 /** The output of a layer as the check sees it (before any tensor exists). */
 export interface DimInfo {

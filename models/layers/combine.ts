@@ -8,7 +8,7 @@
 import type { Tf, tfjs } from "../_tf.ts";
 import { _applyActivation, _checkActivation } from "../_activation.ts";
 import { maskPadding, type SeqTensor } from "../seq.ts";
-import { showValue } from "../../_util/show.ts";
+import { showValue } from "../../_util/validate.ts";
 import { didYouMeanSuffix } from "../../_util/did_you_mean.ts";
 import {
   _posInt,

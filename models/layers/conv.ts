@@ -14,7 +14,7 @@
 import type { Tf, tfjs } from "../_tf.ts";
 import { _applyActivation, _checkActivation } from "../_activation.ts";
 import { maskPadding, type SeqTensor } from "../seq.ts";
-import { showValue } from "../../_util/show.ts";
+import { showValue } from "../../_util/validate.ts";
 import {
   _bool,
   _checkInit,

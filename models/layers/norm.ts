@@ -22,7 +22,7 @@ import {
   type LayerOutput,
   type ParamSpec,
 } from "./_layer.ts";
-import { showValue } from "../../_util/show.ts";
+import { showValue } from "../../_util/validate.ts";
 
 /**
  * The `layer_norm` layer class.

@@ -13,7 +13,7 @@
 import type { Tf, tfjs } from "../_tf.ts";
 import { lstmSequence } from "../lstm_cell.ts";
 import type { SeqTensor } from "../seq.ts";
-import { showValue } from "../../_util/show.ts";
+import { showValue } from "../../_util/validate.ts";
 import { didYouMeanSuffix } from "../../_util/did_you_mean.ts";
 import {
   _checkInit,

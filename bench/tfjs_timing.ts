@@ -5,7 +5,7 @@
  * script, not a test:
  *
  * ```sh
- * deno run --allow-read=. --allow-env=XDG_RUNTIME_DIR,DENO_WEBGPU_BACKEND trainer/tfjs_timing.ts \
+ * deno run --allow-read=. --allow-env=XDG_RUNTIME_DIR,DENO_WEBGPU_BACKEND bench/tfjs_timing.ts \
  *   [backends=cpu,wasm,webgpu] [epochs=4] [batch=32]
  * ```
  *
@@ -13,11 +13,11 @@
  */
 
 import type * as tfjs from "@tensorflow/tfjs";
-import type { BackendName } from "./model_types.ts";
-import { loadTfjs } from "./tfjs_backend.ts";
-import { createTfjsModel } from "./tfjs_model.ts";
-import { newbobForFit } from "./tfjs_fit.ts";
-import { loadDigits } from "./digits.ts";
+import type { BackendName } from "../trainer/model_types.ts";
+import { loadTfjs } from "../trainer/tfjs_backend.ts";
+import { createTfjsModel } from "../trainer/tfjs_model.ts";
+import { newbobForFit } from "../trainer/tfjs_fit.ts";
+import { loadDigits } from "../trainer/digits.ts";
 import { createOptimizer } from "../optimizers/mod.ts";
 
 /** One measured configuration. */
