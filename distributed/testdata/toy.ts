@@ -166,13 +166,16 @@ export function toyShardAverage(size: number, steps: number, lr: number): Float3
   return params;
 }
 
-/** Largest absolute and relative difference between two parameter arenas. */
+/**
+ * Largest absolute difference between two parameter arenas, and that difference relative to
+ * the largest parameter magnitude (elementwise relative differences of near-zero parameters
+ * say nothing).
+ */
 export function maxDiff(a: Float32Array, b: Float32Array): { abs: number; rel: number } {
-  let abs = 0, rel = 0;
+  let abs = 0, scale = 0;
   for (let i = 0; i < a.length; i++) {
-    const d = Math.abs(a[i] - b[i]);
-    abs = Math.max(abs, d);
-    if (d > 0) rel = Math.max(rel, d / Math.max(Math.abs(a[i]), Math.abs(b[i])));
+    abs = Math.max(abs, Math.abs(a[i] - b[i]));
+    scale = Math.max(scale, Math.abs(a[i]), Math.abs(b[i]));
   }
-  return { abs, rel };
+  return { abs, rel: scale > 0 ? abs / scale : 0 };
 }
