@@ -61,6 +61,15 @@ const TAG_REPORT = 0x6e62;
 const REPORT_BYTES = 16384;
 /** Milliseconds between rank 0's looks at the report channel while it waits. */
 const POLL_MS = 50;
+/**
+ * Collectives of at most this many bytes start as `MPI_I*` on the main thread and are polled
+ * for up to `SPIN_MS` before a helper thread waits: a thread hop per call costs more than a
+ * small all-reduce (the has-data flag, scores) on a busy host. Larger ones use the blocking
+ * calls on a helper thread (MPICH's blocking algorithms are the fastest for big buffers).
+ */
+const SMALL_BYTES = 1 << 16;
+/** Milliseconds a small collective is polled on the main thread. */
+const SPIN_MS = 5;
 
 const DATATYPE = { f32: MPI.FLOAT, f64: MPI.DOUBLE, i32: MPI.INT, u8: MPI.BYTE } as const;
 const TYPE_NAME = { f32: "float32", f64: "float64", i32: "int32", u8: "bytes" } as const;
@@ -242,7 +251,16 @@ class MpiCommunicator implements Communicator {
     const what = `allReduce ${o} of ${data.length} ${TYPE_NAME[kind]}`;
     return this.#collective(what, async () => {
       const s = this.#lib.symbols;
-      for (let at = 0; at < data.length; at += this.#maxCount) {
+      if (data.byteLength <= SMALL_BYTES) {
+        const req = new Int32Array([MPI.REQUEST_NULL]);
+        const type = DATATYPE[kind];
+        this.#check(
+          s.MPI_Iallreduce(this.#inPlace, data, data.length, type, OP[o], MPI.COMM_WORLD, req),
+          "MPI_Iallreduce",
+        );
+        await this.#wait(req, "MPI_Iallreduce");
+      }
+      for (let at = 0; data.byteLength > SMALL_BYTES && at < data.length; at += this.#maxCount) {
         const part = data.subarray(at, Math.min(data.length, at + this.#maxCount));
         const rc = await s.MPI_Allreduce(
           this.#inPlace,
@@ -264,7 +282,15 @@ class MpiCommunicator implements Communicator {
     const what = `broadcast from rank ${r} of ${data.length} ${TYPE_NAME[kind]}`;
     return this.#collective(what, async () => {
       const s = this.#lib.symbols;
-      for (let at = 0; at < data.length; at += this.#maxCount) {
+      if (data.byteLength <= SMALL_BYTES) {
+        const req = new Int32Array([MPI.REQUEST_NULL]);
+        this.#check(
+          s.MPI_Ibcast(data, data.length, DATATYPE[kind], r, MPI.COMM_WORLD, req),
+          "MPI_Ibcast",
+        );
+        await this.#wait(req, "MPI_Ibcast");
+      }
+      for (let at = 0; data.byteLength > SMALL_BYTES && at < data.length; at += this.#maxCount) {
         const part = data.subarray(at, Math.min(data.length, at + this.#maxCount));
         const rc = await s.MPI_Bcast(part, part.length, DATATYPE[kind], r, MPI.COMM_WORLD);
         this.#check(rc, "MPI_Bcast");
@@ -274,7 +300,9 @@ class MpiCommunicator implements Communicator {
 
   barrier(): Promise<void> {
     return this.#collective("barrier", async () => {
-      this.#check(await this.#lib.symbols.MPI_Barrier(MPI.COMM_WORLD), "MPI_Barrier");
+      const req = new Int32Array([MPI.REQUEST_NULL]);
+      this.#check(this.#lib.symbols.MPI_Ibarrier(MPI.COMM_WORLD, req), "MPI_Ibarrier");
+      await this.#wait(req, "MPI_Ibarrier");
     });
   }
 
@@ -306,6 +334,18 @@ class MpiCommunicator implements Communicator {
     try {
       Deno.removeSignalListener("SIGUSR1", this.#onSigusr1);
     } catch { /* not added */ }
+  }
+
+  /** Complete a nonblocking MPI request: poll briefly here, then wait on a helper thread. */
+  async #wait(req: Int32Array, fn: string): Promise<void> {
+    const s = this.#lib.symbols;
+    const flag = new Int32Array(1);
+    const until = performance.now() + SPIN_MS;
+    do {
+      this.#check(s.MPI_Test(req, flag, this.#statusIgnore), fn);
+      if (flag[0]) return;
+    } while (performance.now() < until);
+    this.#check(await s.MPI_Wait(req, this.#statusIgnore), fn);
   }
 
   /** Run one collective after the previous one, under the watchdog. */
