@@ -35,7 +35,7 @@ export * from "./wire.ts";
 export * from "./errors.ts";
 export * from "./guard.ts";
 export * from "./launcher.ts";
-export * from "./find_library.ts";
+export { MPI_LIBRARY_ENV, mpiLibraryCandidates } from "./find_library.ts";
 export * from "./single.ts";
 export * from "./loopback.ts";
 export * from "./mpi.ts";
