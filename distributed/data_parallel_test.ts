@@ -169,3 +169,16 @@ Deno.test("data parallel: param mode averages at the end of every epoch (ranks m
     /parameters of rank\(s\) 1 differ/,
   );
 });
+
+Deno.test("data parallel: resume from rank 0's checkpoint continues exactly (grad)", async () => {
+  const s = settings({ torch_distributed: {} });
+  const whole = await Promise.all(createLoopbackGroup(2).map((c) => runToy(c, s, 12, 0.2)));
+  const first = await Promise.all(createLoopbackGroup(2).map((c) => runToy(c, s, 6, 0.2)));
+  const checkpoint = first[0].params; // only rank 0 "saved" it
+  const second = await Promise.all(
+    createLoopbackGroup(2).map((c) =>
+      runToy(c, s, 12, 0.2, { checkpoint: c.rank === 0 ? checkpoint : undefined, firstStep: 6 })
+    ),
+  );
+  for (const r of second) deepEqual(r.params, whole[0].params);
+});

@@ -77,9 +77,17 @@ export function detectLaunch(getEnv: (name: string) => string | undefined): Laun
  * @throws {DistributedError} (from the reader) when a variable may not be read.
  *
  * @example Usage
- * ```ts ignore
- * import { denoEnvReader, detectLaunch } from "./launcher.ts";
- * const launch = detectLaunch(denoEnvReader()); // needs --allow-env=PMI_RANK,PMI_SIZE,...
+ * ```ts
+ * import { denoEnvReader } from "./launcher.ts";
+ * import { DistributedError } from "./errors.ts";
+ * import { ok } from "node:assert/strict";
+ * const read = denoEnvReader(); // needs --allow-env=PMI_RANK,PMI_SIZE,...
+ * try {
+ *   const size = read("PMI_SIZE");
+ *   ok(size === undefined || typeof size === "string");
+ * } catch (e) {
+ *   ok(e instanceof DistributedError); // not allowed: the message names the flag
+ * }
  * ```
  */
 export function denoEnvReader(): (name: string) => string | undefined {

@@ -76,6 +76,8 @@ mpiTest(
     const union = r.gradVsUnion as { abs: number; rel: number };
     ok(union.rel < 2e-6 && union.abs < 1e-6, JSON.stringify(union));
     ok((r.gradInSync as boolean[]).every((x) => x));
+    // Stopped after 6 steps, resumed from rank 0's parameters alone: the same as uninterrupted.
+    deepEqual(r.resumedVsWhole, { abs: 0, rel: 0 });
     const p1 = r.param1VsGrad as { abs: number; rel: number };
     ok(p1.rel < 2e-6 && p1.abs < 1e-6, JSON.stringify(p1));
     ok((r.param1InSync as boolean[]).every((x) => x));

@@ -21,6 +21,7 @@ interface Options {
   dir?: string;
   delayRank?: number;
   delayMs?: number;
+  hangRank?: number;
 }
 
 function _sleep(ms: number): Promise<void> {
@@ -152,12 +153,18 @@ const SCENARIOS: Record<string, (comm: Communicator) => Promise<unknown>> = {
       torch_distributed: { reduce_type: "param", param_sync_step: 3 },
     });
     const param3 = await runToy(comm, p3.settings!, steps, lr);
+    const half = await runToy(comm, settings, steps / 2, lr);
+    const resumed = await runToy(comm, settings, steps, lr, {
+      checkpoint: comm.rank === 0 ? half.params : undefined,
+      firstStep: steps / 2,
+    });
     const union = toyUnion(comm.size, steps, lr);
     const shard = toyShardAverage(comm.size, steps, lr);
     return {
       gradVsUnion: maxDiff(grad.params, union),
       gradVsShardAverage: maxDiff(grad.params, shard),
       gradInSync: grad.inSync,
+      resumedVsWhole: maxDiff(resumed.params, grad.params),
       param1VsGrad: maxDiff(param1.params, grad.params),
       param1InSync: param1.inSync,
       param3InSync: param3.inSync,
@@ -174,6 +181,16 @@ const SCENARIOS: Record<string, (comm: Communicator) => Promise<unknown>> = {
     return "unreachable";
   },
 
+  /** Rank 1 gets SIGUSR1 (what mpirun -disable-auto-cleanup sends when a peer died). */
+  async sigusr1(comm) {
+    const a = new Float32Array(10);
+    await comm.allReduce(a);
+    if (comm.rank === 1) Deno.kill(Deno.pid, "SIGUSR1");
+    await comm.allReduce(a);
+    await comm.allReduce(a);
+    return "unreachable";
+  },
+
   /** Rank 1 is killed (SIGKILL) in the middle of the loop. */
   async kill(comm) {
     const a = new Float32Array(1 << 16);
@@ -184,11 +201,11 @@ const SCENARIOS: Record<string, (comm: Communicator) => Promise<unknown>> = {
     return "unreachable";
   },
 
-  /** Rank 1 stops (SIGSTOP: alive but never arrives). */
+  /** Rank `hangRank` (default 1) stops (SIGSTOP: alive but never arrives). */
   async hang(comm) {
     const a = new Float32Array(10);
     await comm.allReduce(a);
-    if (comm.rank === 1) Deno.kill(Deno.pid, "SIGSTOP");
+    if (comm.rank === (options.hangRank ?? 1)) Deno.kill(Deno.pid, "SIGSTOP");
     await comm.allReduce(a);
     return "unreachable";
   },

@@ -93,28 +93,42 @@ export interface ToyRun {
   spread: number[];
 }
 
+/** Where a toy run starts (resume). */
+export interface ToyStart {
+  /** Rank 0's saved parameters (other ranks pass nothing: they get rank 0's). */
+  checkpoint?: Float32Array;
+  /** The first step's index. @default {0} */
+  firstStep?: number;
+}
+
 /**
- * Run `steps` SGD steps of the toy on this rank through `createDataParallel`.
+ * Run SGD steps `firstStep .. steps-1` of the toy on this rank through `createDataParallel`.
  *
  * @param comm The communicator.
  * @param settings Distributed settings (`grad` or `param`).
- * @param steps Number of steps.
+ * @param steps Index after the last step.
  * @param lr Learning rate.
+ * @param start A checkpoint to resume from (rank 0's) and the first step.
  */
 export async function runToy(
   comm: Communicator,
   settings: DistributedSettings,
   steps: number,
   lr: number,
+  start: ToyStart = {},
 ): Promise<ToyRun> {
   const dp = await createDataParallel(settings, { comm });
   const params = toyInit();
+  const resumed = await dp.shareArrays(
+    dp.isMain && start.checkpoint ? { params: start.checkpoint } : dp.isMain ? {} : undefined,
+  );
+  if (resumed.params) params.set(resumed.params);
   await dp.broadcastParams(params);
   const grad = new Float32Array(TOY_LAYOUT.length);
   const inSync: boolean[] = [];
   const spread: number[] = [];
   const root = new Float32Array(params.length);
-  for (let s = 0; s < steps + 1; s++) {
+  for (let s = start.firstStep ?? 0; s < steps + 1; s++) {
     if (!await dp.hasData(s, s < steps)) break;
     toyGradient(params, toyBatch(s, dp.rank, dp.size), grad);
     await dp.reduceGradients(grad);
