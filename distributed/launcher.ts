@@ -49,24 +49,24 @@ export interface Launch {
  * ```
  */
 export function detectLaunch(getEnv: (name: string) => string | undefined): Launch {
-  const pmiSize = getEnv("PMI_SIZE");
-  if (pmiSize !== undefined) {
-    return {
-      launcher: "mpich",
-      rank: _int("PMI_RANK", getEnv("PMI_RANK") ?? "0", 0),
-      size: _int("PMI_SIZE", pmiSize, 1),
-    };
-  }
-  const ompiSize = getEnv("OMPI_COMM_WORLD_SIZE");
-  if (ompiSize !== undefined) {
-    return {
-      launcher: "openmpi",
-      rank: _int("OMPI_COMM_WORLD_RANK", getEnv("OMPI_COMM_WORLD_RANK") ?? "0", 0),
-      size: _int("OMPI_COMM_WORLD_SIZE", ompiSize, 1),
-    };
+  for (const [launcher, rankVar, sizeVar] of LAUNCHERS) {
+    const size = getEnv(sizeVar);
+    if (size !== undefined) {
+      return {
+        launcher,
+        rank: _int(rankVar, getEnv(rankVar) ?? "0", 0),
+        size: _int(sizeVar, size, 1),
+      };
+    }
   }
   return { launcher: "none", rank: 0, size: 1 };
 }
+
+/** Launchers by the variables they set: name, rank variable, size variable. */
+const LAUNCHERS: readonly ["mpich" | "openmpi", string, string][] = [
+  ["mpich", "PMI_RANK", "PMI_SIZE"],
+  ["openmpi", "OMPI_COMM_WORLD_RANK", "OMPI_COMM_WORLD_SIZE"],
+];
 
 /**
  * An environment reader for {@linkcode detectLaunch} over `Deno.env` that refuses to guess: a

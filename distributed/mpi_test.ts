@@ -6,7 +6,15 @@
  */
 
 import { deepEqual, equal, ok } from "node:assert/strict";
-import { mpiTest, runAlone, runRanks } from "./testdata/harness.ts";
+import { type MpiRun, mpiTest, runAlone, runRanks } from "./testdata/harness.ts";
+
+/** The job stopped by itself (no hang), with a failure status and `pattern` in its output. */
+function _stopped(run: MpiRun, pattern: string | RegExp): void {
+  ok(!run.timedOut, `the job did not stop by itself:\n${run.stderr}`);
+  ok(run.code !== 0, "the job's exit status must say it failed");
+  const out = run.stdout + run.stderr;
+  ok(typeof pattern === "string" ? out.includes(pattern) : pattern.test(out), out);
+}
 
 function _clean(run: { code: number; stderr: string; timedOut: boolean }): void {
   ok(!run.timedOut, `mpirun hung and was stopped:\n${run.stderr}`);
@@ -88,13 +96,9 @@ mpiTest(
 
 mpiTest("2 ranks: a rank that throws stops the job with rank 0's message", async () => {
   const run = await runRanks(2, "throws", {}, { timeoutMs: 60_000 });
-  ok(!run.timedOut, run.stderr);
-  ok(run.code !== 0);
-  ok(
-    run.stderr.includes(
-      "newbob: rank 1 of 2 failed: RangeError: boom in the data loader. Stopping all 2 ranks.",
-    ),
-    run.stderr,
+  _stopped(
+    run,
+    "newbob: rank 1 of 2 failed: RangeError: boom in the data loader. Stopping all 2 ranks.",
   );
   ok(run.result === undefined);
 });
@@ -102,54 +106,58 @@ mpiTest("2 ranks: a rank that throws stops the job with rank 0's message", async
 mpiTest(
   "2 ranks: a rank killed mid-run (SIGKILL) stops the job at once, mpirun names the exit",
   async () => {
-    const run = await runRanks(2, "kill", {}, { timeoutMs: 60_000 });
-    ok(!run.timedOut, `the job did not stop:\n${run.stderr}`);
-    ok(run.code !== 0);
-    ok(/BAD TERMINATION[\s\S]*EXIT CODE: 9/.test(run.stdout + run.stderr), run.stdout + run.stderr);
+    _stopped(
+      await runRanks(2, "kill", {}, { timeoutMs: 60_000 }),
+      /BAD TERMINATION[\s\S]*EXIT CODE: 9/,
+    );
   },
 );
 
 mpiTest(
   "3 ranks: a rank that hangs (SIGSTOP) is named by rank 0's watchdog, the job stops",
   async () => {
-    const run = await runRanks(3, "hang", {
-      config: { torch_distributed: { timeout_sec: 2 } },
-      graceSec: 1,
-    }, { timeoutMs: 60_000 });
-    ok(!run.timedOut, `the watchdog did not stop the job:\n${run.stderr}`);
-    ok(run.code !== 0);
-    ok(run.stderr.includes("newbob: the job is stuck"), run.stderr);
+    const config = { torch_distributed: { timeout_sec: 2 } };
+    const run = await runRanks(3, "hang", { config, graceSec: 3 }, { timeoutMs: 60_000 });
+    _stopped(run, "newbob: the job is stuck");
     ok(run.stderr.includes("rank 2 waited 2 s in collective #2"), run.stderr);
     ok(run.stderr.includes("Never arrived: rank 1 "), run.stderr);
+  },
+);
+
+mpiTest("3 ranks: when rank 0 hangs, the others stop the job with their own message", async () => {
+  const config = { torch_distributed: { timeout_sec: 2 } };
+  const options = { config, graceSec: 1, abortWaitSec: 1, hangRank: 0 };
+  _stopped(
+    await runRanks(3, "hang", options, { timeoutMs: 60_000 }),
+    /rank [12] of 3: collective #2 \(allReduce sum of 10 float32\) did not complete within 2 s and rank 0 did not stop the job/,
+  );
+});
+
+mpiTest(
+  "2 ranks: SIGUSR1 (mpirun's peer-died signal) stops the job instead of opening Deno's inspector",
+  async () => {
+    const run = await runRanks(2, "sigusr1", {}, { timeoutMs: 60_000 });
+    _stopped(run, "newbob: rank 1 of 2 failed: mpirun reported");
+    ok(!run.stderr.includes("Debugger listening"), run.stderr);
   },
 );
 
 mpiTest(
   "2 ranks: ranks that do not meet at startup stop with the startup timeout's message",
   async () => {
-    const run = await runRanks(2, "info", {
-      config: { torch_distributed: {}, distributed_startup_timeout_sec: 1 },
-      delayRank: 1,
-      delayMs: 20_000,
-    }, { timeoutMs: 60_000 });
-    ok(!run.timedOut, run.stderr);
-    ok(run.code !== 0);
-    ok(run.stderr.includes("rank 0 of 2: the ranks did not meet within 1 s"), run.stderr);
+    const config = { torch_distributed: {}, distributed_startup_timeout_sec: 1 };
+    const run = await runRanks(2, "info", { config, delayRank: 1, delayMs: 20_000 }, {
+      timeoutMs: 60_000,
+    });
+    _stopped(run, "rank 0 of 2: the ranks did not meet within 1 s");
   },
 );
 
 mpiTest("2 ranks: a wrong NEWBOB_MPI_LIBRARY names the path and the fix", async () => {
-  const run = await runRanks(2, "info", {}, {
-    mpirunArgs: ["-genv", "NEWBOB_MPI_LIBRARY", "/nonexistent/libmpich.so.12"],
-    timeoutMs: 60_000,
-  });
-  ok(!run.timedOut, run.stderr);
-  ok(run.code !== 0);
-  ok(
-    run.stderr.includes(
-      "Cannot load the MPI library /nonexistent/libmpich.so.12 (set by NEWBOB_MPI_LIBRARY",
-    ),
-    run.stderr,
+  const mpirunArgs = ["-genv", "NEWBOB_MPI_LIBRARY", "/nonexistent/libmpich.so.12"];
+  _stopped(
+    await runRanks(2, "info", {}, { mpirunArgs, timeoutMs: 60_000 }),
+    "Cannot load the MPI library /nonexistent/libmpich.so.12 (set by NEWBOB_MPI_LIBRARY",
   );
 });
 
