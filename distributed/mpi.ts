@@ -68,6 +68,8 @@ const POLL_MS = 50;
  * calls on a helper thread (MPICH's blocking algorithms are the fastest for big buffers).
  */
 const SMALL_BYTES = 1 << 16;
+/** Milliseconds between printing the abort message and `MPI_Abort`. */
+const ABORT_FLUSH_MS = 300;
 /** Milliseconds a small collective is polled on the main thread. */
 const SPIN_MS = 5;
 
@@ -488,6 +490,9 @@ class MpiCommunicator implements Communicator {
     if (!this.#stopping) {
       this.#stopping = true;
       console.error(`newbob: ${message}. Stopping all ${this.size} ranks.`);
+      // mpirun's proxy forwards our stderr; MPI_Abort right away can kill it before the message
+      // got through (seen as a job that stopped silently). Give it a moment.
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ABORT_FLUSH_MS);
     }
     if (!this.#finalized) this.#lib.symbols.MPI_Abort(MPI.COMM_WORLD, code);
     Deno.exit(code);
