@@ -36,11 +36,10 @@ export const MPI = Object.freeze({
 const nb = true;
 
 /**
- * FFI signatures. Calls that can wait for other ranks are `nonblocking` (they run on a helper
- * thread and return a promise), which keeps Deno's event loop (timers, the watchdog, I/O) alive;
- * this needs `MPI_Init_thread(MPI_THREAD_MULTIPLE)`. Small collectives start as MPI's
- * nonblocking `MPI_I*` calls on the main thread and are polled with `MPI_Test` briefly before
- * falling back to a helper-thread `MPI_Wait` (no thread hop when they finish quickly). Handles are `i32`; `buffer` parameters take
+ * FFI signatures. Collectives are MPI's nonblocking `MPI_I*` calls, polled with `MPI_Test` on
+ * the main thread. Calls that block by nature are `nonblocking` FFI calls (a helper thread, a
+ * promise), which keeps Deno's event loop (timers, the watchdog, I/O) alive; this needs
+ * `MPI_Init_thread(MPI_THREAD_MULTIPLE)`. Handles are `i32`; `buffer` parameters take
  * typed arrays (their `byteOffset` is honoured).
  */
 export const MPICH_SYMBOLS = {
@@ -62,18 +61,12 @@ export const MPICH_SYMBOLS = {
   MPI_Type_size: { parameters: ["i32", "buffer"], result: "i32" },
   MPI_Error_string: { parameters: ["i32", "buffer", "buffer"], result: "i32" },
   MPI_Get_library_version: { parameters: ["buffer", "buffer"], result: "i32" },
-  MPI_Allreduce: {
-    parameters: ["pointer", "buffer", "i32", "i32", "i32", "i32"],
-    result: "i32",
-    nonblocking: nb,
-  },
   MPI_Iallreduce: {
     parameters: ["pointer", "buffer", "i32", "i32", "i32", "i32", "buffer"],
     result: "i32",
   },
   MPI_Ibcast: { parameters: ["buffer", "i32", "i32", "i32", "i32", "buffer"], result: "i32" },
   MPI_Ibarrier: { parameters: ["i32", "buffer"], result: "i32" },
-  MPI_Bcast: { parameters: ["buffer", "i32", "i32", "i32", "i32"], result: "i32", nonblocking: nb },
   MPI_Barrier: { parameters: ["i32"], result: "i32", nonblocking: nb },
   MPI_Send: {
     parameters: ["buffer", "i32", "i32", "i32", "i32", "i32"],
