@@ -82,7 +82,7 @@ export function _adamFamily(
       return [
         "exp_avg = exp_avg * u.beta1 + g * u.one_minus_beta1;",
         "exp_avg_sq = exp_avg_sq * u.beta2 + (g * u.one_minus_beta2) * g;",
-        ..._hb(h, "amsgrad") ? ["max_exp_avg_sq = max(max_exp_avg_sq, exp_avg_sq);"] : [],
+        ..._hb(h, "amsgrad") ? ["max_exp_avg_sq = nb_max4(max_exp_avg_sq, exp_avg_sq);"] : [],
         `let denom = sqrt(${v}) / u.bias_correction2_sqrt + u.eps;`,
         "p = p + (u.neg_step_size * exp_avg) / denom;",
       ].join("\n");

@@ -71,7 +71,7 @@ export const adamax: OptimizerDef = _defineOptimizer({
   wgsl(): string {
     return [
       "exp_avg = exp_avg * u.beta1 + g * u.one_minus_beta1;",
-      "exp_inf = max(exp_inf * u.beta2, abs(g) + u.eps);",
+      "exp_inf = nb_max4(exp_inf * u.beta2, abs(g) + u.eps);",
       "p = p + (u.neg_clr * exp_avg) / exp_inf;",
     ].join("\n");
   },

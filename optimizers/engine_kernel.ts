@@ -16,6 +16,7 @@
 import { NOISE_WGSL } from "../transforms/noise.ts";
 import type { ElementOp, TransformPlan } from "../transforms/plan.ts";
 import { _fmaWgsl } from "./_wgsl_fma.ts";
+import { TORCH_WGSL } from "./_wgsl_torch.ts";
 import type { Hyper, OptimizerDef } from "./types.ts";
 
 /** Words of the meta buffer header (skip state and per-reduction global norm and coefficient). */
@@ -109,7 +110,7 @@ function emitOps(plan: TransformPlan, n: number): string {
         );
         break;
       case "clip_value":
-        lines.push(`gv = clamp(gv, vec4<f32>(-e.clip${k}), vec4<f32>(e.clip${k}));`);
+        lines.push(`gv = nb_clamp4(gv, vec4<f32>(-e.clip${k}), vec4<f32>(e.clip${k}));`);
         break;
       case "l2":
         // One fused multiply-add, as the prologue's coupled weight decay (see updateKernel).
@@ -176,6 +177,7 @@ export function updateKernel(def: OptimizerDef, h: Hyper, plan: TransformPlan): 
     `@group(0) @binding(${metaBinding}) var<storage, read> mt: array<u32>;`,
     `@group(0) @binding(${metaBinding + 1}) var<storage, read> blocks: array<u32>;`,
     GRID,
+    TORCH_WGSL,
     needsTensorInfo(plan.ops) ? NOISE_WGSL : "",
     "@compute @workgroup_size(WG)",
     "fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,",
@@ -256,7 +258,7 @@ export function accumulateKernel(plan: TransformPlan): string {
 }
 
 function combine(normType: 2 | 1 | "inf", a: string, b: string): string {
-  return normType === "inf" ? `max(${a}, ${b})` : `${a} + ${b}`;
+  return normType === "inf" ? `nb_max1(${a}, ${b})` : `${a} + ${b}`;
 }
 
 /**
@@ -273,7 +275,7 @@ export function blockNormKernel(
 ): string {
   const red = plan.reductions[r];
   const lane = red.normType === 2 ? "gv * gv" : "abs(gv)";
-  const acc = red.normType === "inf" ? "max(acc, x)" : "acc + x";
+  const acc = red.normType === "inf" ? "nb_max4(acc, x)" : "acc + x";
   return [
     `// newbob norm pass 1 (reduction ${r})`,
     uniformHeader(def, h, plan),
@@ -283,6 +285,7 @@ export function blockNormKernel(
     "@group(0) @binding(6) var<storage, read> blocks: array<u32>;",
     "@group(0) @binding(7) var<storage, read_write> out: array<f32>;",
     GRID,
+    TORCH_WGSL,
     NOISE_WGSL,
     "@compute @workgroup_size(WG)",
     "fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,",
@@ -329,6 +332,7 @@ export function tensorNormKernel(plan: TransformPlan, r: number): string {
     "@group(0) @binding(3) var<storage, read> vals: array<f32>;",
     "override WG: u32 = 64u;",
     "var<workgroup> s: array<f32, WG>;",
+    TORCH_WGSL,
     "@compute @workgroup_size(WG)",
     "fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,",
     "        @builtin(local_invocation_index) lid: u32) {",
@@ -354,7 +358,7 @@ export function tensorNormKernel(plan: TransformPlan, r: number): string {
     red.scope === "tensor"
       ? `    mt[rec + ${
         4 + 2 * r + 1
-      }u] = bitcast<u32>(e.max_norm${r} / max(norm, e.max_norm${r}));`
+      }u] = bitcast<u32>(e.max_norm${r} / nb_max1(norm, e.max_norm${r}));`
       : "",
     "  }",
     "}",
@@ -372,8 +376,8 @@ export function globalNormKernel(plan: TransformPlan, r: number): string {
   const term = red.normType === 2 ? "x * x" : "x";
   const finish = red.normType === 2 ? "sqrt(s[0])" : "s[0]";
   const coef = red.style === "torch"
-    ? `min(e.max_norm${r} / (norm + 1e-6), 1.0)`
-    : `e.max_norm${r} / max(norm, e.max_norm${r})`;
+    ? `nb_min1(e.max_norm${r} / (norm + 1e-6), 1.0)`
+    : `e.max_norm${r} / nb_max1(norm, e.max_norm${r})`;
   const checked = plan.skip?.reduction === r;
   return [
     `// newbob norm pass 3 (reduction ${r})`,
@@ -382,6 +386,7 @@ export function globalNormKernel(plan: TransformPlan, r: number): string {
     "@group(0) @binding(1) var<storage, read_write> mt: array<u32>;",
     "override WG: u32 = 64u;",
     "var<workgroup> s: array<f32, WG>;",
+    TORCH_WGSL,
     "@compute @workgroup_size(WG)",
     "fn main(@builtin(local_invocation_index) lid: u32) {",
     "  var acc = 0.0;",

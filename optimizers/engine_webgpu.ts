@@ -107,6 +107,8 @@ export function createWebGpuState(
   const metaWords = META_HEADER + totalTensors * rw;
   const meta = ctx.createBuffer(metaWords * 4, ST, "newbob meta");
   const metaInit = new Uint32Array(metaWords);
+  // No update yet: every global norm reads NaN, as on cpu.
+  plan.reductions.forEach((_, r) => metaInit[metaNormWord(r)] = 0x7fc00000);
   const constants = { WG, EPT };
   const redConstants = { WG };
   const pipes = ctx.pipelines;

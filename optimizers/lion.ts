@@ -65,7 +65,7 @@ export const lion: OptimizerDef = _defineOptimizer({
   },
   wgsl(): string {
     return [
-      "let update = sign(exp_avg * u.beta1 + g * u.one_minus_beta1);",
+      "let update = nb_sign4(exp_avg * u.beta1 + g * u.one_minus_beta1);",
       "p = p + u.neg_lr * update;",
       "exp_avg = exp_avg * u.beta2 + g * u.one_minus_beta2;",
     ].join("\n");
@@ -85,9 +85,9 @@ export const lion: OptimizerDef = _defineOptimizer({
     for (let i = from; i < to; i++) {
       const gi = g[i], mi = m[i];
       const c = f(f(mi * b1) + f(gi * omb1));
+      // torch 1.13's sign(NaN) is 0: a NaN direction leaves p where it is.
       if (c > 0) p[i] = f(p[i] + negLr);
       else if (c < 0) p[i] = f(p[i] - negLr);
-      else if (c !== c) p[i] = NaN; // torch.sign(NaN) is NaN
       m[i] = f(f(mi * b2) + f(gi * omb2));
     }
   },

@@ -1,8 +1,11 @@
 /**
  * Parity of every registered optimizer kernel with its CPU reference: the fused WebGPU engine
  * against the float32 CPU backend on random shapes (1 element, sizes not divisible by 4, 200 small
- * tensors, a tensor spanning several chunks via a small chunk size), with the fixture README's
- * per-element tolerance `|a-e| <= 32·2^-23·M_t` (M_t: the largest |p| the element has had).
+ * tensors, a tensor spanning several chunks via a small chunk size) and on gradients with NaN and
+ * ±Infinity, with the fixture README's per-element tolerance `|a-e| <= 32·2^-23·M_t` (M_t: the
+ * largest |p| the element has had) on the parameters, and on every state slot after the last
+ * step (`exportState`): NaN where the reference has NaN, ±Infinity exactly, finite values within
+ * 32 ε32 of their own magnitude.
  */
 
 import { ok } from "node:assert/strict";
@@ -46,8 +49,14 @@ function variants(def: OptimizerDef): Hyper[] {
 }
 
 const MANY = [3, 5, 130, 2501, ...Array.from({ length: 200 }, (_, i) => 1 + (i * 7919) % 37)];
-const SHAPE_SETS: { name: string; sizes: number[]; webgpu?: WebGpuEngineOptions }[] = [
+const SHAPE_SETS: {
+  name: string;
+  sizes: number[];
+  webgpu?: WebGpuEngineOptions;
+  nonFinite?: boolean;
+}[] = [
   { name: "1 element", sizes: [1] },
+  { name: "NaN and ±Infinity gradients", sizes: [1, 7, 64, 130], nonFinite: true },
   {
     name: "odd sizes, 200 small tensors, one tensor over the chunk size",
     sizes: MANY,
@@ -60,11 +69,38 @@ const SHAPE_SETS: { name: string; sizes: number[]; webgpu?: WebGpuEngineOptions 
   },
 ];
 
+/** Gradient element `j` of step `k`: NaN, +Infinity or -Infinity at a few places, else `x`. */
+function nonFinite(x: number, j: number, k: number): number {
+  const m = (j * 7 + k * 3) % 29;
+  return m === 0 ? NaN : m === 5 ? Infinity : m === 11 ? -Infinity : x;
+}
+
+/** Slot mismatches between two exported states (`want` from the reference). */
+function slotMismatches(
+  want: Record<string, Float32Array>,
+  got: Record<string, Float32Array>,
+): string[] {
+  const out: string[] = [];
+  for (const [key, e] of Object.entries(want)) {
+    const a = got[key];
+    for (let j = 0; j < e.length && out.length < 5; j++) {
+      const same = Number.isNaN(e[j])
+        ? Number.isNaN(a[j])
+        : !Number.isFinite(e[j])
+        ? a[j] === e[j]
+        : Math.abs(a[j] - e[j]) <= 32 * 2 ** -23 * Math.abs(e[j]);
+      if (!same) out.push(`slot ${key}[${j}]: gpu ${a[j]} vs cpu ${e[j]}`);
+    }
+  }
+  return out;
+}
+
 async function parity(
   def: OptimizerDef,
   h: Hyper,
   sizes: number[],
   webgpu?: WebGpuEngineOptions,
+  withNonFinite = false,
 ) {
   const r = rng(sizes.length * 31 + def.name.length);
   const init = sizes.map((n) => Float32Array.from({ length: n }, () => r()));
@@ -80,7 +116,10 @@ async function parity(
   for (let k = 0; k < lrs.length; k++) {
     const scale = 10 ** (r() * 2);
     const grads = sizes.map((n) =>
-      Float32Array.from({ length: n }, (_, j) => j % 11 === 3 ? 0 : Math.fround(r() * scale))
+      Float32Array.from({ length: n }, (_, j) => {
+        const x = j % 11 === 3 ? 0 : Math.fround(r() * scale);
+        return withNonFinite ? nonFinite(x, j, k) : x;
+      })
     );
     await cpu.step(sc, grads, { learningRate: lrs[k] });
     await gpu.step(sg, grads, { learningRate: lrs[k] });
@@ -92,13 +131,18 @@ async function parity(
         const tol = 32 * 2 ** -23 * M[t][j];
         const a = got[t][j];
         ok(
-          Math.abs(a - e[j]) <= tol || (Number.isNaN(a) && Number.isNaN(e[j])),
+          Math.abs(a - e[j]) <= tol || (Number.isNaN(a) && Number.isNaN(e[j])) || a === e[j],
           `${def.name} ${JSON.stringify(h)} step ${k + 1} tensor ${t}[${j}]: gpu ${a} vs cpu ` +
             `${e[j]} (tolerance ${tol})`,
         );
       }
     });
   }
+  const bad = slotMismatches(
+    (await cpu.exportState(sc)).arrays,
+    (await gpu.exportState(sg)).arrays,
+  );
+  ok(bad.length === 0, `${def.name} ${JSON.stringify(h)}: ${bad.join("; ")}`);
   gpu.dispose(sg);
 }
 
@@ -108,7 +152,7 @@ for (const def of OPTIMIZERS) {
       for (const set of SHAPE_SETS) {
         await t.step(
           `${JSON.stringify(h)} / ${set.name}`,
-          () => parity(def, h, set.sizes, set.webgpu),
+          () => parity(def, h, set.sizes, set.webgpu, set.nonFinite),
         );
       }
     }

@@ -74,10 +74,10 @@ export const rprop: OptimizerDef = _defineOptimizer({
       "  vec4<f32>(u.etaplus),",
       "  prod > vec4<f32>(0.0),",
       ");",
-      // min(max(.)) rather than clamp(): WGSL's clamp may be a median when min > max.
-      "step_size = min(max(step_size * factor, vec4<f32>(u.step_size_min)), vec4<f32>(u.step_size_max));",
+      // min(max(.)) as torch's clamp_ (not WGSL's clamp, a median when min > max), NaN kept.
+      "step_size = nb_clamp4(step_size * factor, vec4<f32>(u.step_size_min), vec4<f32>(u.step_size_max));",
       "let kept = select(g, vec4<f32>(0.0), prod < vec4<f32>(0.0));",
-      "p = p - sign(kept) * step_size;",
+      "p = p - nb_sign4(kept) * step_size;",
       "prev = kept;",
     ].join("\n");
   },
@@ -98,18 +98,19 @@ export const rprop: OptimizerDef = _defineOptimizer({
       let gi = g[i];
       const prod = f(gi * prev[i]);
       let st = first ? lr : step[i];
+      // torch 1.13's sign(NaN) is 0: a NaN product keeps the step size (factor 1) and a NaN
+      // gradient leaves p where it is.
       if (prod > 0) st = f(st * etaplus);
       else if (prod < 0) {
         st = f(st * etaminus);
         gi = 0;
-      } else if (prod !== prod) st = NaN; // torch keeps sign(NaN) = NaN as the factor
+      }
       if (st < min) st = min; // torch's clamp_(min, max): max wins when min > max; NaN stays
       if (st > max) st = max;
       step[i] = st;
       prev[i] = gi;
       if (gi > 0) p[i] = f(p[i] - st);
       else if (gi < 0) p[i] = f(p[i] + st);
-      else if (gi !== gi) p[i] = NaN;
     }
   },
 });

@@ -18,37 +18,13 @@ import { gpuTest } from "./_gpu.ts";
 import { createOptimizer } from "../optimizers/engine_create.ts";
 import type { Backend } from "../optimizers/engine.ts";
 import {
-  type FixtureCase,
   fixtureOptimizerDict,
+  loadNonFiniteFixtureCases,
   referenceStepper,
-  runFixtureCase,
+  runFixtureSteps,
   type StepperFactory,
   WorstTable,
 } from "./_optimizer_fixtures.ts";
-
-function decode(v: unknown): unknown {
-  if (v === "NaN") return NaN;
-  if (v === "Infinity") return Infinity;
-  if (v === "-Infinity") return -Infinity;
-  if (Array.isArray(v)) return v.map(decode);
-  return v;
-}
-
-async function loadExtraCases(): Promise<FixtureCase[]> {
-  const text = await Deno.readTextFile(
-    new URL("./fixtures/torch_extra/optimizers_extra.json", import.meta.url),
-  );
-  const cases = (JSON.parse(text) as { cases: FixtureCase[] }).cases;
-  for (const c of cases) {
-    c.init = decode(c.init) as number[][];
-    for (const st of c.steps) {
-      st.grads = decode(st.grads) as number[][];
-      st.expected = decode(st.expected) as number[][];
-      if (st.expected_ftz) st.expected_ftz = decode(st.expected_ftz) as number[][];
-    }
-  }
-  return cases;
-}
 
 /**
  * The public contract exactly as an outside user calls it: `createOptimizer({class, ...params},
@@ -75,55 +51,11 @@ function publicStepper(backend: Backend, device?: GPUDevice): StepperFactory {
   };
 }
 
-const cases = await loadExtraCases();
+const cases = await loadNonFiniteFixtureCases("torch_extra/optimizers_extra.json");
 const table = new WorstTable();
 
-/** A NaN result where torch has a finite value (or the reverse) is a failure. */
-function nanMismatches(c: FixtureCase, got: Float32Array[][]): string[] {
-  const out: string[] = [];
-  got.forEach((ps, k) =>
-    ps.forEach((p, t) =>
-      p.forEach((a, i) => {
-        const e = c.steps[k].expected[t][i];
-        const eFtz = c.steps[k].expected_ftz?.[t][i];
-        const nanOk = Number.isNaN(e) || (eFtz !== undefined && Number.isNaN(eFtz));
-        if (Number.isNaN(a) !== Number.isNaN(e) && !(Number.isNaN(a) && nanOk)) {
-          if (out.length < 5) {
-            out.push(`${c.id} step ${k + 1} tensor ${t} [${i}]: got ${a}, expected ${e}`);
-          }
-        }
-      })
-    )
-  );
-  return out;
-}
-
 async function runAll(t: Deno.TestContext, backend: string, make: StepperFactory) {
-  for (const c of cases) {
-    await t.step(c.id, async () => {
-      const seen: Float32Array[][] = [];
-      const recording: StepperFactory = async (c, init) => {
-        const s = await make(c, init);
-        return {
-          async step(lr, grads) {
-            const out = await s.step(lr, grads);
-            seen.push(out.map((a) => a.slice()));
-            return out;
-          },
-          dispose: () => s.dispose?.(),
-        };
-      };
-      const r = await runFixtureCase(c, recording);
-      table.add(backend, c.optimizer.class, c.id, r);
-      const nan = nanMismatches(c, seen);
-      if (r.failures > 0 || nan.length > 0) {
-        throw new Error(
-          `${r.failures} elements beyond tolerance, NaN mismatches ${nan.length}:\n` +
-            [...r.messages, ...nan].join("\n"),
-        );
-      }
-    });
-  }
+  await runFixtureSteps(t, cases, backend, make, table);
 }
 
 Deno.test(`torch extra fixtures: ${cases.length} cases on the CPU references`, async (t) => {
