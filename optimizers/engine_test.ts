@@ -165,6 +165,34 @@ both("parameter groups: lr multiplier and no-decay by name", async (backend) => 
   await rejects(on.init([w, bias], { names: ["w", "x"] }), /names tensor 'b'/);
 });
 
+both(
+  "a state belongs to the optimizer that made it: another optimizer rejects it",
+  async (backend) => {
+    const adam = await createOptimizer({ class: "adam", eps: 1e-8 }, { backend });
+    const sgd = await createOptimizer({ class: "sgd" }, { backend });
+    const state = await adam.init([new Float32Array([1, 2])]);
+    const grads = [new Float32Array([1, 1])];
+    const foreign = /optimizer 'sgd' as another optimizer \('adam'\) created it/;
+    await rejects(sgd.step(state, grads, { learningRate: 0.1 }), foreign);
+    await rejects(sgd.read(state), foreign);
+    await rejects(sgd.exportState(state), TypeError);
+    await rejects(sgd.importState(state, await adam.exportState(state)), TypeError);
+    await rejects(sgd.resetState(state), TypeError);
+    await rejects(sgd.lastGradNorm(state), TypeError);
+    throws(() => sgd.dispose(state), foreign);
+    // Another optimizer of the same class is another optimizer too.
+    const adam2 = await createOptimizer({ class: "adam", eps: 1e-8 }, { backend });
+    await rejects(adam2.step(state, grads, { learningRate: 0.1 }), /another optimizer/);
+    // Nothing above touched the state: its own optimizer goes on from the initial values.
+    await adam.step(state, grads, { learningRate: 0.1 });
+    const saved = await adam.exportState(state);
+    equal(saved.config.class, "adam");
+    equal(saved.config.groups[0].host.step, 1);
+    ok((await adam.read(state))[0].every((v) => Number.isFinite(v) && v < 2));
+    adam.dispose(state);
+  },
+);
+
 both("errors: unknown class, NaN lr, wrong gradient count and size", async (backend) => {
   await rejects(
     createOptimizer({ class: "adamz" }, { backend }),
