@@ -14,7 +14,10 @@
  */
 
 import { NOISE_WGSL } from "../transforms/noise.ts";
+import type { UniformField, WgslOpContext } from "../transforms/ops/_op.ts";
+import { elementOp } from "../transforms/ops/registry.ts";
 import type { ElementOp, TransformPlan } from "../transforms/plan.ts";
+import type { GroupStep, StepCommand } from "./engine_types.ts";
 import { _fmaWgsl } from "./_wgsl_fma.ts";
 import { TORCH_WGSL } from "./_wgsl_torch.ts";
 import type { Hyper, OptimizerDef } from "./types.ts";
@@ -35,10 +38,9 @@ export const metaNormWord = (r: number): number => 8 + 2 * r;
 /** Words per tensor record: offset, length, 2 spare, then (norm, scale) per reduction. */
 export const recordWords = (plan: TransformPlan): number => 4 + 2 * plan.reductions.length;
 
-/** A uniform field: name and scalar type. */
-export type UniformField = readonly [name: string, type: "f32" | "u32"];
+export type { UniformField } from "../transforms/ops/_op.ts";
 
-/** Engine uniform fields (struct `E`, bound as `e`) for a plan. */
+/** Engine uniform fields (struct `E`, bound as `e`) for a plan: the engine's, then each op's. */
 export function engineFields(plan: TransformPlan): UniformField[] {
   const f: UniformField[] = [
     ["lr", "f32"],
@@ -50,14 +52,64 @@ export function engineFields(plan: TransformPlan): UniformField[] {
     ["tensors_total", "u32"],
     ["allowed", "u32"],
   ];
-  plan.ops.forEach((op, k) => {
-    if (op.op === "noise") f.push([`sigma${k}`, "f32"], [`seed${k}`, "u32"]);
-    if (op.op === "clip_value") f.push([`clip${k}`, "f32"]);
-    if (op.op === "l2") f.push([`l2_${k}`, "f32"]);
-    if (op.op === "p_scale") f.push([`pscale${k}`, "f32"]);
-  });
+  plan.ops.forEach((op, k) => f.push(...elementOp(op.op).uniforms(op, k)));
   plan.reductions.forEach((_, r) => f.push([`max_norm${r}`, "f32"]));
   return f;
+}
+
+/**
+ * Values of the engine uniforms for one group and step, by field name (`step` undefined on an
+ * accumulation-only micro-step: the update's fields are left as they are).
+ */
+export function engineValues(
+  plan: TransformPlan,
+  cmd: StepCommand,
+  step: GroupStep | undefined,
+  tensorsTotal: number,
+): Record<string, number> {
+  const v: Record<string, number> = {
+    attempt: cmd.attempt,
+    epoch_start: cmd.epochStart ? 1 : 0,
+    accum_first: cmd.accumFirst ? 1 : 0,
+    tensors_total: tensorsTotal,
+    allowed: plan.skip ? Math.min(plan.skip.allowed, 0xffffffff) : 0,
+  };
+  if (step) Object.assign(v, { lr: step.lr, wd: step.wd, decay: step.decay });
+  plan.ops.forEach((op, k) => {
+    const values = elementOp(op.op).uniformValues(op, k, step?.opValues[k] ?? 1);
+    // A per-step value is only known with the update's group step.
+    if (step || elementOp(op.op).perStep === undefined) Object.assign(v, values);
+  });
+  plan.reductions.forEach((red, r) => v[`max_norm${r}`] = red.maxNorm);
+  return v;
+}
+
+/**
+ * Write `values` into a uniform block laid out as `fields` (4 bytes each, from word `at`).
+ *
+ * @throws {Error} for a value whose name is not a field (a bug: a transform module's uniform
+ * values and fields disagree).
+ */
+export function packUniforms(
+  fields: readonly UniformField[],
+  values: Readonly<Record<string, number>>,
+  buffer: ArrayBuffer,
+  at: number,
+): void {
+  const f32 = new Float32Array(buffer);
+  const u32 = new Uint32Array(buffer);
+  for (const [name, v] of Object.entries(values)) {
+    const i = fields.findIndex(([n]) => n === name);
+    if (i < 0) {
+      throw new Error(
+        `internal: the uniform '${name}' is not a field of the engine uniforms ` +
+          `(${fields.map(([n]) => n).join(", ")}): a transform module's uniformValues and ` +
+          "uniforms disagree",
+      );
+    }
+    if (fields[i][1] === "u32") u32[at + i] = v >>> 0;
+    else f32[at + i] = v;
+  }
 }
 
 /** Indent every line of `code` by `n` spaces (readable generated WGSL). */
@@ -91,53 +143,16 @@ function uniformHeader(def: OptimizerDef, h: Hyper, plan: TransformPlan): string
   ].join("\n");
 }
 
-const needsTensorInfo = (ops: readonly ElementOp[]) =>
-  ops.some((o) => o.op === "noise" || o.op === "tensor_scale");
+const needsTensorInfo = (ops: readonly ElementOp[]) => ops.some((o) => elementOp(o.op).needsTensor);
 
 /** WGSL for element-wise operations `ops[0..n)` on `gv`, `p` (needs `t`, `e0`, `valid`). */
 function emitOps(plan: TransformPlan, n: number): string {
   const rw = recordWords(plan);
-  const lines: string[] = [];
-  for (let k = 0; k < n; k++) {
-    const op = plan.ops[k];
-    switch (op.op) {
-      case "noise":
-        lines.push(
-          `{ let key = nb_key(e.seed${k}, e.attempt, t);`,
-          `  let z = vec4<f32>(nb_trunc_normal(key, e0), nb_trunc_normal(key, e0 + 1u), ` +
-            `nb_trunc_normal(key, e0 + 2u), nb_trunc_normal(key, e0 + 3u));`,
-          `  gv = gv + select(vec4<f32>(0.0), e.sigma${k} * z, valid); }`,
-        );
-        break;
-      case "clip_value":
-        lines.push(`gv = nb_clamp4(gv, vec4<f32>(-e.clip${k}), vec4<f32>(e.clip${k}));`);
-        break;
-      case "l2":
-        // One fused multiply-add, as the prologue's coupled weight decay (see updateKernel).
-        lines.push(
-          "{",
-          "  let l2_one = select(1.0, 0.5, e.tensors_total == 0xFFFFFFFFu);",
-          ..._fmaWgsl("l2_g", `vec4<f32>(e.l2_${k})`, "p", "gv", "l2_one").map((l) => "  " + l),
-          "  gv = l2_g;",
-          "}",
-        );
-        break;
-      case "p_scale":
-        lines.push(`p = p * e.pscale${k};`);
-        break;
-      case "tensor_scale":
-        lines.push(
-          `gv = gv * bitcast<f32>(mt[${META_HEADER}u + t * ${rw}u + ${
-            4 + 2 * op.reduction + 1
-          }u]);`,
-        );
-        break;
-      case "global_scale":
-        lines.push(`gv = gv * bitcast<f32>(mt[${metaNormWord(op.reduction) + 1}u]);`);
-        break;
-    }
-  }
-  return lines.join("\n");
+  const ctx: WgslOpContext = {
+    tensorScale: (r) => `bitcast<f32>(mt[${META_HEADER}u + t * ${rw}u + ${4 + 2 * r + 1}u])`,
+    globalScale: (r) => `bitcast<f32>(mt[${metaNormWord(r) + 1}u])`,
+  };
+  return plan.ops.slice(0, n).map((op, k) => elementOp(op.op).wgsl(op, k, ctx)).join("\n");
 }
 
 /** Statements defining `t` (global tensor index), `e0` (element of lane 0), `valid`. */

@@ -6,6 +6,7 @@
  * @module
  */
 
+import { elementOp } from "../transforms/ops/registry.ts";
 import type { TransformPlan } from "../transforms/plan.ts";
 import { checkNonNegative } from "./engine_groups.ts";
 import type { EngineGroup, EngineRecord } from "./engine_record.ts";
@@ -103,9 +104,7 @@ function groupSteps(
       lr: f(lrG),
       wd: f(g.wd),
       decay: f(1 - lrG * g.wd),
-      pscale: ctx.plan.ops.map((op) =>
-        op.op === "p_scale" ? f(op.lrScaled ? 1 - lrG * op.rate : 1 - op.rate) : 1
-      ),
+      opValues: ctx.plan.ops.map((op) => elementOp(op.op).perStep?.(op, lrG) ?? 1),
     };
   });
 }

@@ -4,6 +4,10 @@ import { acquireGpu, GpuDeviceLostError, GpuUnavailableError } from "../gpu/mod.
 import { createOptimizer, createOptimizerFromDef } from "./mod.ts";
 import type { OptimizerDef } from "./types.ts";
 import { arenaLayout } from "./engine_layout.ts";
+import { engineFields, engineValues, packUniforms } from "./engine_kernel.ts";
+import { compilePlan } from "../transforms/plan.ts";
+import { elementOp } from "../transforms/ops/registry.ts";
+import { clipByValue, weightDecay } from "../transforms/mod.ts";
 
 /** Deterministic float32 pseudo-random numbers. */
 function rng(seed: number) {
@@ -23,6 +27,22 @@ Deno.test("arenaLayout aligns tensors to 64 floats and chunks the arena", () => 
   deepEqual(l.chunks, [{ start: 0, end: 128 }, { start: 128, end: 256 }, { start: 256, end: 320 }]);
   deepEqual([...l.blockTensor], [0, 1, 2, 2, 4]);
   throws(() => arenaLayout([1], 10), /chunk size/);
+});
+
+Deno.test("engine uniforms: every value lands in its field; an unknown name throws", () => {
+  const plan = compilePlan([clipByValue(0.5), weightDecay(0.1, { mode: "decoupled" })]);
+  const fields = engineFields(plan);
+  const cmd = { update: true, accumFirst: true, attempt: 3, epochStart: false, groups: [] };
+  const step = { scalars: new Float32Array(0), lr: 0.5, wd: 0, decay: 1, opValues: [1, 0.95] };
+  const buffer = new ArrayBuffer(fields.length * 4);
+  packUniforms(fields, engineValues(plan, cmd, step, 7), buffer, 0);
+  const at = (name: string) => fields.findIndex(([n]) => n === name);
+  equal(new Float32Array(buffer)[at("clip0")], 0.5);
+  equal(new Float32Array(buffer)[at("pscale1")], Math.fround(0.95));
+  equal(new Uint32Array(buffer)[at("attempt")], 3);
+  equal(new Uint32Array(buffer)[at("tensors_total")], 7);
+  throws(() => packUniforms(fields, { clip9: 1 }, buffer, 0), /'clip9' is not a field/);
+  throws(() => elementOp("sharpen"), /no transform module defines it/);
 });
 
 both("createOptimizer contract: init, step, read, export/import", async (backend) => {

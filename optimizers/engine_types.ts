@@ -34,8 +34,11 @@ export interface GroupStep {
   readonly wd: number;
   /** `fround(1 - lr·wd)` for decoupled decay. */
   readonly decay: number;
-  /** Per plan op index: factor of a `p_scale` op (`fround(1 - lr·rate)` or `fround(1 - rate)`). */
-  readonly pscale: readonly number[];
+  /**
+   * Per plan operation: its per-step value for this group (`ElementOpKind.perStep`, e.g. a
+   * `p_scale` factor `fround(1 - lr·rate)`), 1 for operations without one.
+   */
+  readonly opValues: readonly number[];
 }
 
 /** What one call of `step` asks the backend to do. */

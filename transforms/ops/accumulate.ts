@@ -1,0 +1,23 @@
+/**
+ * Private: the home of `accumulateGradients` in the plan (the engine's accumulator arenas and
+ * the schedule in `optimizers/engine_schedule.ts` carry it out).
+ *
+ * @module
+ */
+
+import type { AccumulateTransform } from "../types.ts";
+import type { TransformKind } from "./_op.ts";
+
+/** `accumulate` transforms set the plan's accumulation; only first in a chain, only once. */
+export const accumulateKind: TransformKind<AccumulateTransform> = {
+  kind: "accumulate",
+  compile(t, plan) {
+    if (plan.position !== 0 || plan.accumulate) {
+      throw new RangeError(
+        "Cannot build the transform chain as accumulation must come first (it sums raw " +
+          `gradients): it is at position ${plan.position}; move it to the front`,
+      );
+    }
+    plan.accumulate = { steps: t.steps, window: t.window };
+  },
+};

@@ -1,0 +1,48 @@
+/**
+ * Private: the home of `clipByGlobalNorm`: a global reduction (of the processed gradients,
+ * torch style, or of the raw ones, TF style) and the plan operation `global_scale`, which
+ * multiplies every tensor by the clip coefficient.
+ *
+ * @module
+ */
+
+import type { ClipGlobalNormTransform } from "../types.ts";
+import type { ElementOpKind, TransformKind } from "./_op.ts";
+
+/** The plan operation: multiply by the global coefficient of a reduction. */
+export interface GlobalScaleOp {
+  /** Discriminant. */
+  readonly op: "global_scale";
+  /** The reduction. */
+  readonly reduction: number;
+}
+
+/** `clip_global_norm` transforms compile to a global reduction and its `global_scale`. */
+export const clipGlobalNormKind: TransformKind<ClipGlobalNormTransform> = {
+  kind: "clip_global_norm",
+  compile(t, plan) {
+    plan.reductions.push({
+      scope: "global",
+      at: t.style === "tf" ? 0 : plan.ops.length,
+      normType: t.normType,
+      maxNorm: t.maxNorm,
+      style: t.style,
+    });
+    plan.lastGlobal = plan.reductions.length - 1;
+    if (t.normType === 2 && t.style === "torch") plan.lastGlobalL2 = plan.reductions.length - 1;
+    plan.ops.push({ op: "global_scale", reduction: plan.reductions.length - 1 } as GlobalScaleOp);
+  },
+};
+
+/** The `global_scale` operation. */
+export const globalScaleOp: ElementOpKind<GlobalScaleOp> = {
+  op: "global_scale",
+  needsTensor: false,
+  uniforms: () => [],
+  uniformValues: () => ({}),
+  wgsl: (op, _k, ctx) => `gv = gv * ${ctx.globalScale(op.reduction)};`,
+  cpu(op, { g, globalScale }) {
+    const s = globalScale(op.reduction);
+    for (let j = 0; j < g.length; j++) g[j] = Math.fround(g[j] * s);
+  },
+};

@@ -1,0 +1,38 @@
+/**
+ * Private: the home of `clipByValue`: its plan operation `clip_value`, its uniform, WGSL and CPU
+ * reference (torch's `clamp_(-c, c)`: NaN stays NaN).
+ *
+ * @module
+ */
+
+import type { ClipValueTransform } from "../types.ts";
+import type { ElementOpKind, TransformKind } from "./_op.ts";
+
+/** The plan operation: clip every element to `[-clipValue, clipValue]`. */
+export interface ClipValueOp {
+  /** Discriminant. */
+  readonly op: "clip_value";
+  /** Bound c > 0. */
+  readonly clipValue: number;
+}
+
+/** `clip_value` transforms compile to one `clip_value` operation. */
+export const clipValueKind: TransformKind<ClipValueTransform> = {
+  kind: "clip_value",
+  compile(t, plan) {
+    plan.ops.push({ op: "clip_value", clipValue: t.clipValue } as ClipValueOp);
+  },
+};
+
+/** The `clip_value` operation. */
+export const clipValueOp: ElementOpKind<ClipValueOp> = {
+  op: "clip_value",
+  needsTensor: false,
+  uniforms: (_op, k) => [[`clip${k}`, "f32"]],
+  uniformValues: (op, k) => ({ [`clip${k}`]: op.clipValue }),
+  wgsl: (_op, k) => `gv = nb_clamp4(gv, vec4<f32>(-e.clip${k}), vec4<f32>(e.clip${k}));`,
+  cpu(op, { g }) {
+    const c = Math.fround(op.clipValue);
+    for (let j = 0; j < g.length; j++) g[j] = Math.min(Math.max(g[j], -c), c);
+  },
+};

@@ -1,0 +1,49 @@
+/**
+ * Private: the home of `addNoise`: its plan operation `noise`, its uniforms, WGSL (the shared
+ * `NOISE_WGSL` functions) and CPU reference (`truncNormal`, the same counter-based draw).
+ *
+ * @module
+ */
+
+import { noiseKey, truncNormal } from "../noise.ts";
+import type { NoiseTransform } from "../types.ts";
+import type { ElementOpKind, TransformKind } from "./_op.ts";
+
+/** The plan operation: add σ·z, z the truncated normal draw of (seed, attempt, tensor, element). */
+export interface NoiseOp {
+  /** Discriminant. */
+  readonly op: "noise";
+  /** Standard deviation σ. */
+  readonly sigma: number;
+  /** Seed (unsigned 32-bit). */
+  readonly seed: number;
+}
+
+/** `noise` transforms compile to one `noise` operation. */
+export const noiseKind: TransformKind<NoiseTransform> = {
+  kind: "noise",
+  compile(t, plan) {
+    plan.ops.push({ op: "noise", sigma: t.sigma, seed: t.seed >>> 0 } as NoiseOp);
+  },
+};
+
+/** The `noise` operation. */
+export const noiseOp: ElementOpKind<NoiseOp> = {
+  op: "noise",
+  needsTensor: true,
+  uniforms: (_op, k) => [[`sigma${k}`, "f32"], [`seed${k}`, "u32"]],
+  uniformValues: (op, k) => ({ [`sigma${k}`]: op.sigma, [`seed${k}`]: op.seed }),
+  wgsl: (_op, k) =>
+    [
+      `{ let key = nb_key(e.seed${k}, e.attempt, t);`,
+      `  let z = vec4<f32>(nb_trunc_normal(key, e0), nb_trunc_normal(key, e0 + 1u), ` +
+      `nb_trunc_normal(key, e0 + 2u), nb_trunc_normal(key, e0 + 3u));`,
+      `  gv = gv + select(vec4<f32>(0.0), e.sigma${k} * z, valid); }`,
+    ].join("\n"),
+  cpu(op, { g, tensor, attempt }) {
+    const f = Math.fround;
+    const key = noiseKey(op.seed, attempt, tensor);
+    const s = f(op.sigma);
+    for (let j = 0; j < g.length; j++) g[j] = f(g[j] + f(s * truncNormal(key, j)));
+  },
+};
