@@ -18,6 +18,13 @@
  * `small`. A compiler that contracts some steps into fused operations leaves the partial products
  * exact. Components with |a|, |b| ≥ 1e30 or |a·b| ≥ 1e36 (where the error terms overflow), and
  * those whose sum is ±Infinity or NaN (where the error terms are NaN), get the plain `a·b + c`. Names starting with `${name}_` are declared too.
+ * @example Usage
+ * ```ts
+ * import { _fmaWgsl } from "./_wgsl_fma.ts";
+ * import { equal } from "node:assert/strict";
+ * const lines = _fmaWgsl("r", "a", "b", "c", "u.one");
+ * equal(lines.at(-1)!.startsWith("let r = select("), true);
+ * ```
  */
 export function _fmaWgsl(name: string, a: string, b: string, c: string, one: string): string[] {
   const x = `${name}_`;

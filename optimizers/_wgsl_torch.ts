@@ -12,6 +12,12 @@
  * `nb_isnan4`, `nb_max4`, `nb_min4` (NaN if either operand is NaN), `nb_max1`, `nb_min1` (the
  * same on `f32`), `nb_clamp4` (NaN stays NaN; bounds are never NaN) and `nb_sign4` (NaN gives
  * 0). Prepended to every kernel that uses them.
+ * @example Usage
+ * ```ts
+ * import { TORCH_WGSL } from "./_wgsl_torch.ts";
+ * import { match } from "node:assert/strict";
+ * match(TORCH_WGSL, /fn nb_max4\(a: vec4<f32>, b: vec4<f32>\) -> vec4<f32>/);
+ * ```
  */
 export const TORCH_WGSL: string = /* wgsl */ `
 fn nb_isnan4(x: vec4<f32>) -> vec4<bool> {

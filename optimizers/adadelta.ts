@@ -4,7 +4,8 @@
  * @module
  */
 
-import { _boolean, _checkKeys, _defineOptimizer, _freeze, _h, _NONNEG, _number } from "./_hyper.ts";
+import { _boolean, _checkKeys, _defineOptimizer, _freeze, _NONNEG, _number } from "./_hyper.ts";
+import { _hyperNumber } from "./_read_hyper.ts";
 import type { HostState, Hyper, OptimizerDef } from "./types.ts";
 
 const _NAME = "adadelta";
@@ -56,8 +57,8 @@ export const adadelta: OptimizerDef = _defineOptimizer({
     return ["rho", "one_minus_rho", "eps", "neg_lr"];
   },
   scalars(h: Hyper, _host: HostState, lr: number): number[] {
-    const rho = _h(h, "rho");
-    return [rho, 1 - rho, _h(h, "eps"), -lr];
+    const rho = _hyperNumber(h, "rho");
+    return [rho, 1 - rho, _hyperNumber(h, "eps"), -lr];
   },
   wgsl(): string {
     return [

@@ -4,7 +4,8 @@
  * @module
  */
 
-import { _boolean, _checkKeys, _defineOptimizer, _freeze, _h, _NONNEG, _number } from "./_hyper.ts";
+import { _boolean, _checkKeys, _defineOptimizer, _freeze, _NONNEG, _number } from "./_hyper.ts";
+import { _hyperNumber } from "./_read_hyper.ts";
 import type { HostState, Hyper, OptimizerDef } from "./types.ts";
 
 const _NAME = "adagrad";
@@ -52,14 +53,14 @@ export const adagrad: OptimizerDef = _defineOptimizer({
     return ["sum"];
   },
   slotInit(h: Hyper): number {
-    return _h(h, "initial_accumulator_value");
+    return _hyperNumber(h, "initial_accumulator_value");
   },
   uniforms(): readonly string[] {
     return ["neg_clr", "eps"];
   },
   scalars(h: Hyper, host: HostState, lr: number): number[] {
-    const clr = lr / (1 + (host.step - 1) * _h(h, "lr_decay"));
-    return [-clr, _h(h, "eps")];
+    const clr = lr / (1 + (host.step - 1) * _hyperNumber(h, "lr_decay"));
+    return [-clr, _hyperNumber(h, "eps")];
   },
   wgsl(): string {
     return [

@@ -10,13 +10,12 @@ import {
   _checkKeys,
   _defineOptimizer,
   _freeze,
-  _h,
-  _hp,
   _NONNEG,
   _number,
   _pair,
   _UNIT_OPEN,
 } from "./_hyper.ts";
+import { _hyperNumber, _hyperPair } from "./_read_hyper.ts";
 import type { HostState, Hyper, OptimizerDef } from "./types.ts";
 
 const _NAME = "adamax";
@@ -65,8 +64,8 @@ export const adamax: OptimizerDef = _defineOptimizer({
     return ["beta1", "one_minus_beta1", "beta2", "eps", "neg_clr"];
   },
   scalars(h: Hyper, host: HostState, lr: number): number[] {
-    const [b1, b2] = _hp(h, "betas");
-    return [b1, 1 - b1, b2, _h(h, "eps"), -lr / (1 - b1 ** host.step)];
+    const [b1, b2] = _hyperPair(h, "betas");
+    return [b1, 1 - b1, b2, _hyperNumber(h, "eps"), -lr / (1 - b1 ** host.step)];
   },
   wgsl(): string {
     return [

@@ -4,7 +4,8 @@
  * @module
  */
 
-import { _boolean, _checkKeys, _defineOptimizer, _freeze, _h, _NONNEG, _number } from "./_hyper.ts";
+import { _boolean, _checkKeys, _defineOptimizer, _freeze, _NONNEG, _number } from "./_hyper.ts";
+import { _hyperNumber } from "./_read_hyper.ts";
 import type { HostState, Hyper, OptimizerDef } from "./types.ts";
 
 const _NAME = "asgd";
@@ -70,12 +71,12 @@ export const asgd: OptimizerDef = _defineOptimizer({
     return ["decay", "neg_eta", "mu"];
   },
   scalars(h: Hyper, host: HostState, lr: number): number[] {
-    const lambd = _h(h, "lambd");
+    const lambd = _hyperNumber(h, "lambd");
     const t = host.step;
     const eta = t === 1 ? Math.fround(lr) : host.eta;
     const mu = t === 1 ? 1 : host.mu;
-    host.eta = Math.fround(lr / (1 + lambd * lr * t) ** _h(h, "alpha"));
-    host.mu = Math.fround(1 / Math.max(1, t - _h(h, "t0")));
+    host.eta = Math.fround(lr / (1 + lambd * lr * t) ** _hyperNumber(h, "alpha"));
+    host.mu = Math.fround(1 / Math.max(1, t - _hyperNumber(h, "t0")));
     return [1 - lambd * eta, -eta, mu];
   },
   wgsl(): string {

@@ -13,7 +13,16 @@ import { createWebGpuState, type WebGpuEngineOptions } from "./engine_webgpu.ts"
 /** Where the optimizer runs. */
 export type Backend = "cpu" | "webgpu";
 
-/** The backends, in the order messages list them. */
+/**
+ * The backends, in the order messages list them.
+ *
+ * @example Usage
+ * ```ts
+ * import { BACKENDS } from "./engine_backend.ts";
+ * import { equal } from "node:assert/strict";
+ * equal(BACKENDS.includes("cpu"), true);
+ * ```
+ */
 export const BACKENDS: readonly Backend[] = Object.freeze(["cpu", "webgpu"]);
 
 /** What a backend needs beyond the state's contents. */

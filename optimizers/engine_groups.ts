@@ -10,7 +10,16 @@ import type { EngineGroup } from "./engine_record.ts";
 import type { GroupSetup } from "./engine_types.ts";
 import type { HostState, Hyper, OptimizerDef } from "./types.ts";
 
-/** Default pattern of tensor names excluded from weight decay (biases, normalisation). */
+/**
+ * Default pattern of tensor names excluded from weight decay (biases, normalisation).
+ *
+ * @example Usage
+ * ```ts
+ * import { DEFAULT_NO_DECAY } from "./engine_groups.ts";
+ * import { equal } from "node:assert/strict";
+ * equal(DEFAULT_NO_DECAY.test("dense/bias"), true);
+ * ```
+ */
 export const DEFAULT_NO_DECAY: RegExp = /bias|norm|ln|bn/i;
 
 /** A parameter group: which tensors, with which multiplier and weight decay. */
@@ -155,7 +164,7 @@ function restGroups(input: GroupPlanInput, baseWd: number, taken: Set<number>): 
  * import { deepEqual } from "node:assert/strict";
  * const hyper = adam.resolve({ ...adam.defaults, weight_decay: 0.1 });
  * const groups = planGroups({
- *   def: adam, hyper, names: ["w", "b"], namesGiven: true, sizes: [4, 2], specs: [],
+ *   def: adam, hyper, names: ["w", "bias"], namesGiven: true, sizes: [4, 2], specs: [],
  * });
  * deepEqual(groups.map((g) => [g.indices, g.wd]), [[[0], 0.1], [[1], 0]]);
  * ```

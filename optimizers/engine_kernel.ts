@@ -22,25 +22,52 @@ import { _fmaWgsl } from "./_wgsl_fma.ts";
 import { TORCH_WGSL } from "./_wgsl_torch.ts";
 import type { Hyper, OptimizerDef } from "./types.ts";
 
-/** Words of the meta buffer header (skip state and per-reduction global norm and coefficient). */
-export const META_HEADER = 64;
-/** Header word: 1 when the current update is skipped. */
-export const META_SKIP = 0;
-/** Header word: consecutive invalid updates. */
-export const META_CONSEC = 1;
-/** Header word: the (1-based) update attempt that aborted, 0 if none. */
-export const META_ABORT = 2;
-/** Header word: updates skipped so far. */
-export const META_SKIPPED = 3;
-/** Header word of reduction r's global norm (`+1`: its coefficient). */
-export const metaNormWord = (r: number): number => 8 + 2 * r;
-
-/** Words per tensor record: offset, length, 2 spare, then (norm, scale) per reduction. */
-export const recordWords = (plan: TransformPlan): number => 4 + 2 * plan.reductions.length;
+/**
+ * Layout of the meta buffer (32-bit words): a header (skip flag, consecutive invalid updates,
+ * the aborting attempt, skipped updates, then per reduction its global norm and coefficient),
+ * then one record per tensor (arena offset, length, 2 spare, then per reduction the tensor's
+ * norm and scale).
+ *
+ * @example Usage
+ * ```ts
+ * import { META } from "./engine_kernel.ts";
+ * import { compilePlan } from "../transforms/plan.ts";
+ * import { equal } from "node:assert/strict";
+ * equal(META.normWord(1), 10);
+ * equal(META.recordWords(compilePlan([{ kind: "clip_norm", maxNorm: 1 }])), 6);
+ * ```
+ */
+export const META = Object.freeze({
+  /** Words of the header. */
+  header: 64,
+  /** Header word: 1 when the current update is skipped. */
+  skip: 0,
+  /** Header word: consecutive invalid updates. */
+  consec: 1,
+  /** Header word: the (1-based) update attempt that aborted, 0 if none. */
+  abort: 2,
+  /** Header word: updates skipped so far. */
+  skipped: 3,
+  /** Header word of reduction r's global norm (`+1`: its coefficient). */
+  normWord: (r: number): number => 8 + 2 * r,
+  /** Words per tensor record. */
+  recordWords: (plan: TransformPlan): number => 4 + 2 * plan.reductions.length,
+});
 
 export type { UniformField } from "../transforms/ops/_op.ts";
 
-/** Engine uniform fields (struct `E`, bound as `e`) for a plan: the engine's, then each op's. */
+/**
+ * Engine uniform fields (struct `E`, bound as `e`) for a plan: the engine's, then each op's.
+ *
+ * @example Usage
+ * ```ts
+ * import { engineFields } from "./engine_kernel.ts";
+ * import { compilePlan } from "../transforms/plan.ts";
+ * import { deepEqual } from "node:assert/strict";
+ * const fields = engineFields(compilePlan([{ kind: "clip_value", clipValue: 1 }]));
+ * deepEqual(fields.at(-1), ["clip0", "f32"]);
+ * ```
+ */
 export function engineFields(plan: TransformPlan): UniformField[] {
   const f: UniformField[] = [
     ["lr", "f32"],
@@ -60,6 +87,14 @@ export function engineFields(plan: TransformPlan): UniformField[] {
 /**
  * Values of the engine uniforms for one group and step, by field name (`step` undefined on an
  * accumulation-only micro-step: the update's fields are left as they are).
+ * @example Usage
+ * ```ts
+ * import { engineValues } from "./engine_kernel.ts";
+ * import { compilePlan } from "../transforms/plan.ts";
+ * import { equal } from "node:assert/strict";
+ * const cmd = { update: false, accumFirst: true, attempt: 0, epochStart: false, groups: [] };
+ * equal(engineValues(compilePlan([]), cmd, undefined, 3).tensors_total, 3);
+ * ```
  */
 export function engineValues(
   plan: TransformPlan,
@@ -89,6 +124,15 @@ export function engineValues(
  *
  * @throws {Error} for a value whose name is not a field (a bug: a transform module's uniform
  * values and fields disagree).
+ * @example Usage
+ * ```ts
+ * import { packUniforms } from "./engine_kernel.ts";
+ * import { equal, throws } from "node:assert/strict";
+ * const buffer = new ArrayBuffer(8);
+ * packUniforms([["lr", "f32"], ["attempt", "u32"]], { attempt: 7 }, buffer, 0);
+ * equal(new Uint32Array(buffer)[1], 7);
+ * throws(() => packUniforms([["lr", "f32"]], { lr_typo: 1 }, buffer, 0), /not a field/);
+ * ```
  */
 export function packUniforms(
   fields: readonly UniformField[],
@@ -147,20 +191,20 @@ const needsTensorInfo = (ops: readonly ElementOp[]) => ops.some((o) => elementOp
 
 /** WGSL for element-wise operations `ops[0..n)` on `gv`, `p` (needs `t`, `e0`, `valid`). */
 function emitOps(plan: TransformPlan, n: number): string {
-  const rw = recordWords(plan);
+  const rw = META.recordWords(plan);
   const ctx: WgslOpContext = {
-    tensorScale: (r) => `bitcast<f32>(mt[${META_HEADER}u + t * ${rw}u + ${4 + 2 * r + 1}u])`,
-    globalScale: (r) => `bitcast<f32>(mt[${metaNormWord(r) + 1}u])`,
+    tensorScale: (r) => `bitcast<f32>(mt[${META.header}u + t * ${rw}u + ${4 + 2 * r + 1}u])`,
+    globalScale: (r) => `bitcast<f32>(mt[${META.normWord(r) + 1}u])`,
   };
   return plan.ops.slice(0, n).map((op, k) => elementOp(op.op).wgsl(op, k, ctx)).join("\n");
 }
 
 /** Statements defining `t` (global tensor index), `e0` (element of lane 0), `valid`. */
 function tensorInfo(plan: TransformPlan): string {
-  const rw = recordWords(plan);
+  const rw = META.recordWords(plan);
   return [
     "let t = c.tensor_base + blocks[(c.base + i) / 16u];",
-    `let rec = ${META_HEADER}u + t * ${rw}u;`,
+    `let rec = ${META.header}u + t * ${rw}u;`,
     "let e0 = (c.base + i) * 4u - mt[rec];",
     "let valid = vec4<u32>(e0, e0 + 1u, e0 + 2u, e0 + 3u) < vec4<u32>(mt[rec + 1u]);",
   ].join("\n");
@@ -174,6 +218,15 @@ override EPT: u32 = 1u;`;
  * The update kernel. Bindings: 0 `u` (definition uniforms), 1 `e` (engine uniforms), 2 `c`
  * (chunk), 3 `P` (params, read-write), 4 `G` (gradients, read), 5.. one per slot (read-write),
  * then `meta` (read) and `blocks` (read).
+ * @example Usage
+ * ```ts
+ * import { updateKernel } from "./engine_kernel.ts";
+ * import { compilePlan } from "../transforms/plan.ts";
+ * import { sgd } from "./sgd.ts";
+ * import { match } from "node:assert/strict";
+ * const wgsl = updateKernel(sgd, sgd.resolve(sgd.defaults), compilePlan([]));
+ * match(wgsl, /p = p \+ u\.neg_lr \* g;/);
+ * ```
  */
 export function updateKernel(def: OptimizerDef, h: Hyper, plan: TransformPlan): string {
   const slots = def.slots(h);
@@ -197,7 +250,7 @@ export function updateKernel(def: OptimizerDef, h: Hyper, plan: TransformPlan): 
     "@compute @workgroup_size(WG)",
     "fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,",
     "        @builtin(local_invocation_index) lid: u32) {",
-    plan.skip ? `  if (mt[${META_SKIP}u] != 0u) { return; }` : "",
+    plan.skip ? `  if (mt[${META.skip}u] != 0u) { return; }` : "",
     "  let first = ((wid.y * nwg.x + wid.x) * WG + lid) * EPT;",
     "  for (var k = 0u; k < EPT; k = k + 1u) {",
     "    let i = first + k;",
@@ -232,7 +285,16 @@ export function updateKernel(def: OptimizerDef, h: Hyper, plan: TransformPlan): 
   return lines.filter((l) => l !== "").join("\n");
 }
 
-/** Binding kinds of the update kernel. */
+/**
+ * Binding kinds of the update kernel.
+ *
+ * @example Usage
+ * ```ts
+ * import { updateBindings } from "./engine_kernel.ts";
+ * import { equal } from "node:assert/strict";
+ * equal(updateBindings(2).length, 9);
+ * ```
+ */
 export function updateBindings(nSlots: number): ("uniform" | "storage" | "read-only-storage")[] {
   return [
     "uniform",
@@ -249,6 +311,13 @@ export function updateBindings(nSlots: number): ("uniform" | "storage" | "read-o
 /**
  * Accumulation kernel: `A = e.accum_first ? G : A + G`. Bindings: 0 `e`, 1 `c`, 2 `A` (rw),
  * 3 `G` (read).
+ * @example Usage
+ * ```ts
+ * import { accumulateKernel } from "./engine_kernel.ts";
+ * import { compilePlan } from "../transforms/plan.ts";
+ * import { match } from "node:assert/strict";
+ * match(accumulateKernel(compilePlan([])), /A\[i\] = A\[i\] \+ G\[i\]/);
+ * ```
  */
 export function accumulateKernel(plan: TransformPlan): string {
   return [
@@ -281,6 +350,15 @@ function combine(normType: 2 | 1 | "inf", a: string, b: string): string {
  * (sum of squares, sum of |g|, or max |g|) over valid lanes of the gradient after `at`
  * operations. Bindings: 0 `u`, 1 `e`, 2 `c`, 3 `P` (read), 4 `G` (read), 5 `meta` (read),
  * 6 `blocks` (read), 7 `out` (rw, one f32 per block of the group).
+ * @example Usage
+ * ```ts
+ * import { blockNormKernel } from "./engine_kernel.ts";
+ * import { compilePlan } from "../transforms/plan.ts";
+ * import { sgd } from "./sgd.ts";
+ * import { match } from "node:assert/strict";
+ * const plan = compilePlan([{ kind: "clip_global_norm", maxNorm: 1, normType: "inf", style: "torch" }]);
+ * match(blockNormKernel(sgd, sgd.resolve(sgd.defaults), plan, 0), /nb_max4\(acc, x\)/);
+ * ```
  */
 export function blockNormKernel(
   def: OptimizerDef,
@@ -332,10 +410,17 @@ export function blockNormKernel(
  * Norm pass 2 for reduction `r`: one workgroup per tensor of the group combines its blocks and
  * writes the tensor's norm (and, for a per-tensor clip, its scale `c/max(n, c)`) into its meta
  * record. Bindings: 0 `e`, 1 `c` (any chunk of the group), 2 `meta` (rw), 3 `vals` (read).
+ * @example Usage
+ * ```ts
+ * import { tensorNormKernel } from "./engine_kernel.ts";
+ * import { compilePlan } from "../transforms/plan.ts";
+ * import { match } from "node:assert/strict";
+ * match(tensorNormKernel(compilePlan([{ kind: "clip_norm", maxNorm: 1 }]), 0), /e\.max_norm0 \/ nb_max1/);
+ * ```
  */
 export function tensorNormKernel(plan: TransformPlan, r: number): string {
   const red = plan.reductions[r];
-  const rw = recordWords(plan);
+  const rw = META.recordWords(plan);
   const finish = red.normType === 2 ? "sqrt(s[0])" : "s[0]";
   return [
     `// newbob norm pass 2 (reduction ${r})`,
@@ -354,7 +439,7 @@ export function tensorNormKernel(plan: TransformPlan, r: number): string {
     "  let tl = wid.y * nwg.x + wid.x;",
     "  let inside = tl < c.tensors;",
     "  let t = c.tensor_base + min(tl, max(c.tensors, 1u) - 1u);",
-    `  let rec = ${META_HEADER}u + t * ${rw}u;`,
+    `  let rec = ${META.header}u + t * ${rw}u;`,
     "  let b0 = mt[rec] / 64u;",
     "  let nb = (mt[rec + 1u] + 63u) / 64u;",
     "  var acc = 0.0;",
@@ -384,10 +469,18 @@ export function tensorNormKernel(plan: TransformPlan, r: number): string {
  * Norm pass 3 for global reduction `r`: one workgroup combines the per-tensor norms of every
  * group into the global norm and coefficient (header words), and, when `r` is the checked
  * reduction, updates the skip state. Bindings: 0 `e`, 1 `meta` (rw).
+ * @example Usage
+ * ```ts
+ * import { globalNormKernel } from "./engine_kernel.ts";
+ * import { compilePlan } from "../transforms/plan.ts";
+ * import { match } from "node:assert/strict";
+ * const plan = compilePlan([{ kind: "clip_global_norm", maxNorm: 1, normType: 2, style: "torch" }]);
+ * match(globalNormKernel(plan, 0), /nb_min1\(e\.max_norm0 \/ \(norm \+ 1e-6\), 1\.0\)/);
+ * ```
  */
 export function globalNormKernel(plan: TransformPlan, r: number): string {
   const red = plan.reductions[r];
-  const rw = recordWords(plan);
+  const rw = META.recordWords(plan);
   const term = red.normType === 2 ? "x * x" : "x";
   const finish = red.normType === 2 ? "sqrt(s[0])" : "s[0]";
   const coef = red.style === "torch"
@@ -406,7 +499,7 @@ export function globalNormKernel(plan: TransformPlan, r: number): string {
     "fn main(@builtin(local_invocation_index) lid: u32) {",
     "  var acc = 0.0;",
     "  for (var t = lid; t < e.tensors_total; t = t + WG) {",
-    `    let x = bitcast<f32>(mt[${META_HEADER}u + t * ${rw}u + ${4 + 2 * r}u]);`,
+    `    let x = bitcast<f32>(mt[${META.header}u + t * ${rw}u + ${4 + 2 * r}u]);`,
     `    acc = ${combine(red.normType, "acc", term)};`,
     "  }",
     "  s[lid] = acc;",
@@ -417,22 +510,22 @@ export function globalNormKernel(plan: TransformPlan, r: number): string {
     "  }",
     "  if (lid != 0u) { return; }",
     `  let norm = ${finish};`,
-    `  mt[${metaNormWord(r)}u] = bitcast<u32>(norm);`,
-    Number.isFinite(red.maxNorm) ? `  mt[${metaNormWord(r) + 1}u] = bitcast<u32>(${coef});` : "",
+    `  mt[${META.normWord(r)}u] = bitcast<u32>(norm);`,
+    Number.isFinite(red.maxNorm) ? `  mt[${META.normWord(r) + 1}u] = bitcast<u32>(${coef});` : "",
     ...(checked
       ? [
-        `  if (e.epoch_start != 0u) { mt[${META_CONSEC}u] = 0u; }`,
+        `  if (e.epoch_start != 0u) { mt[${META.consec}u] = 0u; }`,
         "  // Non-finite test on the bits: shader compilers may assume finite floats.",
         "  if ((bitcast<u32>(norm) & 0x7f800000u) == 0x7f800000u) {",
-        `    mt[${META_CONSEC}u] = mt[${META_CONSEC}u] + 1u;`,
-        `    mt[${META_SKIP}u] = 1u;`,
-        `    mt[${META_SKIPPED}u] = mt[${META_SKIPPED}u] + 1u;`,
-        `    if (mt[${META_CONSEC}u] > e.allowed && mt[${META_ABORT}u] == 0u) {`,
-        `      mt[${META_ABORT}u] = e.attempt;`,
+        `    mt[${META.consec}u] = mt[${META.consec}u] + 1u;`,
+        `    mt[${META.skip}u] = 1u;`,
+        `    mt[${META.skipped}u] = mt[${META.skipped}u] + 1u;`,
+        `    if (mt[${META.consec}u] > e.allowed && mt[${META.abort}u] == 0u) {`,
+        `      mt[${META.abort}u] = e.attempt;`,
         "    }",
         "  } else {",
-        `    mt[${META_CONSEC}u] = 0u;`,
-        `    mt[${META_SKIP}u] = select(0u, 1u, mt[${META_ABORT}u] != 0u);`,
+        `    mt[${META.consec}u] = 0u;`,
+        `    mt[${META.skip}u] = select(0u, 1u, mt[${META.abort}u] != 0u);`,
         "  }",
       ]
       : []),

@@ -56,7 +56,16 @@ export interface EngineRecord {
 
 const records = new WeakMap<object, EngineRecord>();
 
-/** Fresh counters. */
+/**
+ * Fresh counters.
+ *
+ * @example Usage
+ * ```ts
+ * import { newCounters } from "./engine_record.ts";
+ * import { equal } from "node:assert/strict";
+ * equal(newCounters().microSteps, 0);
+ * ```
+ */
 export function newCounters(): EngineCounters {
   return {
     microSteps: 0,
@@ -68,7 +77,18 @@ export function newCounters(): EngineCounters {
   };
 }
 
-/** Remember the record of a new state. */
+/**
+ * Remember the record of a new state.
+ *
+ * @example Usage
+ * ```ts
+ * import { createOptimizer } from "./engine_create.ts";
+ * import { equal } from "node:assert/strict";
+ * const opt = await createOptimizer({ class: "sgd" }, { backend: "cpu" });
+ * const state = await opt.init([new Float32Array(1)]); // registers the state
+ * equal(state.tensorCount, 1);
+ * ```
+ */
 export function registerState(state: object, record: EngineRecord): void {
   records.set(state, record);
 }
@@ -78,6 +98,15 @@ export function registerState(state: object, record: EngineRecord): void {
  *
  * @throws {TypeError} when `state` was not made by `owner.init` (another optimizer's state, a
  * disposed one, or any other object).
+ * @example Usage
+ * ```ts
+ * import { createOptimizer } from "./engine_create.ts";
+ * import { rejects } from "node:assert/strict";
+ * const adam = await createOptimizer({ class: "adam", eps: 1e-8 }, { backend: "cpu" });
+ * const sgd = await createOptimizer({ class: "sgd" }, { backend: "cpu" });
+ * const state = await adam.init([new Float32Array(1)]);
+ * await rejects(sgd.read(state), /another optimizer \('adam'\) created it/);
+ * ```
  */
 export function recordOf(state: object, owner: object, ownerName: string): EngineRecord {
   const r = records.get(state);
@@ -101,6 +130,15 @@ export function recordOf(state: object, owner: object, ownerName: string): Engin
  * Forget a state's record (dispose): returns it, or undefined when the state is already disposed.
  *
  * @throws {TypeError} for another optimizer's state (see {@linkcode recordOf}).
+ * @example Usage
+ * ```ts
+ * import { createOptimizer } from "./engine_create.ts";
+ * import { rejects } from "node:assert/strict";
+ * const opt = await createOptimizer({ class: "sgd" }, { backend: "cpu" });
+ * const state = await opt.init([new Float32Array(1)]);
+ * opt.dispose(state); // releases the record
+ * await rejects(opt.read(state), /was not created by `init` \(or was disposed\)/);
+ * ```
  */
 export function releaseState(
   state: object,

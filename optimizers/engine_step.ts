@@ -16,7 +16,16 @@ import type { OptimizerDef } from "./types.ts";
 
 const f = Math.fround;
 
-/** Thrown when more than the allowed number of consecutive updates had invalid gradients. */
+/**
+ * Thrown when more than the allowed number of consecutive updates had invalid gradients.
+ *
+ * @example Usage
+ * ```ts
+ * import { InvalidGradientError } from "./engine_step.ts";
+ * import { equal } from "node:assert/strict";
+ * equal(new InvalidGradientError(3, 0).step, 3);
+ * ```
+ */
 export class InvalidGradientError extends Error {
   /** The (1-based) update step that exceeded the allowance. */
   readonly step: number;
@@ -24,12 +33,6 @@ export class InvalidGradientError extends Error {
    * Create the error.
    * @param step The update step that aborted.
    * @param allowed `num_allowed_consec_invalid_gradient_steps`.
-   * @example Usage
-   * ```ts
-   * import { InvalidGradientError } from "./engine_step.ts";
-   * import { equal } from "node:assert/strict";
-   * equal(new InvalidGradientError(3, 0).step, 3);
-   * ```
    */
   constructor(step: number, allowed: number) {
     super(

@@ -21,25 +21,18 @@ import type { TransformPlan } from "../transforms/plan.ts";
 import {
   engineFields,
   engineValues,
-  META_ABORT,
-  META_CONSEC,
-  META_HEADER,
-  META_SKIPPED,
-  metaNormWord,
+  META,
   packUniforms,
-  recordWords,
   type UniformField,
 } from "./engine_kernel.ts";
 import { BLOCK_FLOATS } from "./engine_layout.ts";
 import type { BackendInit, BackendState, BackendStatus, StepCommand } from "./engine_types.ts";
 import {
   createGroupBuffers,
-  E_OFFSET,
   type GroupBindGroups,
   groupBindGroups,
   type GroupBuffers,
-  U_OFFSET,
-  UNIFORM_BYTES,
+  UNIFORM_LAYOUT,
   uploadGradients,
   uploadParams,
 } from "./engine_webgpu_groups.ts";
@@ -79,15 +72,15 @@ interface WebGpuCore {
 
 /** The meta buffer's initial words: tensor records (offset, length) and NaN norms. */
 function metaWords(init: BackendInit, groups: readonly GroupBuffers[]): Uint32Array {
-  const rw = recordWords(init.plan);
+  const rw = META.recordWords(init.plan);
   const total = init.groups.reduce((a, g) => a + g.sizes.length, 0);
-  const words = new Uint32Array(META_HEADER + total * rw);
+  const words = new Uint32Array(META.header + total * rw);
   // No update yet: every global norm reads NaN, as on cpu.
-  init.plan.reductions.forEach((_, r) => words[metaNormWord(r)] = 0x7fc00000);
+  init.plan.reductions.forEach((_, r) => words[META.normWord(r)] = 0x7fc00000);
   init.groups.forEach((gs, gi) =>
     gs.sizes.forEach((n, t) => {
-      words[META_HEADER + (gs.tensorBase + t) * rw] = groups[gi].layout.offsets[t];
-      words[META_HEADER + (gs.tensorBase + t) * rw + 1] = n;
+      words[META.header + (gs.tensorBase + t) * rw] = groups[gi].layout.offsets[t];
+      words[META.header + (gs.tensorBase + t) * rw + 1] = n;
     })
   );
   return words;
@@ -115,7 +108,7 @@ function buildCore(ctx: GpuContext, init: BackendInit, options: WebGpuEngineOpti
   const shape = kernelShape(ctx, def, h0, options);
   const tensorsTotal = init.groups.reduce((a, g) => a + g.sizes.length, 0);
   const meta = ctx.createBuffer(
-    (META_HEADER + tensorsTotal * recordWords(plan)) * 4,
+    (META.header + tensorsTotal * META.recordWords(plan)) * 4,
     STORAGE,
     "newbob meta",
   );
@@ -132,7 +125,7 @@ function buildCore(ctx: GpuContext, init: BackendInit, options: WebGpuEngineOpti
     staging: b.layout.length <= 1 << 22 && b.layout.sizes.length > 4
       ? new Float32Array(b.layout.length)
       : null,
-    uniformData: new ArrayBuffer(UNIFORM_BYTES),
+    uniformData: new ArrayBuffer(UNIFORM_LAYOUT.bytes),
   }));
   ctx.write(meta, 0, metaWords(init, buffers));
   fillSlots(ctx, init, groups, enc);
@@ -144,9 +137,9 @@ function buildCore(ctx: GpuContext, init: BackendInit, options: WebGpuEngineOpti
 function writeUniforms(core: WebGpuCore, cmd: StepCommand): void {
   core.groups.forEach((g, gi) => {
     const st = cmd.groups[gi];
-    if (st) new Float32Array(g.uniformData).set(st.scalars, U_OFFSET / 4);
+    if (st) new Float32Array(g.uniformData).set(st.scalars, UNIFORM_LAYOUT.definition / 4);
     const values = engineValues(core.init.plan, cmd, st, core.tensorsTotal);
-    packUniforms(core.fields, values, g.uniformData, E_OFFSET / 4);
+    packUniforms(core.fields, values, g.uniformData, UNIFORM_LAYOUT.engine / 4);
     core.ctx.write(g.b.uniforms, 0, new Uint8Array(g.uniformData));
   });
 }
@@ -258,14 +251,14 @@ function writeArena(
 }
 
 async function readStatus(core: WebGpuCore, plan: TransformPlan): Promise<BackendStatus> {
-  const [head] = await core.ctx.read([{ buffer: core.meta, offset: 0, size: META_HEADER * 4 }]);
+  const [head] = await core.ctx.read([{ buffer: core.meta, offset: 0, size: META.header * 4 }]);
   const u = new Uint32Array(head);
   const fl = new Float32Array(head);
   return {
-    norms: plan.reductions.map((red, r) => red.scope === "global" ? fl[metaNormWord(r)] : NaN),
-    consec: u[META_CONSEC],
-    abort: u[META_ABORT],
-    skipped: u[META_SKIPPED],
+    norms: plan.reductions.map((red, r) => red.scope === "global" ? fl[META.normWord(r)] : NaN),
+    consec: u[META.consec],
+    abort: u[META.abort],
+    skipped: u[META.skipped],
   };
 }
 
@@ -287,7 +280,7 @@ function abortChecker(core: WebGpuCore, onAbort: (abort: number) => void) {
       enc.copyBufferToBuffer(core.meta, 0, b, 0, 16);
       core.ctx.submit(enc.finish());
       b.mapAsync(GPUMapMode.READ).then(() => {
-        onAbort(new Uint32Array(b.getMappedRange())[META_ABORT]);
+        onAbort(new Uint32Array(b.getMappedRange())[META.abort]);
         b.unmap();
       }, () => {}).finally(() => {
         checking = false;
@@ -304,9 +297,18 @@ function abortChecker(core: WebGpuCore, onAbort: (abort: number) => void) {
  *
  * @throws {RangeError} for a bad kernel shape or an arena beyond the device's limits.
  * @example Usage
- * ```ts ignore
- * // Needs a WebGPU adapter; the engine tests run it (optimizers/engine_test.ts).
- * import { createWebGpuState } from "./engine_webgpu.ts";
+ * @example Usage
+ * ```ts
+ * import { createOptimizer } from "./engine_create.ts";
+ * import { deepEqual } from "node:assert/strict";
+ * if (!await navigator.gpu?.requestAdapter()) console.warn("no WebGPU adapter: nothing checked");
+ * else {
+ *   const opt = await createOptimizer({ class: "sgd" }, { backend: "webgpu" });
+ *   const state = await opt.init([new Float32Array([1, 2])]); // calls createWebGpuState
+ *   await opt.step(state, [new Float32Array([1, 1])], { learningRate: 0.5 });
+ *   deepEqual(await opt.read(state), [new Float32Array([0.5, 1.5])]);
+ *   opt.dispose(state);
+ * }
  * ```
  */
 export function createWebGpuState(
@@ -343,8 +345,8 @@ export function createWebGpuState(
     },
     writeStatus(consec, skipped) {
       const head = new Uint32Array(4);
-      head[META_CONSEC] = consec;
-      head[META_SKIPPED] = skipped;
+      head[META.consec] = consec;
+      head[META.skipped] = skipped;
       ctx.write(core.meta, 0, head);
       knownAbort = 0;
     },

@@ -12,12 +12,25 @@ import { type ArenaLayout, arenaLayout } from "./engine_layout.ts";
 import type { GroupSetup, TensorInput } from "./engine_types.ts";
 import type { Pipelines } from "./engine_webgpu_pipelines.ts";
 
-/** Byte offset of the definition uniforms `u` in a group's uniform buffer. */
-export const U_OFFSET = 0;
-/** Byte offset of the engine uniforms `e`. */
-export const E_OFFSET = 256;
-/** Size of a group's uniform buffer. */
-export const UNIFORM_BYTES = 512;
+/**
+ * Layout of a group's uniform buffer: the definition uniforms `u` and the engine uniforms `e`,
+ * each in its own 256-byte binding.
+ *
+ * @example Usage
+ * ```ts
+ * import { UNIFORM_LAYOUT } from "./engine_webgpu_groups.ts";
+ * import { equal } from "node:assert/strict";
+ * equal(UNIFORM_LAYOUT.engine - UNIFORM_LAYOUT.definition, 256);
+ * ```
+ */
+export const UNIFORM_LAYOUT = Object.freeze({
+  /** Byte offset of `u`. */
+  definition: 0,
+  /** Byte offset of `e`. */
+  engine: 256,
+  /** Size of the buffer. */
+  bytes: 512,
+});
 const CHUNK_STRIDE = 256;
 const STORAGE = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
 
@@ -47,6 +60,19 @@ export interface GroupBuffers {
  * Create a group's buffers and write its chunk records and block map.
  *
  * @throws {RangeError} when an arena exceeds the device's `maxBufferSize`.
+ * @example Usage
+ * ```ts
+ * import { createOptimizer } from "./engine_create.ts";
+ * import { deepEqual } from "node:assert/strict";
+ * if (!await navigator.gpu?.requestAdapter()) console.warn("no WebGPU adapter: nothing checked");
+ * else {
+ *   const opt = await createOptimizer({ class: "sgd" }, { backend: "webgpu" });
+ *   const state = await opt.init([new Float32Array([1, 2])]); // creates the group buffers
+ *   await opt.step(state, [new Float32Array([1, 1])], { learningRate: 0.5 });
+ *   deepEqual(await opt.read(state), [new Float32Array([0.5, 1.5])]);
+ *   opt.dispose(state);
+ * }
+ * ```
  */
 export function createGroupBuffers(
   ctx: GpuContext,
@@ -76,7 +102,7 @@ export function createGroupBuffers(
     grads: make("grad", bytes, STORAGE),
     accum: plan.accumulate ? make("accum", bytes, STORAGE) : null,
     slots: gs.slots.map((s) => make(`slot ${s}`, bytes, STORAGE)),
-    uniforms: make("uniforms", UNIFORM_BYTES, uniform),
+    uniforms: make("uniforms", UNIFORM_LAYOUT.bytes, uniform),
     chunks: make("chunks", CHUNK_STRIDE * layout.chunks.length, uniform),
     blocks: make("blocks", layout.blockTensor.byteLength, STORAGE),
     blockNorms: plan.reductions.length
@@ -95,6 +121,19 @@ export function createGroupBuffers(
 /**
  * Copy a group's initial parameters into its arena (host arrays written, GPU buffers copied in
  * `enc`); returns the caller's GPU buffers per tensor (scattered back after every update).
+ * @example Usage
+ * ```ts
+ * import { createOptimizer } from "./engine_create.ts";
+ * import { deepEqual } from "node:assert/strict";
+ * if (!await navigator.gpu?.requestAdapter()) console.warn("no WebGPU adapter: nothing checked");
+ * else {
+ *   const opt = await createOptimizer({ class: "sgd" }, { backend: "webgpu" });
+ *   const state = await opt.init([new Float32Array([1, 2])]); // uploads the parameters
+ *   await opt.step(state, [new Float32Array([1, 1])], { learningRate: 0.5 });
+ *   deepEqual(await opt.read(state), [new Float32Array([0.5, 1.5])]);
+ *   opt.dispose(state);
+ * }
+ * ```
  */
 export function uploadParams(
   ctx: GpuContext,
@@ -155,8 +194,8 @@ function binder(device: GPUDevice, b: GroupBuffers): Binder {
       return { buffer, offset: start * 4, size: (end - start) * 4 };
     },
     chunkRecord: (k) => ({ buffer: b.chunks, offset: CHUNK_STRIDE * k, size: 16 }),
-    u: { buffer: b.uniforms, offset: U_OFFSET, size: 256 },
-    e: { buffer: b.uniforms, offset: E_OFFSET, size: 256 },
+    u: { buffer: b.uniforms, offset: UNIFORM_LAYOUT.definition, size: 256 },
+    e: { buffer: b.uniforms, offset: UNIFORM_LAYOUT.engine, size: 256 },
   };
 }
 
@@ -213,7 +252,20 @@ function directBindGroups(
   };
 }
 
-/** Every bind group of group `gi`. */
+/** Every bind group of group `gi`. * @example Usage
+ * ```ts
+ * import { createOptimizer } from "./engine_create.ts";
+ * import { deepEqual } from "node:assert/strict";
+ * if (!await navigator.gpu?.requestAdapter()) console.warn("no WebGPU adapter: nothing checked");
+ * else {
+ *   const opt = await createOptimizer({ class: "sgd" }, { backend: "webgpu" });
+ *   const state = await opt.init([new Float32Array([1, 2])]); // makes the bind groups
+ *   await opt.step(state, [new Float32Array([1, 1])], { learningRate: 0.5 });
+ *   deepEqual(await opt.read(state), [new Float32Array([0.5, 1.5])]);
+ *   opt.dispose(state);
+ * }
+ * ```
+ */
 export function groupBindGroups(
   device: GPUDevice,
   pipes: Pipelines,
@@ -271,6 +323,19 @@ export function groupBindGroups(
  * Encode one step's gradient upload for one group; returns the update bind groups to use (the
  * direct ones when the gradient can be read in place). Host gradients of a packed group (many
  * small tensors, arena up to 16 MiB) are gathered in `staging` and written once.
+ * @example Usage
+ * ```ts
+ * import { createOptimizer } from "./engine_create.ts";
+ * import { deepEqual } from "node:assert/strict";
+ * if (!await navigator.gpu?.requestAdapter()) console.warn("no WebGPU adapter: nothing checked");
+ * else {
+ *   const opt = await createOptimizer({ class: "sgd" }, { backend: "webgpu" });
+ *   const state = await opt.init([new Float32Array([1, 2])]); //
+ *   await opt.step(state, [new Float32Array([1, 1])], { learningRate: 0.5 }); // uploads the gradients
+ *   deepEqual(await opt.read(state), [new Float32Array([0.5, 1.5])]);
+ *   opt.dispose(state);
+ * }
+ * ```
  */
 export function uploadGradients(
   ctx: GpuContext,

@@ -53,6 +53,19 @@ export interface KernelShape {
  * @throws {RangeError} for a workgroup size that is not a power of two within the device's
  * limit, a non-integer `elementsPerThread`, or a kernel needing more storage buffers than the
  * device allows.
+ * @example Usage
+ * ```ts
+ * import { createOptimizer } from "./engine_create.ts";
+ * import { deepEqual } from "node:assert/strict";
+ * if (!await navigator.gpu?.requestAdapter()) console.warn("no WebGPU adapter: nothing checked");
+ * else {
+ *   const opt = await createOptimizer({ class: "sgd" }, { backend: "webgpu" });
+ *   const state = await opt.init([new Float32Array([1, 2])]); // checks the kernel shape
+ *   await opt.step(state, [new Float32Array([1, 1])], { learningRate: 0.5 });
+ *   deepEqual(await opt.read(state), [new Float32Array([0.5, 1.5])]);
+ *   opt.dispose(state);
+ * }
+ * ```
  */
 export function kernelShape(
   ctx: GpuContext,
@@ -116,7 +129,20 @@ const BLOCK_NORM_BINDINGS: BindingKind[] = [
 const TENSOR_NORM_BINDINGS: BindingKind[] = ["uniform", "uniform", "storage", "read-only-storage"];
 const GLOBAL_NORM_BINDINGS: BindingKind[] = ["uniform", "storage"];
 
-/** Compile (or find in the cache) every pipeline the plan needs. */
+/** Compile (or find in the cache) every pipeline the plan needs. * @example Usage
+ * ```ts
+ * import { createOptimizer } from "./engine_create.ts";
+ * import { deepEqual } from "node:assert/strict";
+ * if (!await navigator.gpu?.requestAdapter()) console.warn("no WebGPU adapter: nothing checked");
+ * else {
+ *   const opt = await createOptimizer({ class: "sgd" }, { backend: "webgpu" });
+ *   const state = await opt.init([new Float32Array([1, 2])]); // compiles the pipelines
+ *   await opt.step(state, [new Float32Array([1, 1])], { learningRate: 0.5 });
+ *   deepEqual(await opt.read(state), [new Float32Array([0.5, 1.5])]);
+ *   opt.dispose(state);
+ * }
+ * ```
+ */
 export function createPipelines(
   ctx: GpuContext,
   def: OptimizerDef,

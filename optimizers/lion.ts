@@ -5,7 +5,8 @@
  * @module
  */
 
-import { _checkKeys, _defineOptimizer, _freeze, _hp, _NONNEG, _number, _pair } from "./_hyper.ts";
+import { _checkKeys, _defineOptimizer, _freeze, _NONNEG, _number, _pair } from "./_hyper.ts";
+import { _hyperPair } from "./_read_hyper.ts";
 import type { HostState, Hyper, OptimizerDef } from "./types.ts";
 
 const _NAME = "lion";
@@ -21,6 +22,8 @@ const _DEFAULTS: Hyper = Object.freeze({
  * ```
  * c = β1·m + (1-β1)·g;  p -= lr·sign(c);  m = β2·m + (1-β2)·g
  * ```
+ *
+ * A NaN direction `c` leaves p in place (torch 1.13's `sign(NaN)` is 0) while `m` turns NaN.
  *
  * Lion's steps have size lr in every coordinate: use a learning rate 3-10x smaller than AdamW's
  * (RETURNN's default is 1e-4).
@@ -60,7 +63,7 @@ export const lion: OptimizerDef = _defineOptimizer({
     return ["beta1", "one_minus_beta1", "beta2", "one_minus_beta2", "neg_lr"];
   },
   scalars(h: Hyper, _host: HostState, lr: number): number[] {
-    const [b1, b2] = _hp(h, "betas");
+    const [b1, b2] = _hyperPair(h, "betas");
     return [b1, 1 - b1, b2, 1 - b2, -lr];
   },
   wgsl(): string {

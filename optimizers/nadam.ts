@@ -10,13 +10,12 @@ import {
   _coupledOnly,
   _defineOptimizer,
   _freeze,
-  _h,
-  _hp,
   _NONNEG,
   _number,
   _pair,
   _UNIT_OPEN,
 } from "./_hyper.ts";
+import { _hyperNumber, _hyperPair } from "./_read_hyper.ts";
 import type { HostState, Hyper, OptimizerDef } from "./types.ts";
 
 const _NAME = "nadam";
@@ -92,8 +91,8 @@ export const nadam: OptimizerDef = _defineOptimizer({
     ];
   },
   scalars(h: Hyper, host: HostState, lr: number): number[] {
-    const [b1, b2] = _hp(h, "betas");
-    const psi = _h(h, "momentum_decay");
+    const [b1, b2] = _hyperPair(h, "betas");
+    const psi = _hyperNumber(h, "momentum_decay");
     const t = host.step;
     const mu = b1 * (1 - 0.5 * 0.96 ** (t * psi));
     const muNext = b1 * (1 - 0.5 * 0.96 ** ((t + 1) * psi));
@@ -106,7 +105,7 @@ export const nadam: OptimizerDef = _defineOptimizer({
       b2,
       1 - b2,
       Math.sqrt(1 - b2 ** t),
-      _h(h, "eps"),
+      _hyperNumber(h, "eps"),
       (-lr * (1 - mu)) / (1 - muProduct),
       (-lr * muNext) / (1 - muProduct * muNext),
     ];

@@ -11,13 +11,12 @@ import {
   _coupledOnly,
   _defineOptimizer,
   _freeze,
-  _h,
-  _hp,
   _NONNEG,
   _number,
   _pair,
   _UNIT_OPEN,
 } from "./_hyper.ts";
+import { _hyperNumber, _hyperPair } from "./_read_hyper.ts";
 import type { HostState, Hyper, OptimizerDef } from "./types.ts";
 
 const _NAME = "radam";
@@ -93,7 +92,7 @@ export const radam: OptimizerDef = _defineOptimizer({
     ];
   },
   scalars(h: Hyper, host: HostState, lr: number): number[] {
-    const [b1, b2] = _hp(h, "betas");
+    const [b1, b2] = _hyperPair(h, "betas");
     const t = host.step;
     const bc1 = 1 - b1 ** t;
     const bc2 = 1 - b2 ** t;
@@ -103,7 +102,18 @@ export const radam: OptimizerDef = _defineOptimizer({
     const rect = rectified
       ? Math.sqrt(((rhoT - 4) * (rhoT - 2) * rhoInf) / ((rhoInf - 4) * (rhoInf - 2) * rhoT))
       : 0;
-    return [b1, 1 - b1, b2, 1 - b2, bc1, lr, Math.sqrt(bc2), _h(h, "eps"), rect, rectified ? 1 : 0];
+    return [
+      b1,
+      1 - b1,
+      b2,
+      1 - b2,
+      bc1,
+      lr,
+      Math.sqrt(bc2),
+      _hyperNumber(h, "eps"),
+      rect,
+      rectified ? 1 : 0,
+    ];
   },
   wgsl(): string {
     return [

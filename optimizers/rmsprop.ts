@@ -4,16 +4,8 @@
  * @module
  */
 
-import {
-  _boolean,
-  _checkKeys,
-  _defineOptimizer,
-  _freeze,
-  _h,
-  _hb,
-  _NONNEG,
-  _number,
-} from "./_hyper.ts";
+import { _boolean, _checkKeys, _defineOptimizer, _freeze, _NONNEG, _number } from "./_hyper.ts";
+import { _hyperBoolean, _hyperNumber } from "./_read_hyper.ts";
 import { _fmaWgsl } from "./_wgsl_fma.ts";
 import type { HostState, Hyper, OptimizerDef } from "./types.ts";
 
@@ -30,7 +22,7 @@ const _DEFAULTS: Hyper = Object.freeze({
 /** The update after `avg`: momentum buffer or plain step (WGSL). */
 function _tail(h: Hyper, head: string[]): string {
   const lines = [...head];
-  if (_h(h, "momentum") > 0) {
+  if (_hyperNumber(h, "momentum") > 0) {
     lines.push(
       "momentum_buffer = momentum_buffer * u.momentum + g / avg;",
       "p = p + u.neg_lr * momentum_buffer;",
@@ -80,22 +72,22 @@ export const rmsprop: OptimizerDef = _defineOptimizer({
   },
   slots(h: Hyper): readonly string[] {
     const slots = ["square_avg"];
-    if (_h(h, "momentum") > 0) slots.push("momentum_buffer");
-    if (_hb(h, "centered")) slots.push("grad_avg");
+    if (_hyperNumber(h, "momentum") > 0) slots.push("momentum_buffer");
+    if (_hyperBoolean(h, "centered")) slots.push("grad_avg");
     return slots;
   },
   uniforms(h: Hyper): readonly string[] {
     const names = ["alpha", "one_minus_alpha", "eps", "momentum", "neg_lr"];
     // `one` (= 1) is opaque to the shader compiler: the centered kernel's exact sums need it.
-    return _hb(h, "centered") ? [...names, "one"] : names;
+    return _hyperBoolean(h, "centered") ? [...names, "one"] : names;
   },
   scalars(h: Hyper, _host: HostState, lr: number): number[] {
-    const alpha = _h(h, "alpha");
-    const s = [alpha, 1 - alpha, _h(h, "eps"), _h(h, "momentum"), -lr];
-    return _hb(h, "centered") ? [...s, 1] : s;
+    const alpha = _hyperNumber(h, "alpha");
+    const s = [alpha, 1 - alpha, _hyperNumber(h, "eps"), _hyperNumber(h, "momentum"), -lr];
+    return _hyperBoolean(h, "centered") ? [...s, 1] : s;
   },
   wgsl(h: Hyper): string {
-    if (!_hb(h, "centered")) {
+    if (!_hyperBoolean(h, "centered")) {
       return _tail(h, [
         "square_avg = square_avg * u.alpha + (g * u.one_minus_alpha) * g;",
         "let avg = sqrt(square_avg) + u.eps;",
@@ -127,7 +119,7 @@ export const rmsprop: OptimizerDef = _defineOptimizer({
   ): void {
     const f = Math.fround;
     const alpha = s[0], oma = s[1], eps = s[2], mu = s[3], negLr = s[4];
-    const hasMomentum = _h(h, "momentum") > 0, centered = _hb(h, "centered");
+    const hasMomentum = _hyperNumber(h, "momentum") > 0, centered = _hyperBoolean(h, "centered");
     const sq = slots[0];
     const buf = hasMomentum ? slots[1] : sq;
     const ga = centered ? slots[hasMomentum ? 2 : 1] : sq;

@@ -4,7 +4,8 @@
  * @module
  */
 
-import { _boolean, _checkKeys, _defineOptimizer, _freeze, _hp, _pair } from "./_hyper.ts";
+import { _boolean, _checkKeys, _defineOptimizer, _freeze, _pair } from "./_hyper.ts";
+import { _hyperPair } from "./_read_hyper.ts";
 import type { HostState, Hyper, OptimizerDef } from "./types.ts";
 
 const _NAME = "rprop";
@@ -19,7 +20,8 @@ const _DEFAULTS: Hyper = Object.freeze({
  * `1e-30·1e-30` underflows to a sign of 0); the step size is multiplied by η+ (s > 0), η-
  * (s < 0) or 1 and clamped to `step_sizes` (`min(max(s, min), max)`, as torch's `clamp_`); `g` is zeroed where s < 0; `p -= sign(g)·step`;
  * `prev = g`. Step sizes start at the learning rate of the first step; later learning-rate
- * changes are ignored, as in torch.
+ * changes are ignored, as in torch. torch 1.13's `sign(NaN)` is 0: a NaN product keeps the
+ * step size (factor 1), a NaN gradient leaves p in place and becomes `prev`.
  *
  * Defaults: `etas` [0.5, 1.2] (0 < η- < 1 < η+), `step_sizes` [1e-6, 50], `maximize` false. No
  * `weight_decay`. Slots: `prev`, `step_size`. Accepted class name: `rprop`.
@@ -61,8 +63,8 @@ export const rprop: OptimizerDef = _defineOptimizer({
     return ["etaminus", "etaplus", "step_size_min", "step_size_max", "lr", "first_step"];
   },
   scalars(h: Hyper, host: HostState, lr: number): number[] {
-    const [etaminus, etaplus] = _hp(h, "etas");
-    const [min, max] = _hp(h, "step_sizes");
+    const [etaminus, etaplus] = _hyperPair(h, "etas");
+    const [min, max] = _hyperPair(h, "step_sizes");
     return [etaminus, etaplus, min, max, lr, host.step === 1 ? 1 : 0];
   },
   wgsl(): string {

@@ -10,12 +10,11 @@ import {
   _checkKeys,
   _defineOptimizer,
   _freeze,
-  _h,
-  _hb,
   _NONNEG,
   _number,
   _rangeError,
 } from "./_hyper.ts";
+import { _hyperBoolean, _hyperNumber } from "./_read_hyper.ts";
 import type { HostState, Hyper, OptimizerDef } from "./types.ts";
 
 const _NAME = "sgd";
@@ -79,27 +78,27 @@ export const sgd: OptimizerDef = _defineOptimizer({
     });
   },
   slots(h: Hyper): readonly string[] {
-    return _h(h, "momentum") > 0 ? ["momentum_buffer"] : [];
+    return _hyperNumber(h, "momentum") > 0 ? ["momentum_buffer"] : [];
   },
   uniforms(h: Hyper): readonly string[] {
-    return _h(h, "momentum") > 0
+    return _hyperNumber(h, "momentum") > 0
       ? ["neg_lr", "momentum", "one_minus_dampening", "first_step"]
       : ["neg_lr"];
   },
   scalars(h: Hyper, host: HostState, lr: number): number[] {
-    const momentum = _h(h, "momentum");
+    const momentum = _hyperNumber(h, "momentum");
     if (!(momentum > 0)) return [-lr];
-    return [-lr, momentum, 1 - _h(h, "dampening"), host.step === 1 ? 1 : 0];
+    return [-lr, momentum, 1 - _hyperNumber(h, "dampening"), host.step === 1 ? 1 : 0];
   },
   wgsl(h: Hyper): string {
-    if (!(_h(h, "momentum") > 0)) return "p = p + u.neg_lr * g;";
+    if (!(_hyperNumber(h, "momentum") > 0)) return "p = p + u.neg_lr * g;";
     return [
       "momentum_buffer = select(",
       "  momentum_buffer * u.momentum + g * u.one_minus_dampening,",
       "  g,",
       "  u.first_step != 0.0,",
       ");",
-      _hb(h, "nesterov")
+      _hyperBoolean(h, "nesterov")
         ? "p = p + u.neg_lr * (g + momentum_buffer * u.momentum);"
         : "p = p + u.neg_lr * momentum_buffer;",
     ].join("\n");
@@ -115,12 +114,12 @@ export const sgd: OptimizerDef = _defineOptimizer({
   ): void {
     const f = Math.fround;
     const negLr = s[0];
-    if (!(_h(h, "momentum") > 0)) {
+    if (!(_hyperNumber(h, "momentum") > 0)) {
       for (let i = from; i < to; i++) p[i] = f(p[i] + f(negLr * g[i]));
       return;
     }
     const mu = s[1], omd = s[2], first = s[3] !== 0;
-    const nesterov = _hb(h, "nesterov");
+    const nesterov = _hyperBoolean(h, "nesterov");
     const buf = slots[0];
     for (let i = from; i < to; i++) {
       const gi = g[i];

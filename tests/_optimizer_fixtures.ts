@@ -21,6 +21,7 @@
 import { createOptimizer } from "../optimizers/engine_create.ts";
 import type { Backend } from "../optimizers/engine.ts";
 import { resolveOptimizerConfig } from "../optimizers/registry.ts";
+import type { SavedOptimizerState } from "../optimizers/state.ts";
 import type { HostState, Hyper, OptimizerDef } from "../optimizers/types.ts";
 
 /** One optimizer case of the fixture file. */
@@ -178,18 +179,31 @@ function _definitionStepper(def: OptimizerDef, h: Hyper, params: Float32Array[])
   };
 }
 
+/** Options of {@linkcode engineStepper}. */
+export interface EngineStepperOptions {
+  /** Use this device on webgpu. */
+  device?: GPUDevice;
+  /** `createOptimizer`'s default options (RETURNN's epsilon default) instead of PyTorch's. */
+  publicDefaults?: boolean;
+  /** Check the exported state after the last step (throw to fail the case). */
+  checkState?: (c: FixtureCase, saved: SavedOptimizerState) => void;
+}
+
 /**
  * A stepper through the engine's public API: `createOptimizer(dict, {backend})`, `init`,
  * `step(state, grads, {learningRate})`, `read`. The dict is the case's `optimizer.params`
  * without `lr` (it goes per step), with PyTorch's epsilon defaults (`returnnEpsilon: false`;
- * the fixture dicts set `eps` explicitly anyway).
+ * the fixture dicts set `eps` explicitly anyway) unless `publicDefaults`.
  */
-export function engineStepper(backend: Backend, device?: GPUDevice): StepperFactory {
+export function engineStepper(
+  backend: Backend,
+  options: EngineStepperOptions = {},
+): StepperFactory {
   return async (c, init) => {
     const opt = await createOptimizer(fixtureOptimizerDict(c), {
       backend,
-      returnnEpsilon: false,
-      ...(device ? { device } : {}),
+      ...(options.publicDefaults ? {} : { returnnEpsilon: false }),
+      ...(options.device ? { device: options.device } : {}),
     });
     const state = await opt.init(init);
     return {
@@ -197,8 +211,10 @@ export function engineStepper(backend: Backend, device?: GPUDevice): StepperFact
         await opt.step(state, grads, { learningRate: lr });
         return await opt.read(state);
       },
-      dispose() {
+      async dispose() {
+        const saved = options.checkState ? await opt.exportState(state) : null;
         opt.dispose(state);
+        if (saved) options.checkState!(c, saved);
       },
     };
   };

@@ -15,10 +15,9 @@
 import { equal } from "node:assert/strict";
 import { resolveOptimizerConfig } from "../optimizers/registry.ts";
 import { gpuTest } from "./_gpu.ts";
-import { createOptimizer } from "../optimizers/engine_create.ts";
 import type { Backend } from "../optimizers/engine.ts";
 import {
-  fixtureOptimizerDict,
+  engineStepper,
   loadNonFiniteFixtureCases,
   referenceStepper,
   runFixtureSteps,
@@ -32,24 +31,8 @@ import {
  * sets no `eps`; every case here sets it, `eps: 0` included), `init`, `step` with this step's
  * learning rate, `read`.
  */
-function publicStepper(backend: Backend, device?: GPUDevice): StepperFactory {
-  return async (c, init) => {
-    const opt = await createOptimizer(fixtureOptimizerDict(c), {
-      backend,
-      ...(device ? { device } : {}),
-    });
-    const state = await opt.init(init);
-    return {
-      async step(lr, grads) {
-        await opt.step(state, grads, { learningRate: lr });
-        return await opt.read(state);
-      },
-      dispose() {
-        opt.dispose(state);
-      },
-    };
-  };
-}
+const publicStepper = (backend: Backend, device?: GPUDevice): StepperFactory =>
+  engineStepper(backend, { publicDefaults: true, ...(device ? { device } : {}) });
 
 const cases = await loadNonFiniteFixtureCases("torch_extra/optimizers_extra.json");
 const table = new WorstTable();

@@ -66,7 +66,7 @@ gpuTest(
     const adapter = await navigator.gpu.requestAdapter();
     const device = await adapter!.requestDevice();
     try {
-      await runAll(t, "engine webgpu", engineStepper("webgpu", device));
+      await runAll(t, "engine webgpu", engineStepper("webgpu", { device }));
     } finally {
       device.destroy();
     }

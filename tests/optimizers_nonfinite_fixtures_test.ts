@@ -9,11 +9,10 @@
  */
 
 import { gpuTest } from "./_gpu.ts";
-import { createOptimizer } from "../optimizers/engine_create.ts";
 import type { Backend } from "../optimizers/engine.ts";
 import {
+  engineStepper,
   type FixtureCase,
-  fixtureOptimizerDict,
   loadNonFiniteFixtureCases,
   referenceStepper,
   runFixtureSteps,
@@ -48,27 +47,15 @@ function stateMismatches(c: FixtureCase, arrays: Record<string, Float32Array>): 
   return out;
 }
 
-/** `createOptimizer` on `backend`; on dispose, the exported state is compared with torch's. */
+/** `createOptimizer` on `backend`; after the last step the exported state is compared. */
 function checkedStepper(backend: Backend, device?: GPUDevice): StepperFactory {
-  return async (c, init) => {
-    const opt = await createOptimizer(fixtureOptimizerDict(c), {
-      backend,
-      ...(device ? { device } : {}),
-    });
-    const state = await opt.init(init);
-    return {
-      async step(lr, grads) {
-        await opt.step(state, grads, { learningRate: lr });
-        return await opt.read(state);
-      },
-      async dispose() {
-        const saved = await opt.exportState(state);
-        opt.dispose(state);
-        const bad = stateMismatches(c, saved.arrays);
-        if (bad.length) throw new Error(`state differs from torch's:\n${bad.join("\n")}`);
-      },
-    };
-  };
+  return engineStepper(backend, {
+    ...(device ? { device } : {}),
+    checkState(c, saved) {
+      const bad = stateMismatches(c, saved.arrays);
+      if (bad.length) throw new Error(`state differs from torch's:\n${bad.join("\n")}`);
+    },
+  });
 }
 
 Deno.test(`torch non-finite fixtures: ${cases.length} cases on the CPU references`, async (t) => {

@@ -19,8 +19,9 @@ import type { ChainSpec, GradientTransform } from "./types.ts";
  * ```ts
  * import { chain } from "./chain.ts";
  * import { clipByValue } from "./clip_by_value.ts";
+ * import { deepEqual } from "node:assert/strict";
  * const spec = chain(clipByValue(1), { class: "adam", eps: 1e-8 });
- * console.assert(spec.transforms.length === 1 && spec.optimizer.class === "adam");
+ * deepEqual(spec.transforms, [clipByValue(1)]);
  * ```
  */
 export function chain(

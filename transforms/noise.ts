@@ -7,7 +7,17 @@
  * @module
  */
 
-/** Integer finaliser (`lowbias32`): a bijective 32-bit hash. */
+/**
+ * Integer finaliser (`lowbias32`): a bijective 32-bit hash.
+ *
+ * @example Usage
+ * ```ts
+ * import { mix32 } from "./noise.ts";
+ * import { equal } from "node:assert/strict";
+ * equal(mix32(0), 0);
+ * equal(mix32(1), 1753845952);
+ * ```
+ */
 export function mix32(x: number): number {
   x = (x ^ (x >>> 16)) >>> 0;
   x = Math.imul(x, 0x7feb352d) >>> 0;
@@ -16,7 +26,16 @@ export function mix32(x: number): number {
   return (x ^ (x >>> 16)) >>> 0;
 }
 
-/** Key of one (seed, step, tensor) triple; the element index is mixed in by `truncNormal`. */
+/**
+ * Key of one (seed, step, tensor) triple; the element index is mixed in by `truncNormal`.
+ *
+ * @example Usage
+ * ```ts
+ * import { noiseKey } from "./noise.ts";
+ * import { notEqual } from "node:assert/strict";
+ * notEqual(noiseKey(1, 1, 0), noiseKey(1, 2, 0));
+ * ```
+ */
 export function noiseKey(seed: number, step: number, tensor: number): number {
   return mix32(mix32(mix32((seed ^ 0x9e3779b9) >>> 0) ^ (step >>> 0)) ^ (tensor >>> 0));
 }
@@ -58,10 +77,11 @@ function logUnit(u: number): number {
  *
  * @example Usage
  * ```ts
- * import { mix32, NOISE_WGSL, noiseKey, truncNormal } from "./noise.ts";
- * console.assert(mix32(0) === 0 && NOISE_WGSL.includes("fn nb_trunc_normal"));
+ * import { noiseKey, truncNormal } from "./noise.ts";
+ * import { equal } from "node:assert/strict";
  * const z = truncNormal(noiseKey(1, 1, 0), 5);
- * console.assert(Math.abs(z) <= 2 && z === truncNormal(noiseKey(1, 1, 0), 5));
+ * equal(Math.abs(z) <= 2, true);
+ * equal(z, truncNormal(noiseKey(1, 1, 0), 5));
  * ```
  */
 export function truncNormal(key: number, j: number): number {
@@ -80,7 +100,16 @@ export function truncNormal(key: number, j: number): number {
   return 0;
 }
 
-/** WGSL twin of `mix32`, `noiseKey` and `truncNormal` (`nb_mix`, `nb_key`, `nb_trunc_normal`). */
+/**
+ * WGSL twin of `mix32`, `noiseKey` and `truncNormal` (`nb_mix`, `nb_key`, `nb_trunc_normal`).
+ *
+ * @example Usage
+ * ```ts
+ * import { NOISE_WGSL } from "./noise.ts";
+ * import { match } from "node:assert/strict";
+ * match(NOISE_WGSL, /fn nb_trunc_normal\(key: u32, j: u32\) -> f32/);
+ * ```
+ */
 export const NOISE_WGSL = /* wgsl */ `
 fn nb_mix(x0: u32) -> u32 {
   var x = x0;

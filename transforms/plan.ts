@@ -108,6 +108,13 @@ export function compilePlan(
 /**
  * Whether a reduction measures the mini-batch's raw gradients (RETURNN TF's global-norm clip)
  * rather than the processed (accumulated, noised, clipped) ones.
+ *
+ * @example Usage
+ * ```ts
+ * import { measuresRawGradients } from "./plan.ts";
+ * import { equal } from "node:assert/strict";
+ * equal(measuresRawGradients({ scope: "global", style: "tf" }), true);
+ * ```
  */
 export function measuresRawGradients(red: Pick<Reduction, "scope" | "style">): boolean {
   return red.scope === "global" && red.style === "tf";

@@ -8,7 +8,18 @@
 import type { AccumulateTransform } from "../types.ts";
 import type { TransformKind } from "./_op.ts";
 
-/** `accumulate` transforms set the plan's accumulation; only first in a chain, only once. */
+/**
+ * `accumulate` transforms set the plan's accumulation; only first in a chain, only once.
+ *
+ * @example Usage
+ * ```ts
+ * import { compilePlan } from "../plan.ts";
+ * import { deepEqual, throws } from "node:assert/strict";
+ * const acc = { kind: "accumulate" as const, steps: 2, window: "global" as const };
+ * deepEqual(compilePlan([acc]).accumulate, { steps: 2, window: "global" });
+ * throws(() => compilePlan([{ kind: "clip_value", clipValue: 1 }, acc]), /must come first/);
+ * ```
+ */
 export const accumulateKind: TransformKind<AccumulateTransform> = {
   kind: "accumulate",
   compile(t, plan) {

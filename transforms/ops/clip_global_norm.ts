@@ -17,7 +17,18 @@ export interface GlobalScaleOp {
   readonly reduction: number;
 }
 
-/** `clip_global_norm` transforms compile to a global reduction and its `global_scale`. */
+/**
+ * `clip_global_norm` transforms compile to a global reduction and its `global_scale`.
+ *
+ * @example Usage
+ * ```ts
+ * import { compilePlan } from "../plan.ts";
+ * import { deepEqual } from "node:assert/strict";
+ * const plan = compilePlan([{ kind: "clip_global_norm", maxNorm: 1, normType: 2, style: "tf" }]);
+ * deepEqual(plan.ops, [{ op: "global_scale", reduction: 0 }]);
+ * deepEqual(plan.reductions[0].at, 0); // tf style: the raw gradients
+ * ```
+ */
 export const clipGlobalNormKind: TransformKind<ClipGlobalNormTransform> = {
   kind: "clip_global_norm",
   compile(t, plan) {
@@ -34,7 +45,21 @@ export const clipGlobalNormKind: TransformKind<ClipGlobalNormTransform> = {
   },
 };
 
-/** The `global_scale` operation. */
+/**
+ * The `global_scale` operation.
+ *
+ * @example Usage
+ * ```ts
+ * import { globalScaleOp } from "./clip_global_norm.ts";
+ * import { deepEqual } from "node:assert/strict";
+ * const g = new Float32Array([2, 4]);
+ * globalScaleOp.cpu({ op: "global_scale", reduction: 0 }, {
+ *   g, p: new Float32Array(2), tensor: 0, attempt: 1, stepValue: 1,
+ *   tensorScale: () => 1, globalScale: () => 0.25,
+ * });
+ * deepEqual([...g], [0.5, 1]);
+ * ```
+ */
 export const globalScaleOp: ElementOpKind<GlobalScaleOp> = {
   op: "global_scale",
   needsTensor: false,

@@ -16,7 +16,18 @@ export interface TensorScaleOp {
   readonly reduction: number;
 }
 
-/** `clip_norm` transforms compile to a per-tensor reduction and its `tensor_scale`. */
+/**
+ * `clip_norm` transforms compile to a per-tensor reduction and its `tensor_scale`.
+ *
+ * @example Usage
+ * ```ts
+ * import { compilePlan } from "../plan.ts";
+ * import { deepEqual } from "node:assert/strict";
+ * const plan = compilePlan([{ kind: "clip_norm", maxNorm: 5 }]);
+ * deepEqual(plan.ops, [{ op: "tensor_scale", reduction: 0 }]);
+ * deepEqual(plan.reductions[0].scope, "tensor");
+ * ```
+ */
 export const clipNormKind: TransformKind<ClipNormTransform> = {
   kind: "clip_norm",
   compile(t, plan) {
@@ -31,7 +42,21 @@ export const clipNormKind: TransformKind<ClipNormTransform> = {
   },
 };
 
-/** The `tensor_scale` operation. */
+/**
+ * The `tensor_scale` operation.
+ *
+ * @example Usage
+ * ```ts
+ * import { tensorScaleOp } from "./clip_norm.ts";
+ * import { deepEqual } from "node:assert/strict";
+ * const g = new Float32Array([2, 4]);
+ * tensorScaleOp.cpu({ op: "tensor_scale", reduction: 0 }, {
+ *   g, p: new Float32Array(2), tensor: 0, attempt: 1, stepValue: 1,
+ *   tensorScale: () => 0.5, globalScale: () => 1,
+ * });
+ * deepEqual([...g], [1, 2]);
+ * ```
+ */
 export const tensorScaleOp: ElementOpKind<TensorScaleOp> = {
   op: "tensor_scale",
   needsTensor: true,

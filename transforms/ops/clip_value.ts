@@ -16,7 +16,16 @@ export interface ClipValueOp {
   readonly clipValue: number;
 }
 
-/** `clip_value` transforms compile to one `clip_value` operation. */
+/**
+ * `clip_value` transforms compile to one `clip_value` operation.
+ *
+ * @example Usage
+ * ```ts
+ * import { compilePlan } from "../plan.ts";
+ * import { deepEqual } from "node:assert/strict";
+ * deepEqual(compilePlan([{ kind: "clip_value", clipValue: 2 }]).ops, [{ op: "clip_value", clipValue: 2 }]);
+ * ```
+ */
 export const clipValueKind: TransformKind<ClipValueTransform> = {
   kind: "clip_value",
   compile(t, plan) {
@@ -24,7 +33,21 @@ export const clipValueKind: TransformKind<ClipValueTransform> = {
   },
 };
 
-/** The `clip_value` operation. */
+/**
+ * The `clip_value` operation.
+ *
+ * @example Usage
+ * ```ts
+ * import { clipValueOp } from "./clip_value.ts";
+ * import { deepEqual } from "node:assert/strict";
+ * const g = new Float32Array([3, -0.5, NaN]);
+ * clipValueOp.cpu({ op: "clip_value", clipValue: 1 }, {
+ *   g, p: new Float32Array(3), tensor: 0, attempt: 1, stepValue: 1,
+ *   tensorScale: () => 1, globalScale: () => 1,
+ * });
+ * deepEqual([...g], [1, -0.5, NaN]);
+ * ```
+ */
 export const clipValueOp: ElementOpKind<ClipValueOp> = {
   op: "clip_value",
   needsTensor: false,

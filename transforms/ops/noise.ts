@@ -19,7 +19,16 @@ export interface NoiseOp {
   readonly seed: number;
 }
 
-/** `noise` transforms compile to one `noise` operation. */
+/**
+ * `noise` transforms compile to one `noise` operation.
+ *
+ * @example Usage
+ * ```ts
+ * import { compilePlan } from "../plan.ts";
+ * import { deepEqual } from "node:assert/strict";
+ * deepEqual(compilePlan([{ kind: "noise", sigma: 0.1, seed: 3 }]).ops, [{ op: "noise", sigma: 0.1, seed: 3 }]);
+ * ```
+ */
 export const noiseKind: TransformKind<NoiseTransform> = {
   kind: "noise",
   compile(t, plan) {
@@ -27,7 +36,22 @@ export const noiseKind: TransformKind<NoiseTransform> = {
   },
 };
 
-/** The `noise` operation. */
+/**
+ * The `noise` operation.
+ *
+ * @example Usage
+ * ```ts
+ * import { noiseOp } from "./noise.ts";
+ * import { noiseKey, truncNormal } from "../noise.ts";
+ * import { equal } from "node:assert/strict";
+ * const g = new Float32Array(2);
+ * noiseOp.cpu({ op: "noise", sigma: 0.5, seed: 3 }, {
+ *   g, p: new Float32Array(2), tensor: 1, attempt: 2, stepValue: 1,
+ *   tensorScale: () => 1, globalScale: () => 1,
+ * });
+ * equal(g[1], Math.fround(0.5 * truncNormal(noiseKey(3, 2, 1), 1)));
+ * ```
+ */
 export const noiseOp: ElementOpKind<NoiseOp> = {
   op: "noise",
   needsTensor: true,

@@ -17,7 +17,16 @@ import { noiseKind, noiseOp } from "./noise.ts";
 import { skipInvalidKind } from "./skip_invalid.ts";
 import { l2Op, pScaleOp, weightDecayKind } from "./weight_decay.ts";
 
-/** Every transform kind, by `kind`. */
+/**
+ * Every transform kind, by `kind`.
+ *
+ * @example Usage
+ * ```ts
+ * import { TRANSFORM_KINDS } from "./registry.ts";
+ * import { equal } from "node:assert/strict";
+ * equal(TRANSFORM_KINDS.has("clip_global_norm"), true);
+ * ```
+ */
 export const TRANSFORM_KINDS: ReadonlyMap<string, TransformKind> = new Map(
   ([
     clipValueKind,
@@ -40,6 +49,13 @@ const ELEMENT_OPS: ReadonlyMap<string, ElementOpKind> = new Map(
  * The operation named `op`.
  *
  * @throws {RangeError} for an operation no module defines.
+ * @example Usage
+ * ```ts
+ * import { elementOp } from "./registry.ts";
+ * import { equal, throws } from "node:assert/strict";
+ * equal(elementOp("noise").needsTensor, true);
+ * throws(() => elementOp("sharpen"), /no transform module defines it/);
+ * ```
  */
 export function elementOp(op: string): ElementOpKind {
   const kind = ELEMENT_OPS.get(op);

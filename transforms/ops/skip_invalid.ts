@@ -8,7 +8,17 @@
 import type { SkipInvalidTransform } from "../types.ts";
 import type { TransformKind } from "./_op.ts";
 
-/** `skip_invalid` transforms set the plan's skipping, on the norm of the current gradients. */
+/**
+ * `skip_invalid` transforms set the plan's skipping, on the norm of the current gradients.
+ *
+ * @example Usage
+ * ```ts
+ * import { compilePlan } from "../plan.ts";
+ * import { deepEqual } from "node:assert/strict";
+ * const plan = compilePlan([{ kind: "skip_invalid", allowed: 2, checkInterval: 10 }]);
+ * deepEqual(plan.skip, { allowed: 2, checkInterval: 10, reduction: 0 }); // a measured L2 norm
+ * ```
+ */
 export const skipInvalidKind: TransformKind<SkipInvalidTransform> = {
   kind: "skip_invalid",
   compile(t, plan) {

@@ -28,7 +28,17 @@ export interface PScaleOp {
   readonly lrScaled: boolean;
 }
 
-/** `weight_decay` transforms compile to `l2` or `p_scale` (none for a rate of 0). */
+/**
+ * `weight_decay` transforms compile to `l2` or `p_scale` (none for a rate of 0).
+ *
+ * @example Usage
+ * ```ts
+ * import { compilePlan } from "../plan.ts";
+ * import { deepEqual } from "node:assert/strict";
+ * const plan = compilePlan([{ kind: "weight_decay", rate: 0.1, mode: "constant" }]);
+ * deepEqual(plan.ops, [{ op: "p_scale", rate: 0.1, lrScaled: false }]);
+ * ```
+ */
 export const weightDecayKind: TransformKind<WeightDecayTransform> = {
   kind: "weight_decay",
   compile(t, plan) {
@@ -41,7 +51,21 @@ export const weightDecayKind: TransformKind<WeightDecayTransform> = {
   },
 };
 
-/** The `l2` operation. */
+/**
+ * The `l2` operation.
+ *
+ * @example Usage
+ * ```ts
+ * import { l2Op } from "./weight_decay.ts";
+ * import { equal } from "node:assert/strict";
+ * const g = new Float32Array([1]);
+ * l2Op.cpu({ op: "l2", rate: 0.5 }, {
+ *   g, p: new Float32Array([4]), tensor: 0, attempt: 1, stepValue: 1,
+ *   tensorScale: () => 1, globalScale: () => 1,
+ * });
+ * equal(g[0], 3);
+ * ```
+ */
 export const l2Op: ElementOpKind<L2Op> = {
   op: "l2",
   needsTensor: false,
@@ -64,7 +88,17 @@ export const l2Op: ElementOpKind<L2Op> = {
   },
 };
 
-/** The `p_scale` operation. */
+/**
+ * The `p_scale` operation.
+ *
+ * @example Usage
+ * ```ts
+ * import { pScaleOp } from "./weight_decay.ts";
+ * import { equal } from "node:assert/strict";
+ * const op = { op: "p_scale" as const, rate: 0.1, lrScaled: true };
+ * equal(pScaleOp.perStep!(op, 0.5), Math.fround(0.95));
+ * ```
+ */
 export const pScaleOp: ElementOpKind<PScaleOp> = {
   op: "p_scale",
   needsTensor: false,
