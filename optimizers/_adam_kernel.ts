@@ -24,6 +24,8 @@ import {
   _UNIT_OPEN,
 } from "./_hyper.ts";
 import { _hyperBoolean, _hyperPair } from "./_read_hyper.ts";
+import { LaneBuilder, type LaneProgram } from "../kernels/lane.ts";
+import { _withWgsl } from "./_kernel_def.ts";
 import type { HostState, Hyper, OptimizerDef, WeightDecayMode } from "./types.ts";
 
 const _UNIFORMS = Object.freeze([
@@ -53,7 +55,7 @@ export function _adamFamily(
   defaults: Hyper,
   weightDecay: WeightDecayMode,
 ): OptimizerDef {
-  return _defineOptimizer({
+  return _defineOptimizer(_withWgsl({
     name,
     aliases: Object.freeze([...aliases]),
     defaults,
@@ -86,17 +88,19 @@ export function _adamFamily(
       const bc2 = 1 - b2 ** t;
       return [b1, 1 - b1, b2, 1 - b2, -lr / bc1, Math.sqrt(bc2), h.eps as number];
     },
-    wgsl(h: Hyper): string {
-      const v = _hyperBoolean(h, "amsgrad") ? "max_exp_avg_sq" : "exp_avg_sq";
-      return [
-        "exp_avg = exp_avg * u.beta1 + g * u.one_minus_beta1;",
-        "exp_avg_sq = exp_avg_sq * u.beta2 + (g * u.one_minus_beta2) * g;",
-        ..._hyperBoolean(h, "amsgrad")
-          ? ["max_exp_avg_sq = nb_max4(max_exp_avg_sq, exp_avg_sq);"]
-          : [],
-        `let denom = sqrt(${v}) / u.bias_correction2_sqrt + u.eps;`,
-        "p = p + (u.neg_step_size * exp_avg) / denom;",
-      ].join("\n");
+    kernel(h: Hyper): LaneProgram {
+      const k = new LaneBuilder();
+      const { g } = k;
+      k.set("exp_avg", k.slot("exp_avg").mul(k.u("beta1")).add(g.mul(k.u("one_minus_beta1"))));
+      const sq = k.slot("exp_avg_sq");
+      k.set("exp_avg_sq", sq.mul(k.u("beta2")).add(g.mul(k.u("one_minus_beta2")).mul(g)));
+      if (_hyperBoolean(h, "amsgrad")) {
+        k.set("max_exp_avg_sq", k.slot("max_exp_avg_sq").max(k.slot("exp_avg_sq")));
+      }
+      const v = k.slot(_hyperBoolean(h, "amsgrad") ? "max_exp_avg_sq" : "exp_avg_sq");
+      const denom = k.let("denom", v.sqrt().div(k.u("bias_correction2_sqrt")).add(k.u("eps")));
+      k.set("p", k.p.add(k.u("neg_step_size").mul(k.slot("exp_avg")).div(denom)));
+      return k.program();
     },
     cpu(
       h: Hyper,
@@ -136,5 +140,5 @@ export function _adamFamily(
         }
       }
     },
-  });
+  }));
 }

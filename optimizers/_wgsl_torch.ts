@@ -44,4 +44,7 @@ fn nb_clamp4(x: vec4<f32>, lo: vec4<f32>, hi: vec4<f32>) -> vec4<f32> {
 fn nb_sign4(x: vec4<f32>) -> vec4<f32> {
   return select(sign(x), vec4<f32>(0.0), nb_isnan4(x));
 }
+fn nb_sign1(x: f32) -> f32 {
+  return select(sign(x), 0.0, nb_isnan1(x));
+}
 `;

@@ -6,6 +6,8 @@
 
 import { _boolean, _checkKeys, _defineOptimizer, _freeze, _NONNEG, _number } from "./_hyper.ts";
 import { _hyperNumber } from "./_read_hyper.ts";
+import { LaneBuilder, type LaneProgram, select } from "../kernels/lane.ts";
+import { _withWgsl } from "./_kernel_def.ts";
 import type { HostState, Hyper, OptimizerDef } from "./types.ts";
 
 const _NAME = "asgd";
@@ -45,7 +47,7 @@ const _DEFAULTS: Hyper = Object.freeze({
  * equal(host.eta, Math.fround(0.01 / (1 + 1e-4 * 0.01) ** 0.75));
  * ```
  */
-export const asgd: OptimizerDef = _defineOptimizer({
+export const asgd: OptimizerDef = _defineOptimizer(_withWgsl({
   name: _NAME,
   aliases: Object.freeze([]),
   defaults: _DEFAULTS,
@@ -79,12 +81,13 @@ export const asgd: OptimizerDef = _defineOptimizer({
     host.mu = Math.fround(1 / Math.max(1, t - _hyperNumber(h, "t0")));
     return [1 - lambd * eta, -eta, mu];
   },
-  wgsl(): string {
-    return [
-      "p = p * u.decay;",
-      "p = p + u.neg_eta * g;",
-      "ax = select(ax + (p - ax) * u.mu, p, u.mu == 1.0);",
-    ].join("\n");
+  kernel(): LaneProgram {
+    const k = new LaneBuilder();
+    k.set("p", k.p.mul(k.u("decay")));
+    k.set("p", k.p.add(k.u("neg_eta").mul(k.g)));
+    const ax = k.slot("ax");
+    k.set("ax", select(k.u("mu").eq(1), k.p, ax.add(k.p.sub(ax).mul(k.u("mu")))));
+    return k.program();
   },
   cpu(
     _hyper: Hyper,
@@ -104,4 +107,4 @@ export const asgd: OptimizerDef = _defineOptimizer({
       ax[i] = mu === 1 ? pi : f(ax[i] + f(f(pi - ax[i]) * mu));
     }
   },
-});
+}));

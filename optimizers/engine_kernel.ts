@@ -13,12 +13,13 @@
  * @module
  */
 
-import { NOISE_WGSL } from "../transforms/noise.ts";
-import type { UniformField, WgslOpContext } from "../transforms/ops/_op.ts";
+import type { LaneProgram } from "../kernels/lane.ts";
+import { laneWgsl, type WgslLeaves } from "../kernels/lane_wgsl.ts";
+import type { UniformField } from "../transforms/ops/_op.ts";
 import { elementOp } from "../transforms/ops/registry.ts";
 import type { ElementOp, TransformPlan } from "../transforms/plan.ts";
 import type { GroupStep, StepCommand } from "./engine_types.ts";
-import { _fmaWgsl } from "./_wgsl_fma.ts";
+import { opsProgram, updateProgram } from "./engine_program.ts";
 import { TORCH_WGSL } from "./_wgsl_torch.ts";
 import type { Hyper, OptimizerDef } from "./types.ts";
 
@@ -189,14 +190,25 @@ function uniformHeader(def: OptimizerDef, h: Hyper, plan: TransformPlan): string
 
 const needsTensorInfo = (ops: readonly ElementOp[]) => ops.some((o) => elementOp(o.op).needsTensor);
 
-/** WGSL for element-wise operations `ops[0..n)` on `gv`, `p` (needs `t`, `e0`, `valid`). */
-function emitOps(plan: TransformPlan, n: number): string {
+/** How the engine's kernels spell the leaves of an element program. */
+function leaves(plan: TransformPlan): WgslLeaves {
   const rw = META.recordWords(plan);
-  const ctx: WgslOpContext = {
+  return {
     tensorScale: (r) => `bitcast<f32>(mt[${META.header}u + t * ${rw}u + ${4 + 2 * r + 1}u])`,
     globalScale: (r) => `bitcast<f32>(mt[${META.normWord(r) + 1}u])`,
+    // 1 for any real tensor count, opaque to the compiler (the exact sums need it).
+    one: "nb_one",
   };
-  return plan.ops.slice(0, n).map((op, k) => elementOp(op.op).wgsl(op, k, ctx)).join("\n");
+}
+
+/** WGSL of an element program on `gv`, `p` and the slots, in its own scope. */
+function emitProgram(plan: TransformPlan, program: LaneProgram): string {
+  return [
+    "{",
+    "  let nb_one = select(1.0, 0.5, e.tensors_total == 0xFFFFFFFFu);",
+    indent(laneWgsl(program, leaves(plan)), 2),
+    "}",
+  ].join("\n");
 }
 
 /** Statements defining `t` (global tensor index), `e0` (element of lane 0), `valid`. */
@@ -230,8 +242,6 @@ override EPT: u32 = 1u;`;
  */
 export function updateKernel(def: OptimizerDef, h: Hyper, plan: TransformPlan): string {
   const slots = def.slots(h);
-  const wdMode = def.weightDecay;
-  const maximize = h.maximize === true;
   const slotBase = 5;
   const metaBinding = slotBase + slots.length;
   const lines = [
@@ -246,7 +256,6 @@ export function updateKernel(def: OptimizerDef, h: Hyper, plan: TransformPlan): 
     `@group(0) @binding(${metaBinding + 1}) var<storage, read> blocks: array<u32>;`,
     GRID,
     TORCH_WGSL,
-    needsTensorInfo(plan.ops) ? NOISE_WGSL : "",
     "@compute @workgroup_size(WG)",
     "fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,",
     "        @builtin(local_invocation_index) lid: u32) {",
@@ -258,25 +267,8 @@ export function updateKernel(def: OptimizerDef, h: Hyper, plan: TransformPlan): 
     "    var p = P[i];",
     "    var gv = G[i];",
     needsTensorInfo(plan.ops) ? indent(tensorInfo(plan), 4) : "",
-    indent(emitOps(plan, plan.ops.length), 4),
-    maximize ? "    gv = -gv;" : "",
-    // Coupled L2 as torch's grad.add(param, alpha=wd): one fused multiply-add (_fmaWgsl; the
-    // select is 1 for any real tensor count, opaque to the compiler).
-    wdMode === "coupled"
-      ? [
-        "    if (e.wd != 0.0) {",
-        "      let wd_one = select(1.0, 0.5, e.tensors_total == 0xFFFFFFFFu);",
-        ..._fmaWgsl("wd_g", "vec4<f32>(e.wd)", "p", "gv", "wd_one").map((l) => "      " + l),
-        "      gv = wd_g;",
-        "    }",
-      ].join("\n")
-      : "",
-    wdMode === "decoupled" ? "    if (e.wd != 0.0) { p = p * e.decay; }" : "",
     ...slots.map((s) => `    var ${s} = S_${s}[i];`),
-    "    {",
-    "      let g = gv;",
-    indent(def.wgsl(h), 6),
-    "    }",
+    indent(emitProgram(plan, updateProgram(def, h, plan)), 4),
     "    P[i] = p;",
     ...slots.map((s) => `    S_${s}[i] = ${s};`),
     "  }",
@@ -379,7 +371,6 @@ export function blockNormKernel(
     "@group(0) @binding(7) var<storage, read_write> out: array<f32>;",
     GRID,
     TORCH_WGSL,
-    NOISE_WGSL,
     "@compute @workgroup_size(WG)",
     "fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,",
     "        @builtin(local_invocation_index) lid: u32) {",
@@ -391,7 +382,7 @@ export function blockNormKernel(
     "    var p = P[i];",
     "    var gv = G[i];",
     indent(tensorInfo(plan), 4),
-    indent(emitOps(plan, red.at), 4),
+    indent(emitProgram(plan, opsProgram(plan, red.at)), 4),
     `    let x = select(vec4<f32>(0.0), ${lane}, valid);`,
     `    acc = ${acc};`,
     "  }",

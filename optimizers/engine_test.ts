@@ -4,6 +4,7 @@ import { acquireGpu, GpuDeviceLostError, GpuUnavailableError } from "../gpu/mod.
 import { createOptimizer, createOptimizerFromDef } from "./mod.ts";
 import type { OptimizerDef } from "./types.ts";
 import { arenaLayout } from "./engine_layout.ts";
+import { LaneBuilder } from "../kernels/lane.ts";
 import { engineFields, engineValues, packUniforms } from "./engine_kernel.ts";
 import { compilePlan } from "../transforms/plan.ts";
 import { elementOp } from "../transforms/ops/registry.ts";
@@ -407,7 +408,12 @@ Deno.test("createOptimizerFromDef runs a custom definition on cpu", async () => 
     hostInit: () => ({}),
     uniforms: () => ["lr"],
     scalars: (_h, _s, lr) => [lr],
-    wgsl: () => "p = p - u.lr * g;",
+    kernel: () => {
+      const k = new LaneBuilder();
+      k.set("p", k.p.sub(k.u("lr").mul(k.g)));
+      return k.program();
+    },
+    wgsl: () => "p = p - u.lr * gv;",
     cpu: (_h, s, p, g, _sl, a, b) => {
       for (let i = a; i < b; i++) p[i] = Math.fround(p[i] - Math.fround(s[0] * g[i]));
     },

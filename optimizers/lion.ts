@@ -7,6 +7,8 @@
 
 import { _checkKeys, _defineOptimizer, _freeze, _NONNEG, _number, _pair } from "./_hyper.ts";
 import { _hyperPair } from "./_read_hyper.ts";
+import { LaneBuilder, type LaneProgram } from "../kernels/lane.ts";
+import { _withWgsl } from "./_kernel_def.ts";
 import type { HostState, Hyper, OptimizerDef } from "./types.ts";
 
 const _NAME = "lion";
@@ -43,7 +45,7 @@ const _DEFAULTS: Hyper = Object.freeze({
  * equal(p[0], 1.5);
  * ```
  */
-export const lion: OptimizerDef = _defineOptimizer({
+export const lion: OptimizerDef = _defineOptimizer(_withWgsl({
   name: _NAME,
   aliases: Object.freeze([]),
   defaults: _DEFAULTS,
@@ -66,12 +68,14 @@ export const lion: OptimizerDef = _defineOptimizer({
     const [b1, b2] = _hyperPair(h, "betas");
     return [b1, 1 - b1, b2, 1 - b2, -lr];
   },
-  wgsl(): string {
-    return [
-      "let update = nb_sign4(exp_avg * u.beta1 + g * u.one_minus_beta1);",
-      "p = p + u.neg_lr * update;",
-      "exp_avg = exp_avg * u.beta2 + g * u.one_minus_beta2;",
-    ].join("\n");
+  kernel(): LaneProgram {
+    const k = new LaneBuilder();
+    const { g } = k;
+    const m = k.slot("exp_avg");
+    const update = k.let("update", m.mul(k.u("beta1")).add(g.mul(k.u("one_minus_beta1"))).sign());
+    k.set("p", k.p.add(k.u("neg_lr").mul(update)));
+    k.set("exp_avg", m.mul(k.u("beta2")).add(g.mul(k.u("one_minus_beta2"))));
+    return k.program();
   },
   cpu(
     _hyper: Hyper,
@@ -94,4 +98,4 @@ export const lion: OptimizerDef = _defineOptimizer({
       m[i] = f(f(mi * b2) + f(gi * omb2));
     }
   },
-});
+}));

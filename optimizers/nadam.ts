@@ -16,6 +16,8 @@ import {
   _UNIT_OPEN,
 } from "./_hyper.ts";
 import { _hyperNumber, _hyperPair } from "./_read_hyper.ts";
+import { LaneBuilder, type LaneProgram } from "../kernels/lane.ts";
+import { _withWgsl } from "./_kernel_def.ts";
 import type { HostState, Hyper, OptimizerDef } from "./types.ts";
 
 const _NAME = "nadam";
@@ -56,7 +58,7 @@ const _DEFAULTS: Hyper = Object.freeze({
  * deepEqual(nadam.slots(h), ["exp_avg", "exp_avg_sq"]);
  * ```
  */
-export const nadam: OptimizerDef = _defineOptimizer({
+export const nadam: OptimizerDef = _defineOptimizer(_withWgsl({
   name: _NAME,
   aliases: Object.freeze(["nadamoptimizer"]),
   defaults: _DEFAULTS,
@@ -110,14 +112,19 @@ export const nadam: OptimizerDef = _defineOptimizer({
       (-lr * muNext) / (1 - muProduct * muNext),
     ];
   },
-  wgsl(): string {
-    return [
-      "exp_avg = exp_avg * u.beta1 + g * u.one_minus_beta1;",
-      "exp_avg_sq = exp_avg_sq * u.beta2 + (g * u.one_minus_beta2) * g;",
-      "let denom = sqrt(exp_avg_sq) / u.bias_correction2_sqrt + u.eps;",
-      "p = p + (u.coef_grad * g) / denom;",
-      "p = p + (u.coef_exp_avg * exp_avg) / denom;",
-    ].join("\n");
+  kernel(): LaneProgram {
+    const k = new LaneBuilder();
+    const { g } = k;
+    k.set("exp_avg", k.slot("exp_avg").mul(k.u("beta1")).add(g.mul(k.u("one_minus_beta1"))));
+    const sq = k.slot("exp_avg_sq");
+    k.set("exp_avg_sq", sq.mul(k.u("beta2")).add(g.mul(k.u("one_minus_beta2")).mul(g)));
+    const denom = k.let(
+      "denom",
+      k.slot("exp_avg_sq").sqrt().div(k.u("bias_correction2_sqrt")).add(k.u("eps")),
+    );
+    k.set("p", k.p.add(k.u("coef_grad").mul(g).div(denom)));
+    k.set("p", k.p.add(k.u("coef_exp_avg").mul(k.slot("exp_avg")).div(denom)));
+    return k.program();
   },
   cpu(
     _hyper: Hyper,
@@ -143,4 +150,4 @@ export const nadam: OptimizerDef = _defineOptimizer({
       p[i] = f(pi + f(f(cm * mi) / denom));
     }
   },
-});
+}));

@@ -17,6 +17,8 @@ import {
   _UNIT_OPEN,
 } from "./_hyper.ts";
 import { _hyperNumber, _hyperPair } from "./_read_hyper.ts";
+import { f32, LaneBuilder, type LaneProgram } from "../kernels/lane.ts";
+import { _withWgsl } from "./_kernel_def.ts";
 import type { HostState, Hyper, OptimizerDef } from "./types.ts";
 
 const _NAME = "radam";
@@ -59,7 +61,7 @@ const _DEFAULTS: Hyper = Object.freeze({
  * equal(radam.scalars(h, { step: 6 }, 1e-3)[rectified], 1);
  * ```
  */
-export const radam: OptimizerDef = _defineOptimizer({
+export const radam: OptimizerDef = _defineOptimizer(_withWgsl({
   name: _NAME,
   aliases: Object.freeze([]),
   defaults: _DEFAULTS,
@@ -115,19 +117,22 @@ export const radam: OptimizerDef = _defineOptimizer({
       rectified ? 1 : 0,
     ];
   },
-  wgsl(): string {
-    return [
-      "exp_avg = exp_avg * u.beta1 + g * u.one_minus_beta1;",
-      "exp_avg_sq = exp_avg_sq * u.beta2 + (g * u.one_minus_beta2) * g;",
-      "let corrected = exp_avg / u.bias_correction1;",
-      "if (u.rectified != 0.0) {",
+  kernel(): LaneProgram {
+    const k = new LaneBuilder();
+    const { g } = k;
+    k.set("exp_avg", k.slot("exp_avg").mul(k.u("beta1")).add(g.mul(k.u("one_minus_beta1"))));
+    const sq = k.slot("exp_avg_sq");
+    k.set("exp_avg_sq", sq.mul(k.u("beta2")).add(g.mul(k.u("one_minus_beta2")).mul(g)));
+    const corrected = k.let("corrected", k.slot("exp_avg").div(k.u("bias_correction1")));
+    const step = k.let("step", corrected.mul(k.u("lr")));
+    k.when(k.u("rectified").ne(0), () => {
       // torch: math.sqrt(bc2) / tensor, which Tensor.__rdiv__ runs as reciprocal() * scalar
-      "  let adaptive_lr = (1.0 / (sqrt(exp_avg_sq) + u.eps)) * u.bias_correction2_sqrt;",
-      "  p = p - ((corrected * u.lr) * adaptive_lr) * u.rect;",
-      "} else {",
-      "  p = p - corrected * u.lr;",
-      "}",
-    ].join("\n");
+      const root = k.slot("exp_avg_sq").sqrt().add(k.u("eps"));
+      const adaptive = k.let("adaptive_lr", f32(1).div(root).mul(k.u("bias_correction2_sqrt")));
+      k.set("p", k.p.sub(step.mul(adaptive).mul(k.u("rect"))));
+    });
+    k.when(k.u("rectified").eq(0), () => k.set("p", k.p.sub(step)));
+    return k.program();
   },
   cpu(
     _hyper: Hyper,
@@ -158,4 +163,4 @@ export const radam: OptimizerDef = _defineOptimizer({
       }
     }
   },
-});
+}));

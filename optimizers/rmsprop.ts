@@ -6,7 +6,8 @@
 
 import { _boolean, _checkKeys, _defineOptimizer, _freeze, _NONNEG, _number } from "./_hyper.ts";
 import { _hyperBoolean, _hyperNumber } from "./_read_hyper.ts";
-import { _fmaWgsl } from "./_wgsl_fma.ts";
+import { type Expr, fma, LaneBuilder, type LaneProgram } from "../kernels/lane.ts";
+import { _withWgsl } from "./_kernel_def.ts";
 import type { HostState, Hyper, OptimizerDef } from "./types.ts";
 
 const _NAME = "rmsprop";
@@ -18,20 +19,6 @@ const _DEFAULTS: Hyper = Object.freeze({
   centered: false,
   maximize: false,
 });
-
-/** The update after `avg`: momentum buffer or plain step (WGSL). */
-function _tail(h: Hyper, head: string[]): string {
-  const lines = [...head];
-  if (_hyperNumber(h, "momentum") > 0) {
-    lines.push(
-      "momentum_buffer = momentum_buffer * u.momentum + g / avg;",
-      "p = p + u.neg_lr * momentum_buffer;",
-    );
-  } else {
-    lines.push("p = p + (u.neg_lr * g) / avg;");
-  }
-  return lines.join("\n");
-}
 
 /**
  * RMSprop, matching `torch.optim.RMSprop`: `sq = α·sq + (1-α)·g²`; `avg = sqrt(sq) + eps`, or
@@ -54,7 +41,7 @@ function _tail(h: Hyper, head: string[]): string {
  * deepEqual(rmsprop.slots(h), ["square_avg", "momentum_buffer", "grad_avg"]);
  * ```
  */
-export const rmsprop: OptimizerDef = _defineOptimizer({
+export const rmsprop: OptimizerDef = _defineOptimizer(_withWgsl({
   name: _NAME,
   aliases: Object.freeze(["rmspropoptimizer"]),
   defaults: _DEFAULTS,
@@ -86,27 +73,32 @@ export const rmsprop: OptimizerDef = _defineOptimizer({
     const s = [alpha, 1 - alpha, _hyperNumber(h, "eps"), _hyperNumber(h, "momentum"), -lr];
     return _hyperBoolean(h, "centered") ? [...s, 1] : s;
   },
-  wgsl(h: Hyper): string {
+  kernel(h: Hyper): LaneProgram {
+    const k = new LaneBuilder();
+    const { g } = k;
+    const alpha = k.u("alpha"), oma = k.u("one_minus_alpha"), sq = k.slot("square_avg");
+    let avg: Expr;
     if (!_hyperBoolean(h, "centered")) {
-      return _tail(h, [
-        "square_avg = square_avg * u.alpha + (g * u.one_minus_alpha) * g;",
-        "let avg = sqrt(square_avg) + u.eps;",
-      ]);
+      k.set("square_avg", sq.mul(alpha).add(g.mul(oma).mul(g)));
+      avg = k.let("avg", k.slot("square_avg").sqrt().add(k.u("eps")));
+    } else {
+      // Centered: sq - ga² cancels (by about 1/alpha for small alpha), so sq and ga must be
+      // torch's values to the last bit: torch's CPU kernels run `addcmul_` and `add_(x, alpha)`
+      // as fused multiply-adds (see cpu).
+      k.set("square_avg", fma(g.mul(oma), g, sq.mul(alpha)));
+      const ga = k.slot("grad_avg");
+      k.set("grad_avg", fma(g, oma, ga.mul(alpha)));
+      const variance = fma(ga.neg(), ga, k.slot("square_avg"));
+      avg = k.let("avg", variance.sqrt().add(k.u("eps")));
     }
-    // Centered: sq - ga² cancels (by about 1/alpha for small alpha), so sq and ga must be
-    // torch's values to the last bit: torch's CPU kernels run `addcmul_` and `add_(x, alpha)` as
-    // fused multiply-adds (see cpu). WGSL's fma() may run unfused (llvmpipe does), so each is
-    // emulated with error-free transformations.
-    return _tail(h, [
-      "let sq_scaled = square_avg * u.alpha;",
-      ..._fmaWgsl("sq_new", "g * u.one_minus_alpha", "g", "sq_scaled", "u.one"),
-      "square_avg = sq_new;",
-      "let ga_scaled = grad_avg * u.alpha;",
-      ..._fmaWgsl("ga_new", "g", "vec4<f32>(u.one_minus_alpha)", "ga_scaled", "u.one"),
-      "grad_avg = ga_new;",
-      ..._fmaWgsl("var_c", "-grad_avg", "grad_avg", "square_avg", "u.one"),
-      "let avg = sqrt(var_c) + u.eps;",
-    ]);
+    if (_hyperNumber(h, "momentum") > 0) {
+      const buf = k.slot("momentum_buffer");
+      k.set("momentum_buffer", buf.mul(k.u("momentum")).add(g.div(avg)));
+      k.set("p", k.p.add(k.u("neg_lr").mul(buf)));
+    } else {
+      k.set("p", k.p.add(k.u("neg_lr").mul(g).div(avg)));
+    }
+    return k.program();
   },
   cpu(
     h: Hyper,
@@ -155,4 +147,4 @@ export const rmsprop: OptimizerDef = _defineOptimizer({
       }
     }
   },
-});
+}));

@@ -6,6 +6,8 @@
 
 import { _boolean, _checkKeys, _defineOptimizer, _freeze, _pair } from "./_hyper.ts";
 import { _hyperPair } from "./_read_hyper.ts";
+import { f32, LaneBuilder, type LaneProgram, select } from "../kernels/lane.ts";
+import { _withWgsl } from "./_kernel_def.ts";
 import type { HostState, Hyper, OptimizerDef } from "./types.ts";
 
 const _NAME = "rprop";
@@ -40,7 +42,7 @@ const _DEFAULTS: Hyper = Object.freeze({
  * equal(p[1], Math.fround(1 + Math.fround(0.01)));
  * ```
  */
-export const rprop: OptimizerDef = _defineOptimizer({
+export const rprop: OptimizerDef = _defineOptimizer(_withWgsl({
   name: _NAME,
   aliases: Object.freeze([]),
   defaults: _DEFAULTS,
@@ -67,21 +69,21 @@ export const rprop: OptimizerDef = _defineOptimizer({
     const [min, max] = _hyperPair(h, "step_sizes");
     return [etaminus, etaplus, min, max, lr, host.step === 1 ? 1 : 0];
   },
-  wgsl(): string {
-    return [
-      "step_size = select(step_size, vec4<f32>(u.lr), u.first_step != 0.0);",
-      "let prod = g * prev;",
-      "let factor = select(",
-      "  select(vec4<f32>(1.0), vec4<f32>(u.etaminus), prod < vec4<f32>(0.0)),",
-      "  vec4<f32>(u.etaplus),",
-      "  prod > vec4<f32>(0.0),",
-      ");",
-      // min(max(.)) as torch's clamp_ (not WGSL's clamp, a median when min > max), NaN kept.
-      "step_size = nb_clamp4(step_size * factor, vec4<f32>(u.step_size_min), vec4<f32>(u.step_size_max));",
-      "let kept = select(g, vec4<f32>(0.0), prod < vec4<f32>(0.0));",
-      "p = p - nb_sign4(kept) * step_size;",
-      "prev = kept;",
-    ].join("\n");
+  kernel(): LaneProgram {
+    const k = new LaneBuilder();
+    const { g } = k;
+    k.set("step_size", select(k.u("first_step").ne(0), k.u("lr"), k.slot("step_size")));
+    const prod = k.let("prod", g.mul(k.slot("prev")));
+    const st = k.slot("step_size");
+    k.set("step_size", select(prod.gt(0), st.mul(k.u("etaplus")), st));
+    k.set("step_size", select(prod.lt(0), st.mul(k.u("etaminus")), st));
+    // torch's clamp_(min, max) = min(max(s, min), max): max wins when min > max; NaN stays.
+    k.set("step_size", select(st.lt(k.u("step_size_min")), k.u("step_size_min"), st));
+    k.set("step_size", select(st.gt(k.u("step_size_max")), k.u("step_size_max"), st));
+    const kept = k.let("kept", select(prod.lt(0), f32(0), g));
+    k.set("p", k.p.sub(kept.sign().mul(k.slot("step_size"))));
+    k.set("prev", kept);
+    return k.program();
   },
   cpu(
     _hyper: Hyper,
@@ -115,4 +117,4 @@ export const rprop: OptimizerDef = _defineOptimizer({
       else if (gi < 0) p[i] = f(p[i] + st);
     }
   },
-});
+}));

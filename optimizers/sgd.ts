@@ -15,6 +15,8 @@ import {
   _rangeError,
 } from "./_hyper.ts";
 import { _hyperBoolean, _hyperNumber } from "./_read_hyper.ts";
+import { LaneBuilder, type LaneProgram, select } from "../kernels/lane.ts";
+import { _withWgsl } from "./_kernel_def.ts";
 import type { HostState, Hyper, OptimizerDef } from "./types.ts";
 
 const _NAME = "sgd";
@@ -47,7 +49,7 @@ const _DEFAULTS: Hyper = Object.freeze({
  * deepEqual(sgd.slots(sgd.resolve(sgd.defaults)), []);
  * ```
  */
-export const sgd: OptimizerDef = _defineOptimizer({
+export const sgd: OptimizerDef = _defineOptimizer(_withWgsl({
   name: _NAME,
   aliases: Object.freeze([
     "gradientdescent",
@@ -90,18 +92,20 @@ export const sgd: OptimizerDef = _defineOptimizer({
     if (!(momentum > 0)) return [-lr];
     return [-lr, momentum, 1 - _hyperNumber(h, "dampening"), host.step === 1 ? 1 : 0];
   },
-  wgsl(h: Hyper): string {
-    if (!(_hyperNumber(h, "momentum") > 0)) return "p = p + u.neg_lr * g;";
-    return [
-      "momentum_buffer = select(",
-      "  momentum_buffer * u.momentum + g * u.one_minus_dampening,",
-      "  g,",
-      "  u.first_step != 0.0,",
-      ");",
-      _hyperBoolean(h, "nesterov")
-        ? "p = p + u.neg_lr * (g + momentum_buffer * u.momentum);"
-        : "p = p + u.neg_lr * momentum_buffer;",
-    ].join("\n");
+  kernel(h: Hyper): LaneProgram {
+    const k = new LaneBuilder();
+    const { g } = k;
+    if (!(_hyperNumber(h, "momentum") > 0)) {
+      k.set("p", k.p.add(k.u("neg_lr").mul(g)));
+      return k.program();
+    }
+    const buf = k.slot("momentum_buffer");
+    const decayed = buf.mul(k.u("momentum")).add(g.mul(k.u("one_minus_dampening")));
+    k.set("momentum_buffer", select(k.u("first_step").ne(0), g, decayed));
+    const b = k.slot("momentum_buffer");
+    const d = _hyperBoolean(h, "nesterov") ? g.add(b.mul(k.u("momentum"))) : b;
+    k.set("p", k.p.add(k.u("neg_lr").mul(d)));
+    return k.program();
   },
   cpu(
     h: Hyper,
@@ -129,4 +133,4 @@ export const sgd: OptimizerDef = _defineOptimizer({
       p[i] = f(p[i] + f(negLr * d));
     }
   },
-});
+}));

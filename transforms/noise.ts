@@ -1,11 +1,14 @@
 /**
  * Counter-based truncated-normal noise: the draw for `(seed, step, tensor, element)` is a pure
- * function implemented identically in TypeScript and WGSL (a `lowbias32` integer hash, Box–Muller with
+ * function implemented identically in TypeScript and as a kernel description (rendered as WGSL
+ * and WebAssembly) (a `lowbias32` integer hash, Box–Muller with
  * `ln` by a fixed series near 1 and the angle in (-π, π) where WGSL's `cos`/`sin` are accurate,
  * rejection beyond ±2σ with at most 8 rounds of two candidates, then 0).
  *
  * @module
  */
+
+import { any, type Expr, f32, type LaneBuilder, select, splat } from "../kernels/lane.ts";
 
 /**
  * Integer finaliser (`lowbias32`): a bijective 32-bit hash.
@@ -100,60 +103,77 @@ export function truncNormal(key: number, j: number): number {
   return 0;
 }
 
+/** `mix32` on u32 values of a kernel description (lets keep the tree linear). */
+function mixLanes(k: LaneBuilder, x0: Expr): Expr {
+  let x = k.let(k.fresh("nz_m"), x0);
+  x = k.let(k.fresh("nz_m"), x.xor(x.shr(16)));
+  x = k.let(k.fresh("nz_m"), x.mul(0x7feb352d));
+  x = k.let(k.fresh("nz_m"), x.xor(x.shr(15)));
+  x = k.let(k.fresh("nz_m"), x.mul(0x846ca68b));
+  return k.let(k.fresh("nz_m"), x.xor(x.shr(16)));
+}
+
+/** `logUnit` on f32 lanes: the library log up to 0.75, the fixed series above. */
+function logUnitLanes(k: LaneBuilder, u: Expr): Expr {
+  const x = k.let(k.fresh("nz_x"), u.sub(1));
+  let acc = f32(LOG_C[LOG_C.length - 1]);
+  for (let i = LOG_C.length - 2; i >= 0; i--) acc = f32(LOG_C[i]).add(x.mul(acc));
+  return select(u.le(0.75), u.log(), x.mul(acc));
+}
+
 /**
- * WGSL twin of `mix32`, `noiseKey` and `truncNormal` (`nb_mix`, `nb_key`, `nb_trunc_normal`).
+ * The kernel description of `noiseKey(seed, step, tensor)` followed by `truncNormal(key, j)` per
+ * element: the same operations in the same order, so that a WebAssembly rendering (its `log`,
+ * `cos` and `sin` in float64, as `Math.*`) is bitwise the TypeScript reference, and WGSL computes
+ * the same draw up to its transcendentals. Candidates are drawn in rounds of two (`z0`, then `z1`
+ * only when some lane still needs it) until every lane has accepted one or after 8 rounds (0).
  *
+ * @param k The builder (statements are appended).
+ * @param seed Seed (scalar u32).
+ * @param step Update attempt (scalar u32).
+ * @param tensor Global tensor index (scalar u32).
+ * @param j Element index per lane (u32 lanes).
+ * @returns The standard normal draw per lane, truncated to [-2, 2] (f32 lanes).
  * @example Usage
  * ```ts
- * import { NOISE_WGSL } from "./noise.ts";
+ * import { noiseLanes } from "./noise.ts";
+ * import { LaneBuilder, u32 } from "../kernels/lane.ts";
+ * import { laneWgsl } from "../kernels/lane_wgsl.ts";
  * import { match } from "node:assert/strict";
- * match(NOISE_WGSL, /fn nb_trunc_normal\(key: u32, j: u32\) -> f32/);
+ * const k = new LaneBuilder();
+ * k.set("g", k.g.add(noiseLanes(k, u32(1), u32(1), k.tensorIndex(), k.elementIndex())));
+ * match(laneWgsl(k.program()), /cos\(/);
  * ```
  */
-export const NOISE_WGSL = /* wgsl */ `
-fn nb_mix(x0: u32) -> u32 {
-  var x = x0;
-  x = x ^ (x >> 16u);
-  x = x * 0x7feb352du;
-  x = x ^ (x >> 15u);
-  x = x * 0x846ca68bu;
-  return x ^ (x >> 16u);
+export function noiseLanes(k: LaneBuilder, seed: Expr, step: Expr, tensor: Expr, j: Expr): Expr {
+  const key = mixLanes(k, mixLanes(k, mixLanes(k, seed.xor(0x9e3779b9)).xor(step)).xor(tensor));
+  const base = mixLanes(k, key.xor(j.mul(0x27d4eb2f)));
+  const zName = k.fresh("nz_z");
+  const z = k.var(zName, splat(f32(0)));
+  const done = k.fresh("nz_done");
+  const doneV = k.var(done, splat(f32(0).ne(f32(0))));
+  k.loop(k.fresh("nz_a"), 8, done, (a) => {
+    const uniform = (h: Expr) => h.shr(9).toF32().add(0.5).mul(2 ** -23);
+    const u1 = k.let(
+      k.fresh("nz_u"),
+      uniform(mixLanes(k, base.xor(a.mul(2).add(1).mul(0x632be5ab)))),
+    );
+    const u2 = k.let(
+      k.fresh("nz_u"),
+      uniform(mixLanes(k, base.add(a.mul(2).add(2).mul(0x85ebca6b)))),
+    );
+    const r = k.let(k.fresh("nz_r"), logUnitLanes(k, u1).mul(-2).sqrt());
+    const th = k.let(k.fresh("nz_th"), f32(3.14159265358979).mul(u2.mul(2).sub(1)));
+    const z0 = k.let(k.fresh("nz_c"), r.mul(th.cos()));
+    const ok0 = k.let(k.fresh("nz_ok"), z0.abs().le(2).and(doneV.not()));
+    k.set(zName, select(ok0, z0, z));
+    k.set(done, doneV.or(ok0));
+    k.when(any(doneV.not()), () => {
+      const z1 = k.let(k.fresh("nz_s"), r.mul(th.sin()));
+      const ok1 = k.let(k.fresh("nz_ok"), z1.abs().le(2).and(doneV.not()));
+      k.set(zName, select(ok1, z1, z));
+      k.set(done, doneV.or(ok1));
+    });
+  });
+  return z;
 }
-fn nb_key(seed: u32, step: u32, tensor: u32) -> u32 {
-  return nb_mix(nb_mix(nb_mix(seed ^ 0x9e3779b9u) ^ step) ^ tensor);
-}
-fn nb_log_unit(u: f32) -> f32 {
-  if (u <= 0.75) { return log(u); }
-  let x = u - 1.0;
-  var acc = 1.0 / 15.0;
-  acc = -1.0 / 14.0 + x * acc;
-  acc = 1.0 / 13.0 + x * acc;
-  acc = -1.0 / 12.0 + x * acc;
-  acc = 1.0 / 11.0 + x * acc;
-  acc = -1.0 / 10.0 + x * acc;
-  acc = 1.0 / 9.0 + x * acc;
-  acc = -1.0 / 8.0 + x * acc;
-  acc = 1.0 / 7.0 + x * acc;
-  acc = -1.0 / 6.0 + x * acc;
-  acc = 1.0 / 5.0 + x * acc;
-  acc = -1.0 / 4.0 + x * acc;
-  acc = 1.0 / 3.0 + x * acc;
-  acc = -1.0 / 2.0 + x * acc;
-  acc = 1.0 + x * acc;
-  return x * acc;
-}
-fn nb_trunc_normal(key: u32, j: u32) -> f32 {
-  let base = nb_mix(key ^ (j * 0x27d4eb2fu));
-  for (var a = 0u; a < 8u; a = a + 1u) {
-    let u1 = (f32(nb_mix(base ^ ((2u * a + 1u) * 0x632be5abu)) >> 9u) + 0.5) * 1.1920928955078125e-7;
-    let u2 = (f32(nb_mix(base + (2u * a + 2u) * 0x85ebca6bu) >> 9u) + 0.5) * 1.1920928955078125e-7;
-    let r = sqrt(-2.0 * nb_log_unit(u1));
-    let th = 3.14159265358979 * (2.0 * u2 - 1.0);
-    let z0 = r * cos(th);
-    if (abs(z0) <= 2.0) { return z0; }
-    let z1 = r * sin(th);
-    if (abs(z1) <= 2.0) { return z1; }
-  }
-  return 0.0;
-}
-`;

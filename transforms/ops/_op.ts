@@ -7,6 +7,7 @@
  * @module
  */
 
+import type { LaneBuilder } from "../../kernels/lane.ts";
 import type { GradientTransform, NormType } from "../types.ts";
 
 /** A uniform field: name and scalar type. */
@@ -56,14 +57,6 @@ export interface TransformKind<T extends GradientTransform = GradientTransform> 
   compile(t: T, plan: PlanBuilder): void;
 }
 
-/** WGSL expressions the engine provides to an operation's kernel code. */
-export interface WgslOpContext {
-  /** Per-tensor scale of reduction `r` (an `f32` expression; needs `t`). */
-  tensorScale(r: number): string;
-  /** Global clip coefficient of reduction `r` (an `f32` expression). */
-  globalScale(r: number): string;
-}
-
 /** What an operation's CPU reference gets for one tensor. */
 export interface CpuOpArgs {
   /** The gradient (working copy), changed in place. */
@@ -83,9 +76,10 @@ export interface CpuOpArgs {
 }
 
 /**
- * One element-wise operation of a plan. Its WGSL works on `var gv: vec4<f32>` (the gradient) and
- * `var p: vec4<f32>`, with the engine uniforms `e.<field>`; with `needsTensor`, also `t` (global
- * tensor index), `e0` (element index of lane 0) and `valid` (lanes inside the tensor).
+ * One element-wise operation of a plan. Its kernel description reads and writes the variables
+ * `g` (the gradient) and `p`, the engine uniforms of its `uniforms` (`k.e(name)`), and with
+ * `needsTensor` the tensor and element indices and the valid lanes; it is rendered as WGSL and as
+ * WebAssembly with the engine's kernels.
  */
 export interface ElementOpKind<O extends { readonly op: string } = { readonly op: string }> {
   /** The operation's `op`. */
@@ -98,8 +92,8 @@ export interface ElementOpKind<O extends { readonly op: string } = { readonly op
   uniformValues(op: O, k: number, stepValue: number): Record<string, number>;
   /** The per-step value for a group with learning rate `lr` (float32), if the op has one. */
   perStep?(op: O, lr: number): number;
-  /** WGSL statements of operation `k`. */
-  wgsl(op: O, k: number, ctx: WgslOpContext): string;
+  /** Append the kernel description of operation `k` of the plan to `b`. */
+  kernel(op: O, k: number, b: LaneBuilder): void;
   /** The CPU reference on one tensor (exact float32 rounding). */
   cpu(op: O, args: CpuOpArgs): void;
 }

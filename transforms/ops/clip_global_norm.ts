@@ -65,7 +65,7 @@ export const globalScaleOp: ElementOpKind<GlobalScaleOp> = {
   needsTensor: false,
   uniforms: () => [],
   uniformValues: () => ({}),
-  wgsl: (op, _k, ctx) => `gv = gv * ${ctx.globalScale(op.reduction)};`,
+  kernel: (op, _k, b) => b.set("g", b.g.mul(b.globalScale(op.reduction))),
   cpu(op, { g, globalScale }) {
     const s = globalScale(op.reduction);
     for (let j = 0; j < g.length; j++) g[j] = Math.fround(g[j] * s);

@@ -62,7 +62,7 @@ export const tensorScaleOp: ElementOpKind<TensorScaleOp> = {
   needsTensor: true,
   uniforms: () => [],
   uniformValues: () => ({}),
-  wgsl: (op, _k, ctx) => `gv = gv * ${ctx.tensorScale(op.reduction)};`,
+  kernel: (op, _k, b) => b.set("g", b.g.mul(b.tensorScale(op.reduction))),
   cpu(op, { g, tensorScale }) {
     const s = tensorScale(op.reduction);
     for (let j = 0; j < g.length; j++) g[j] = Math.fround(g[j] * s);

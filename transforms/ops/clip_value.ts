@@ -53,7 +53,10 @@ export const clipValueOp: ElementOpKind<ClipValueOp> = {
   needsTensor: false,
   uniforms: (_op, k) => [[`clip${k}`, "f32"]],
   uniformValues: (op, k) => ({ [`clip${k}`]: op.clipValue }),
-  wgsl: (_op, k) => `gv = nb_clamp4(gv, vec4<f32>(-e.clip${k}), vec4<f32>(e.clip${k}));`,
+  kernel(_op, k, b) {
+    const c = b.e(`clip${k}`);
+    b.set("g", b.g.max(c.neg()).min(c));
+  },
   cpu(op, { g }) {
     const c = Math.fround(op.clipValue);
     for (let j = 0; j < g.length; j++) g[j] = Math.min(Math.max(g[j], -c), c);

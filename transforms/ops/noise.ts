@@ -5,7 +5,8 @@
  * @module
  */
 
-import { noiseKey, truncNormal } from "../noise.ts";
+import { f32, select } from "../../kernels/lane.ts";
+import { noiseKey, noiseLanes, truncNormal } from "../noise.ts";
 import type { NoiseTransform } from "../types.ts";
 import type { ElementOpKind, TransformKind } from "./_op.ts";
 
@@ -42,7 +43,8 @@ export const noiseKind: TransformKind<NoiseTransform> = {
  * @example Usage
  * ```ts
  * import { noiseOp } from "./noise.ts";
- * import { noiseKey, truncNormal } from "../noise.ts";
+ * import { f32, select } from "../../kernels/lane.ts";
+import { noiseKey, noiseLanes, truncNormal } from "../noise.ts";
  * import { equal } from "node:assert/strict";
  * const g = new Float32Array(2);
  * noiseOp.cpu({ op: "noise", sigma: 0.5, seed: 3 }, {
@@ -57,13 +59,16 @@ export const noiseOp: ElementOpKind<NoiseOp> = {
   needsTensor: true,
   uniforms: (_op, k) => [[`sigma${k}`, "f32"], [`seed${k}`, "u32"]],
   uniformValues: (op, k) => ({ [`sigma${k}`]: op.sigma, [`seed${k}`]: op.seed }),
-  wgsl: (_op, k) =>
-    [
-      `{ let key = nb_key(e.seed${k}, e.attempt, t);`,
-      `  let z = vec4<f32>(nb_trunc_normal(key, e0), nb_trunc_normal(key, e0 + 1u), ` +
-      `nb_trunc_normal(key, e0 + 2u), nb_trunc_normal(key, e0 + 3u));`,
-      `  gv = gv + select(vec4<f32>(0.0), e.sigma${k} * z, valid); }`,
-    ].join("\n"),
+  kernel(_op, k, b) {
+    const z = noiseLanes(
+      b,
+      b.e(`seed${k}`, "u32"),
+      b.e("attempt", "u32"),
+      b.tensorIndex(),
+      b.elementIndex(),
+    );
+    b.set("g", b.g.add(select(b.valid(), b.e(`sigma${k}`).mul(z), f32(0))));
+  },
   cpu(op, { g, tensor, attempt }) {
     const f = Math.fround;
     const key = noiseKey(op.seed, attempt, tensor);

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { _fmaWgsl } from "../../optimizers/_wgsl_fma.ts";
+import { fma } from "../../kernels/lane.ts";
 import type { WeightDecayTransform } from "../types.ts";
 import type { ElementOpKind, TransformKind } from "./_op.ts";
 
@@ -71,16 +71,8 @@ export const l2Op: ElementOpKind<L2Op> = {
   needsTensor: false,
   uniforms: (_op, k) => [[`l2_${k}`, "f32"]],
   uniformValues: (op, k) => ({ [`l2_${k}`]: op.rate }),
-  // One fused multiply-add, as the prologue's coupled weight decay (see updateKernel); the
-  // select is 1 for any real tensor count, opaque to the compiler.
-  wgsl: (_op, k) =>
-    [
-      "{",
-      "  let l2_one = select(1.0, 0.5, e.tensors_total == 0xFFFFFFFFu);",
-      ..._fmaWgsl("l2_g", `vec4<f32>(e.l2_${k})`, "p", "gv", "l2_one").map((l) => "  " + l),
-      "  gv = l2_g;",
-      "}",
-    ].join("\n"),
+  // One fused multiply-add, as the prologue's coupled weight decay.
+  kernel: (_op, k, b) => b.set("g", fma(b.e(`l2_${k}`), b.p, b.g)),
   cpu(op, { g, p }) {
     // One fused multiply-add (float32 operands: the product is exact in float64).
     const r = Math.fround(op.rate);
@@ -105,7 +97,7 @@ export const pScaleOp: ElementOpKind<PScaleOp> = {
   uniforms: (_op, k) => [[`pscale${k}`, "f32"]],
   uniformValues: (_op, k, stepValue) => ({ [`pscale${k}`]: stepValue }),
   perStep: (op, lr) => Math.fround(op.lrScaled ? 1 - lr * op.rate : 1 - op.rate),
-  wgsl: (_op, k) => `p = p * e.pscale${k};`,
+  kernel: (_op, k, b) => b.set("p", b.p.mul(b.e(`pscale${k}`))),
   cpu(_op, { p, stepValue }) {
     for (let j = 0; j < p.length; j++) p[j] = Math.fround(p[j] * stepValue);
   },
