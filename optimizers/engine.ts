@@ -42,6 +42,7 @@ import {
   syncSkipStatus,
 } from "./engine_step.ts";
 import type { TensorInput } from "./engine_types.ts";
+import type { WasmEngineOptions } from "./engine_wasm.ts";
 import type { WebGpuEngineOptions } from "./engine_webgpu.ts";
 import type { SavedOptimizerState } from "./state.ts";
 import type { Hyper, OptimizerDef } from "./types.ts";
@@ -50,6 +51,7 @@ export type { Backend } from "./engine_backend.ts";
 export { DEFAULT_NO_DECAY, type NoDecayRule, type ParamGroupSpec } from "./engine_groups.ts";
 export { InvalidGradientError } from "./engine_step.ts";
 export type { TensorInput } from "./engine_types.ts";
+export type { WasmEngineOptions } from "./engine_wasm.ts";
 export type { WebGpuEngineOptions } from "./engine_webgpu.ts";
 
 /** Options of {@linkcode createOptimizerFromDef} (and `createOptimizer`). */
@@ -75,6 +77,8 @@ export interface EngineOptions {
   noDecay?: NoDecayRule;
   /** WebGPU tuning (workgroup size, elements per thread, chunk size). */
   webgpu?: WebGpuEngineOptions;
+  /** wasm backend: threads (default: the cores) and memory size limit. */
+  wasm?: WasmEngineOptions;
 }
 
 /** Options of `init`. */
@@ -310,7 +314,7 @@ export async function createOptimizerFromDef(
   const backendName = checkBackend(options.backend ?? "webgpu");
   const plan = compilePlan(options.transforms ?? [], options.trackGradNorm ?? false);
   const baseMult = checkNonNegative("learningRateMultiplier", options.learningRateMultiplier ?? 1);
-  const backend = await openBackend(backendName, options, options.webgpu);
+  const backend = await openBackend(backendName, options, options.webgpu, options.wasm);
   const id: SavedIdentity = { def, hyper, plan, transforms: options.transforms ?? [] };
   return bindOptimizer({ def, hyper, plan, baseMult, id, backend, options });
 }

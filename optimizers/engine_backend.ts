@@ -1,6 +1,6 @@
 /**
- * Creating the backend half of a state: the `cpu` reference, or `webgpu`, whose WGSL and binding
- * errors surface here, at init, with one wait (never during steps).
+ * Creating the backend half of a state: the `cpu` reference, `wasm`, or `webgpu`, whose WGSL and
+ * binding errors surface here, at init, with one wait (never during steps).
  *
  * @module
  */
@@ -8,10 +8,15 @@
 import { acquireGpu, type GpuContext, type GpuProvider } from "../gpu/device.ts";
 import { createCpuState } from "./engine_cpu.ts";
 import type { BackendInit, BackendState } from "./engine_types.ts";
+import { createWasmState, type WasmEngineOptions } from "./engine_wasm.ts";
 import { createWebGpuState, type WebGpuEngineOptions } from "./engine_webgpu.ts";
 
-/** Where the optimizer runs. */
-export type Backend = "cpu" | "webgpu";
+/**
+ * Where the optimizer runs: `cpu` (the float32 TypeScript reference), `wasm` (WebAssembly SIMD
+ * kernels on a pool of Workers over shared memory, bitwise the reference), `webgpu` (one fused
+ * WGSL kernel per group and step).
+ */
+export type Backend = "cpu" | "wasm" | "webgpu";
 
 /**
  * The backends, in the order messages list them.
@@ -23,7 +28,7 @@ export type Backend = "cpu" | "webgpu";
  * equal(BACKENDS.includes("cpu"), true);
  * ```
  */
-export const BACKENDS: readonly Backend[] = Object.freeze(["cpu", "webgpu"]);
+export const BACKENDS: readonly Backend[] = Object.freeze(["cpu", "wasm", "webgpu"]);
 
 /** What a backend needs beyond the state's contents. */
 export interface BackendContext {
@@ -33,6 +38,8 @@ export interface BackendContext {
   readonly gpu: GpuContext | null;
   /** WebGPU tuning. */
   readonly webgpu?: WebGpuEngineOptions;
+  /** wasm threads and memory limits. */
+  readonly wasm?: WasmEngineOptions;
 }
 
 /** How to find a GPU: a device to use, or an adapter provider. */
@@ -52,7 +59,7 @@ export interface GpuChoice {
  * import { checkBackend } from "./engine_backend.ts";
  * import { equal, throws } from "node:assert/strict";
  * equal(checkBackend("cpu"), "cpu");
- * throws(() => checkBackend("tpu"), /'backend' must be "cpu" or "webgpu": current value is tpu/);
+ * throws(() => checkBackend("tpu"), /'backend' must be "cpu" or "wasm" or "webgpu": current value is tpu/);
  * ```
  */
 export function checkBackend(backend: string): Backend {
@@ -81,8 +88,10 @@ export async function openBackend(
   backend: Backend,
   choice: GpuChoice,
   webgpu?: WebGpuEngineOptions,
+  wasm?: WasmEngineOptions,
 ): Promise<BackendContext> {
   if (backend === "cpu") return { backend, gpu: null };
+  if (backend === "wasm") return { backend, gpu: null, ...(wasm ? { wasm } : {}) };
   const gpu = await acquireGpu({
     ...(choice.device ? { device: choice.device } : {}),
     ...(choice.gpu !== undefined ? { provider: choice.gpu } : {}),
@@ -114,6 +123,7 @@ export async function createBackendState(
   init: BackendInit,
 ): Promise<BackendState> {
   if (ctx.backend === "cpu") return createCpuState(init);
+  if (ctx.backend === "wasm") return createWasmState(init, ctx.wasm);
   const { device } = ctx.gpu!;
   device.pushErrorScope("validation");
   let made: BackendState | null = null;

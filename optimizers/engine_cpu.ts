@@ -143,20 +143,74 @@ interface CpuGroup {
   readonly accum: Float32Array[] | null;
 }
 
-/** Mutable skip and norm status. */
-interface CpuStatus {
+/** Mutable skip and norm status of a host backend (cpu, wasm). */
+export interface HostStatus {
+  /** Global norm per reduction from the last update (NaN before any). */
   norms: number[];
+  /** Consecutive invalid updates. */
   consec: number;
+  /** Update attempt that aborted (0 if none). */
   abort: number;
+  /** Updates skipped so far. */
   skipped: number;
 }
 
 /** Results of the reductions of one update, read by the scale operations. */
-interface Scales {
+export interface Scales {
   /** Per reduction: per group, per tensor scale (per-tensor reductions). */
   readonly tensor: number[][][];
   /** Per reduction: the global coefficient (1 when not clipping). */
   readonly global: number[];
+}
+
+/**
+ * Finish reduction `r` from its per-tensor norms (float32, per group and tensor): the
+ * per-tensor scales, or the global norm, its clip coefficient and, for the checked reduction,
+ * the invalid-gradient status. Returns whether the update is skipped. Shared by the cpu and wasm
+ * backends, so both take the same decisions from the same norms.
+ *
+ * @example Usage
+ * ```ts
+ * import { finishReduction } from "./engine_cpu.ts";
+ * import { compilePlan } from "../transforms/plan.ts";
+ * import { equal } from "node:assert/strict";
+ * const plan = compilePlan([{ kind: "clip_global_norm", maxNorm: 1, normType: 2, style: "tf" }]);
+ * const status = { norms: [NaN], consec: 0, abort: 0, skipped: 0 };
+ * const scales = { tensor: [[]], global: [1] };
+ * const cmd = { update: true, accumFirst: true, attempt: 1, epochStart: false, groups: [] };
+ * equal(finishReduction(plan, 0, [[3, 4]], status, scales, cmd), false);
+ * equal(scales.global[0], Math.fround(1 / 5));
+ * ```
+ */
+export function finishReduction(
+  plan: TransformPlan,
+  r: number,
+  norms: readonly (readonly number[])[],
+  status: HostStatus,
+  scales: Scales,
+  cmd: StepCommand,
+): boolean {
+  const red = plan.reductions[r];
+  if (red.scope === "tensor") {
+    const c = f(red.maxNorm);
+    scales.tensor[r] = norms.map((ns) => ns.map((n) => f(c / Math.max(n, c))));
+    return false;
+  }
+  const n = globalNorm(norms.flat(), red.normType);
+  status.norms[r] = n;
+  if (Number.isFinite(red.maxNorm)) scales.global[r] = clipCoefficient(red, n);
+  if (plan.skip?.reduction !== r) return false;
+  if (cmd.epochStart) status.consec = 0;
+  let skipped = false;
+  if (!Number.isFinite(n)) {
+    status.consec++;
+    status.skipped++;
+    skipped = true;
+    if (status.consec > plan.skip.allowed && status.abort === 0) status.abort = cmd.attempt;
+  } else {
+    status.consec = 0;
+  }
+  return skipped || status.abort !== 0;
 }
 
 function copyGroups(init: BackendInit): CpuGroup[] {
@@ -202,39 +256,6 @@ function applyOps(
   }
 }
 
-/** Take reduction `r`: scales for the operations after it, the status for the checked one. */
-function reduce(
-  plan: TransformPlan,
-  r: number,
-  src: Float32Array[][],
-  status: CpuStatus,
-  scales: Scales,
-  cmd: StepCommand,
-): boolean {
-  const red = plan.reductions[r];
-  const norms = src.map((gs) => gs.map((g) => tensorNorm(g, red.normType)));
-  if (red.scope === "tensor") {
-    const c = f(red.maxNorm);
-    scales.tensor[r] = norms.map((ns) => ns.map((n) => f(c / Math.max(n, c))));
-    return false;
-  }
-  const n = globalNorm(norms.flat(), red.normType);
-  status.norms[r] = n;
-  if (Number.isFinite(red.maxNorm)) scales.global[r] = clipCoefficient(red, n);
-  if (plan.skip?.reduction !== r) return false;
-  if (cmd.epochStart) status.consec = 0;
-  let skipped = false;
-  if (!Number.isFinite(n)) {
-    status.consec++;
-    status.skipped++;
-    skipped = true;
-    if (status.consec > plan.skip.allowed && status.abort === 0) status.abort = cmd.attempt;
-  } else {
-    status.consec = 0;
-  }
-  return skipped || status.abort !== 0;
-}
-
 /** The prologue and the definition's update on every tensor, with gradients `grads`. */
 function stepAll(
   def: OptimizerDef,
@@ -258,7 +279,7 @@ function update(
   def: OptimizerDef,
   plan: TransformPlan,
   groups: readonly CpuGroup[],
-  status: CpuStatus,
+  status: HostStatus,
   source: Float32Array[][],
   raw: Float32Array[][],
   cmd: StepCommand,
@@ -283,9 +304,9 @@ function update(
   plan.reductions.forEach((red, r) => {
     if (red.at > done) applyOps(plan, done, red.at, work, groups, cmd, scales);
     done = Math.max(done, red.at);
-    if (reduce(plan, r, measuresRawGradients(red) ? raw : work.g, status, scales, cmd)) {
-      skipped = true;
-    }
+    const src = measuresRawGradients(red) ? raw : work.g;
+    const norms = src.map((gs) => gs.map((g) => tensorNorm(g, red.normType)));
+    if (finishReduction(plan, r, norms, status, scales, cmd)) skipped = true;
   });
   if (skipped) return true;
   applyOps(plan, done, plan.ops.length, work, groups, cmd, scales);
@@ -341,7 +362,7 @@ function accumulate(groups: readonly CpuGroup[], arrays: Float32Array[][], first
 export function createCpuState(init: BackendInit): BackendState {
   const { def, plan } = init;
   const groups = copyGroups(init);
-  const status: CpuStatus = {
+  const status: HostStatus = {
     norms: plan.reductions.map(() => NaN),
     consec: 0,
     abort: 0,

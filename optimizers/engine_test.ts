@@ -1,5 +1,6 @@
 import { deepEqual, equal, ok, rejects, throws } from "node:assert/strict";
-import { both, gpuTest } from "../tests/_gpu.ts";
+import { gpuTest } from "../tests/_gpu.ts";
+import { everyBackend } from "../tests/_parity.ts";
 import { acquireGpu, GpuDeviceLostError, GpuUnavailableError } from "../gpu/mod.ts";
 import { createOptimizer, createOptimizerFromDef } from "./mod.ts";
 import type { OptimizerDef } from "./types.ts";
@@ -46,7 +47,7 @@ Deno.test("engine uniforms: every value lands in its field; an unknown name thro
   throws(() => elementOp("sharpen"), /no transform module defines it/);
 });
 
-both("createOptimizer contract: init, step, read, export/import", async (backend) => {
+everyBackend("createOptimizer contract: init, step, read, export/import", async (backend) => {
   const opt = await createOptimizer(
     { class: "adam", betas: [0.9, 0.999], eps: 1e-8, weight_decay: 0.01 },
     { backend },
@@ -68,7 +69,7 @@ both("createOptimizer contract: init, step, read, export/import", async (backend
   opt.dispose(state);
 });
 
-both(
+everyBackend(
   "save after N steps, load fresh, M more steps == N+M uninterrupted (bitwise)",
   async (backend) => {
     const sizes = [7, 1, 130];
@@ -96,7 +97,7 @@ both(
   },
 );
 
-both("importState names what does not match", async (backend) => {
+everyBackend("importState names what does not match", async (backend) => {
   const a = await createOptimizer({ class: "adam", eps: 1e-8 }, { backend });
   const sa = await a.init([new Float32Array(3), new Float32Array(2)]);
   const saved = await a.exportState(sa);
@@ -115,7 +116,7 @@ both("importState names what does not match", async (backend) => {
   );
 });
 
-both("resetState zeroes moments and step counts (not parameters)", async (backend) => {
+everyBackend("resetState zeroes moments and step counts (not parameters)", async (backend) => {
   const r = rng(3);
   const sizes = [5, 9];
   const g = Array.from({ length: 4 }, () => arrays(sizes, r));
@@ -139,7 +140,7 @@ both("resetState zeroes moments and step counts (not parameters)", async (backen
   deepEqual(await a.read(sa), await b.read(sb));
 });
 
-both("parameter groups: lr multiplier and no-decay by name", async (backend) => {
+everyBackend("parameter groups: lr multiplier and no-decay by name", async (backend) => {
   const r = rng(4);
   const [w, bias] = arrays([20, 4], r);
   const gs = Array.from({ length: 3 }, () => arrays([20, 4], r));
@@ -186,7 +187,7 @@ both("parameter groups: lr multiplier and no-decay by name", async (backend) => 
   await rejects(on.init([w, bias], { names: ["w", "x"] }), /names tensor 'b'/);
 });
 
-both(
+everyBackend(
   "a state belongs to the optimizer that made it: another optimizer rejects it",
   async (backend) => {
     const adam = await createOptimizer({ class: "adam", eps: 1e-8 }, { backend });
@@ -214,7 +215,7 @@ both(
   },
 );
 
-both("errors: unknown class, NaN lr, wrong gradient count and size", async (backend) => {
+everyBackend("errors: unknown class, NaN lr, wrong gradient count and size", async (backend) => {
   await rejects(
     createOptimizer({ class: "adamz" }, { backend }),
     /unknown optimizer class 'adamz'/,

@@ -85,7 +85,12 @@ export interface BackendState {
   pollAbort(): number;
   /** Start a non-blocking abort check (webgpu); no-op on cpu. */
   checkSoon(): void;
-  /** Free GPU memory. */
+  /**
+   * Per group and tensor, an array the caller may write a step's gradient into so that `step`
+   * copies nothing (pass the same array as the gradient); null where the backend has none.
+   */
+  gradientViews?(): (Float32Array | null)[][];
+  /** Free GPU memory (and the wasm backend's memories and workers). */
   destroy(): void;
 }
 

@@ -5,7 +5,7 @@
  * class (amsgrad, nesterov, dampening, centered, momentum, maximize, weight_decay, lr_decay,
  * initial_accumulator_value, momentum_decay, lambd/alpha/t0, etas/step_sizes, eps = 0, lr
  * changing per step, gradients with zeros, ±1e-30, ±1e4 and subnormals), run through the
- * public API (`createOptimizer`) on the `cpu` and `webgpu` backends and through the CPU
+ * public API (`createOptimizer`) on the `cpu`, `wasm` and `webgpu` backends and through the CPU
  * references, with the fixture README's per-element tolerance. NaN and ±Infinity are stored as
  * strings (JSON has no literal for them); a NaN expected value must be matched by a NaN.
  *
@@ -47,6 +47,10 @@ Deno.test(`torch extra fixtures: ${cases.length} cases on the CPU references`, a
 
 Deno.test(`torch extra fixtures: ${cases.length} cases through createOptimizer, backend cpu`, async (t) => {
   await runAll(t, "engine cpu", publicStepper("cpu"));
+});
+
+Deno.test(`torch extra fixtures: ${cases.length} cases through createOptimizer, backend wasm`, async (t) => {
+  await runAll(t, "engine wasm", publicStepper("wasm"));
 });
 
 gpuTest(

@@ -66,6 +66,10 @@ Deno.test(`torch non-finite fixtures: ${cases.length} cases, backend cpu`, async
   await runFixtureSteps(t, cases, "engine cpu", checkedStepper("cpu"), table);
 });
 
+Deno.test(`torch non-finite fixtures: ${cases.length} cases, backend wasm`, async (t) => {
+  await runFixtureSteps(t, cases, "engine wasm", checkedStepper("wasm"), table);
+});
+
 gpuTest(`torch non-finite fixtures: ${cases.length} cases, backend webgpu`, async (t) => {
   const adapter = await navigator.gpu.requestAdapter();
   const device = await adapter!.requestDevice();

@@ -178,6 +178,7 @@ export const OP = {
   br: 0x0c,
   br_if: 0x0d,
   return: 0x0f,
+  call: 0x10,
   drop: 0x1a,
   select: 0x1b,
   local_get: 0x20,
@@ -190,6 +191,23 @@ export const OP = {
   i32_store: 0x36,
   f32_store: 0x38,
   f64_store: 0x39,
+  f32_eq: 0x5b,
+  f32_lt: 0x5d,
+  f32_gt: 0x5e,
+  f32_le: 0x5f,
+  f32_ge: 0x60,
+  f32_abs: 0x8b,
+  f32_neg: 0x8c,
+  f32_sqrt: 0x91,
+  f32_add: 0x92,
+  f32_sub: 0x93,
+  f32_mul: 0x94,
+  f32_div: 0x95,
+  f32_min: 0x96,
+  f32_max: 0x97,
+  f32_convert_i32_u: 0xb3,
+  f32_demote_f64: 0xb6,
+  f64_promote_f32: 0xbb,
   i32_const: 0x41,
   i64_const: 0x42,
   f32_const: 0x43,
@@ -309,6 +327,19 @@ export class FunctionEmitter {
     return this;
   }
 
+  /** `v128.const` of `x` in every lane of `kind` (`f32x4`, `f64x2`, `i32x4`). */
+  v128Splat(kind: "f32x4" | "f64x2" | "i32x4", x: number): this {
+    this.code.push(0xfd);
+    uleb(this.code, SIMD.v128_const);
+    const lanes = kind === "f64x2"
+      ? new Float64Array([x, x])
+      : kind === "f32x4"
+      ? new Float32Array([x, x, x, x])
+      : new Int32Array([x, x, x, x]);
+    this.code.push(...new Uint8Array(lanes.buffer));
+    return this;
+  }
+
   /** `i8x16.shuffle` with 16 lane indices. */
   shuffle(lanes: readonly number[]): this {
     this.code.push(0xfd);
@@ -340,7 +371,7 @@ export class FunctionEmitter {
 }
 
 interface FuncDef {
-  name: string;
+  name: string | null;
   params: readonly ValueType[];
   results: readonly ValueType[];
   body: number[];
@@ -361,12 +392,13 @@ export class ModuleBuilder {
   }
 
   /**
-   * Add an exported function; `emit` writes its body (parameters are locals `0..n-1`).
+   * Add a function, exported as `exportName` (null: internal, called with `OP.call`); `emit`
+   * writes its body (parameters are locals `0..n-1`).
    *
    * @returns The function's index.
    */
   func(
-    exportName: string,
+    exportName: string | null,
     params: readonly ValueType[],
     results: readonly ValueType[],
     emit: (f: FunctionEmitter) => void,
@@ -403,12 +435,13 @@ export class ModuleBuilder {
     this.#funcs.forEach((_, i) => uleb(funcs, i));
     section(out, 3, funcs);
     const exports: number[] = [];
-    uleb(exports, this.#funcs.length);
-    this.#funcs.forEach((f, i) => {
-      name(exports, f.name);
+    const exported = this.#funcs.map((f, i) => [f.name, i] as const).filter(([n]) => n !== null);
+    uleb(exports, exported.length);
+    for (const [n, i] of exported) {
+      name(exports, n!);
       exports.push(0x00);
       uleb(exports, i);
-    });
+    }
     section(out, 7, exports);
     const code: number[] = [];
     uleb(code, this.#funcs.length);

@@ -1,0 +1,286 @@
+/**
+ * Float64 `log`, `cos` and `sin` on `f64x2` lanes as WebAssembly functions (fdlibm's
+ * polynomials: argument reduction to [√2/2, √2) for `log`, by π/2 in two parts for `cos`/`sin`,
+ * which is enough on (-π, π), the range the noise kernel uses). Rounded to float32 they give the
+ * same values as `Math.log`, `Math.cos` and `Math.sin` rounded to float32 on every input the noise
+ * kernel can produce: `kernels/libm_wasm_test.ts` checks all of them (2^23 each).
+ *
+ * @module
+ */
+
+import { type FunctionEmitter, type ModuleBuilder, OP, SIMD, V128 } from "../wasm/assembler.ts";
+
+/** Function indices of the helpers in a module. */
+export interface LibmFunctions {
+  /** `(v128 f64x2) -> v128`: ln x (x > 0). */
+  readonly log: number;
+  /** `(v128 f64x2) -> v128`: cos x for |x| ≤ π. */
+  readonly cos: number;
+  /** `(v128 f64x2) -> v128`: sin x for |x| ≤ π. */
+  readonly sin: number;
+}
+
+/** Tiny stack-machine helpers on one function body. */
+function ops(f: FunctionEmitter) {
+  return {
+    get: (l: number) => f.op(OP.local_get, l),
+    set: (l: number) => f.op(OP.local_set, l),
+    c: (x: number) => f.v128Splat("f64x2", x),
+    s: (...o: number[]) => {
+      for (const x of o) f.simd(x);
+    },
+  };
+}
+
+const LG = [
+  6.666666666666735130e-01,
+  3.999999999940941908e-01,
+  2.857142874366239149e-01,
+  2.222219843214978396e-01,
+  1.818357216161805012e-01,
+  1.531383769920937332e-01,
+  1.479819860511658591e-01,
+];
+const LN2_HI = 6.93147180369123816490e-01;
+const LN2_LO = 1.90821492927058770002e-10;
+const SQRT2 = 1.4142135623730951;
+
+function emitLog(f: FunctionEmitter): void {
+  const o = ops(f);
+  const [x, m, k, fl, s, z, w, r, hfsq, dk] = [0, ...Array.from({ length: 9 }, () => f.local(V128))];
+  // k = exponent (i64 lanes), m = mantissa in [1, 2).
+  o.get(x);
+  f.i32(52);
+  o.s(SIMD.i64x2_shr_u);
+  f.v128Words([1023, 0, 1023, 0]);
+  o.s(SIMD.i64x2_sub);
+  o.set(k);
+  o.get(x);
+  f.v128Words([0xffffffff, 0x000fffff, 0xffffffff, 0x000fffff]);
+  o.s(SIMD.v128_and);
+  f.v128Words([0, 0x3ff00000, 0, 0x3ff00000]);
+  o.s(SIMD.v128_or);
+  o.set(m);
+  // m > √2: m /= 2, k += 1 (the mask is -1 where true).
+  o.get(m);
+  o.c(SQRT2);
+  o.s(SIMD.f64x2_gt);
+  o.set(w);
+  o.get(m);
+  o.c(0.5);
+  o.s(SIMD.f64x2_mul);
+  o.get(m);
+  o.get(w);
+  o.s(SIMD.v128_bitselect);
+  o.set(m);
+  o.get(k);
+  o.get(w);
+  o.s(SIMD.i64x2_sub);
+  o.set(k);
+  // dk = f64(k): the low 32-bit words of k to f64.
+  o.get(k);
+  o.get(k);
+  f.shuffle([0, 1, 2, 3, 8, 9, 10, 11, 0, 1, 2, 3, 8, 9, 10, 11]);
+  o.s(SIMD.f64x2_convert_low_i32x4_s);
+  o.set(dk);
+  // f = m - 1, s = f / (2 + f), z = s², w = z².
+  o.get(m);
+  o.c(1);
+  o.s(SIMD.f64x2_sub);
+  o.set(fl);
+  o.get(fl);
+  o.c(2);
+  o.get(fl);
+  o.s(SIMD.f64x2_add);
+  o.s(SIMD.f64x2_div);
+  o.set(s);
+  o.get(s);
+  o.get(s);
+  o.s(SIMD.f64x2_mul);
+  o.set(z);
+  o.get(z);
+  o.get(z);
+  o.s(SIMD.f64x2_mul);
+  o.set(w);
+  // R = z(Lg1 + w(Lg3 + w(Lg5 + w Lg7))) + w(Lg2 + w(Lg4 + w Lg6))
+  const horner = (v: number, coefs: number[]) => {
+    o.c(coefs[coefs.length - 1]);
+    for (let i = coefs.length - 2; i >= 0; i--) {
+      o.get(v);
+      o.s(SIMD.f64x2_mul);
+      o.c(coefs[i]);
+      o.s(SIMD.f64x2_add);
+    }
+  };
+  horner(w, [LG[0], LG[2], LG[4], LG[6]]);
+  o.get(z);
+  o.s(SIMD.f64x2_mul);
+  horner(w, [LG[1], LG[3], LG[5]]);
+  o.get(w);
+  o.s(SIMD.f64x2_mul);
+  o.s(SIMD.f64x2_add);
+  o.set(r);
+  // hfsq = 0.5 f²; log = dk·ln2_hi - ((hfsq - (s(hfsq + R) + dk·ln2_lo)) - f)
+  o.get(fl);
+  o.get(fl);
+  o.s(SIMD.f64x2_mul);
+  o.c(0.5);
+  o.s(SIMD.f64x2_mul);
+  o.set(hfsq);
+  o.get(dk);
+  o.c(LN2_HI);
+  o.s(SIMD.f64x2_mul);
+  o.get(hfsq);
+  o.get(s);
+  o.get(hfsq);
+  o.get(r);
+  o.s(SIMD.f64x2_add, SIMD.f64x2_mul);
+  o.get(dk);
+  o.c(LN2_LO);
+  o.s(SIMD.f64x2_mul, SIMD.f64x2_add, SIMD.f64x2_sub);
+  o.get(fl);
+  o.s(SIMD.f64x2_sub, SIMD.f64x2_sub);
+}
+
+const S = [
+  -1.66666666666666324348e-01,
+  8.33333333332248946124e-03,
+  -1.98412698298579493134e-04,
+  2.75573137070700676789e-06,
+  -2.50507602534068634195e-08,
+  1.58969099521155010221e-10,
+];
+const C = [
+  4.16666666666666019037e-02,
+  -1.38888888888741095749e-03,
+  2.48015872894767294178e-05,
+  -2.75573143513906633035e-07,
+  2.08757232129817482790e-09,
+  -1.13596475577881948265e-11,
+];
+const PIO2_1 = 1.57079632673412561417e+00;
+const PIO2_1T = 6.07710050650619224932e-11;
+const INV_PIO2 = 6.36619772367581382433e-01;
+
+/** cos (`which` 0) or sin (1) of x, |x| ≤ π: reduce by n·π/2, fdlibm's kernels, quadrant. */
+function emitTrig(f: FunctionEmitter, which: 0 | 1): void {
+  const o = ops(f);
+  const x = 0;
+  const [n, r, z, sn, cs, q1, q2, q3, t] = Array.from({ length: 9 }, () => f.local(V128));
+  o.get(x);
+  o.c(INV_PIO2);
+  o.s(SIMD.f64x2_mul, SIMD.f64x2_nearest);
+  o.set(n);
+  o.get(x);
+  o.get(n);
+  o.c(PIO2_1);
+  o.s(SIMD.f64x2_mul, SIMD.f64x2_sub);
+  o.get(n);
+  o.c(PIO2_1T);
+  o.s(SIMD.f64x2_mul, SIMD.f64x2_sub);
+  o.set(r);
+  o.get(r);
+  o.get(r);
+  o.s(SIMD.f64x2_mul);
+  o.set(z);
+  // sin kernel: r + r·z·(S1 + z(S2 + z(S3 + z(S4 + z(S5 + z S6)))))
+  o.c(S[5]);
+  for (let i = 4; i >= 1; i--) {
+    o.get(z);
+    o.s(SIMD.f64x2_mul);
+    o.c(S[i]);
+    o.s(SIMD.f64x2_add);
+  }
+  o.get(z);
+  o.s(SIMD.f64x2_mul);
+  o.set(t); // z·r_poly
+  o.get(r);
+  o.get(z);
+  o.get(r);
+  o.s(SIMD.f64x2_mul);
+  o.c(S[0]);
+  o.get(t);
+  o.s(SIMD.f64x2_add, SIMD.f64x2_mul, SIMD.f64x2_add);
+  o.set(sn);
+  // cos kernel: w = 1 - z/2; w + (((1 - w) - z/2) + z·(z(C1 + z(C2 + ... z C6))))
+  o.c(C[5]);
+  for (let i = 4; i >= 0; i--) {
+    o.get(z);
+    o.s(SIMD.f64x2_mul);
+    o.c(C[i]);
+    o.s(SIMD.f64x2_add);
+  }
+  o.get(z);
+  o.s(SIMD.f64x2_mul);
+  o.get(z);
+  o.s(SIMD.f64x2_mul);
+  o.set(t); // z·r (fdlibm's r = z·poly)
+  o.c(1);
+  o.get(z);
+  o.c(0.5);
+  o.s(SIMD.f64x2_mul, SIMD.f64x2_sub);
+  o.set(cs); // w
+  o.get(cs);
+  o.c(1);
+  o.get(cs);
+  o.s(SIMD.f64x2_sub);
+  o.get(z);
+  o.c(0.5);
+  o.s(SIMD.f64x2_mul, SIMD.f64x2_sub);
+  o.get(t);
+  o.s(SIMD.f64x2_add, SIMD.f64x2_add);
+  o.set(cs);
+  // Quadrant masks from n ∈ {-2, ..., 2}: q1 (n = 1), q2 (n = ±2), q3 (n = -1).
+  const eq = (v: number) => {
+    o.get(n);
+    o.c(v);
+    o.s(SIMD.f64x2_eq);
+  };
+  eq(1);
+  o.set(q1);
+  eq(2);
+  eq(-2);
+  o.s(SIMD.v128_or);
+  o.set(q2);
+  eq(-1);
+  o.set(q3);
+  // cos: q0 C, q1 -S, q2 -C, q3 S; sin: q0 S, q1 C, q2 -S, q3 -C.
+  const [a, b] = which === 0 ? [cs, sn] : [sn, cs];
+  o.get(b);
+  o.s(SIMD.f64x2_neg);
+  o.get(b);
+  o.get(which === 0 ? q1 : q3);
+  o.s(SIMD.v128_bitselect); // the quarter-turn term: -b where it is negative, else b
+  o.get(a);
+  o.get(q1);
+  o.get(q3);
+  o.s(SIMD.v128_or);
+  o.s(SIMD.v128_bitselect); // that term in the odd quadrants, a in the even ones
+  o.set(t);
+  o.get(t);
+  o.s(SIMD.f64x2_neg);
+  o.get(t);
+  o.get(q2);
+  o.s(SIMD.v128_bitselect);
+}
+
+/**
+ * Add the three helpers to `m` (internal functions).
+ *
+ * @example Usage
+ * ```ts
+ * import { addLibm } from "./libm_wasm.ts";
+ * import { ModuleBuilder } from "../wasm/assembler.ts";
+ * import { deepEqual } from "node:assert/strict";
+ * const m = new ModuleBuilder({ memory: { shared: false, minPages: 1, maxPages: 1 } });
+ * deepEqual(addLibm(m), { log: 0, cos: 1, sin: 2 });
+ * ```
+ */
+export function addLibm(m: ModuleBuilder): LibmFunctions {
+  return {
+    log: m.func(null, [V128], [V128], emitLog),
+    cos: m.func(null, [V128], [V128], (f) => emitTrig(f, 0)),
+    sin: m.func(null, [V128], [V128], (f) => emitTrig(f, 1)),
+  };
+}
+
