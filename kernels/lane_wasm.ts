@@ -13,7 +13,15 @@
  * @module
  */
 
-import { type FunctionEmitter, F32, I32, OP, SIMD, V128, type ValueType } from "../wasm/assembler.ts";
+import {
+  F32,
+  type FunctionEmitter,
+  I32,
+  OP,
+  SIMD,
+  V128,
+  type ValueType,
+} from "../wasm/assembler.ts";
 import type { Expr, LaneProgram, Stmt } from "./lane.ts";
 import type { LibmFunctions } from "./libm_wasm.ts";
 
@@ -347,7 +355,9 @@ export class LaneWasm {
     const ops = e.args[0]?.type === "u32" ? U32S : F32S;
     const op = ops[e.kind];
     if (op === undefined) {
-      throw new TypeError(`internal: the scalar operation '${e.kind}' has no WebAssembly rendering`);
+      throw new TypeError(
+        `internal: the scalar operation '${e.kind}' has no WebAssembly rendering`,
+      );
     }
     e.args.forEach((x) => this.#scalar(x));
     f.op(op);

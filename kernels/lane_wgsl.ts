@@ -143,7 +143,9 @@ class Renderer {
       case "xor":
         return both("^");
       case "shr":
-        return lane ? `(${this.expr(a)} >> vec4<u32>(${e.value}u))` : `(${this.expr(a)} >> ${e.value}u)`;
+        return lane
+          ? `(${this.expr(a)} >> vec4<u32>(${e.value}u))`
+          : `(${this.expr(a)} >> ${e.value}u)`;
       case "splat":
         return `${VEC[e.type]}(${this.expr(a)})`;
       case "any":
@@ -157,7 +159,13 @@ class Renderer {
   #fma(a: Expr, b: Expr, c: Expr, id: number): string {
     const name = `fma${id}`;
     const one = this.#leaves.one ?? "u.one";
-    const lines = _fmaWgsl(name, this.#wide(a, true), this.#wide(b, true), this.#wide(c, true), one);
+    const lines = _fmaWgsl(
+      name,
+      this.#wide(a, true),
+      this.#wide(b, true),
+      this.#wide(c, true),
+      one,
+    );
     for (const l of lines) this.lines.push(this.#indent + l);
     return name;
   }

@@ -47,7 +47,10 @@ const SQRT2 = 1.4142135623730951;
 
 function emitLog(f: FunctionEmitter): void {
   const o = ops(f);
-  const [x, m, k, fl, s, z, w, r, hfsq, dk] = [0, ...Array.from({ length: 9 }, () => f.local(V128))];
+  const [x, m, k, fl, s, z, w, r, hfsq, dk] = [
+    0,
+    ...Array.from({ length: 9 }, () => f.local(V128)),
+  ];
   // k = exponent (i64 lanes), m = mantissa in [1, 2).
   o.get(x);
   f.i32(52);
@@ -283,4 +286,3 @@ export function addLibm(m: ModuleBuilder): LibmFunctions {
     sin: m.func(null, [V128], [V128], (f) => emitTrig(f, 1)),
   };
 }
-
