@@ -222,7 +222,7 @@ export class LaneWasm {
   }
 
   /** Evaluate `e` (per statement: nodes used twice are computed once). */
-  #eval(e: Expr): void {
+  #evaluate(e: Expr): void {
     this.#uses = new Map();
     this.#cse = new Map();
     this.#countUses(e);
@@ -239,12 +239,12 @@ export class LaneWasm {
         if (top && s.kind === "let" && this.#hoistedVars.has(s.name)) return;
         const type: ValueType = s.expr.scalar ? (s.expr.type === "f32" ? F32 : I32) : V128;
         const l = this.#local(s.name, type);
-        this.#eval(s.expr);
+        this.#evaluate(s.expr);
         f.op(OP.local_set, l);
         return;
       }
       case "if":
-        this.#eval(s.cond);
+        this.#evaluate(s.cond);
         f.op(OP.if, 0x40);
         this.#stmts(s.body, false);
         f.op(OP.end);

@@ -143,7 +143,13 @@ export interface Optimizer {
   importState(state: OptimizerState, saved: SavedOptimizerState): Promise<void>;
   /** Re-initialise slots, host scalars, accumulators and counters (not the parameters). */
   resetState(state: OptimizerState): Promise<void>;
-  /** Free the state's GPU memory. */
+  /**
+   * Arrays the caller may write a step's gradients into, in `init` order: passing the same
+   * arrays to `step` copies nothing (wasm: views into its shared memory; null for a tensor split
+   * over two memories, and on the other backends, where `step` takes any array).
+   */
+  gradientArrays(state: OptimizerState): (Float32Array | null)[];
+  /** Free the state's memory (GPU buffers, wasm memories and Workers). */
   dispose(state: OptimizerState): void;
 }
 
@@ -281,6 +287,13 @@ function bindOptimizer(ctx: EngineContext): Optimizer {
     async resetState(state) {
       resetRecord(ctx.id, recordOf(state, opt, def.name));
       await Promise.resolve();
+    },
+    gradientArrays(state) {
+      const r = recordOf(state, opt, def.name);
+      const views = r.backend.gradientViews?.();
+      const out: (Float32Array | null)[] = new Array(r.sizes.length).fill(null);
+      if (views) r.groups.forEach((g, gi) => g.indices.forEach((i, t) => out[i] = views[gi][t]));
+      return out;
     },
     dispose(state) {
       releaseState(state, opt, def.name)?.backend.destroy();

@@ -188,6 +188,32 @@ everyBackend("parameter groups: lr multiplier and no-decay by name", async (back
 });
 
 everyBackend(
+  "gradientArrays: written in place, they step like copies (wasm: no copy)",
+  async (backend) => {
+    const r = rng(11);
+    const sizes = [5, 70000, 1];
+    const init = arrays(sizes, r);
+    const grads = Array.from({ length: 2 }, () => arrays(sizes, r));
+    const dict = { class: "adam", eps: 1e-8, weight_decay: 0.01 };
+    const a = await createOptimizer(dict, { backend });
+    const b = await createOptimizer(dict, { backend });
+    const sa = await a.init(init);
+    const sb = await b.init(init);
+    const views = b.gradientArrays(sb);
+    equal(views.length, 3);
+    equal(views.every((v) => v !== null), backend === "wasm");
+    for (const g of grads) {
+      await a.step(sa, g, { learningRate: 1e-2 });
+      views.forEach((v, i) => v?.set(g[i]));
+      await b.step(sb, views.map((v, i) => v ?? g[i]), { learningRate: 1e-2 });
+    }
+    deepEqual(await b.read(sb), await a.read(sa));
+    a.dispose(sa);
+    b.dispose(sb);
+  },
+);
+
+everyBackend(
   "a state belongs to the optimizer that made it: another optimizer rejects it",
   async (backend) => {
     const adam = await createOptimizer({ class: "adam", eps: 1e-8 }, { backend });
