@@ -15,6 +15,7 @@ import type { GpuProvider } from "../gpu/device.ts";
 import { compilePlan, type TransformPlan } from "../transforms/plan.ts";
 import type { GradientTransform } from "../transforms/types.ts";
 import {
+  autoBackend,
   type Backend,
   type BackendContext,
   checkBackend,
@@ -56,8 +57,11 @@ export type { WebGpuEngineOptions } from "./engine_webgpu.ts";
 
 /** Options of {@linkcode createOptimizerFromDef} (and `createOptimizer`). */
 export interface EngineOptions {
-  /** Backend. @default {"webgpu"} */
-  backend?: Backend;
+  /**
+   * Backend; `"auto"`: webgpu with a given device or a hardware adapter, else wasm (see
+   * `autoBackend`). @default {"auto"}
+   */
+  backend?: Backend | "auto";
   /** Use this device (e.g. TensorFlow.js's) instead of acquiring one. */
   device?: GPUDevice;
   /** Adapter provider, like `navigator.gpu` (tests inject fakes). */
@@ -324,10 +328,12 @@ export async function createOptimizerFromDef(
   hyper: Hyper,
   options: EngineOptions = {},
 ): Promise<Optimizer> {
-  const backendName = checkBackend(options.backend ?? "webgpu");
+  const asked = options.backend ?? "auto";
+  const backendName = asked === "auto" ? "auto" : checkBackend(asked);
   const plan = compilePlan(options.transforms ?? [], options.trackGradNorm ?? false);
   const baseMult = checkNonNegative("learningRateMultiplier", options.learningRateMultiplier ?? 1);
-  const backend = await openBackend(backendName, options, options.webgpu, options.wasm);
+  const chosen = backendName === "auto" ? await autoBackend(options) : backendName;
+  const backend = await openBackend(chosen, options, options.webgpu, options.wasm);
   const id: SavedIdentity = { def, hyper, plan, transforms: options.transforms ?? [] };
   return bindOptimizer({ def, hyper, plan, baseMult, id, backend, options });
 }

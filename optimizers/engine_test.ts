@@ -263,6 +263,22 @@ everyBackend("errors: unknown class, NaN lr, wrong gradient count and size", asy
   await rejects(opt.init([]), /non-empty array/);
 });
 
+Deno.test("the default backend: wasm without a hardware adapter, webgpu with a device", async () => {
+  const none = { requestAdapter: () => Promise.resolve(null) };
+  equal((await createOptimizer({ class: "sgd" }, { gpu: none })).backend, "wasm");
+  const soft = {
+    requestAdapter: () =>
+      Promise.resolve({ info: { description: "llvmpipe (LLVM 15)" } } as GPUAdapter),
+  };
+  equal((await createOptimizer({ class: "sgd" }, { gpu: soft })).backend, "wasm");
+  const adapter = await navigator.gpu?.requestAdapter();
+  if (adapter) {
+    const device = await adapter.requestDevice();
+    equal((await createOptimizer({ class: "sgd" }, { device })).backend, "webgpu");
+    device.destroy();
+  }
+});
+
 Deno.test("no adapter: the error names the fix", async () => {
   const fake = { requestAdapter: () => Promise.resolve(null) };
   const e = await rejects(
