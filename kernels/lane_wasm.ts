@@ -23,7 +23,7 @@ import {
   type ValueType,
 } from "../wasm/assembler.ts";
 import type { Expr, LaneProgram, Stmt } from "./lane.ts";
-import type { LibmFunctions } from "./libm_wasm.ts";
+import { emitLog, emitTrig, type LibmFunctions } from "./libm_wasm.ts";
 
 /** How the kernel provides the leaves of a program (each pushes one value). */
 export interface WasmLeaves {
@@ -467,12 +467,17 @@ export class LaneWasm {
       case "cos":
       case "sin": {
         if (!this.#libm) throw new TypeError("internal: transcendentals need the libm helpers");
-        const fn = this.#libm[e.kind];
+        const kind = e.kind;
         const x = this.#toLocal(a);
+        const half = f.local(V128);
         for (const sel of [LO, HI]) {
           f.op(OP.local_get, x);
           if (sel === HI) f.op(OP.local_get, x).shuffle(HI);
-          f.simd(SIMD.f64x2_promote_low_f32x4).op(OP.call, fn).simd(SIMD.f32x4_demote_f64x2_zero);
+          f.simd(SIMD.f64x2_promote_low_f32x4).op(OP.local_set, half);
+          // Inline: a call passing a v128 costs more than the polynomial here.
+          if (kind === "log") emitLog(f, half);
+          else emitTrig(f, half, kind === "cos" ? 0 : 1);
+          f.simd(SIMD.f32x4_demote_f64x2_zero);
         }
         f.shuffle(JOIN);
         return;

@@ -45,12 +45,10 @@ const LN2_HI = 6.93147180369123816490e-01;
 const LN2_LO = 1.90821492927058770002e-10;
 const SQRT2 = 1.4142135623730951;
 
-function emitLog(f: FunctionEmitter): void {
+/** Push ln(x) of the f64x2 in local `x` (temporaries are new locals). */
+export function emitLog(f: FunctionEmitter, x: number): void {
   const o = ops(f);
-  const [x, m, k, fl, s, z, w, r, hfsq, dk] = [
-    0,
-    ...Array.from({ length: 9 }, () => f.local(V128)),
-  ];
+  const [m, k, fl, s, z, w, r, hfsq, dk] = Array.from({ length: 9 }, () => f.local(V128));
   // k = exponent (i64 lanes), m = mantissa in [1, 2).
   o.get(x);
   f.i32(52);
@@ -165,10 +163,12 @@ const PIO2_1 = 1.57079632673412561417e+00;
 const PIO2_1T = 6.07710050650619224932e-11;
 const INV_PIO2 = 6.36619772367581382433e-01;
 
-/** cos (`which` 0) or sin (1) of x, |x| ≤ π: reduce by n·π/2, fdlibm's kernels, quadrant. */
-function emitTrig(f: FunctionEmitter, which: 0 | 1): void {
+/**
+ * Push cos (`which` 0) or sin (1) of the f64x2 in local `x`, |x| ≤ π: reduce by n·π/2, fdlibm's
+ * kernels, quadrant (temporaries are new locals).
+ */
+export function emitTrig(f: FunctionEmitter, x: number, which: 0 | 1): void {
   const o = ops(f);
-  const x = 0;
   const [n, r, z, sn, cs, q1, q2, q3, t] = Array.from({ length: 9 }, () => f.local(V128));
   o.get(x);
   o.c(INV_PIO2);
@@ -281,8 +281,8 @@ function emitTrig(f: FunctionEmitter, which: 0 | 1): void {
  */
 export function addLibm(m: ModuleBuilder): LibmFunctions {
   return {
-    log: m.func(null, [V128], [V128], emitLog),
-    cos: m.func(null, [V128], [V128], (f) => emitTrig(f, 0)),
-    sin: m.func(null, [V128], [V128], (f) => emitTrig(f, 1)),
+    log: m.func(null, [V128], [V128], (f) => emitLog(f, 0)),
+    cos: m.func(null, [V128], [V128], (f) => emitTrig(f, 0, 0)),
+    sin: m.func(null, [V128], [V128], (f) => emitTrig(f, 0, 1)),
   };
 }
