@@ -183,6 +183,13 @@ export interface InPlaceBandwidthOptions {
  * claimed by the threads as the engine's segments are.
  *
  * @returns The bandwidth of all threads together.
+ * @example Usage
+ * ```ts
+ * import { wasmInPlaceBandwidth } from "./roofline.ts";
+ * import { equal } from "node:assert/strict";
+ * const r = wasmInPlaceBandwidth({ floats: 1 << 16, threads: 1, reps: 1 });
+ * equal(r.bytesPerSecond.median > 0, true);
+ * ```
  */
 export function wasmInPlaceBandwidth(options: InPlaceBandwidthOptions = {}): BandwidthResult {
   const n = options.floats ?? 1 << 26;

@@ -14,10 +14,13 @@
  * one IEEE float32 operation.
  *
  * ```ts
+ * import { LaneBuilder } from "./lane.ts";
+ * import { laneWgsl } from "./lane_wgsl.ts";
+ * import { equal } from "node:assert/strict";
  * const k = new LaneBuilder();
  * const m = k.slot("exp_avg");
  * k.set("exp_avg", m.mul(k.u("beta1")).add(k.g.mul(k.u("one_minus_beta1"))));
- * const program = k.program();
+ * equal(laneWgsl(k.program()), "exp_avg = ((exp_avg * u.beta1) + (gv * u.one_minus_beta1));");
  * ```
  *
  * @module
@@ -71,11 +74,23 @@ export type ExprKind =
 
 let nextId = 0;
 
-/** One expression node (immutable). */
+/**
+ * One expression node (immutable).
+ *
+ * @example Usage
+ * ```ts
+ * import { f32 } from "./lane.ts";
+ * import { deepEqual } from "node:assert/strict";
+ * const e = f32(2).mul(3);
+ * deepEqual([e.kind, e.scalar], ["mul", true]);
+ * ```
+ */
 export class Expr {
   /** Unique id (for common-subexpression locals in the renderers). */
   readonly id: number = nextId++;
   /**
+   * A node (build expressions with the methods, `f32`, `u32`, `fma`, `select` and the builder).
+   *
    * @param kind The operation.
    * @param type Element type of the result.
    * @param scalar Whether the value is the same for every element of a tensor.
@@ -204,33 +219,94 @@ export class Expr {
   }
 }
 
-/** A scalar as the same value in every lane. */
+/**
+ * A scalar as the same value in every lane.
+ *
+ * @example Usage
+ * ```ts
+ * import { splat, u32 } from "./lane.ts";
+ * import { equal } from "node:assert/strict";
+ * equal(splat(u32(1)).scalar, false);
+ * ```
+ */
 export function splat(x: Expr): Expr {
   if (!x.scalar) return x;
   return new Expr("splat", x.type, false, [x]);
 }
 
-/** Whether any lane of a mask is true (a scalar). */
+/**
+ * Whether any lane of a mask is true (a scalar).
+ *
+ * @example Usage
+ * ```ts
+ * import { any, LaneBuilder } from "./lane.ts";
+ * import { equal } from "node:assert/strict";
+ * const k = new LaneBuilder();
+ * equal(any(k.g.gt(0)).scalar, true);
+ * ```
+ */
 export function any(mask: Expr): Expr {
   return new Expr("any", "bool", true, [mask]);
 }
 
-/** A float32 constant (rounded to float32). */
+/**
+ * A float32 constant (rounded to float32).
+ *
+ * @example Usage
+ * ```ts
+ * import { f32 } from "./lane.ts";
+ * import { equal } from "node:assert/strict";
+ * equal(f32(0.1).value, Math.fround(0.1));
+ * ```
+ */
 export function f32(x: number): Expr {
   return new Expr("const", "f32", true, [], Math.fround(x));
 }
 
-/** A u32 constant. */
+/**
+ * A u32 constant.
+ *
+ * @example Usage
+ * ```ts
+ * import { u32 } from "./lane.ts";
+ * import { equal } from "node:assert/strict";
+ * equal(u32(-1).value, 0xffffffff);
+ * ```
+ */
 export function u32(x: number): Expr {
   return new Expr("const", "u32", true, [], x >>> 0);
 }
 
-/** `a·b + c` rounded once, the product exact (torch's fused CPU kernels). */
+/**
+ * `a·b + c` rounded once, the product exact (torch's fused CPU kernels).
+ *
+ * @example Usage
+ * ```ts
+ * import { fma, LaneBuilder } from "./lane.ts";
+ * import { laneWgsl } from "./lane_wgsl.ts";
+ * import { match } from "node:assert/strict";
+ * const k = new LaneBuilder();
+ * k.set("g", fma(k.e("wd"), k.p, k.g));
+ * match(laneWgsl(k.program()), /let fma\d+ = select\(/);
+ * ```
+ */
 export function fma(a: Expr, b: Expr, c: Expr): Expr {
   return new Expr("fma", "f32", a.scalar && b.scalar && c.scalar, [a, b, c]);
 }
 
-/** `mask ? a : b`, per element. */
+/**
+ * `mask ? a : b`, per element.
+ *
+ * @example Usage
+ * ```ts
+ * import { LaneBuilder, select } from "./lane.ts";
+ * import { laneWgsl } from "./lane_wgsl.ts";
+ * import { equal } from "node:assert/strict";
+ * const k = new LaneBuilder();
+ * k.set("p", select(k.g.lt(0), k.p, k.g));
+ * equal(laneWgsl(k.program()), "p = select(gv, p, (gv < vec4<f32>(0.0)));");
+ * ```
+ */
 export function select(mask: Expr, a: Expr, b: Expr): Expr {
   return new Expr("select", a.type, mask.scalar && a.scalar && b.scalar, [mask, a, b]);
 }
@@ -266,6 +342,14 @@ export interface VarInfo {
 /**
  * Builds a {@linkcode LaneProgram}. `p`, `g` and the slots are the engine's variables (lane
  * f32, readable and writable by name); `let` and `var` declare temporaries.
+ * @example Usage
+ * ```ts
+ * import { LaneBuilder } from "./lane.ts";
+ * import { equal } from "node:assert/strict";
+ * const k = new LaneBuilder();
+ * k.set("p", k.p.sub(k.u("lr").mul(k.g)));
+ * equal(k.program().body.length, 1);
+ * ```
  */
 export class LaneBuilder {
   readonly #stack: Stmt[][] = [[]];
@@ -382,7 +466,18 @@ export function concatPrograms(...programs: LaneProgram[]): LaneProgram {
   return { body: programs.flatMap((p) => p.body) };
 }
 
-/** Every uniform name a program reads, in first-use order. */
+/**
+ * Every uniform name a program reads, in first-use order.
+ *
+ * @example Usage
+ * ```ts
+ * import { LaneBuilder, uniformsOf } from "./lane.ts";
+ * import { deepEqual } from "node:assert/strict";
+ * const k = new LaneBuilder();
+ * k.set("p", k.p.mul(k.u("decay")).add(k.u("step")));
+ * deepEqual(uniformsOf(k.program(), "uniform"), ["decay", "step"]);
+ * ```
+ */
 export function uniformsOf(program: LaneProgram, kind: "uniform" | "engine"): string[] {
   const out = new Set<string>();
   const visit = (e: Expr) => {

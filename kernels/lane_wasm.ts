@@ -111,7 +111,23 @@ function key(e: Expr): string {
   return `${e.kind}:${e.type}:${e.value}(${e.args.map(key).join(",")})`;
 }
 
-/** Renders one program into one function (see the module doc). */
+/**
+ * Renders one program into one function (see the module doc).
+ *
+ * @example Usage
+ * ```ts
+ * import { LaneBuilder } from "./lane.ts";
+ * import { LaneWasm, type WasmLeaves } from "./lane_wasm.ts";
+ * import { FunctionEmitter, V128 } from "../wasm/assembler.ts";
+ * import { equal } from "node:assert/strict";
+ * const k = new LaneBuilder();
+ * k.set("p", k.p.add(k.g));
+ * const f = new FunctionEmitter(0);
+ * const vars = new Map([["p", f.local(V128)], ["g", f.local(V128)]]);
+ * new LaneWasm(f, {} as WasmLeaves, vars, null).body(k.program());
+ * equal(f.code.length, 9); // local.get p, local.get g, f32x4.add, local.set p
+ * ```
+ */
 export class LaneWasm {
   readonly #f: FunctionEmitter;
   readonly #leaves: WasmLeaves;

@@ -45,7 +45,19 @@ const LN2_HI = 6.93147180369123816490e-01;
 const LN2_LO = 1.90821492927058770002e-10;
 const SQRT2 = 1.4142135623730951;
 
-/** Push ln(x) of the f64x2 in local `x` (temporaries are new locals). */
+/**
+ * Push ln(x) of the f64x2 in local `x` (temporaries are new locals).
+ *
+ * @example Usage
+ * ```ts
+ * import { emitLog } from "./libm_wasm.ts";
+ * import { FunctionEmitter, V128 } from "../wasm/assembler.ts";
+ * import { equal } from "node:assert/strict";
+ * const f = new FunctionEmitter(1);
+ * emitLog(f, 0);
+ * equal(f.code.length > 100, true);
+ * ```
+ */
 export function emitLog(f: FunctionEmitter, x: number): void {
   const o = ops(f);
   const [m, k, fl, s, z, w, r, hfsq, dk] = Array.from({ length: 9 }, () => f.local(V128));
@@ -166,6 +178,15 @@ const INV_PIO2 = 6.36619772367581382433e-01;
 /**
  * Push cos (`which` 0) or sin (1) of the f64x2 in local `x`, |x| ≤ π: reduce by n·π/2, fdlibm's
  * kernels, quadrant (temporaries are new locals).
+ * @example Usage
+ * ```ts
+ * import { emitTrig } from "./libm_wasm.ts";
+ * import { FunctionEmitter } from "../wasm/assembler.ts";
+ * import { equal } from "node:assert/strict";
+ * const f = new FunctionEmitter(1);
+ * emitTrig(f, 0, 0); // cos
+ * equal(f.code.length > 100, true);
+ * ```
  */
 export function emitTrig(f: FunctionEmitter, x: number, which: 0 | 1): void {
   const o = ops(f);

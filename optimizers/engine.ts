@@ -49,6 +49,8 @@ import type { SavedOptimizerState } from "./state.ts";
 import type { Hyper, OptimizerDef } from "./types.ts";
 
 export type { Backend } from "./engine_backend.ts";
+/** The kernel language of `OptimizerDef.kernel` (custom definitions build their update with it). */
+export * from "../kernels/lane.ts";
 export { DEFAULT_NO_DECAY, type NoDecayRule, type ParamGroupSpec } from "./engine_groups.ts";
 export { InvalidGradientError } from "./engine_step.ts";
 export type { TensorInput } from "./engine_types.ts";

@@ -21,7 +21,16 @@ import type { TransformPlan } from "../transforms/plan.ts";
 import { MAX_MEMORY_BYTES } from "../wasm/shared_memory.ts";
 import type { GroupSetup } from "./engine_types.ts";
 
-/** Most elements per segment. */
+/**
+ * Most elements per segment.
+ *
+ * @example Usage
+ * ```ts
+ * import { SEGMENT_ELEMENTS } from "./engine_wasm_layout.ts";
+ * import { equal } from "node:assert/strict";
+ * equal(SEGMENT_ELEMENTS % 16, 0);
+ * ```
+ */
 export const SEGMENT_ELEMENTS = 16384;
 const HEADER_BYTES = 64;
 const align = (n: number, a: number) => Math.ceil(n / a) * a;
@@ -78,7 +87,16 @@ export interface WasmLayout {
   readonly tensors: readonly (readonly (readonly Segment[])[])[];
 }
 
-/** Words of a segment record before the per-reduction scales. */
+/**
+ * Words of a segment record before the per-reduction scales.
+ *
+ * @example Usage
+ * ```ts
+ * import { SEG_FIXED_WORDS } from "./engine_wasm_layout.ts";
+ * import { equal } from "node:assert/strict";
+ * equal(SEG_FIXED_WORDS, 5);
+ * ```
+ */
 export const SEG_FIXED_WORDS = 5;
 
 /**

@@ -8,8 +8,6 @@
  * @module
  */
 
-import { any, type Expr, f32, type LaneBuilder, select, splat } from "../kernels/lane.ts";
-
 /**
  * Integer finaliser (`lowbias32`): a bijective 32-bit hash.
  *
@@ -43,7 +41,18 @@ export function noiseKey(seed: number, step: number, tensor: number): number {
   return mix32(mix32(mix32((seed ^ 0x9e3779b9) >>> 0) ^ (step >>> 0)) ^ (tensor >>> 0));
 }
 
-const LOG_C = [
+/**
+ * Coefficients of the series `ln(u) = x·(1 + x·(-1/2 + x·(1/3 + ...)))`, x = u - 1, used for
+ * u > 0.75 (float32, 1/1 to -1/14 and 1/15).
+ *
+ * @example Usage
+ * ```ts
+ * import { LOG_SERIES } from "./noise.ts";
+ * import { equal } from "node:assert/strict";
+ * equal(LOG_SERIES[1], -0.5);
+ * ```
+ */
+export const LOG_SERIES: readonly number[] = [
   1,
   -1 / 2,
   1 / 3,
@@ -69,8 +78,8 @@ function logUnit(u: number): number {
   const f = Math.fround;
   if (u <= 0.75) return f(Math.log(u));
   const x = f(u - 1);
-  let acc = LOG_C[LOG_C.length - 1];
-  for (let i = LOG_C.length - 2; i >= 0; i--) acc = f(LOG_C[i] + f(x * acc));
+  let acc = LOG_SERIES[LOG_SERIES.length - 1];
+  for (let i = LOG_SERIES.length - 2; i >= 0; i--) acc = f(LOG_SERIES[i] + f(x * acc));
   return f(x * acc);
 }
 
@@ -101,79 +110,4 @@ export function truncNormal(key: number, j: number): number {
     if (Math.abs(z1) <= 2) return z1;
   }
   return 0;
-}
-
-/** `mix32` on u32 values of a kernel description (lets keep the tree linear). */
-function mixLanes(k: LaneBuilder, x0: Expr): Expr {
-  let x = k.let(k.fresh("nz_m"), x0);
-  x = k.let(k.fresh("nz_m"), x.xor(x.shr(16)));
-  x = k.let(k.fresh("nz_m"), x.mul(0x7feb352d));
-  x = k.let(k.fresh("nz_m"), x.xor(x.shr(15)));
-  x = k.let(k.fresh("nz_m"), x.mul(0x846ca68b));
-  return k.let(k.fresh("nz_m"), x.xor(x.shr(16)));
-}
-
-/** `logUnit` on f32 lanes: the library log up to 0.75, the fixed series above. */
-function logUnitLanes(k: LaneBuilder, u: Expr): Expr {
-  const x = k.let(k.fresh("nz_x"), u.sub(1));
-  let acc = f32(LOG_C[LOG_C.length - 1]);
-  for (let i = LOG_C.length - 2; i >= 0; i--) acc = f32(LOG_C[i]).add(x.mul(acc));
-  return select(u.le(0.75), u.log(), x.mul(acc));
-}
-
-/**
- * The kernel description of `noiseKey(seed, step, tensor)` followed by `truncNormal(key, j)` per
- * element: the same operations in the same order, so that a WebAssembly rendering (its `log`,
- * `cos` and `sin` in float64, as `Math.*`) is bitwise the TypeScript reference, and WGSL computes
- * the same draw up to its transcendentals. Candidates are drawn in rounds of two (`z0`, then `z1`
- * only when some lane still needs it) until every lane has accepted one or after 8 rounds (0).
- *
- * @param k The builder (statements are appended).
- * @param seed Seed (scalar u32).
- * @param step Update attempt (scalar u32).
- * @param tensor Global tensor index (scalar u32).
- * @param j Element index per lane (u32 lanes).
- * @returns The standard normal draw per lane, truncated to [-2, 2] (f32 lanes).
- * @example Usage
- * ```ts
- * import { noiseLanes } from "./noise.ts";
- * import { LaneBuilder, u32 } from "../kernels/lane.ts";
- * import { laneWgsl } from "../kernels/lane_wgsl.ts";
- * import { match } from "node:assert/strict";
- * const k = new LaneBuilder();
- * k.set("g", k.g.add(noiseLanes(k, u32(1), u32(1), k.tensorIndex(), k.elementIndex())));
- * match(laneWgsl(k.program()), /cos\(/);
- * ```
- */
-export function noiseLanes(k: LaneBuilder, seed: Expr, step: Expr, tensor: Expr, j: Expr): Expr {
-  const key = mixLanes(k, mixLanes(k, mixLanes(k, seed.xor(0x9e3779b9)).xor(step)).xor(tensor));
-  const base = mixLanes(k, key.xor(j.mul(0x27d4eb2f)));
-  const zName = k.fresh("nz_z");
-  const z = k.var(zName, splat(f32(0)));
-  const done = k.fresh("nz_done");
-  const doneV = k.var(done, splat(f32(0).ne(f32(0))));
-  k.loop(k.fresh("nz_a"), 8, done, (a) => {
-    const uniform = (h: Expr) => h.shr(9).toF32().add(0.5).mul(2 ** -23);
-    const u1 = k.let(
-      k.fresh("nz_u"),
-      uniform(mixLanes(k, base.xor(a.mul(2).add(1).mul(0x632be5ab)))),
-    );
-    const u2 = k.let(
-      k.fresh("nz_u"),
-      uniform(mixLanes(k, base.add(a.mul(2).add(2).mul(0x85ebca6b)))),
-    );
-    const r = k.let(k.fresh("nz_r"), logUnitLanes(k, u1).mul(-2).sqrt());
-    const th = k.let(k.fresh("nz_th"), f32(3.14159265358979).mul(u2.mul(2).sub(1)));
-    const z0 = k.let(k.fresh("nz_c"), r.mul(th.cos()));
-    const ok0 = k.let(k.fresh("nz_ok"), z0.abs().le(2).and(doneV.not()));
-    k.set(zName, select(ok0, z0, z));
-    k.set(done, doneV.or(ok0));
-    k.when(any(doneV.not()), () => {
-      const z1 = k.let(k.fresh("nz_s"), r.mul(th.sin()));
-      const ok1 = k.let(k.fresh("nz_ok"), z1.abs().le(2).and(doneV.not()));
-      k.set(zName, select(ok1, z1, z));
-      k.set(done, doneV.or(ok1));
-    });
-  });
-  return z;
 }

@@ -16,6 +16,11 @@ import type { L2Op, PScaleOp } from "./ops/weight_decay.ts";
 import type { GradientTransform } from "./types.ts";
 
 export type { Reduction } from "./ops/_op.ts";
+export type { ClipValueOp } from "./ops/clip_value.ts";
+export type { GlobalScaleOp } from "./ops/clip_global_norm.ts";
+export type { TensorScaleOp } from "./ops/clip_norm.ts";
+export type { NoiseOp } from "./ops/noise.ts";
+export type { L2Op, PScaleOp } from "./ops/weight_decay.ts";
 
 /** One element-wise operation of a plan (each defined with its transform in `ops/`). */
 export type ElementOp =

@@ -14,13 +14,8 @@
  * `SharedArrayBuffer` or `Worker` is missing (a page that is not cross-origin isolated) the pool
  * runs everything on the calling thread and `threadsNote` says why.
  *
- * ```ts
- * const pool = acquirePool();
- * const id = pool.load(module, memory, ["kernel"]);
- * pool.run([{ program: id, fn: 0, units: 1000, batch: 64 }]);
- * pool.unload(id);
- * releasePool(pool);
- * ```
+ * See `wasm/README.md` for a whole kernel: `acquirePool()`, `pool.load(module, memory,
+ * exports)`, `pool.run(tasks)`, `pool.unload(id)`, `releasePool(pool)`.
  *
  * @module
  */
@@ -99,7 +94,17 @@ function runTasks(ctrl: Int32Array, programs: ReadonlyMap<number, Program>): voi
   }
 }
 
-/** A pool of Workers (see the module doc). */
+/**
+ * A pool of Workers (see the module doc).
+ *
+ * @example Usage
+ * ```ts
+ * import { WorkerPool } from "./pool.ts";
+ * import { equal } from "node:assert/strict";
+ * const pool = new WorkerPool({ threads: 1 });
+ * equal(pool.shared, false); // one thread: no Workers, no shared memory needed
+ * ```
+ */
 export class WorkerPool {
   /** Threads that run kernels, the calling one included (1 without Workers). */
   readonly threads: number;

@@ -8,9 +8,27 @@
  * @module
  */
 
-/** Bytes per WebAssembly page. */
+/**
+ * Bytes per WebAssembly page.
+ *
+ * @example Usage
+ * ```ts
+ * import { PAGE_BYTES } from "./shared_memory.ts";
+ * import { equal } from "node:assert/strict";
+ * equal(PAGE_BYTES, 65536);
+ * ```
+ */
 export const PAGE_BYTES = 65536;
-/** Largest memory: 65536 pages (4 GiB), the wasm32 limit. */
+/**
+ * Largest memory: 65536 pages (4 GiB), the wasm32 limit.
+ *
+ * @example Usage
+ * ```ts
+ * import { MAX_MEMORY_BYTES } from "./shared_memory.ts";
+ * import { equal } from "node:assert/strict";
+ * equal(MAX_MEMORY_BYTES, 2 ** 32);
+ * ```
+ */
 export const MAX_MEMORY_BYTES = 65536 * PAGE_BYTES;
 
 /**
