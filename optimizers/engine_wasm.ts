@@ -48,6 +48,7 @@ export interface WasmEngineOptions {
 }
 
 const f = Math.fround;
+let warned = false;
 
 /** One memory with its views and its loaded program. */
 interface WasmMemory {
@@ -161,6 +162,10 @@ function buildCore(init: BackendInit, options: WasmEngineOptions): WasmCore {
   const words = def.uniforms(h0).length + fields.length;
   const layout = planWasmLayout(init.groups, plan, words, options.memoryBytes);
   const pool = acquirePool(options.threads !== undefined ? { threads: options.threads } : {});
+  if (pool.threadsNote && !warned) {
+    warned = true;
+    console.warn(`newbob wasm backend: ${pool.threadsNote}`);
+  }
   try {
     const mems = layout.memories.map((m, mi) => {
       const memory = createMemory(m.bytes, pool.shared);

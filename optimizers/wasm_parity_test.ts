@@ -7,7 +7,8 @@
  * @module
  */
 
-import { ok } from "node:assert/strict";
+import { deepEqual, equal, match, ok } from "node:assert/strict";
+import { createOptimizer } from "./engine_create.ts";
 import { createOptimizerFromDef } from "./engine.ts";
 import { OPTIMIZERS } from "./registry.ts";
 import type { Hyper, OptimizerDef } from "./types.ts";
@@ -85,3 +86,35 @@ for (const def of OPTIMIZERS) {
     }
   });
 }
+
+Deno.test("wasm without SharedArrayBuffer (a page that is not cross-origin isolated): one thread, said once", async () => {
+  const saved = globalThis.SharedArrayBuffer;
+  const warnings: string[] = [];
+  const warn = console.warn;
+  console.warn = (m: string) => warnings.push(m);
+  // deno-lint-ignore no-explicit-any
+  (globalThis as any).SharedArrayBuffer = undefined;
+  try {
+    const dict = { class: "adam", eps: 1e-8 };
+    const wasm = await createOptimizer(dict, {
+      backend: "wasm",
+      wasm: { threads: 5, inlineBelow: 0 },
+    });
+    const cpu = await createOptimizer(dict, { backend: "cpu" });
+    const init = [Float32Array.from({ length: 70000 }, (_, i) => Math.fround(Math.sin(i)))];
+    const g = [Float32Array.from({ length: 70000 }, (_, i) => Math.fround(Math.cos(i)))];
+    const [sw, sc] = [await wasm.init(init), await cpu.init(init)];
+    await wasm.step(sw, g, { learningRate: 0.1 });
+    await cpu.step(sc, g, { learningRate: 0.1 });
+    deepEqual(await wasm.read(sw), await cpu.read(sc));
+    wasm.dispose(sw);
+  } finally {
+    globalThis.SharedArrayBuffer = saved;
+    console.warn = warn;
+  }
+  equal(warnings.length, 1);
+  match(
+    warnings[0],
+    /newbob wasm backend: running on one thread: SharedArrayBuffer is not available/,
+  );
+});
