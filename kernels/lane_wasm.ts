@@ -301,29 +301,9 @@ export class LaneWasm {
         return;
       }
     }
+    if (this.#scalarLeaf(e)) return;
     const [a, b, c] = e.args;
-    const L = this.#leaves;
     switch (e.kind) {
-      case "const":
-        if (e.type === "f32") f.f32(e.value as number);
-        else f.i32((e.value as number) | 0);
-        return;
-      case "uniform":
-        return L.uniform(f, e.value as string);
-      case "engine":
-        return L.engine(f, e.value as string, e.type === "u32" ? "u32" : "f32");
-      case "var":
-        f.op(OP.local_get, this.#vars.get(e.value as string)!);
-        return;
-      case "tensor_index":
-        return L.tensorIndex(f);
-      case "tensor_scale":
-        return L.tensorScale(f, e.value as number);
-      case "global_scale":
-        return L.globalScale(f, e.value as number);
-      case "opaque_one":
-        f.f32(1);
-        return;
       case "shr":
         this.#scalar(a);
         f.i32(e.value as number).op(OP.i32_shr_u);
@@ -379,6 +359,40 @@ export class LaneWasm {
     f.op(op);
   }
 
+  /** Push scalar leaf `e`; false for an operation. */
+  #scalarLeaf(e: Expr): boolean {
+    const f = this.#f;
+    const L = this.#leaves;
+    switch (e.kind) {
+      case "const":
+        if (e.type === "f32") f.f32(e.value as number);
+        else f.i32((e.value as number) | 0);
+        return true;
+      case "uniform":
+        L.uniform(f, e.value as string);
+        return true;
+      case "engine":
+        L.engine(f, e.value as string, e.type === "u32" ? "u32" : "f32");
+        return true;
+      case "var":
+        f.op(OP.local_get, this.#vars.get(e.value as string)!);
+        return true;
+      case "tensor_index":
+        L.tensorIndex(f);
+        return true;
+      case "tensor_scale":
+        L.tensorScale(f, e.value as number);
+        return true;
+      case "global_scale":
+        L.globalScale(f, e.value as number);
+        return true;
+      case "opaque_one":
+        f.f32(1);
+        return true;
+    }
+    return false;
+  }
+
   /** Push lane value `e` (v128). */
   #lane(e: Expr): void {
     const f = this.#f;
@@ -411,7 +425,65 @@ export class LaneWasm {
     return l;
   }
 
+  /** The operations written out of several instructions: sign, isNaN, fma, log, cos, sin. */
+  #laneComposite(e: Expr): boolean {
+    const f = this.#f;
+    const [a, b, c] = e.args;
+    switch (e.kind) {
+      case "sign": {
+        const x = this.#toLocal(a);
+        f.op(OP.local_get, x).v128Splat("f32x4", 0).simd(SIMD.f32x4_gt);
+        f.v128Splat("f32x4", 1).simd(SIMD.v128_and);
+        f.op(OP.local_get, x).v128Splat("f32x4", 0).simd(SIMD.f32x4_lt);
+        f.v128Splat("f32x4", 1).simd(SIMD.v128_and);
+        f.simd(SIMD.f32x4_sub);
+        return true;
+      }
+      case "is_nan": {
+        const x = this.#toLocal(a);
+        f.op(OP.local_get, x).op(OP.local_get, x).simd(SIMD.f32x4_ne);
+        return true;
+      }
+      case "fma": {
+        const [xa, xb, xc] = [a, b, c].map((x) => this.#toLocal(x));
+        for (const sel of [LO, HI]) {
+          for (const x of [xa, xb, xc]) {
+            f.op(OP.local_get, x);
+            if (sel === HI) f.op(OP.local_get, x).shuffle(HI);
+            f.simd(SIMD.f64x2_promote_low_f32x4);
+            if (x === xb) f.simd(SIMD.f64x2_mul);
+            if (x === xc) f.simd(SIMD.f64x2_add);
+          }
+          f.simd(SIMD.f32x4_demote_f64x2_zero);
+        }
+        f.shuffle(JOIN);
+        return true;
+      }
+      case "log":
+      case "cos":
+      case "sin": {
+        if (!this.#libm) throw new TypeError("internal: transcendentals need the libm helpers");
+        const kind = e.kind;
+        const x = this.#toLocal(a);
+        const half = f.local(V128);
+        for (const sel of [LO, HI]) {
+          f.op(OP.local_get, x);
+          if (sel === HI) f.op(OP.local_get, x).shuffle(HI);
+          f.simd(SIMD.f64x2_promote_low_f32x4).op(OP.local_set, half);
+          // Inline: a call passing a v128 costs more than the polynomial here.
+          if (kind === "log") emitLog(f, half);
+          else emitTrig(f, half, kind === "cos" ? 0 : 1);
+          f.simd(SIMD.f32x4_demote_f64x2_zero);
+        }
+        f.shuffle(JOIN);
+        return true;
+      }
+    }
+    return false;
+  }
+
   #laneOp(e: Expr): void {
+    if (this.#laneComposite(e)) return;
     const f = this.#f;
     const [a, b, c] = e.args;
     const L = this.#leaves;
@@ -426,20 +498,6 @@ export class LaneWasm {
       case "splat":
         this.#lane(a);
         return;
-      case "sign": {
-        const x = this.#toLocal(a);
-        f.op(OP.local_get, x).v128Splat("f32x4", 0).simd(SIMD.f32x4_gt);
-        f.v128Splat("f32x4", 1).simd(SIMD.v128_and);
-        f.op(OP.local_get, x).v128Splat("f32x4", 0).simd(SIMD.f32x4_lt);
-        f.v128Splat("f32x4", 1).simd(SIMD.v128_and);
-        f.simd(SIMD.f32x4_sub);
-        return;
-      }
-      case "is_nan": {
-        const x = this.#toLocal(a);
-        f.op(OP.local_get, x).op(OP.local_get, x).simd(SIMD.f32x4_ne);
-        return;
-      }
       case "select":
         this.#lane(b);
         this.#lane(c);
@@ -464,40 +522,6 @@ export class LaneWasm {
         this.#lane(a);
         f.simd(SIMD.f32x4_convert_i32x4_u);
         return;
-      case "fma": {
-        const [xa, xb, xc] = [a, b, c].map((x) => this.#toLocal(x));
-        for (const sel of [LO, HI]) {
-          for (const x of [xa, xb, xc]) {
-            f.op(OP.local_get, x);
-            if (sel === HI) f.op(OP.local_get, x).shuffle(HI);
-            f.simd(SIMD.f64x2_promote_low_f32x4);
-            if (x === xb) f.simd(SIMD.f64x2_mul);
-            if (x === xc) f.simd(SIMD.f64x2_add);
-          }
-          f.simd(SIMD.f32x4_demote_f64x2_zero);
-        }
-        f.shuffle(JOIN);
-        return;
-      }
-      case "log":
-      case "cos":
-      case "sin": {
-        if (!this.#libm) throw new TypeError("internal: transcendentals need the libm helpers");
-        const kind = e.kind;
-        const x = this.#toLocal(a);
-        const half = f.local(V128);
-        for (const sel of [LO, HI]) {
-          f.op(OP.local_get, x);
-          if (sel === HI) f.op(OP.local_get, x).shuffle(HI);
-          f.simd(SIMD.f64x2_promote_low_f32x4).op(OP.local_set, half);
-          // Inline: a call passing a v128 costs more than the polynomial here.
-          if (kind === "log") emitLog(f, half);
-          else emitTrig(f, half, kind === "cos" ? 0 : 1);
-          f.simd(SIMD.f32x4_demote_f64x2_zero);
-        }
-        f.shuffle(JOIN);
-        return;
-      }
       case "const": // scalars are handled by #lane
         return;
     }

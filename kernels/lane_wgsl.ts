@@ -70,11 +70,9 @@ class Renderer {
     return L.variable ? L.variable(n) : n === "g" ? "gv" : n;
   }
 
-  expr(e: Expr): string {
+  /** A leaf's WGSL, or null for an operation. */
+  #leaf(e: Expr): string | null {
     const L = this.#leaves;
-    const [a, b, c] = e.args;
-    const lane = !e.scalar;
-    const both = (op: string) => `(${this.#wide(a, lane)} ${op} ${this.#wide(b, lane)})`;
     switch (e.kind) {
       case "const":
         return e.type === "u32" ? `${e.value}u` : f32Literal(e.value as number);
@@ -96,6 +94,18 @@ class Renderer {
         return L.globalScale!(e.value as number);
       case "opaque_one":
         return L.one ?? "u.one";
+      default:
+        return null;
+    }
+  }
+
+  expr(e: Expr): string {
+    const leaf = this.#leaf(e);
+    if (leaf !== null) return leaf;
+    const [a, b, c] = e.args;
+    const lane = !e.scalar;
+    const both = (op: string) => `(${this.#wide(a, lane)} ${op} ${this.#wide(b, lane)})`;
+    switch (e.kind) {
       case "add":
       case "sub":
       case "mul":
@@ -153,6 +163,7 @@ class Renderer {
       case "to_f32":
         return lane ? `vec4<f32>(${this.expr(a)})` : `f32(${this.expr(a)})`;
     }
+    throw new TypeError(`internal: no WGSL for '${e.kind}'`);
   }
 
   /** An exact fused multiply-add: emitted as statements before the current one. */

@@ -60,7 +60,35 @@ const SQRT2 = 1.4142135623730951;
  */
 export function emitLog(f: FunctionEmitter, x: number): void {
   const o = ops(f);
-  const [m, k, fl, s, z, w, r, hfsq, dk] = Array.from({ length: 9 }, () => f.local(V128));
+  const [fl, s, r, hfsq, dk] = Array.from({ length: 5 }, () => f.local(V128));
+  logReduce(f, x, fl, dk);
+  logSeries(f, fl, s, r);
+  // hfsq = 0.5 f²; log = dk·ln2_hi - ((hfsq - (s(hfsq + R) + dk·ln2_lo)) - f)
+  o.get(fl);
+  o.get(fl);
+  o.s(SIMD.f64x2_mul);
+  o.c(0.5);
+  o.s(SIMD.f64x2_mul);
+  o.set(hfsq);
+  o.get(dk);
+  o.c(LN2_HI);
+  o.s(SIMD.f64x2_mul);
+  o.get(hfsq);
+  o.get(s);
+  o.get(hfsq);
+  o.get(r);
+  o.s(SIMD.f64x2_add, SIMD.f64x2_mul);
+  o.get(dk);
+  o.c(LN2_LO);
+  o.s(SIMD.f64x2_mul, SIMD.f64x2_add, SIMD.f64x2_sub);
+  o.get(fl);
+  o.s(SIMD.f64x2_sub, SIMD.f64x2_sub);
+}
+
+/** x = 2^k·m with m in [√2/2, √2): f = m - 1 into `fl`, k as f64 into `dk`. */
+function logReduce(f: FunctionEmitter, x: number, fl: number, dk: number): void {
+  const o = ops(f);
+  const [m, k, w] = [f.local(V128), f.local(V128), f.local(V128)];
   // k = exponent (i64 lanes), m = mantissa in [1, 2).
   o.get(x);
   f.i32(52);
@@ -96,11 +124,16 @@ export function emitLog(f: FunctionEmitter, x: number): void {
   f.shuffle([0, 1, 2, 3, 8, 9, 10, 11, 0, 1, 2, 3, 8, 9, 10, 11]);
   o.s(SIMD.f64x2_convert_low_i32x4_s);
   o.set(dk);
-  // f = m - 1, s = f / (2 + f), z = s², w = z².
   o.get(m);
   o.c(1);
   o.s(SIMD.f64x2_sub);
   o.set(fl);
+}
+
+/** s = f / (2 + f) into `s`, fdlibm's R(s²) into `r`. */
+function logSeries(f: FunctionEmitter, fl: number, s: number, r: number): void {
+  const o = ops(f);
+  const [z, w] = [f.local(V128), f.local(V128)];
   o.get(fl);
   o.c(2);
   o.get(fl);
@@ -133,26 +166,6 @@ export function emitLog(f: FunctionEmitter, x: number): void {
   o.s(SIMD.f64x2_mul);
   o.s(SIMD.f64x2_add);
   o.set(r);
-  // hfsq = 0.5 f²; log = dk·ln2_hi - ((hfsq - (s(hfsq + R) + dk·ln2_lo)) - f)
-  o.get(fl);
-  o.get(fl);
-  o.s(SIMD.f64x2_mul);
-  o.c(0.5);
-  o.s(SIMD.f64x2_mul);
-  o.set(hfsq);
-  o.get(dk);
-  o.c(LN2_HI);
-  o.s(SIMD.f64x2_mul);
-  o.get(hfsq);
-  o.get(s);
-  o.get(hfsq);
-  o.get(r);
-  o.s(SIMD.f64x2_add, SIMD.f64x2_mul);
-  o.get(dk);
-  o.c(LN2_LO);
-  o.s(SIMD.f64x2_mul, SIMD.f64x2_add, SIMD.f64x2_sub);
-  o.get(fl);
-  o.s(SIMD.f64x2_sub, SIMD.f64x2_sub);
 }
 
 const S = [
@@ -190,7 +203,7 @@ const INV_PIO2 = 6.36619772367581382433e-01;
  */
 export function emitTrig(f: FunctionEmitter, x: number, which: 0 | 1): void {
   const o = ops(f);
-  const [n, r, z, sn, cs, q1, q2, q3, t] = Array.from({ length: 9 }, () => f.local(V128));
+  const [n, r, z, sn, cs, t] = Array.from({ length: 6 }, () => f.local(V128));
   o.get(x);
   o.c(INV_PIO2);
   o.s(SIMD.f64x2_mul, SIMD.f64x2_nearest);
@@ -207,7 +220,14 @@ export function emitTrig(f: FunctionEmitter, x: number, which: 0 | 1): void {
   o.get(r);
   o.s(SIMD.f64x2_mul);
   o.set(z);
-  // sin kernel: r + r·z·(S1 + z(S2 + z(S3 + z(S4 + z(S5 + z S6)))))
+  sinKernel(f, r, z, t, sn);
+  cosKernel(f, z, t, cs);
+  quadrant(f, n, which === 0 ? [cs, sn] : [sn, cs], which);
+}
+
+/** fdlibm's sin kernel into `out`: r + r·z·(S1 + z(S2 + z(S3 + z(S4 + z(S5 + z S6))))). */
+function sinKernel(f: FunctionEmitter, r: number, z: number, t: number, out: number): void {
+  const o = ops(f);
   o.c(S[5]);
   for (let i = 4; i >= 1; i--) {
     o.get(z);
@@ -225,8 +245,12 @@ export function emitTrig(f: FunctionEmitter, x: number, which: 0 | 1): void {
   o.c(S[0]);
   o.get(t);
   o.s(SIMD.f64x2_add, SIMD.f64x2_mul, SIMD.f64x2_add);
-  o.set(sn);
-  // cos kernel: w = 1 - z/2; w + (((1 - w) - z/2) + z·(z(C1 + z(C2 + ... z C6))))
+  o.set(out);
+}
+
+/** fdlibm's cos kernel into `out`: w = 1 - z/2; w + (((1 - w) - z/2) + z·z·(C1 + ... z C6)). */
+function cosKernel(f: FunctionEmitter, z: number, t: number, out: number): void {
+  const o = ops(f);
   o.c(C[5]);
   for (let i = 4; i >= 0; i--) {
     o.get(z);
@@ -243,18 +267,26 @@ export function emitTrig(f: FunctionEmitter, x: number, which: 0 | 1): void {
   o.get(z);
   o.c(0.5);
   o.s(SIMD.f64x2_mul, SIMD.f64x2_sub);
-  o.set(cs); // w
-  o.get(cs);
+  o.set(out); // w
+  o.get(out);
   o.c(1);
-  o.get(cs);
+  o.get(out);
   o.s(SIMD.f64x2_sub);
   o.get(z);
   o.c(0.5);
   o.s(SIMD.f64x2_mul, SIMD.f64x2_sub);
   o.get(t);
   o.s(SIMD.f64x2_add, SIMD.f64x2_add);
-  o.set(cs);
-  // Quadrant masks from n ∈ {-2, ..., 2}: q1 (n = 1), q2 (n = ±2), q3 (n = -1).
+  o.set(out);
+}
+
+/**
+ * Push the result for quadrant n ∈ {-2, ..., 2} from `[a, b]` (cos: [C, S], sin: [S, C]):
+ * cos is q0 C, q1 -S, q2 -C, q3 S; sin is q0 S, q1 C, q2 -S, q3 -C.
+ */
+function quadrant(f: FunctionEmitter, n: number, [a, b]: [number, number], which: 0 | 1): void {
+  const o = ops(f);
+  const [q1, q2, q3, t] = Array.from({ length: 4 }, () => f.local(V128));
   const eq = (v: number) => {
     o.get(n);
     o.c(v);
@@ -268,8 +300,6 @@ export function emitTrig(f: FunctionEmitter, x: number, which: 0 | 1): void {
   o.set(q2);
   eq(-1);
   o.set(q3);
-  // cos: q0 C, q1 -S, q2 -C, q3 S; sin: q0 S, q1 C, q2 -S, q3 -C.
-  const [a, b] = which === 0 ? [cs, sn] : [sn, cs];
   o.get(b);
   o.s(SIMD.f64x2_neg);
   o.get(b);

@@ -111,6 +111,18 @@ function readTensor(
   return out;
 }
 
+/** Column `name` of every tensor, copied out, per group. */
+function readColumn(core: WasmCore, name: string): Float32Array[][] {
+  return core.layout.tensors.map((ts, gi) =>
+    ts.map((segs, t) => readTensor(core, segs, name, core.init.groups[gi].sizes[t]))
+  );
+}
+
+/** Write per-tensor arrays of group `gi` into column `name`. */
+function writeColumn(core: WasmCore, name: string, gi: number, arrays: readonly Float32Array[]) {
+  core.layout.tensors[gi].forEach((segs, t) => writeTensor(core, segs, name, arrays[t]));
+}
+
 /** The segment records and the initial parameters and slots. */
 function fillMemories(core: WasmCore): void {
   const { layout, init } = core;
@@ -313,7 +325,6 @@ export function createWasmState(init: BackendInit, options: WasmEngineOptions = 
     abort: 0,
     skipped: 0,
   };
-  const sizes = (gi: number) => init.groups[gi].sizes;
   let destroyed = false;
   return {
     step(grads, cmd) {
@@ -323,34 +334,17 @@ export function createWasmState(init: BackendInit, options: WasmEngineOptions = 
       if (!cmd.update) return false;
       return update(core, status, cmd);
     },
-    readParams: () =>
-      Promise.resolve(
-        core.layout.tensors.map((ts, gi) =>
-          ts.map((segs, t) => readTensor(core, segs, "param", sizes(gi)[t]))
-        ),
-      ),
+    readParams: () => Promise.resolve(readColumn(core, "param")),
     readSlots: () =>
       Promise.resolve({
-        slots: core.layout.tensors.map((ts, gi) =>
-          init.groups[gi].slots.map((slot) =>
-            ts.map((segs, t) => readTensor(core, segs, slot, sizes(gi)[t]))
-          )
-        ),
-        accum: plan.accumulate
-          ? core.layout.tensors.map((ts, gi) =>
-            ts.map((segs, t) => readTensor(core, segs, "accum", sizes(gi)[t]))
-          )
-          : null,
+        slots: init.groups.map((gs, gi) => gs.slots.map((slot) => readColumn(core, slot)[gi])),
+        accum: plan.accumulate ? readColumn(core, "accum") : null,
       }),
     writeSlots(slots, accum) {
-      core.layout.tensors.forEach((ts, gi) =>
-        ts.forEach((segs, t) => {
-          init.groups[gi].slots.forEach((slot, k) =>
-            writeTensor(core, segs, slot, slots[gi][k][t])
-          );
-          if (plan.accumulate && accum) writeTensor(core, segs, "accum", accum[gi][t]);
-        })
-      );
+      init.groups.forEach((gs, gi) => {
+        gs.slots.forEach((slot, k) => writeColumn(core, slot, gi, slots[gi][k]));
+        if (plan.accumulate && accum) writeColumn(core, "accum", gi, accum[gi]);
+      });
     },
     readStatus: () => Promise.resolve({ ...status, norms: [...status.norms] }),
     writeStatus(consec, skipped) {

@@ -62,6 +62,31 @@ interface SegmentLocals {
   inTail: boolean;
 }
 
+const HIGH_HALF = [8, 9, 10, 11, 12, 13, 14, 15, 8, 9, 10, 11, 12, 13, 14, 15];
+
+/**
+ * `acc[h] = combine(acc[h], f64(x half h)²)` (or without the square) for both f64x2 halves of
+ * the f32x4 in local `x`.
+ */
+function accumulateHalves(
+  f: FunctionEmitter,
+  x: number,
+  acc: readonly number[],
+  square: boolean,
+  combine: number,
+): void {
+  [0, 1].forEach((half) => {
+    f.op(OP.local_get, acc[half]).op(OP.local_get, x);
+    if (half) f.op(OP.local_get, x).shuffle(HIGH_HALF);
+    f.simd(SIMD.f64x2_promote_low_f32x4);
+    if (square) {
+      const t = f.local(V128);
+      f.op(OP.local_tee, t).op(OP.local_get, t).simd(SIMD.f64x2_mul);
+    }
+    f.simd(combine).op(OP.local_set, acc[half]);
+  });
+}
+
 /** The generator's view of one module (one memory). */
 class Generator {
   readonly m: ModuleBuilder;
@@ -286,35 +311,7 @@ class Generator {
           if (red.normType !== 2) f.simd(SIMD.f32x4_abs);
           if (L.inTail) f.v128Splat("f32x4", 0).op(OP.local_get, L.tail).simd(SIMD.v128_bitselect);
           f.op(OP.local_set, x);
-          [0, 1].forEach((half) => {
-            f.op(OP.local_get, acc[half]).op(OP.local_get, x);
-            if (half) {
-              f.op(OP.local_get, x).shuffle([
-                8,
-                9,
-                10,
-                11,
-                12,
-                13,
-                14,
-                15,
-                8,
-                9,
-                10,
-                11,
-                12,
-                13,
-                14,
-                15,
-              ]);
-            }
-            f.simd(SIMD.f64x2_promote_low_f32x4);
-            if (red.normType === 2) {
-              const t = f.local(V128);
-              f.op(OP.local_tee, t).op(OP.local_get, t).simd(SIMD.f64x2_mul);
-            }
-            f.simd(combine).op(OP.local_set, acc[half]);
-          });
+          accumulateHalves(f, x, acc, red.normType === 2, combine);
         },
         after: () => {
           // partial = combine(lanes of combine(acc0, acc1)), stored at partBase + (r·nseg + s)·8

@@ -99,6 +99,32 @@ export interface WasmLayout {
  */
 export const SEG_FIXED_WORDS = 5;
 
+/** The addresses of one memory holding `segments` (`floats` per column). */
+function memoryLayout(
+  segments: readonly Segment[],
+  floats: number,
+  groups: number,
+  ubBytes: number,
+  segWords: number,
+  reductions: number,
+  columns: number,
+): MemoryLayout {
+  const segBase = HEADER_BYTES;
+  const ubBase = align(segBase + segments.length * segWords * 4, 64);
+  const partBase = align(ubBase + groups * ubBytes, 64);
+  const colBase = align(partBase + reductions * segments.length * 8, 64);
+  const stride = align(Math.max(floats, 16) * 4, 64);
+  return {
+    segBase,
+    segments,
+    ubBase,
+    partBase,
+    colBase,
+    stride,
+    bytes: colBase + columns * stride,
+  };
+}
+
 /**
  * Plan the layout of a state with `groups` on `plan`, `slots` slot columns, `uniformWords`
  * words per uniform block and memories of at most `limit` bytes.
@@ -161,21 +187,16 @@ export function planWasmLayout(
       return segs;
     })
   );
-  const memories = mems.map((m): MemoryLayout => {
-    const segBase = HEADER_BYTES;
-    const ubBase = align(segBase + m.segments.length * segWords * 4, 64);
-    const partBase = align(ubBase + groups.length * ubBytes, 64);
-    const colBase = align(partBase + plan.reductions.length * m.segments.length * 8, 64);
-    const stride = align(Math.max(m.floats, 16) * 4, 64);
-    return {
-      segBase,
-      segments: m.segments,
-      ubBase,
-      partBase,
-      colBase,
-      stride,
-      bytes: colBase + columns.length * stride,
-    };
-  });
+  const memories = mems.map((m) =>
+    memoryLayout(
+      m.segments,
+      m.floats,
+      groups.length,
+      ubBytes,
+      segWords,
+      plan.reductions.length,
+      columns.length,
+    )
+  );
   return { memories, columns, segWords, ubWords: uniformWords, ubBytes, tensors };
 }
