@@ -32,6 +32,18 @@ function ops(f: FunctionEmitter) {
   };
 }
 
+/** Push c0 + v(c1 + v(c2 + ...)) for the f64x2 in local `v`. */
+function horner(f: FunctionEmitter, v: number, coefs: readonly number[]): void {
+  const o = ops(f);
+  o.c(coefs[coefs.length - 1]);
+  for (let i = coefs.length - 2; i >= 0; i--) {
+    o.get(v);
+    o.s(SIMD.f64x2_mul);
+    o.c(coefs[i]);
+    o.s(SIMD.f64x2_add);
+  }
+}
+
 const LG = [
   6.666666666666735130e-01,
   3.999999999940941908e-01,
@@ -149,19 +161,11 @@ function logSeries(f: FunctionEmitter, fl: number, s: number, r: number): void {
   o.s(SIMD.f64x2_mul);
   o.set(w);
   // R = z(Lg1 + w(Lg3 + w(Lg5 + w Lg7))) + w(Lg2 + w(Lg4 + w Lg6))
-  const horner = (v: number, coefs: number[]) => {
-    o.c(coefs[coefs.length - 1]);
-    for (let i = coefs.length - 2; i >= 0; i--) {
-      o.get(v);
-      o.s(SIMD.f64x2_mul);
-      o.c(coefs[i]);
-      o.s(SIMD.f64x2_add);
-    }
-  };
-  horner(w, [LG[0], LG[2], LG[4], LG[6]]);
+
+  horner(f, w, [LG[0], LG[2], LG[4], LG[6]]);
   o.get(z);
   o.s(SIMD.f64x2_mul);
-  horner(w, [LG[1], LG[3], LG[5]]);
+  horner(f, w, [LG[1], LG[3], LG[5]]);
   o.get(w);
   o.s(SIMD.f64x2_mul);
   o.s(SIMD.f64x2_add);
@@ -228,13 +232,7 @@ export function emitTrig(f: FunctionEmitter, x: number, which: 0 | 1): void {
 /** fdlibm's sin kernel into `out`: r + r·z·(S1 + z(S2 + z(S3 + z(S4 + z(S5 + z S6))))). */
 function sinKernel(f: FunctionEmitter, r: number, z: number, t: number, out: number): void {
   const o = ops(f);
-  o.c(S[5]);
-  for (let i = 4; i >= 1; i--) {
-    o.get(z);
-    o.s(SIMD.f64x2_mul);
-    o.c(S[i]);
-    o.s(SIMD.f64x2_add);
-  }
+  horner(f, z, S.slice(1));
   o.get(z);
   o.s(SIMD.f64x2_mul);
   o.set(t); // z·r_poly
@@ -251,13 +249,7 @@ function sinKernel(f: FunctionEmitter, r: number, z: number, t: number, out: num
 /** fdlibm's cos kernel into `out`: w = 1 - z/2; w + (((1 - w) - z/2) + z·z·(C1 + ... z C6)). */
 function cosKernel(f: FunctionEmitter, z: number, t: number, out: number): void {
   const o = ops(f);
-  o.c(C[5]);
-  for (let i = 4; i >= 0; i--) {
-    o.get(z);
-    o.s(SIMD.f64x2_mul);
-    o.c(C[i]);
-    o.s(SIMD.f64x2_add);
-  }
+  horner(f, z, C);
   o.get(z);
   o.s(SIMD.f64x2_mul);
   o.get(z);

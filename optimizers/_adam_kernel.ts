@@ -39,6 +39,28 @@ const _UNIFORMS = Object.freeze([
 ]);
 
 /**
+ * The kernel description of Adam's moments, shared by adam, adamw, nadam and radam:
+ * `exp_avg = exp_avg·β1 + g·(1-β1)`, `exp_avg_sq = exp_avg_sq·β2 + (g·(1-β2))·g`, each operation
+ * rounded to float32 (uniforms `beta1`, `one_minus_beta1`, `beta2`, `one_minus_beta2`).
+ *
+ * @example Usage
+ * ```ts
+ * import { _adamMoments } from "./_adam_kernel.ts";
+ * import { LaneBuilder } from "../kernels/lane.ts";
+ * import { equal } from "node:assert/strict";
+ * const k = new LaneBuilder();
+ * _adamMoments(k);
+ * equal(k.program().body.length, 2);
+ * ```
+ */
+export function _adamMoments(k: LaneBuilder): void {
+  const { g } = k;
+  k.set("exp_avg", k.slot("exp_avg").mul(k.u("beta1")).add(g.mul(k.u("one_minus_beta1"))));
+  const sq = k.slot("exp_avg_sq");
+  k.set("exp_avg_sq", sq.mul(k.u("beta2")).add(g.mul(k.u("one_minus_beta2")).mul(g)));
+}
+
+/**
  * Build an Adam-family definition (`adam`, `adamw`).
  *
  * @example Usage
@@ -91,9 +113,7 @@ export function _adamFamily(
     kernel(h: Hyper): LaneProgram {
       const k = new LaneBuilder();
       const { g } = k;
-      k.set("exp_avg", k.slot("exp_avg").mul(k.u("beta1")).add(g.mul(k.u("one_minus_beta1"))));
-      const sq = k.slot("exp_avg_sq");
-      k.set("exp_avg_sq", sq.mul(k.u("beta2")).add(g.mul(k.u("one_minus_beta2")).mul(g)));
+      _adamMoments(k);
       if (_hyperBoolean(h, "amsgrad")) {
         k.set("max_exp_avg_sq", k.slot("max_exp_avg_sq").max(k.slot("exp_avg_sq")));
       }

@@ -23,11 +23,21 @@ import type { GroupStep } from "./engine_types.ts";
 
 const f = Math.fround;
 
-function asArray(x: TensorInput, what: string): Float32Array {
+/**
+ * `x` as a Float32Array for a host backend, or a TypeError naming what was a GPU buffer.
+ *
+ * @example Usage
+ * ```ts
+ * import { hostArray } from "./engine_cpu.ts";
+ * import { equal } from "node:assert/strict";
+ * equal(hostArray(new Float32Array(2), "gradients", "cpu").length, 2);
+ * ```
+ */
+export function hostArray(x: TensorInput, what: string, backend: "cpu" | "wasm"): Float32Array {
   if (!(x instanceof Float32Array)) {
     throw new TypeError(
-      `Cannot use the cpu backend with GPU buffers as ${what}: pass Float32Arrays or choose ` +
-        "the webgpu backend",
+      `Cannot use the ${backend} backend with GPU buffers as ${what}: pass Float32Arrays or ` +
+        "choose the webgpu backend",
     );
   }
   return x;
@@ -217,7 +227,7 @@ function copyGroups(init: BackendInit): CpuGroup[] {
   return init.groups.map((gs, gi) => ({
     setup: gs,
     params: init.params[gi].map((p, t) => {
-      const a = asArray(p, "parameters");
+      const a = hostArray(p, "parameters", "cpu");
       if (a.length !== gs.sizes[t]) throw new RangeError("internal: size mismatch");
       return Float32Array.from(a);
     }),
@@ -322,7 +332,7 @@ function gradientArrays(
 ): Float32Array[][] {
   return grads.map((gs, gi) =>
     gs.map((g, t) => {
-      const a = asArray(g, "gradients");
+      const a = hostArray(g, "gradients", "cpu");
       if (a.length !== groups[gi].setup.sizes[t]) throw new RangeError("internal: grad size");
       return a;
     })

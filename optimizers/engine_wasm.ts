@@ -17,7 +17,7 @@
 import type { TransformPlan } from "../transforms/plan.ts";
 import { acquirePool, releasePool, type WorkerPool } from "../wasm/pool.ts";
 import { createMemory } from "../wasm/shared_memory.ts";
-import { finishReduction, type HostStatus, type Scales } from "./engine_cpu.ts";
+import { finishReduction, hostArray, type HostStatus, type Scales } from "./engine_cpu.ts";
 import { engineValues, packUniforms } from "./engine_kernel.ts";
 import type {
   BackendInit,
@@ -70,16 +70,6 @@ interface WasmCore {
   readonly tensorsTotal: number;
   readonly inline: boolean;
   readonly views: (Float32Array | null)[][];
-}
-
-function asArray(x: TensorInput, what: string): Float32Array {
-  if (!(x instanceof Float32Array)) {
-    throw new TypeError(
-      `Cannot use the wasm backend with GPU buffers as ${what}: pass Float32Arrays or choose ` +
-        "the webgpu backend",
-    );
-  }
-  return x;
 }
 
 /** Float index of column `name` of segment `s`. */
@@ -144,7 +134,12 @@ function fillMemories(core: WasmCore): void {
   init.groups.forEach((gs, gi) =>
     gs.sizes.forEach((n, t) => {
       const segs = layout.tensors[gi][t];
-      writeTensor(core, segs, "param", asArray(init.params[gi][t], "parameters").subarray(0, n));
+      writeTensor(
+        core,
+        segs,
+        "param",
+        hostArray(init.params[gi][t], "parameters", "wasm").subarray(0, n),
+      );
       gs.slots.forEach((slot, k) => {
         for (const s of segs) {
           const i = at(core, s, slot);
@@ -228,7 +223,7 @@ function run(core: WasmCore, name: string): void {
 function copyGradients(core: WasmCore, grads: readonly (readonly TensorInput[])[]): void {
   grads.forEach((gs, gi) =>
     gs.forEach((g, t) => {
-      const a = asArray(g, "gradients");
+      const a = hostArray(g, "gradients", "wasm");
       if (a.length !== core.init.groups[gi].sizes[t]) throw new RangeError("internal: grad size");
       if (a !== core.views[gi][t]) writeTensor(core, core.layout.tensors[gi][t], "grad", a);
     })

@@ -17,6 +17,7 @@ import {
 } from "./_hyper.ts";
 import { _hyperNumber, _hyperPair } from "./_read_hyper.ts";
 import { LaneBuilder, type LaneProgram } from "../kernels/lane.ts";
+import { _adamMoments } from "./_adam_kernel.ts";
 import { _withWgsl } from "./_kernel_def.ts";
 import type { HostState, Hyper, OptimizerDef } from "./types.ts";
 
@@ -115,9 +116,7 @@ export const nadam: OptimizerDef = _defineOptimizer(_withWgsl({
   kernel(): LaneProgram {
     const k = new LaneBuilder();
     const { g } = k;
-    k.set("exp_avg", k.slot("exp_avg").mul(k.u("beta1")).add(g.mul(k.u("one_minus_beta1"))));
-    const sq = k.slot("exp_avg_sq");
-    k.set("exp_avg_sq", sq.mul(k.u("beta2")).add(g.mul(k.u("one_minus_beta2")).mul(g)));
+    _adamMoments(k);
     const denom = k.let(
       "denom",
       k.slot("exp_avg_sq").sqrt().div(k.u("bias_correction2_sqrt")).add(k.u("eps")),

@@ -18,6 +18,7 @@ import {
 } from "./_hyper.ts";
 import { _hyperNumber, _hyperPair } from "./_read_hyper.ts";
 import { f32, LaneBuilder, type LaneProgram } from "../kernels/lane.ts";
+import { _adamMoments } from "./_adam_kernel.ts";
 import { _withWgsl } from "./_kernel_def.ts";
 import type { HostState, Hyper, OptimizerDef } from "./types.ts";
 
@@ -120,9 +121,7 @@ export const radam: OptimizerDef = _defineOptimizer(_withWgsl({
   kernel(): LaneProgram {
     const k = new LaneBuilder();
     const { g } = k;
-    k.set("exp_avg", k.slot("exp_avg").mul(k.u("beta1")).add(g.mul(k.u("one_minus_beta1"))));
-    const sq = k.slot("exp_avg_sq");
-    k.set("exp_avg_sq", sq.mul(k.u("beta2")).add(g.mul(k.u("one_minus_beta2")).mul(g)));
+    _adamMoments(k);
     const corrected = k.let("corrected", k.slot("exp_avg").div(k.u("bias_correction1")));
     const step = k.let("step", corrected.mul(k.u("lr")));
     k.when(k.u("rectified").ne(0), () => {

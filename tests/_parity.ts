@@ -8,6 +8,16 @@
 
 import type { Hyper, OptimizerDef } from "../optimizers/types.ts";
 import { both } from "./_gpu.ts";
+import {
+  accumulateGradients,
+  addNoise,
+  clipByGlobalNorm,
+  clipByNorm,
+  clipByValue,
+  type GradientTransform,
+  skipInvalidGradients,
+  weightDecay,
+} from "../transforms/mod.ts";
 
 /** Deterministic pseudo-random numbers in [-1, 1). */
 export function rng(seed: number): () => number {
@@ -90,4 +100,33 @@ export function everyBackend(
 ): void {
   both(name, fn);
   Deno.test(`${name} (wasm)`, () => fn("wasm"));
+}
+
+/**
+ * One chain per transform: value clip, per-tensor norm clip, global norm clip of every norm type
+ * and style, noise of `sigma`, weight decay of every mode, accumulation, skipping after a clip.
+ */
+export function transformChains(
+  sigma: number,
+): { name: string; transforms: GradientTransform[] }[] {
+  return [
+    { name: "clipByValue", transforms: [clipByValue(0.5)] },
+    { name: "clipByNorm", transforms: [clipByNorm(1)] },
+    ...([2, 1, "inf"] as const).flatMap((normType) =>
+      (["torch", "tf"] as const).map((style) => ({
+        name: `clipByGlobalNorm ${normType} ${style}`,
+        transforms: [clipByGlobalNorm(1, { normType, style })],
+      }))
+    ),
+    { name: "addNoise", transforms: [addNoise(sigma, { seed: 3 })] },
+    ...(["coupled", "decoupled", "constant"] as const).map((mode) => ({
+      name: `weightDecay ${mode}`,
+      transforms: [weightDecay(0.01, { mode })],
+    })),
+    { name: "accumulateGradients global", transforms: [accumulateGradients(2)] },
+    {
+      name: "skipInvalidGradients after a clip",
+      transforms: [clipByGlobalNorm(1), skipInvalidGradients(100)],
+    },
+  ];
 }

@@ -11,40 +11,12 @@
 
 import { ok } from "node:assert/strict";
 import { gpuTest } from "../tests/_gpu.ts";
+import { transformChains } from "../tests/_parity.ts";
 import { createOptimizer } from "../optimizers/mod.ts";
 import type { Backend } from "../optimizers/mod.ts";
-import {
-  accumulateGradients,
-  addNoise,
-  chain,
-  clipByGlobalNorm,
-  clipByNorm,
-  clipByValue,
-  type GradientTransform,
-  skipInvalidGradients,
-  weightDecay,
-} from "./mod.ts";
+import { chain, type GradientTransform } from "./mod.ts";
 
-const CHAINS: { name: string; transforms: GradientTransform[] }[] = [
-  { name: "clipByValue", transforms: [clipByValue(0.5)] },
-  { name: "clipByNorm", transforms: [clipByNorm(1)] },
-  ...([2, 1, "inf"] as const).flatMap((normType) =>
-    (["torch", "tf"] as const).map((style) => ({
-      name: `clipByGlobalNorm ${normType} ${style}`,
-      transforms: [clipByGlobalNorm(1, { normType, style })],
-    }))
-  ),
-  { name: "addNoise", transforms: [addNoise(1e-3, { seed: 3 })] },
-  ...(["coupled", "decoupled", "constant"] as const).map((mode) => ({
-    name: `weightDecay ${mode}`,
-    transforms: [weightDecay(0.01, { mode })],
-  })),
-  { name: "accumulateGradients", transforms: [accumulateGradients(2)] },
-  {
-    name: "skipInvalidGradients after a clip",
-    transforms: [clipByGlobalNorm(1), skipInvalidGradients(100)],
-  },
-];
+const CHAINS = transformChains(1e-3);
 
 const SIZES = [1, 7, 64, 130];
 

@@ -13,7 +13,7 @@
 import { deepEqual, ok } from "node:assert/strict";
 import { createOptimizer, type WasmEngineOptions } from "../optimizers/mod.ts";
 import type { Backend } from "../optimizers/mod.ts";
-import { sameBits } from "../tests/_parity.ts";
+import { sameBits, transformChains } from "../tests/_parity.ts";
 import {
   accumulateGradients,
   addNoise,
@@ -27,20 +27,7 @@ import {
 } from "./mod.ts";
 
 const CHAINS: { name: string; transforms: GradientTransform[] }[] = [
-  { name: "clipByValue", transforms: [clipByValue(0.5)] },
-  { name: "clipByNorm", transforms: [clipByNorm(1)] },
-  ...([2, 1, "inf"] as const).flatMap((normType) =>
-    (["torch", "tf"] as const).map((style) => ({
-      name: `clipByGlobalNorm ${normType} ${style}`,
-      transforms: [clipByGlobalNorm(1, { normType, style })],
-    }))
-  ),
-  { name: "addNoise", transforms: [addNoise(0.3, { seed: 3 })] },
-  ...(["coupled", "decoupled", "constant"] as const).map((mode) => ({
-    name: `weightDecay ${mode}`,
-    transforms: [weightDecay(0.01, { mode })],
-  })),
-  { name: "accumulateGradients global", transforms: [accumulateGradients(2)] },
+  ...transformChains(0.3),
   {
     name: "accumulateGradients epoch",
     transforms: [accumulateGradients(3, { window: "epoch" })],
