@@ -18,9 +18,12 @@
  * errors (`NotCapable`) pass through.
  *
  * @example Usage
- * ```ts ignore
+ * ```ts
  * import { writeTextFileAtomic } from "./atomic_write.ts";
- * await writeTextFileAtomic("out/learning_rates", "{}\n");
+ * import { equal } from "node:assert/strict";
+ * await Deno.mkdir(".tmp", { recursive: true });
+ * await writeTextFileAtomic(".tmp/atomic_write_example.txt", "{}\n");
+ * equal(await Deno.readTextFile(".tmp/atomic_write_example.txt"), "{}\n");
  * ```
  */
 export async function writeTextFileAtomic(path: string, text: string): Promise<void> {
@@ -75,9 +78,12 @@ export class SaveError extends Error {
  * @throws {SaveError} When writing fails; the previous file is unchanged.
  *
  * @example Usage
- * ```ts ignore
+ * ```ts
  * import { writeFileAtomic } from "./atomic_write.ts";
- * await writeFileAtomic("out/data.bin", new Uint8Array([1, 2]), ".tmp", "the data");
+ * import { deepEqual } from "node:assert/strict";
+ * await Deno.mkdir(".tmp", { recursive: true });
+ * await writeFileAtomic(".tmp/atomic_example.bin", new Uint8Array([1, 2]), ".new", "the data");
+ * deepEqual(await Deno.readFile(".tmp/atomic_example.bin"), new Uint8Array([1, 2]));
  * ```
  */
 export async function writeFileAtomic(

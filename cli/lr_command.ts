@@ -9,6 +9,7 @@
 import { dirname } from "node:path";
 import { parseArgs } from "node:util";
 import { resolveControlSettings } from "../control/config.ts";
+import { sameRate } from "../control/decision.ts";
 import { LearningRateControlError, LearningRateFileError } from "../control/errors.ts";
 import {
   LearningRateControl,
@@ -49,10 +50,6 @@ Options:
 Exit status: 0 ok, 1 a disagreement (with --check) or a decision that fails, 2 bad usage or
 unreadable input.`;
 
-function _same(a: number, b: number): boolean {
-  return a === b || (Number.isNaN(a) && Number.isNaN(b));
-}
-
 function _detail(d: LearningRateDecision): string {
   const f = (
     x: number | null | undefined,
@@ -78,9 +75,9 @@ function _detail(d: LearningRateDecision): string {
  * @example Usage
  * ```ts
  * import { type LrCommandIo, type LrCommandOptions, lrCommand } from "./lr_command.ts";
+ * import { equal, match } from "node:assert/strict";
  * const lines: string[] = [];
  * const io: LrCommandIo = { log: (l) => lines.push(l), error: (l) => lines.push(l) };
- * import { equal, match } from "node:assert/strict";
  * const options: LrCommandOptions = { config: { learning_rate_control: "newbob" } };
  * equal(await lrCommand(["--help"], io, options), 0);
  * match(lines[0], /^Usage: lr/);
@@ -179,7 +176,7 @@ export async function lrCommand(
       io.error(`lr: epoch ${epoch}: ${e.message}`);
       return 1;
     }
-    const same = _same(rec.learningRate, recomputed);
+    const same = sameRate(rec.learningRate, recomputed);
     io.log([
       epoch,
       pyFloatRepr(rec.learningRate),

@@ -165,6 +165,14 @@ export function publicFields(d: Decision): PublicFields {
  * @param a A rate.
  * @param b Another.
  * @returns `true` when they are equal or both NaN.
+ *
+ * @example Usage
+ * ```ts
+ * import { sameRate } from "./decision.ts";
+ * import { equal } from "node:assert/strict";
+ * equal(sameRate(NaN, NaN), true);
+ * equal(sameRate(0.1, 0.2), false);
+ * ```
  */
 export function sameRate(a: number | null, b: number | null): boolean {
   return a === b || (Number.isNaN(a) && Number.isNaN(b));

@@ -58,17 +58,11 @@ const FLOAT_META_KEYS: ReadonlySet<string> = new Set(["effective_learning_rate"]
  *
  * @example Usage
  * ```ts
- * import {
- *   type EpochRecord,
- *   formatLearningRateFile,
- *   parseLearningRateFile,
- *   type StoredScore,
- * } from "./lr_file.ts";
+ * import { parseLearningRateFile } from "./lr_file.ts";
  * import { equal } from "node:assert/strict";
- * const data: Map<number, EpochRecord> = parseLearningRateFile("{1: EpochData(learningRate=0.01, error=2.5)}");
- * const score: StoredScore = data.get(1)!.error.get("old_format_score")!;
- * equal(score, 2.5);
- * equal(formatLearningRateFile(data), "{\n1: EpochData(learningRate=0.01, error={'old_format_score': 2.5}),\n}\n");
+ * const data = parseLearningRateFile("{1: EpochData(learningRate=0.01, error={'dev_score': 2.5})}");
+ * equal(data.get(1)!.learningRate, 0.01);
+ * equal(data.get(1)!.error.get("dev_score"), 2.5);
  * ```
  */
 export function parseLearningRateFile(text: string, path?: string): Map<number, EpochRecord> {
@@ -244,16 +238,9 @@ function _scoreRepr(v: StoredScore): _Measured {
  *
  * @example Usage
  * ```ts
- * import {
- *   type EpochRecord,
- *   formatLearningRateFile,
- *   parseLearningRateFile,
- *   type StoredScore,
- * } from "./lr_file.ts";
+ * import { formatLearningRateFile, parseLearningRateFile } from "./lr_file.ts";
  * import { equal } from "node:assert/strict";
- * const data: Map<number, EpochRecord> = parseLearningRateFile("{1: EpochData(learningRate=0.01, error=2.5)}");
- * const score: StoredScore = data.get(1)!.error.get("old_format_score")!;
- * equal(score, 2.5);
+ * const data = parseLearningRateFile("{1: EpochData(learningRate=0.01, error=2.5)}"); // old format
  * equal(formatLearningRateFile(data), "{\n1: EpochData(learningRate=0.01, error={'old_format_score': 2.5}),\n}\n");
  * ```
  */

@@ -10,6 +10,7 @@ import {
   type StoredScore,
 } from "./lr_file.ts";
 import { PyFloat, PyTuple } from "./py_value.ts";
+import { Rng } from "../trainer/rng.ts";
 
 Deno.test("parseLearningRateFile: every form RETURNN reads", () => {
   const data = parseLearningRateFile(`{
@@ -127,15 +128,10 @@ Deno.test("formatLearningRateFile: RETURNN's text (sorted, 40-character rule, nu
   );
 });
 
-/** mulberry32. */
+/** Uniform numbers in [0, 1) of the trainer's seeded generator (failures reproduce). */
 function rng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = seed;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const g = new Rng(seed);
+  return () => g.next();
 }
 
 function randomFloat(r: () => number): number {

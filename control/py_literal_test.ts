@@ -3,6 +3,7 @@ import { LearningRateFileError } from "./errors.ts";
 import { parsePyFloatString, parsePyLiteral } from "./py_literal.ts";
 import { parseLearningRateFile } from "./lr_file.ts";
 import { type PyDict, PyFloat, PyTuple } from "./py_value.ts";
+import { Rng } from "../trainer/rng.ts";
 
 function fileError(fn: () => unknown, line?: number, column?: number, text?: RegExp): void {
   throws(fn, (e: unknown) => {
@@ -110,15 +111,10 @@ Deno.test("parsePyFloatString follows Python's float()", () => {
   equal(parsePyFloatString("1e"), undefined);
 });
 
-/** mulberry32: a small seeded generator so that failures reproduce. */
+/** Uniform numbers in [0, 1) of the trainer's seeded generator (failures reproduce). */
 function rng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = seed;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const g = new Rng(seed);
+  return () => g.next();
 }
 
 const VALID = `{

@@ -127,21 +127,6 @@ export function _freeze(h: Record<string, HyperValue>): Hyper {
   return Object.freeze(h);
 }
 
-/** Read a number from a resolved `Hyper` (no checks: `resolve` did them). */
-export function _h(h: Hyper, key: string): number {
-  return h[key] as number;
-}
-
-/** Read a pair from a resolved `Hyper`. */
-export function _hp(h: Hyper, key: string): readonly number[] {
-  return h[key] as readonly number[];
-}
-
-/** Read a boolean from a resolved `Hyper`. */
-export function _hb(h: Hyper, key: string): boolean {
-  return h[key] as boolean;
-}
-
 /**
  * Read `decoupled_weight_decay` (PyTorch >= 2.1 NAdam/RAdam, Adam): a plain definition is the
  * coupled variant and only accepts `false`; `true` selects the decoupled twin, which the registry

@@ -11,6 +11,7 @@
  * @module
  */
 
+import { problemError, typeProblem, valueProblem } from "../_util/validate.ts";
 import type { GpuProvider } from "../gpu/device.ts";
 import { compilePlan, type TransformPlan } from "../transforms/plan.ts";
 import type { GradientTransform } from "../transforms/types.ts";
@@ -159,20 +160,23 @@ export interface Optimizer {
   dispose(state: OptimizerState): void;
 }
 
+const INIT = "Cannot init the optimizer: ";
+
 /** Names of `params` (given or `param<i>`), one per tensor. */
 function tensorNames(params: readonly TensorInput[], options: InitOptions): string[] {
-  if (!Array.isArray(params) || params.length === 0) {
-    throw new RangeError(
-      "Cannot init the optimizer as 'params' must be a non-empty array of Float32Array or " +
-        "GPUBuffer",
-    );
+  const expect = "a non-empty array of Float32Array or GPUBuffer";
+  if (!Array.isArray(params)) throw problemError(INIT, typeProblem("params", expect, params));
+  if (params.length === 0) throw problemError(INIT, valueProblem("params", expect, params));
+  if (options.names !== undefined && !Array.isArray(options.names)) {
+    throw problemError(INIT, typeProblem("names", "an array of strings", options.names));
   }
   const names = options.names ? [...options.names] : params.map((_, i) => `param${i}`);
   if (names.length !== params.length) {
-    throw new RangeError(
-      `Cannot init the optimizer as 'names' has ${names.length} entries for ` +
-        `${params.length} tensors: give one name per tensor`,
-    );
+    throw problemError(INIT, {
+      kind: "value",
+      text: `'names' has ${names.length} entries for ${params.length} tensors: give one name ` +
+        "per tensor",
+    });
   }
   return names;
 }
@@ -184,9 +188,7 @@ function tensorSizes(params: readonly TensorInput[], options: InitOptions): numb
     if (typeof GPUBuffer !== "undefined" && p instanceof GPUBuffer) {
       return options.sizes?.[i] ?? p.size / 4;
     }
-    throw new TypeError(
-      `Cannot init the optimizer as parameter ${i} is neither a Float32Array nor a GPUBuffer`,
-    );
+    throw problemError(INIT, typeProblem(`params[${i}]`, "a Float32Array or a GPUBuffer", p));
   });
 }
 
@@ -330,10 +332,13 @@ export async function createOptimizerFromDef(
   hyper: Hyper,
   options: EngineOptions = {},
 ): Promise<Optimizer> {
-  const asked = options.backend ?? "auto";
-  const backendName = asked === "auto" ? "auto" : checkBackend(asked);
+  const backendName = checkBackend(options.backend ?? "auto");
   const plan = compilePlan(options.transforms ?? [], options.trackGradNorm ?? false);
-  const baseMult = checkNonNegative("learningRateMultiplier", options.learningRateMultiplier ?? 1);
+  const baseMult = checkNonNegative(
+    "create the optimizer",
+    "learningRateMultiplier",
+    options.learningRateMultiplier ?? 1,
+  );
   const chosen = backendName === "auto" ? await autoBackend(options) : backendName;
   const backend = await openBackend(chosen, options, options.webgpu, options.wasm);
   const id: SavedIdentity = { def, hyper, plan, transforms: options.transforms ?? [] };

@@ -6,6 +6,7 @@
  */
 
 import { acquireGpu, type GpuContext, type GpuProvider, isSoftwareAdapter } from "../gpu/device.ts";
+import { choiceProblem, throwProblem } from "../_util/validate.ts";
 import { createCpuState } from "./engine_cpu.ts";
 import type { BackendInit, BackendState } from "./engine_types.ts";
 import { createWasmState, type WasmEngineOptions } from "./engine_wasm.ts";
@@ -77,24 +78,20 @@ export async function autoBackend(choice: GpuChoice): Promise<Backend> {
 /**
  * Check a backend name.
  *
+ * @throws {TypeError} for a backend that is not a string.
  * @throws {RangeError} for an unknown backend.
  * @example Usage
  * ```ts
  * import { checkBackend } from "./engine_backend.ts";
  * import { equal, throws } from "node:assert/strict";
  * equal(checkBackend("cpu"), "cpu");
- * throws(() => checkBackend("tpu"), /'backend' must be "cpu" or "wasm" or "webgpu": current value is tpu/);
+ * throws(() => checkBackend("tpu"), /'backend' must be one of "cpu", "wasm", "webgpu", "auto": current value is "tpu"/);
  * ```
  */
-export function checkBackend(backend: string): Backend {
-  if (!(BACKENDS as readonly string[]).includes(backend)) {
-    throw new RangeError(
-      `Cannot create optimizer as 'backend' must be ${
-        BACKENDS.map((b) => `"${b}"`).join(" or ")
-      }: current value is ${backend}`,
-    );
-  }
-  return backend as Backend;
+export function checkBackend(backend: unknown): Backend | "auto" {
+  const problem = choiceProblem("backend", backend, [...BACKENDS, "auto"]);
+  throwProblem("Cannot create the optimizer: ", problem);
+  return backend as Backend | "auto";
 }
 
 /**

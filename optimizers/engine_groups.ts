@@ -6,6 +6,7 @@
  * @module
  */
 
+import { numberProblem, problemError, throwProblem, typeProblem } from "../_util/validate.ts";
 import type { EngineGroup } from "./engine_record.ts";
 import type { GroupSetup } from "./engine_types.ts";
 import type { HostState, Hyper, OptimizerDef } from "./types.ts";
@@ -58,23 +59,21 @@ export interface GroupPlanInput {
 }
 
 /**
- * A finite number `>= 0`, else a RangeError naming it.
+ * A finite number `>= 0` (the shared validator's rule: a TypeError for a non-number, a
+ * RangeError for NaN, ±Infinity or a negative value, naming it after `Cannot <doing>: `).
  *
  * @example Usage
  * ```ts
  * import { checkNonNegative } from "./engine_groups.ts";
  * import { equal, throws } from "node:assert/strict";
- * equal(checkNonNegative("learningRate", 0.1), 0.1);
- * throws(() => checkNonNegative("learningRate", NaN), /finite number >= 0/);
+ * equal(checkNonNegative("step", "learningRate", 0.1), 0.1);
+ * throws(() => checkNonNegative("step", "learningRate", NaN), RangeError);
+ * throws(() => checkNonNegative("step", "learningRate", "0.1"), TypeError);
  * ```
  */
-export function checkNonNegative(what: string, v: unknown): number {
-  if (typeof v !== "number" || !Number.isFinite(v) || v < 0) {
-    throw new RangeError(
-      `Cannot use '${what}' as it must be a finite number >= 0: current value is ${v}`,
-    );
-  }
-  return v;
+export function checkNonNegative(doing: string, what: string, v: unknown): number {
+  throwProblem(`Cannot ${doing}: `, numberProblem(what, v, { min: 0 }));
+  return v as number;
 }
 
 interface GroupDraft {
@@ -90,20 +89,32 @@ function specIndices(
   names: readonly string[],
   taken: Set<number>,
 ): number[] {
+  const prefix = "Cannot init the optimizer: ";
+  const label = `paramGroups[${gi}].params`;
+  const expect = "an array of tensor indices or names";
+  if (!Array.isArray(spec.params)) {
+    throw problemError(prefix, typeProblem(label, expect, spec.params));
+  }
+  spec.params.forEach((x, k) => {
+    if (typeof x !== "string" && typeof x !== "number") {
+      throw problemError(prefix, typeProblem(`${label}[${k}]`, "an index or a name", x));
+    }
+  });
   const indices = spec.params.map((x) => typeof x === "string" ? names.indexOf(x) : x);
+  const bad = (text: string) => problemError(prefix, { kind: "value", text });
   indices.forEach((i, k) => {
     if (i === -1) {
-      throw new RangeError(
-        `Cannot init the optimizer as parameter group ${gi} names tensor ` +
-          `'${spec.params[k]}', which is not in 'names': pass names to init or use indices`,
+      throw bad(
+        `parameter group ${gi} names tensor '${spec.params[k]}', which is not in 'names': ` +
+          "pass names to init or use indices",
       );
     }
   });
   for (const i of indices) {
     if (!Number.isInteger(i) || i < 0 || i >= names.length || taken.has(i)) {
-      throw new RangeError(
-        `Cannot init the optimizer as parameter group ${gi} lists tensor ${i}, which is ` +
-          `out of range or already in a group: list each of 0..${names.length - 1} once`,
+      throw bad(
+        `parameter group ${gi} lists tensor ${i}, which is out of range or already in a ` +
+          `group: list each of 0..${names.length - 1} once`,
       );
     }
     taken.add(i);
@@ -120,10 +131,12 @@ function explicitGroups(
   return specs.map((g, gi) => ({
     indices: specIndices(g, gi, names, taken),
     mult: checkNonNegative(
+      "init the optimizer",
       `paramGroups[${gi}].learningRateMultiplier`,
       g.learningRateMultiplier ?? g.learning_rate_multiplier ?? 1,
     ),
     wd: checkNonNegative(
+      "init the optimizer",
       `paramGroups[${gi}].weightDecay`,
       g.weightDecay ?? g.weight_decay ?? baseWd,
     ),

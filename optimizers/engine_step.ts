@@ -6,6 +6,7 @@
  * @module
  */
 
+import { problemError, typeProblem } from "../_util/validate.ts";
 import { elementOp } from "../transforms/ops/registry.ts";
 import type { TransformPlan } from "../transforms/plan.ts";
 import { checkNonNegative } from "./engine_groups.ts";
@@ -22,26 +23,32 @@ const f = Math.fround;
  * @example Usage
  * ```ts
  * import { InvalidGradientError } from "./engine_step.ts";
- * import { equal } from "node:assert/strict";
+ * import { equal, match } from "node:assert/strict";
  * equal(new InvalidGradientError(3, 0).step, 3);
+ * match(new InvalidGradientError(3, 0, " (epoch 2)").message, /^Aborting training as update step 3 \(epoch 2\) had/);
  * ```
  */
 export class InvalidGradientError extends Error {
   /** The (1-based) update step that exceeded the allowance. */
   readonly step: number;
+  /** `num_allowed_consec_invalid_gradient_steps`. */
+  readonly allowed: number;
   /**
    * Create the error.
    * @param step The update step that aborted.
    * @param allowed `num_allowed_consec_invalid_gradient_steps`.
+   * @param context Text placed right after "update step N", e.g. the caller's mini-batch and
+   *   epoch (`" (mini-batch global_train_step 5, epoch 2)"`). @default {""}
    */
-  constructor(step: number, allowed: number) {
+  constructor(step: number, allowed: number, context = "") {
     super(
-      `Aborting training as update step ${step} had a non-finite gradient norm, more than ` +
-        `num_allowed_consec_invalid_gradient_steps=${allowed} in a row: lower the learning rate, ` +
-        "clip gradients, check the data, or raise the allowance",
+      `Aborting training as update step ${step}${context} had a non-finite gradient norm, more ` +
+        `than num_allowed_consec_invalid_gradient_steps=${allowed} in a row: lower the learning ` +
+        "rate, clip gradients, check the data, or raise the allowance",
     );
     this.name = "InvalidGradientError";
     this.step = step;
+    this.allowed = allowed;
   }
 }
 
@@ -72,22 +79,32 @@ function checkGradients(
   names: readonly string[],
   grads: readonly TensorInput[],
 ): void {
-  if (!Array.isArray(grads) || grads.length !== r.sizes.length) {
-    throw new RangeError(
-      `Cannot step as ${grads?.length} gradients were given for ${r.sizes.length} ` +
-        "parameters: pass one gradient per parameter, in init order",
+  const prefix = "Cannot step: ";
+  if (!Array.isArray(grads)) {
+    throw problemError(
+      prefix,
+      typeProblem("grads", "an array of one gradient per parameter", grads),
     );
+  }
+  if (grads.length !== r.sizes.length) {
+    throw problemError(prefix, {
+      kind: "value",
+      text: `${grads.length} gradients were given for ${r.sizes.length} parameters: pass one ` +
+        "gradient per parameter, in init order",
+    });
   }
   grads.forEach((g, i) => {
     const n = r.sizes[i];
-    const ok = g instanceof Float32Array
-      ? g.length === n
-      : typeof GPUBuffer !== "undefined" && g instanceof GPUBuffer && g.size >= n * 4;
-    if (!ok) {
-      throw new RangeError(
-        `Cannot step as gradient ${i} (${names[i]}) does not match its parameter ` +
-          `of ${n} elements: pass a Float32Array of that length or a large enough GPUBuffer`,
-      );
+    const gpu = typeof GPUBuffer !== "undefined" && g instanceof GPUBuffer;
+    if (!(g instanceof Float32Array) && !gpu) {
+      throw problemError(prefix, typeProblem(`grads[${i}]`, "a Float32Array or a GPUBuffer", g));
+    }
+    if (g instanceof Float32Array ? g.length !== n : g.size < n * 4) {
+      throw problemError(prefix, {
+        kind: "value",
+        text: `gradient ${i} (${names[i]}) does not match its parameter of ${n} elements: ` +
+          "pass a Float32Array of that length or a large enough GPUBuffer",
+      });
     }
   });
 }
@@ -134,7 +151,7 @@ export function stepRecord(
   grads: readonly TensorInput[],
   options: StepRequest,
 ): void {
-  const lr = checkNonNegative("learningRate", options?.learningRate);
+  const lr = checkNonNegative("step", "learningRate", options?.learningRate);
   checkGradients(r, ctx.names, grads);
   const allowed = ctx.plan.skip?.allowed ?? 0;
   const known = r.backend.pollAbort();

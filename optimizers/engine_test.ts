@@ -241,27 +241,45 @@ everyBackend(
   },
 );
 
-everyBackend("errors: unknown class, NaN lr, wrong gradient count and size", async (backend) => {
-  await rejects(
-    createOptimizer({ class: "adamz" }, { backend }),
-    /unknown optimizer class 'adamz'/,
-  );
-  const opt = await createOptimizer({ class: "sgd" }, { backend });
-  const st = await opt.init([new Float32Array(3)]);
-  await rejects(
-    async () => await opt.step(st, [new Float32Array(3)], { learningRate: NaN }),
-    /'learningRate' as it must be a finite number >= 0: current value is NaN/,
-  );
-  await rejects(
-    async () => await opt.step(st, [], { learningRate: 0.1 }),
-    /0 gradients were given for 1 parameters/,
-  );
-  await rejects(
-    async () => await opt.step(st, [new Float32Array(4)], { learningRate: 0.1 }),
-    /gradient 0 \(param0\) does not match its parameter of 3 elements/,
-  );
-  await rejects(opt.init([]), /non-empty array/);
-});
+everyBackend(
+  "errors: unknown class, NaN lr, wrong gradient count, type and size",
+  async (backend) => {
+    await rejects(
+      createOptimizer({ class: "adamz" }, { backend }),
+      /unknown optimizer class 'adamz'/,
+    );
+    const opt = await createOptimizer({ class: "sgd" }, { backend });
+    const st = await opt.init([new Float32Array(3)]);
+    await rejects(
+      async () => await opt.step(st, [new Float32Array(3)], { learningRate: NaN }),
+      /Cannot step: 'learningRate' must be a finite number >= 0: current value is NaN/,
+    );
+    // One rule: a wrong type is a TypeError, a bad value of the right type a RangeError.
+    const lr = { learningRate: 0.1 };
+    await rejects(
+      async () => await opt.step(st, [new Float32Array(3)], { learningRate: "1" as never }),
+      TypeError,
+    );
+    await rejects(async () => await opt.step(st, new Float32Array(3) as never, lr), TypeError);
+    await rejects(async () => await opt.step(st, [[1, 2, 3] as never], lr), TypeError);
+    await rejects(opt.init(new Float32Array(3) as never), TypeError);
+    await rejects(opt.init([new Float32Array(3)], { names: "w" as never }), TypeError);
+    await rejects(
+      createOptimizer({ class: "sgd" }, { backend, learningRateMultiplier: -1 }),
+      RangeError,
+    );
+    const range = (text: RegExp) => (e: Error) => e instanceof RangeError && text.test(e.message);
+    await rejects(
+      async () => await opt.step(st, [], lr),
+      range(/0 gradients were given for 1 parameters/),
+    );
+    await rejects(
+      async () => await opt.step(st, [new Float32Array(4)], lr),
+      range(/gradient 0 \(param0\) does not match its parameter of 3 elements/),
+    );
+    await rejects(opt.init([]), range(/non-empty array/));
+  },
+);
 
 Deno.test("the default backend: wasm without a hardware adapter, webgpu with a device", async () => {
   const none = { requestAdapter: () => Promise.resolve(null) };

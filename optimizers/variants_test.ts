@@ -17,6 +17,7 @@ import {
   runFixtureCase,
   WorstTable,
 } from "../tests/_optimizer_fixtures.ts";
+import { Rng } from "../trainer/rng.ts";
 import { resolveOptimizerConfig } from "./registry.ts";
 import type { Hyper } from "./types.ts";
 
@@ -65,15 +66,10 @@ const VARIANTS: [string, Params][] = [
   ["lion", { betas: [0.5, 0.9], weight_decay: 0.1 }],
 ];
 
+/** Uniform numbers in [0, 1) of the trainer's seeded generator (mulberry32). */
 function _rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const rng = new Rng(seed);
+  return () => rng.next();
 }
 
 function _normal(r: () => number): number {

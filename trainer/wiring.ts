@@ -114,19 +114,16 @@ export class InvalidGradientAtStepError extends InvalidGradientError {
     error: InvalidGradientError,
     at: { globalTrainStep: number; epoch: number; detected: boolean },
   ) {
-    super(error.step, 0);
+    super(
+      error.step,
+      error.allowed,
+      ` (${at.detected ? "detected at " : ""}mini-batch global_train_step ${at.globalTrainStep}, ` +
+        `epoch ${at.epoch})`,
+    );
     this.globalTrainStep = at.globalTrainStep;
     this.epoch = at.epoch;
     this.detected = at.detected;
     this.cause = error;
-    // The engine's sentence, with the place after the update step it names.
-    const step = `update step ${error.step}`;
-    const place = ` (${at.detected ? "detected at " : ""}mini-batch global_train_step ` +
-      `${at.globalTrainStep}, epoch ${at.epoch})`;
-    const i = error.message.indexOf(step);
-    this.message = i < 0
-      ? error.message + place
-      : error.message.slice(0, i + step.length) + place + error.message.slice(i + step.length);
   }
 }
 
