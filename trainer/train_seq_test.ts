@@ -193,8 +193,9 @@ Deno.test("seq (cpu): stop_on_nonfinite_train_score stops at the step (no save);
     backend: "cpu",
     now: testClock(),
   });
-  ok(Number.isNaN(r.history[0].scores!.train_loss_bad));
-  ok(Number.isFinite(r.history[0].scores!.dev_loss_ce));
+  ok(Number.isNaN(r.history[1].scores!.train_loss_bad));
+  equal(r.history[0].scores!.train_loss_bad, undefined); // marked from the second step on
+  ok(Number.isFinite(r.history[1].scores!.dev_loss_ce));
 });
 
 Deno.test("seq: every problem of a RETURNN config is reported at once, before any work", async () => {
