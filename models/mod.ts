@@ -48,4 +48,4 @@ export type {
   ParamSpec,
 } from "./layers/_layer.ts";
 export type { Activation } from "./_activation.ts";
-export type { Lengths, Tf } from "./_tf.ts";
+export type { Lengths, Tf, tfjs } from "./_tf.ts";

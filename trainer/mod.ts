@@ -54,7 +54,27 @@ export * from "./digits.ts";
 export * from "./rng.ts";
 export type * from "./model_types.ts";
 export * from "./tfjs_backend.ts";
-// Both name the same TensorFlow.js namespace type; this one wins the `export *` tie.
-export type { Tf } from "./tfjs_backend.ts";
 // `model.fit` users: loads TensorFlow.js only when called.
 export * from "./tfjs_fit.ts";
+// Types the public API refers to, from the areas that define them (type-only: loads nothing).
+export type * from "../optimizers/mod.ts";
+export type {
+  Batch as SequenceBatch,
+  BatchData,
+  BatchesOptions,
+  BatchingOptions,
+  BatchSlice,
+  Chunking,
+  DataArray,
+  DataConfig,
+  DataDtype,
+  DataKeyInfo,
+  DatasetDict,
+  DatasetSpec,
+  InitSeqOrderOptions,
+  NumbersDict,
+  OpenedData,
+  PerKey,
+  SequenceDataset,
+} from "../datasets/mod.ts";
+export type { EpochScores } from "../control/error_key.ts";

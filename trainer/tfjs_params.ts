@@ -7,7 +7,7 @@
  * @module
  */
 
-import type * as tfjs from "@tensorflow/tfjs";
+import type { tfjs } from "../models/_tf.ts";
 import type { BackendName, StepGradients } from "./model_types.ts";
 import type { Tf } from "./tfjs_backend.ts";
 import { dropHostCopy, flushTfjsCommands, tensorGpuBuffer } from "./tfjs_gpu_buffers.ts";

@@ -9,7 +9,7 @@
  * @module
  */
 
-import type * as tfjs from "@tensorflow/tfjs";
+import type { tfjs } from "../models/_tf.ts";
 import type { BackendName, SeqBatch, SequenceModel, StepGradients } from "./model_types.ts";
 import { loadTfjs, type Tf } from "./tfjs_backend.ts";
 import { TfjsParameters } from "./tfjs_params.ts";
