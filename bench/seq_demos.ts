@@ -2,13 +2,14 @@
  * Sequence training end to end: seconds per training epoch and dev frame error of RETURNN's
  * 12AX demos (`examples/demo-tf-native-lstm.12ax.config.ts`, the conv model of
  * `examples/demo-torch.config.ts`) trained by newbob's `train` on each tfjs backend, beside a
- * plain PyTorch loop (`bench/torch_seq.py`, `/usr/bin/python3`, 2 threads) over the same model,
+ * plain PyTorch loop (`bench/torch_seq.py`, `/usr/bin/python3`, one thread by default, as tfjs'
+ * wasm backend runs: on a busy 2-core machine two OpenMP threads run 10x slower) over the same model,
  * the same batches (exported from newbob's datasets) and the same optimizer. RETURNN's own
  * PyTorch engine was measured at under 1 s per epoch of either demo on the 2-core machine.
  *
  * Run alone: `deno run --allow-read=. --allow-write=.tmp --allow-run=/usr/bin/python3
  * --allow-env=XDG_RUNTIME_DIR,DENO_WEBGPU_BACKEND bench/seq_demos.ts [--epochs 5]
- * [--backends wasm,cpu,webgpu] [--demos lstm,conv]`. `deno task bench` runs it with one epoch
+ * [--backends wasm,cpu,webgpu] [--demos lstm,conv] [--torch-threads 1]`. `deno task bench` runs it with one epoch
  * (the timing); `--epochs 5` gives the demos' dev FER after 5 epochs (RETURNN's CI thresholds:
  * LSTM < 0.015, conv < 0.02).
  *
@@ -51,6 +52,8 @@ export interface SeqDemoOptions {
   readonly demos?: readonly string[];
   /** Python with torch. @default "/usr/bin/python3" */
   readonly python?: string;
+  /** PyTorch threads. @default 1 */
+  readonly torchThreads?: number;
   /** Scratch folder. @default ".tmp" */
   readonly scratch?: string;
   /** Progress lines. @default console.error */
@@ -98,7 +101,15 @@ export async function seqDemos(
     log(`seq demo ${demo}: PyTorch loop ...`);
     const batches = `${scratch}/seq-bench-${demo}-batches.json`;
     await Deno.writeTextFile(batches, JSON.stringify(await exportBatches(config, epochs)));
-    const t = await runTorchLoop(o.python ?? "/usr/bin/python3", batches, torch, epochs, eps);
+    const threads = o.torchThreads ?? 1;
+    const t = await runTorchLoop(
+      o.python ?? "/usr/bin/python3",
+      batches,
+      torch,
+      epochs,
+      eps,
+      threads,
+    );
     if ("note" in t) notes.push(t.note);
     else rows.push({ demo, impl: `torch cpu (${t.threads} threads)`, ...t.row });
   }
@@ -143,13 +154,14 @@ async function runTorchLoop(
   model: string,
   epochs: number,
   eps: number,
+  threads: number,
 ): Promise<{ row: Omit<SeqDemoRow, "demo" | "impl">; threads: number } | { note: string }> {
   const script = new URL("./torch_seq.py", import.meta.url).pathname;
   let out: Deno.CommandOutput;
   try {
     out = await new Deno.Command(python, {
-      args: [script, batches, model, String(epochs), "0.01", String(eps), "2"],
-      env: { OMP_NUM_THREADS: "2" },
+      args: [script, batches, model, String(epochs), "0.01", String(eps), String(threads)],
+      env: { OMP_NUM_THREADS: String(threads) },
       stdout: "piped",
       stderr: "piped",
     }).output();
@@ -198,6 +210,7 @@ if (import.meta.main) {
       backends: { type: "string", default: "wasm" },
       demos: { type: "string", default: "lstm,conv" },
       python: { type: "string", default: "/usr/bin/python3" },
+      "torch-threads": { type: "string", default: "1" },
       json: { type: "boolean", default: false },
     },
   });
@@ -206,6 +219,7 @@ if (import.meta.main) {
     backends: values.backends.split(",") as BackendName[],
     demos: values.demos.split(","),
     python: values.python,
+    torchThreads: Number(values["torch-threads"]),
   });
   console.log(values.json ? JSON.stringify(r, null, 2) : formatSeqDemos(r.rows, r.notes));
   Deno.exit(0);

@@ -120,11 +120,9 @@ function convDemoOn3(): Record<string, unknown> {
   };
 }
 
-Deno.test("memory (wasm): the tensor count stays flat over epochs of the training loop", async () => {
-  const { tf } = await loadTfjs("wasm");
-  const base = await defaultDeps();
-  const atStep: { epoch: number; tensors: number }[] = [];
-  const config: Config = {
+/** A small network-dict job on the five sequences. */
+function smallJob(num_epochs: number): Config {
+  return {
     train: sequences(),
     dev: sequences(),
     extern_data: { data: { dim: 3 }, classes: { dim: 2, sparse: true } },
@@ -133,9 +131,15 @@ Deno.test("memory (wasm): the tensor count stays flat over epochs of the trainin
     max_seqs: 2,
     optimizer: { class: "adam", epsilon: 1e-8 },
     learning_rate: 0.01,
-    num_epochs: 4,
+    num_epochs,
   };
-  await train(config, {
+}
+
+Deno.test("memory (wasm): the tensor count stays flat over epochs of the training loop", async () => {
+  const { tf } = await loadTfjs("wasm");
+  const base = await defaultDeps();
+  const atStep: { epoch: number; tensors: number }[] = [];
+  await train(smallJob(4), {
     ...quiet,
     outputDir: await tempDir("seq-memory-"),
     backend: "wasm",
@@ -164,19 +168,7 @@ Deno.test("memory (wasm): the tensor count stays flat over epochs of the trainin
 });
 
 async function backendRun(backend: BackendName) {
-  const config: Config = {
-    train: sequences(),
-    dev: sequences(),
-    extern_data: { data: { dim: 3 }, classes: { dim: 2, sparse: true } },
-    network,
-    batch_size: 12,
-    max_seqs: 2,
-    optimizer: { class: "adam", epsilon: 1e-8 },
-    learning_rate: 0.01,
-    num_epochs: 2,
-    seed: 3,
-  };
-  return await train(config, {
+  return await train({ ...smallJob(2), seed: 3 }, {
     ...quiet,
     outputDir: await tempDir(`seq-${backend}-`),
     backend,
