@@ -9,8 +9,7 @@
  * phonemes; RETURNN TF decodes with a beam search, newbob greedily). The data dicts are RETURNN
  * `StaticDataset`s (`data`: a list of `{data, classes}` sequences).
  *
- * Run it: `deno run --allow-read=. --allow-write=out --allow-env cli.ts train
- * examples/ctc_g2p.config.ts`.
+ * Run it: `deno task train examples/ctc_g2p.config.ts` (writes `out/ctc_g2p/`).
  *
  * @module
  */

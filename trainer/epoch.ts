@@ -308,13 +308,16 @@ function checkedLoss<B>(
   step: number,
 ): Promise<number> {
   const at = run.globalTrainStep;
-  return g.loss().then((loss) => {
+  return g.loss().then(async (loss) => {
     if (!Number.isFinite(loss) && run.settings.stopOnNonfiniteTrainScore) {
+      // As RETURNN's PyTorch engine: look for inf/nan in the parameters first (the read-back
+      // check throws a NonFiniteParameterError naming the first such tensor).
+      await run.updater.parameters();
       throw new NonFiniteScoreError(
         `Model seems broken: the loss of step ${step} of epoch ${epoch} (global_train_step ` +
-          `${at}) is ${loss} (RETURNN: "Inf/nan score in step ${step}"); the epoch is not ` +
-          "saved. Lower the learning rate, clip the gradients (gradient_clip_global_norm), or " +
-          "set stop_on_nonfinite_train_score: false to continue",
+          `${at}) is ${loss} (RETURNN: "Inf/nan score in step ${step}"; no inf/nan in the ` +
+          "parameters); the epoch is not saved. Lower the learning rate, clip the gradients " +
+          "(gradient_clip_global_norm), or set stop_on_nonfinite_train_score: false to continue",
       );
     }
     return loss;
