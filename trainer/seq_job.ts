@@ -10,7 +10,7 @@
 import type { OpenedData } from "../datasets/data_config.ts";
 import type { Batch, SequenceDataset } from "../datasets/dataset.ts";
 import type { BatchingOptions } from "../datasets/batching.ts";
-import { flattenScores } from "../control/error_key.ts";
+import { flattenScores, isErrorKey } from "../control/error_key.ts";
 import type { EpochScores } from "../control/error_key.ts";
 import type { EpochScoring, ScoredSet } from "./epoch.ts";
 import type { TrainJob } from "./job.ts";
@@ -115,11 +115,10 @@ export function datasetKeyProblems(data: OpenedData, model: SequenceModel): stri
 /** The headline numbers of a set's scores: its first score, and its first error rate. */
 function _scored(scores: EpochScores): ScoredSet {
   const flat = [...flattenScores(scores)];
-  const isError = (k: string) => /_error(_|$)|_loss_(fer|ler|wer|error)/.test(k);
   return {
     scores,
-    score: flat.find(([k]) => !isError(k))?.[1] ?? NaN,
-    error: flat.find(([k]) => isError(k))?.[1] ?? NaN,
+    score: flat.find(([k]) => !isErrorKey(k))?.[1] ?? NaN,
+    error: flat.find(([k]) => isErrorKey(k))?.[1] ?? NaN,
   };
 }
 
