@@ -6,7 +6,8 @@
  *
  * Options: `--json`, `--sizes 1,4,16` (single-tensor sizes in units of 2^20 floats),
  * `--no-many` (skip the ~150-tensor case), `--optimizers adam,lion,...`, `--reps 7`,
- * `--skip tfjs,torch,cpu,wasm,e2e,roofline,host,webgpu` (any of them), `--wg 64 --ept 4` (kernel shape),
+ * `--skip tfjs,torch,cpu,wasm,e2e,roofline,host,webgpu,seq` (any of them; `seq`: the 12AX demos,
+ * `bench/seq_demos.ts`), `--wg 64 --ept 4` (kernel shape),
  * `--tune` (sweep kernel shapes on Adam instead), `--python /usr/bin/python3`,
  * `--torch-device cuda`, `--torch-fused` (`Adam(fused=True)`), `--json-out .tmp/bench.json` (also
  * write the JSON; the task may write under `.tmp/` only), `--budget 32` (millions of
@@ -33,7 +34,17 @@ import { cpuBandwidth, gpuBandwidth, wasmInPlaceBandwidth } from "./roofline.ts"
 import { shapeCases } from "./shapes.ts";
 import { runTorch } from "./torch_runner.ts";
 
-const SKIPPABLE = ["tfjs", "torch", "cpu", "wasm", "e2e", "roofline", "host", "webgpu"] as const;
+const SKIPPABLE = [
+  "tfjs",
+  "torch",
+  "cpu",
+  "wasm",
+  "e2e",
+  "roofline",
+  "host",
+  "webgpu",
+  "seq",
+] as const;
 
 /** Largest single-tensor size (in 2^20 floats) timed on the slow tfjs cpu backend. */
 const TFJS_CPU_MAX = 1;
@@ -315,6 +326,12 @@ async function run(argv: string[]): Promise<void> {
   };
   if (o.json) console.log(JSON.stringify(report, null, 2));
   else console.log(formatReport(report, OPTIMIZER_CASES));
+  // Sequence training end to end (bench/seq_demos.ts): its own table.
+  if (!o.skip.has("seq")) {
+    const { seqDemos, formatSeqDemos } = await import("./seq_demos.ts");
+    const seq = await seqDemos({ python: o.python, backends: ["wasm"], log });
+    console.log(o.json ? JSON.stringify(seq, null, 2) : "\n" + formatSeqDemos(seq.rows, seq.notes));
+  }
   if (o.jsonOut) await Deno.writeTextFile(o.jsonOut, JSON.stringify(report, null, 2) + "\n");
 }
 

@@ -63,7 +63,8 @@ export function lstmSequence(tf: Tf, args: LstmSequenceArgs): tfjs.Tensor3D {
   const forgetBias = args.forgetBias ?? 0;
   const mask = tf.tensor2d(_maskValues(args.seqLens, T), [B, T]);
   const masks = tf.unstack(mask, 1).map((m) => tf.reshape(m, [B, 1]));
-  const frames = tf.unstack(x, 1);
+  // tfjs's gradient of a one-output unstack fails (it stacks a tensor, not a list): T = 1 reshapes.
+  const frames = T === 1 ? [tf.reshape(x, [B, n4])] : tf.unstack(x, 1);
   let h: tfjs.Tensor = tf.zeros([B, n]);
   let c: tfjs.Tensor = tf.zeros([B, n]);
   const out: tfjs.Tensor[] = new Array(T);

@@ -237,7 +237,7 @@ override EPT: u32 = 1u;`;
  * import { sgd } from "./sgd.ts";
  * import { match } from "node:assert/strict";
  * const wgsl = updateKernel(sgd, sgd.resolve(sgd.defaults), compilePlan([]));
- * match(wgsl, /p = p \+ u\.neg_lr \* g;/);
+ * match(wgsl, /p = \(p \+ \(u\.neg_lr \* gv\)\);/);
  * ```
  */
 export function updateKernel(def: OptimizerDef, h: Hyper, plan: TransformPlan): string {
