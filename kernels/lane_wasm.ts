@@ -35,6 +35,11 @@ export interface WasmLeaves {
   elementIndex(f: FunctionEmitter): void;
   /** Push the valid-lane mask of the current vector (v128). */
   valid(f: FunctionEmitter): void;
+  /**
+   * Whether every lane of the current vector is valid (a full vector, not the tail): then
+   * `select(valid, a, b)` is `a` and costs nothing. @default {() => false}
+   */
+  allValid?(): boolean;
   /** Push the per-tensor scale of reduction `r` (f32). */
   tensorScale(f: FunctionEmitter, r: number): void;
   /** Push the global coefficient of reduction `r` (f32). */
@@ -486,6 +491,10 @@ export class LaneWasm {
         this.#lane(a);
         return;
       case "select":
+        if (a.kind === "valid" && L.allValid?.()) {
+          this.#lane(b); // a full vector: every lane takes b
+          return;
+        }
         this.#lane(b);
         this.#lane(c);
         this.#lane(a);

@@ -57,6 +57,8 @@ interface SegmentLocals {
   readonly tensor: number;
   readonly ub: number;
   readonly tail: number;
+  /** Lane offsets `[0, 1, 2, 3]` and `[4, 5, 6, 7]` (set once: not rebuilt per vector). */
+  readonly offsets: readonly [number, number];
   /** Whether the current body is the tail (valid lanes from `tail`). */
   inTail: boolean;
 }
@@ -158,12 +160,13 @@ class Generator {
       tensorIndex: (f) => f.op(OP.local_get, L.tensor),
       elementIndex: (f) => {
         f.op(OP.local_get, L.e0).simd(SIMD.i32x4_splat);
-        f.v128Words([lane0, lane0 + 1, lane0 + 2, lane0 + 3]).simd(SIMD.i32x4_add);
+        f.op(OP.local_get, L.offsets[lane0 ? 1 : 0]).simd(SIMD.i32x4_add);
       },
       valid: (f) => {
         if (L.inTail && lane0 === 0) f.op(OP.local_get, L.tail);
         else f.v128Splat("i32x4", -1);
       },
+      allValid: () => !(L.inTail && lane0 === 0),
       tensorScale: (f, r) =>
         f.op(OP.local_get, L.rec).mem(OP.f32_load, 2, (SEG_FIXED_WORDS + r) * 4),
       globalScale: (f, r) =>
@@ -195,8 +198,11 @@ class Generator {
         tensor: f.local(I32),
         ub: f.local(I32),
         tail: f.local(V128),
+        offsets: [f.local(V128), f.local(V128)],
         inTail: false,
       };
+      f.v128Words([0, 1, 2, 3]).op(OP.local_set, L.offsets[0]);
+      f.v128Words([4, 5, 6, 7]).op(OP.local_set, L.offsets[1]);
       const parts = emit(f, L);
       const segBytes = this.layout.segWords * 4;
       f.op(OP.block, 0x40).op(OP.loop, 0x40);
