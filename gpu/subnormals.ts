@@ -39,11 +39,17 @@ const _cache = new WeakMap<GPUDevice, Promise<SubnormalModes>>();
  * @throws {Error} If the device is lost or the probe cannot run.
  *
  * @example Usage
- * ```ts ignore
+ * ```ts
  * import { subnormalModes } from "./subnormals.ts";
- * const adapter = await navigator.gpu.requestAdapter();
- * const modes = await subnormalModes(await adapter!.requestDevice());
- * console.log(modes.flushesInputs, modes.flushesResults);
+ * import { equal } from "node:assert/strict";
+ * const adapter = await navigator.gpu?.requestAdapter();
+ * if (adapter) { // without an adapter there is nothing to probe
+ *   const device = await adapter.requestDevice();
+ *   const modes = await subnormalModes(device);
+ *   equal(typeof modes.flushesResults, "boolean");
+ *   equal(await subnormalModes(device), modes); // probed once per device
+ *   device.destroy();
+ * }
  * ```
  */
 export function subnormalModes(device: GPUDevice): Promise<SubnormalModes> {
