@@ -347,34 +347,48 @@ class Generator {
     const src = measuresRawGradients(red) || !this.plan.accumulate ? "grad" : "accum";
     // The parameter is read only by operations that need it (weight decay before the norm).
     const readsP = namesRead(program, "var").includes("p");
+    // Two vectors per iteration into two sets of accumulators (independent chains: the f64
+    // additions' latency no longer limits the loop), combined in a fixed order at the end.
     this.segmentFunction(`norm${r}`, (f, L) => {
-      const vars = new Map([["g", f.local(V128)], ["p", f.local(V128)]]);
+      const lanesVars = () => new Map([["g", f.local(V128)], ["p", f.local(V128)]]);
+      const vars = lanesVars(), twinVars = lanesVars();
       const lanes = new LaneWasm(f, this.leaves(L), vars);
       const acc = [f.local(V128), f.local(V128)];
+      const acc2 = [f.local(V128), f.local(V128)];
       const x = f.local(V128);
       const combine = red.normType === "inf" ? SIMD.f64x2_max : SIMD.f64x2_add;
+      const one = (lw: LaneWasm, v: ReadonlyMap<string, number>, a: number[], at: number) => {
+        f.op(OP.local_get, L.ptr).simdMem(SIMD.v128_load, 4, this.column(src) + at);
+        f.op(OP.local_set, v.get("g")!);
+        if (readsP) {
+          f.op(OP.local_get, L.ptr).simdMem(SIMD.v128_load, 4, this.column("param") + at);
+          f.op(OP.local_set, v.get("p")!);
+        }
+        lw.body(program);
+        f.op(OP.local_get, v.get("g")!);
+        if (red.normType !== 2) f.simd(SIMD.f32x4_abs);
+        if (L.inTail) f.v128Splat("f32x4", 0).op(OP.local_get, L.tail).simd(SIMD.v128_bitselect);
+        f.op(OP.local_set, x);
+        accumulateHalves(f, x, a, red.normType === 2, combine);
+      };
       return {
         prologue: () => {
           lanes.hoist(program);
-          for (const a of acc) f.v128Splat("f64x2", 0).op(OP.local_set, a);
+          for (const a of [...acc, ...acc2]) f.v128Splat("f64x2", 0).op(OP.local_set, a);
         },
-        vector: () => {
-          f.op(OP.local_get, L.ptr).simdMem(SIMD.v128_load, 4, this.column(src));
-          f.op(OP.local_set, vars.get("g")!);
-          if (readsP) {
-            f.op(OP.local_get, L.ptr).simdMem(SIMD.v128_load, 4, this.column("param"));
-            f.op(OP.local_set, vars.get("p")!);
-          }
-          lanes.body(program);
-          f.op(OP.local_get, vars.get("g")!);
-          if (red.normType !== 2) f.simd(SIMD.f32x4_abs);
-          if (L.inTail) f.v128Splat("f32x4", 0).op(OP.local_get, L.tail).simd(SIMD.v128_bitselect);
-          f.op(OP.local_set, x);
-          accumulateHalves(f, x, acc, red.normType === 2, combine);
+        pair: () => {
+          one(lanes, vars, acc, 0);
+          one(lanes.twin(twinVars, this.leaves(L, 4)), twinVars, acc2, 16);
         },
+        vector: () => one(lanes, vars, acc, 0),
         after: () => {
-          // partial = combine(lanes of combine(acc0, acc1)), stored at partBase + (r·nseg + s)·8
+          // partial = combine(lanes of combine(acc0 ∘ acc2, acc1 ∘ acc3)), stored at
+          // partBase + (r·nseg + s)·8
           const all = f.local(V128);
+          for (const h of [0, 1]) {
+            f.op(OP.local_get, acc[h]).op(OP.local_get, acc2[h]).simd(combine);
+            f.op(OP.local_set, acc[h]);
+          }
           f.op(OP.local_get, acc[0]).op(OP.local_get, acc[1]).simd(combine).op(OP.local_set, all);
           f.op(OP.local_get, 0).i32(8).op(OP.i32_mul);
           f.i32(this.mem.partBase + r * this.mem.segments.length * 8).op(OP.i32_add);
