@@ -11,8 +11,9 @@
  * Workers are made from a `blob:` URL of {@linkcode WORKER_SOURCE} (no file access, no
  * permission needed) and live as long as a program is loaded; an idle pool ends them after
  * `idleMs` (they would keep a Deno process alive) and starts them again on the next run. Where
- * `SharedArrayBuffer` or `Worker` is missing (a page that is not cross-origin isolated) the pool
- * runs everything on the calling thread and `threadsNote` says why.
+ * `SharedArrayBuffer` or `Worker` is missing (a page that is not cross-origin isolated), or the
+ * calling thread cannot block (a browser's main thread), the pool runs everything on the calling
+ * thread and `threadsNote` says why.
  *
  * See `wasm/README.md` for a whole kernel: `acquirePool()`, `pool.load(module, memory,
  * exports)`, `pool.run(tasks)`, `pool.unload(id)`, `releasePool(pool)`.
@@ -71,6 +72,12 @@ function singleThreadReason(): string | null {
   if (typeof SharedArrayBuffer === "undefined") {
     return "SharedArrayBuffer is not available (in a browser: serve the page cross-origin " +
       "isolated, with COOP: same-origin and COEP: require-corp)";
+  }
+  if (!canBlock()) {
+    // A browser's main thread: the Workers would start only after it returns, and it waits
+    // for them synchronously (a deadlock).
+    return "this thread cannot wait in Atomics.wait (a browser's main thread): create the " +
+      "optimizer inside a Worker for more threads";
   }
   if (typeof Worker === "undefined") return "Workers are not available";
   if (typeof Blob === "undefined" || typeof URL?.createObjectURL !== "function") {

@@ -109,6 +109,9 @@ async function _respond(
   const headers = {
     "content-type": TYPES[extname(file)] ?? "application/octet-stream",
     "cache-control": "no-store",
+    // Cross-origin isolated: SharedArrayBuffer, so newbob's wasm backend runs on Workers.
+    "cross-origin-opener-policy": "same-origin",
+    "cross-origin-embedder-policy": "require-corp",
   };
   return new Response(request.method === "HEAD" ? null : body as Uint8Array<ArrayBuffer>, {
     headers,

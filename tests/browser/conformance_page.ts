@@ -6,6 +6,9 @@
  * - every PyTorch optimizer case (`tests/fixtures/torch/optimizers.json`) through
  *   `createOptimizer(dict, { backend: "webgpu" })` on the browser's adapter, compared with the
  *   same driver and tolerance as the Deno suite (`runFixtureCase`);
+ * - every PyTorch optimizer case again on the `wasm` backend, asked for 2 threads (the page is
+ *   served cross-origin isolated; on its main thread, which cannot block, the backend runs on
+ *   one thread and says so), even without an adapter;
  * - every PyTorch transform case (`transforms.json`) on webgpu, with the fixture README's
  *   tolerances (value clip exact, norms rtol 1e-5, parameters 32·2^-23·M_t);
  * - every RETURNN control case (`returnn/cases_public.jsonl`) through
@@ -30,7 +33,7 @@ type Newbob = typeof import("../../mod.ts");
 
 /** One case's outcome. */
 export interface CaseReport {
-  suite: "optimizers" | "transforms" | "returnn";
+  suite: "optimizers" | "optimizers_wasm" | "transforms" | "returnn";
   id: string;
   pass: boolean;
   /** Failure messages (first few). */
@@ -52,6 +55,11 @@ export interface ConformanceReport {
   /** The backend the optimizers really ran on (`webgpu` unless something fell back). */
   backends: string[];
   subnormals: { flushesInputs: boolean; flushesResults: boolean } | null;
+  /**
+   * The wasm backend: whether the page was cross-origin isolated (SharedArrayBuffer, so Workers)
+   * and the backend's one-thread notice, if it printed one.
+   */
+  wasm: { crossOriginIsolated: boolean; oneThreadNote: string | null } | null;
   cases: CaseReport[];
   seconds: number;
   error?: string;
@@ -76,31 +84,37 @@ function tracked(nb: Newbob, backends: Set<string>): Newbob["createOptimizer"] {
   };
 }
 
+/**
+ * The PyTorch optimizer cases on `webgpu` (with `device`) or, without a device, on `wasm` with 2
+ * threads and no inline cut-off (even 1-element cases run on the Worker pool).
+ */
 async function optimizerCases(
   nb: Newbob,
-  device: GPUDevice,
+  device: GPUDevice | null,
   flushes: boolean,
   backends: Set<string>,
 ): Promise<CaseReport[]> {
+  const suite = device ? "optimizers" : "optimizers_wasm";
+  const create = tracked(nb, backends);
+  const stepper = device ? engineStepper("webgpu", { device, create }) : engineStepper("wasm", {
+    create: (dict, o) => create(dict, { ...o, wasm: { threads: 2, inlineBelow: 0 } }),
+  });
   const { cases } = await fetchJson<{ cases: FixtureCase[] }>(
     "/tests/fixtures/torch/optimizers.json",
   );
   const out: CaseReport[] = [];
   for (const c of cases) {
     const deviation = flushes ? await expectedDeviation(c) : undefined;
-    const r: CaseResult = await runFixtureCase(
-      deviation ? deviation.fixtureCase : c,
-      engineStepper("webgpu", { device, create: tracked(nb, backends) }),
-    );
+    const r: CaseResult = await runFixtureCase(deviation ? deviation.fixtureCase : c, stepper);
     out.push({
-      suite: "optimizers",
+      suite,
       id: c.id,
       pass: r.failures === 0,
       messages: r.messages,
       worstHist: r.worstHist,
       ...(deviation ? { deviation: deviation.summary } : {}),
     });
-    log(`${r.failures === 0 ? "ok  " : "FAIL"} optimizers ${c.id} (${r.worstHist.toFixed(2)} ε32)`);
+    log(`${r.failures === 0 ? "ok  " : "FAIL"} ${suite} ${c.id} (${r.worstHist.toFixed(2)} ε32)`);
   }
   return out;
 }
@@ -262,6 +276,7 @@ async function main(): Promise<ConformanceReport> {
     adapter: null,
     backends: [],
     subnormals: null,
+    wasm: null,
     cases: [],
     seconds: 0,
   };
@@ -278,6 +293,21 @@ async function main(): Promise<ConformanceReport> {
       };
     }
     report.cases.push(...await returnnCases(nb));
+    // The wasm backend says once when it runs on one thread (console.warn): keep that line.
+    let oneThreadNote: string | null = null;
+    const warn = console.warn;
+    console.warn = (...a: unknown[]) => {
+      const text = a.map(String).join(" ");
+      if (text.startsWith("newbob wasm backend:")) oneThreadNote = text;
+      warn(...a);
+    };
+    const wasmBackends = new Set<string>();
+    try {
+      report.cases.push(...await optimizerCases(nb, null, false, wasmBackends));
+    } finally {
+      console.warn = warn;
+    }
+    report.wasm = { crossOriginIsolated: globalThis.crossOriginIsolated === true, oneThreadNote };
     if (adapter) {
       // newbob's own device acquisition, as a browser user would call it.
       const { device } = await nb.acquireGpu();

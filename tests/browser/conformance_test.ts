@@ -1,7 +1,9 @@
 /**
  * Browser conformance: `dist/newbob.js` (the `bundle` task's output, made here into `.tmp/`)
  * loaded by a page in headless Chromium, which runs every PyTorch optimizer and transform
- * fixture through `createOptimizer` on the browser's WebGPU adapter and every RETURNN control
+ * fixture through `createOptimizer` on the browser's WebGPU adapter (and every optimizer fixture
+ * on the `wasm` backend, which says it runs on one thread on a page's main thread) and every
+ * RETURNN control
  * fixture through `createLearningRateControl` (`conformance_page.ts`). Fails unless every case
  * passes and the adapter really was WebGPU (an adapter, and every optimizer on `webgpu`). On an
  * adapter that flushes subnormals (SwiftShader here) the subnormal Adam case is held to the
@@ -10,7 +12,7 @@
  * @module
  */
 
-import { deepEqual, equal, ok } from "node:assert/strict";
+import { deepEqual, equal, match, ok } from "node:assert/strict";
 import { tempDir } from "../_gpu.ts";
 import { browserTest, bundle, drive } from "./_browser.ts";
 import type { ConformanceReport } from "./conformance_page.ts";
@@ -57,6 +59,11 @@ browserTest(
     );
     deepEqual(failed.map((c) => `${c.suite} ${c.id}: ${c.messages.join("; ")}`), []);
     equal(count("optimizers"), 56);
+    // The wasm backend: every case. The page is cross-origin isolated, but its main thread
+    // cannot block, so the backend runs on one thread there and says so.
+    equal(count("optimizers_wasm"), 56);
+    equal(report.wasm?.crossOriginIsolated, true);
+    match(report.wasm?.oneThreadNote ?? "", /one thread: this thread cannot wait in Atomics/);
     equal(count("transforms"), 18);
     equal(count("returnn"), 60);
     const flushes = report.subnormals!.flushesInputs || report.subnormals!.flushesResults;
