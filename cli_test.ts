@@ -19,6 +19,11 @@ Deno.test("cli: help for each command names its minimal permissions", async () =
   equal(await main(["lr", "--help"], c.io), 0);
   equal(await main(["frobnicate"], c.io), 2);
   ok(c.err[0].includes("unknown command 'frobnicate'"));
+  equal(await main(["train", "--progress"], c.io), 2);
+  ok(
+    c.err[1].includes("Unknown option '--progress'") && c.err[1].includes("train --help"),
+    c.err[1],
+  );
 });
 
 Deno.test("cli: a bad config is reported completely before any work", async () => {
