@@ -135,6 +135,10 @@ export async function main(args: readonly string[], io: CliIo = consoleIo): Prom
       io.err(e.message);
       return 2;
     }
+    if (_isParseArgsError(e)) {
+      io.err(`${command}: ${e.message} (see 'cli.ts ${command} --help' for the options)`);
+      return 2;
+    }
     if (e instanceof CheckpointError) {
       io.err(e.message);
       return 1;
@@ -152,6 +156,12 @@ export async function main(args: readonly string[], io: CliIo = consoleIo): Prom
     }
     throw e;
   }
+}
+
+/** An unknown option or a missing option value (node:util parseArgs' ERR_PARSE_ARGS_* codes). */
+function _isParseArgsError(e: unknown): e is TypeError {
+  return e instanceof TypeError &&
+    String((e as { code?: unknown }).code).startsWith("ERR_PARSE_ARGS");
 }
 
 /**

@@ -19,6 +19,11 @@ Deno.test("cli: help for each command names its minimal permissions", async () =
   equal(await main(["lr", "--help"], c.io), 0);
   equal(await main(["frobnicate"], c.io), 2);
   ok(c.err[0].includes("unknown command 'frobnicate'"));
+  equal(await main(["train", "--progress"], c.io), 2);
+  ok(
+    c.err[1].includes("Unknown option '--progress'") && c.err[1].includes("train --help"),
+    c.err[1],
+  );
 });
 
 Deno.test("cli: a bad config is reported completely before any work", async () => {
@@ -137,4 +142,54 @@ Deno.test("cli: train a RETURNN JSON config (datasets + network dict) into DIR/l
     c.out.join("\n"),
   );
   await Deno.stat(`${dir}/out/model.002.nbck`);
+});
+
+Deno.test("cli: train a TypeScript get_model/train_step config (RETURNN's demo-torch, shortened) into DIR/learning_rates", async () => {
+  const dir = await tempDir("cli-seq-ts-");
+  const path = `${dir}/short.config.ts`;
+  const demo = new URL("./examples/demo-torch.config.ts", import.meta.url).href;
+  await Deno.writeTextFile(
+    path,
+    `import demo from "${demo}";\n` +
+      `export default {\n  ...demo,\n  train: { class: "Task12AXDataset", num_seqs: 10 },\n` +
+      `  dev: { class: "Task12AXDataset", num_seqs: 4, fixed_random_seed: 1 },\n  num_epochs: 2,\n};\n`,
+  );
+  const c = capture();
+  equal(await main(["train", path, "--backend", "cpu", "--output-dir", `${dir}/out`], c.io), 0);
+  const text = await Deno.readTextFile(`${dir}/out/learning_rates`);
+  for (const key of ["'train_loss_ce'", "'train_loss_fer'", "'dev_loss_ce'", "'dev_loss_fer'"]) {
+    ok(text.includes(key), `${key} in\n${text}`);
+  }
+  ok(
+    c.out.some((l) => /^done in .*: 2 epochs, dev_loss_ce [0-9.]+, dev_loss_fer/.test(l)),
+    c.out.join("\n"),
+  );
+  await Deno.stat(`${dir}/out/model.002.nbck`);
+});
+
+Deno.test("cli: learning_rate_file in the config puts the learning-rate file there, not in DIR", async () => {
+  const dir = await tempDir("cli-seq-lrf-");
+  const path = `${dir}/job.json`;
+  await Deno.writeTextFile(
+    path,
+    JSON.stringify({
+      train: { class: "Task12AXDataset", num_seqs: 6 },
+      dev: { class: "Task12AXDataset", num_seqs: 3, fixed_random_seed: 1 },
+      num_inputs: 9,
+      num_outputs: 2,
+      batch_size: 500,
+      max_seqs: 3,
+      network: { output: { class: "softmax", loss: "ce", from: "data" } },
+      learning_rate: 0.01,
+      learning_rate_file: `${dir}/elsewhere/lr.txt`,
+      num_epochs: 1,
+    }),
+  );
+  await Deno.mkdir(`${dir}/elsewhere`);
+  const c = capture();
+  equal(await main(["train", path, "--backend", "cpu", "--output-dir", `${dir}/out`], c.io), 0);
+  const text = await Deno.readTextFile(`${dir}/elsewhere/lr.txt`);
+  ok(text.includes("'dev_score'"), text);
+  ok(!(await Deno.stat(`${dir}/out/learning_rates`).then(() => true, () => false)));
+  ok(c.out.join("\n").includes(`learning-rate file: ${dir}/elsewhere/lr.txt\n`), c.out.join("\n"));
 });

@@ -111,7 +111,11 @@ export async function seqDemos(
       threads,
     );
     if ("note" in t) notes.push(t.note);
-    else rows.push({ demo, impl: `torch cpu (${t.threads} threads)`, ...t.row });
+    else {rows.push({
+        demo,
+        impl: `torch cpu (${t.threads} thread${t.threads === 1 ? "" : "s"})`,
+        ...t.row,
+      });}
   }
   return { rows, notes };
 }

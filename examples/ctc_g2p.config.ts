@@ -1,6 +1,6 @@
 /**
  * A CTC example on real data: grapheme-to-phoneme conversion on the CMU Pronouncing Dictionary
- * (`examples/g2p_data.ts`: 5093 training words, 622 dev words, letters in, ARPAbet phonemes
+ * (`examples/g2p_data.ts`: 5092 training words, 622 dev words, letters in, ARPAbet phonemes
  * out). A bidirectional LSTM (2 x 128 units) and a ReLU layer with a softmax CTC output layer
  * (39 phonemes + the blank, last, as in RETURNN TF), trained with Adam and RETURNN's
  * `newbob_rel` on the dev label error rate. The trainer reports per epoch `train_score` /
@@ -9,7 +9,10 @@
  * phonemes; RETURNN TF decodes with a beam search, newbob greedily). The data dicts are RETURNN
  * `StaticDataset`s (`data`: a list of `{data, classes}` sequences).
  *
- * Run it: `deno task train examples/ctc_g2p.config.ts` (writes `out/ctc_g2p/`).
+ * Run it: `deno task train examples/ctc_g2p.config.ts` (writes `out/ctc_g2p/`). Measured (wasm,
+ * 12 epochs, 26 min on a shared 2-core machine), the dev phoneme error rate per epoch in %:
+ * 24.58, 17.86, 16.08, 14.79, 14.46, 14.88, 13.09, 14.02, 13.54, 13.15, 13.36, 13.45 (newbob_rel
+ * halved the rate for epochs 7, 9 and 12; README's table has the train error and the rates).
  *
  * @module
  */

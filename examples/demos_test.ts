@@ -14,6 +14,11 @@ import lstmDemo from "./demo-tf-native-lstm.12ax.config.ts";
 import convDemo from "./demo-torch.config.ts";
 import { twelveAxBatch } from "../tests/_twelve_ax.ts";
 import { Rng } from "../trainer/rng.ts";
+import { train } from "../trainer/train.ts";
+import type { Config } from "../trainer/config_types.ts";
+import type { BackendName } from "../trainer/model_types.ts";
+import { quiet, testClock } from "../trainer/_fakes_test.ts";
+import { gpuTest, tempDir } from "../tests/_gpu.ts";
 
 const { tf } = await loadTfjs("cpu");
 
@@ -64,3 +69,44 @@ Deno.test("demo-torch: get_model has 28402 parameters; train_step marks ce and f
   acc.reset();
   tf.dispose(params.variables);
 });
+
+/** A demo shortened (few sequences, 3 epochs: newbob decides in epochs 2 and 3) on a backend. */
+async function shortDemo(config: Config, backend: BackendName) {
+  const short = {
+    ...config,
+    train: { class: "Task12AXDataset", num_seqs: 12 },
+    dev: { class: "Task12AXDataset", num_seqs: 4, fixed_random_seed: 1 },
+    max_seqs: 4,
+    num_epochs: 3,
+  } as Config;
+  return await train(short, {
+    ...quiet,
+    outputDir: await tempDir(`demo-${backend}-`),
+    backend,
+    now: testClock(),
+  });
+}
+
+for (const [name, config] of [["demo-tf-native-lstm.12ax", lstmDemo], ["demo-torch", convDemo]]) {
+  for (const backend of ["wasm", "webgpu"] as const) {
+    const run = backend === "webgpu" ? gpuTest : Deno.test;
+    run(`${name} (short) on ${backend}: cpu's scores and learning rates`, async () => {
+      const ref = await shortDemo(config as Config, "cpu");
+      const r = await shortDemo(config as Config, backend);
+      assert.equal(r.backend, backend);
+      assert.deepEqual(
+        r.history.map((h) => h.learningRate),
+        ref.history.map((h) => h.learningRate),
+      );
+      ref.history.forEach((h, e) => {
+        for (const [k, v] of Object.entries(h.scores!)) {
+          const got = r.history[e].scores![k];
+          assert.ok(
+            Math.abs(got - v) < 2e-3 * Math.max(1, Math.abs(v)),
+            `epoch ${e + 1} ${k}: ${got} vs ${v}`,
+          );
+        }
+      });
+    });
+  }
+}

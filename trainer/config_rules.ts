@@ -391,7 +391,7 @@ export const CONFIG_RULES: readonly ConfigRule[] = [
     check: ({ config: c, notes }) => {
       const why: Record<string, string> = {
         log_verbosity:
-          "newbob's output is the progress bar or lines (--progress) and the summaries",
+          "newbob prints a progress bar on a terminal (progress lines otherwise) and the epoch summaries",
         use_tensorflow: "the engine follows from the config's form ('network': TF engine)",
         model_outputs: "newbob trains, it does not run forward_step",
       };

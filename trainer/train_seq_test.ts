@@ -95,6 +95,38 @@ Deno.test("seq (cpu): a get_model/train_step config records train_loss_ce, dev_l
   equal(r.history[0].devError, r.history[0].scores!.dev_loss_fer);
 });
 
+Deno.test("seq (cpu): two loss layers give RETURNN TF's _<layer> keys; the error measure resolves against them", async () => {
+  const net = {
+    hidden: { class: "linear", activation: "tanh", n_out: 8, from: "data" },
+    aux: { class: "softmax", loss: "ce", loss_scale: 0.5, from: "hidden" },
+    output: { class: "softmax", loss: "ce", from: "hidden" },
+  };
+  const keys = (
+    set: string,
+  ) => [`${set}_score_aux`, `${set}_score_output`, `${set}_error_aux`, `${set}_error_output`];
+  for (
+    const [measure, key] of [[undefined, "dev_score_output"], ["dev_score_aux", "dev_score_aux"], [
+      "dev_error",
+      "dev_error_output",
+    ]]
+  ) {
+    const dir = await tempDir("seq-two-losses-");
+    const config = {
+      ...fastNet,
+      network: net,
+      num_epochs: 2,
+      ...(measure === undefined ? {} : { learning_rate_control_error_measure: measure }),
+    } as Config;
+    const r = await train(config, { ...quiet, outputDir: dir, backend: "cpu", now: testClock() });
+    deepEqual(Object.keys(r.history[1].scores!).sort(), [...keys("train"), ...keys("dev")].sort());
+    const text = await Deno.readTextFile(r.learningRateFile);
+    ok(text.includes("'dev_score_aux'") && text.includes("'dev_error_output'"), text);
+    const control = await createLearningRateControl({ ...config }, { file: r.learningRateFile });
+    equal(control.errorKey(2), key, `measure ${measure}`);
+    await assertFileIsControlReplay(config, r.learningRateFile);
+  }
+});
+
 Deno.test("seq (cpu): stop + resume == uninterrupted (bitwise params and learning-rate file), also mid-partition", async () => {
   // partition_epoch 2: each (sub-)epoch is half the corpus, as RETURNN counts epochs; the
   // seeded dropout, gradient noise, accumulation and the dynamic learning rate all continue.

@@ -112,3 +112,29 @@ Deno.test("ctcLoss: the same sequences padded differently give the same losses a
   }
   for (let t = 6; t < 11; t++) assert.ok(gp[0][t].every((v) => v === 0));
 });
+
+Deno.test("ctcLoss: the issue's contract (./models, re-exported by ./trainer; lengths as number[] or Int32Array)", async () => {
+  const models = await import("../mod.ts");
+  const trainer = await import("../../trainer/mod.ts");
+  assert.equal(models.ctcLoss, ctcLoss);
+  assert.equal(trainer.ctcLoss, ctcLoss);
+  const { tf } = await loadTfjs("cpu");
+  const logits = tf.randomNormal([2, 5, 4], 0, 1, "float32", 3) as ReturnType<typeof tf.tensor3d>;
+  const targets = tf.tensor2d([[1, 2], [3, -1]], [2, 2], "int32");
+  const loss = ctcLoss(tf, logits, targets, [5, 3], [2, 1], { blank: 0, zeroInfinity: false });
+  assert.deepEqual(loss.shape, [2]);
+  assert.equal(loss.rank, 1);
+  const typed = ctcLoss(tf, logits, targets, new Int32Array([5, 3]), new Int32Array([2, 1]), {
+    blank: 0,
+    zeroInfinity: false,
+  });
+  assert.deepEqual(Array.from(await typed.data()), Array.from(await loss.data()));
+  // -log p: positive and finite where alignable; the gradient of the sum is [B, T, C]
+  assert.ok(Array.from(await loss.data()).every((v) => Number.isFinite(v) && v > 0));
+  const g = tf.grad((x) => tf.sum(ctcLoss(tf, x, targets, [5, 3], [2, 1], { blank: 0 })))(logits);
+  assert.deepEqual(g.shape, [2, 5, 4]);
+  // past a sequence's input length the logits get no gradient
+  const g1 = (await g.array() as number[][][])[1];
+  assert.ok(g1.slice(3).flat().every((v) => v === 0));
+  tf.dispose([logits, targets, loss, typed, g]);
+});
