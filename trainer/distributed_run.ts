@@ -79,6 +79,11 @@ export async function startDistributed(
   const { createDataParallel } = await import("../distributed/data_parallel.ts");
   const arena = await import("../distributed/arena.ts");
   const dp = await createDataParallel(settings, options);
+  if (!dp.isMain && dp.comm.transport === "mpi") {
+    // A rank of its own process: only rank 0 prints (notices of the pieces too); errors reach
+    // the user through rank 0 (dp.guard) or stderr.
+    console.log = console.info = console.warn = () => {};
+  }
   if (dp.isMain) {
     options.log(
       dp.note ??

@@ -12,18 +12,22 @@ import { resolveConfig } from "./config.ts";
 import { ConfigError } from "./config_error.ts";
 import type { Config } from "./config_types.ts";
 import { createLoopbackGroup } from "../distributed/loopback.ts";
-import { tempDir } from "../tests/_gpu.ts";
+import { both, tempDir } from "../tests/_gpu.ts";
+import type { BackendName } from "./model_types.ts";
 import { maxDiff, unionConfigs } from "./_distributed_cases_test.ts";
 
 const quiet = { log: () => {}, progress: "none" as const };
 
 /** Run `config` on `n` in-process ranks; rank 0's result. */
-async function onRanks(n: number, config: Config, dir: string): Promise<TrainResult[]> {
+async function onRanks(
+  n: number,
+  config: Config,
+  dir: string,
+  backend: BackendName = "cpu",
+): Promise<TrainResult[]> {
   const comms = createLoopbackGroup(n);
   return await Promise.all(
-    comms.map((communicator) =>
-      train(config, { ...quiet, outputDir: dir, backend: "cpu", communicator })
-    ),
+    comms.map((communicator) => train(config, { ...quiet, outputDir: dir, backend, communicator })),
   );
 }
 
@@ -45,25 +49,29 @@ Deno.test("distributed config keys are the trainer's: accepted, validated, merge
   throws(() => resolveConfig({ use_horovd: true }), /Did you mean 'use_horovod'\?/);
 });
 
-Deno.test("2 loopback ranks, grad (Horovod shard, averaged) == 1 rank on the union batches", async () => {
-  const { ranks, union } = unionConfigs();
-  const dirA = await tempDir("dp-union-2-");
-  const dirB = await tempDir("dp-union-1-");
-  const [r0, r1] = await onRanks(2, ranks, dirA);
-  const one = await train(union, { ...quiet, outputDir: dirB, backend: "cpu" });
-  equal(r0.globalTrainStep, one.globalTrainStep);
-  // Both ranks end with the same parameters; only rank 0 wrote files.
-  equal(maxDiff(r0.parameters, r1.parameters).abs, 0);
-  equal(r1.rank, 1);
-  const d = maxDiff(r0.parameters, one.parameters);
-  // float32 summation order only: (mean of 32 + mean of 32) / 2 vs the mean of 64.
-  ok(d.abs < 1e-5, JSON.stringify(d));
-  // The same decisions: the learning rates of every epoch are equal.
-  equal(
-    JSON.stringify(r0.history.map((h) => h.learningRate)),
-    JSON.stringify(one.history.map((h) => h.learningRate)),
-  );
-});
+both(
+  "2 loopback ranks, grad (Horovod shard, averaged) == 1 rank on the union batches",
+  async (backend) => {
+    const { ranks, union } = unionConfigs();
+    const dirA = await tempDir("dp-union-2-");
+    const dirB = await tempDir("dp-union-1-");
+    const [r0, r1] = await onRanks(2, ranks, dirA, backend);
+    const one = await train(union, { ...quiet, outputDir: dirB, backend });
+    equal(r0.globalTrainStep, one.globalTrainStep);
+    // Both ranks end with the same parameters; only rank 0 wrote files.
+    equal(maxDiff(r0.parameters, r1.parameters).abs, 0);
+    equal(r1.rank, 1);
+    const d = maxDiff(r0.parameters, one.parameters);
+    // float32 summation order only: (mean of 32 + mean of 32) / 2 vs the mean of 64. Measured
+    // 3e-8 on cpu after 48 steps.
+    ok(d.abs < (backend === "cpu" ? 1e-6 : 1e-4), JSON.stringify(d));
+    // The same decisions: the learning rates of every epoch are equal.
+    equal(
+      JSON.stringify(r0.history.map((h) => h.learningRate)),
+      JSON.stringify(one.history.map((h) => h.learningRate)),
+    );
+  },
+);
 
 Deno.test("2 loopback ranks, param with param_sync_step 1 == grad averaging (SGD)", async () => {
   const base: Config = {
