@@ -170,6 +170,24 @@ mpiTest(
   },
 );
 
+mpiTest("2 ranks (cli): a rank that throws mid-epoch stops the job with its message", async () => {
+  const dir = await tempDir("dp-mpi-throw-");
+  const { ranks } = unionConfigs();
+  const config = join(dir, "throw.config.ts");
+  await Deno.writeTextFile(
+    config,
+    `export default { ...${JSON.stringify({ ...ranks, backend: "cpu" })},\n` +
+      "  dynamic_learning_rate: ({ global_train_step, learning_rate }) => {\n" +
+      `    if (Deno.env.get("PMI_RANK") === "1" && global_train_step === 5) {\n` +
+      '      throw new RangeError("boom in step 5");\n' +
+      "    }\n    return learning_rate;\n  },\n};\n",
+  );
+  const run = await trainOnRanks(2, dir, config, [], 60_000);
+  ok(!run.timedOut, `the job did not stop by itself:\n${run.stderr}`);
+  ok(run.code !== 0);
+  match(run.stdout + run.stderr, /newbob: rank 1 of 2 failed: RangeError: boom in step 5/);
+});
+
 /** `cli.ts train` in one process started directly (no mpirun), with the rank flags. */
 async function trainAlone(
   dir: string,
