@@ -18,6 +18,8 @@
  * @module
  */
 
+import { summarize } from "./_stats.ts";
+
 const ROUNDS = Number(Deno.args[0] ?? 3);
 const DIR = ".tmp/bench/dp";
 const ENV = "PMI_RANK,PMI_SIZE,OMPI_COMM_WORLD_RANK,OMPI_COMM_WORLD_SIZE,NEWBOB_MPI_LIBRARY";
@@ -40,8 +42,7 @@ function epochSeconds(out: string): number {
 }
 
 function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+  return summarize(xs).median;
 }
 
 if (!(await run("mpirun.mpich", ["--version"])).ok) {
