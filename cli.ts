@@ -234,6 +234,7 @@ async function trainCommand(args: readonly string[], io: CliIo): Promise<number>
     defaultOutputDir: `out/${stem}`,
     log: io.out,
   });
+  if (result.rank !== 0) return 0; // a data-parallel run: rank 0 reports
   const last = result.history.at(-1);
   const secs = ((performance.now() - t0) / 1000).toFixed(1);
   if (last !== undefined) {

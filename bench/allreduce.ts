@@ -11,6 +11,8 @@
  * @module
  */
 
+import { summarize } from "./_stats.ts";
+
 const ROUNDS = 5;
 const NP = 2;
 const CASES = [
@@ -38,8 +40,7 @@ function seconds(out: string): number {
 }
 
 function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+  return summarize(xs).median;
 }
 
 if (!(await run("mpirun.mpich", ["--version"])).ok) {

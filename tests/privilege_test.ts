@@ -30,7 +30,9 @@ export function flagProblems(command: string): string[] {
     if (/^--allow-net\b/.test(f) && !loopback) {
       problems.push(`${f}: newbob needs no network (only 127.0.0.1, for the web demo)`);
     }
-    if (/^--allow-(ffi|sys|import)\b/.test(f)) problems.push(`${f} is not needed`);
+    // FFI only for the MPI ranks of a data-parallel run (docs/distributed.md).
+    const mpiRank = /^--allow-ffi$/.test(f) && /\bmpirun(\.mpich)?\s/.test(command);
+    if (/^--allow-(ffi|sys|import)\b/.test(f) && !mpiRank) problems.push(`${f} is not needed`);
     if (/^--allow-(read|write|env|run)$/.test(f)) problems.push(`${f} without a list is too broad`);
     if (/^--allow-write=(\.|\/|~)?$/.test(f)) problems.push(`${f} lets it write anywhere`);
     if (/^--allow-env=.*\*/.test(f)) problems.push(`${f}: name the variables`);
@@ -53,7 +55,9 @@ Deno.test("privilege: every task and documented command has narrow, explicit fla
     commands.push([`cli.ts ${name} (PERMISSIONS)`, flags]);
   }
   const readme = await Deno.readTextFile("README.md").catch(() => "");
-  for (const m of readme.matchAll(/deno (?:run|test)[^\n`|]*/g)) commands.push(["README", m[0]]);
+  for (const m of readme.matchAll(/(?:mpirun\S* -np \d+ )?deno (?:run|test)[^\n`|]*/g)) {
+    commands.push(["README", m[0]]);
+  }
   // Flag lists in the README's command table (a lone `--allow-write` in prose is no command).
   for (const m of readme.matchAll(/`(--allow-[a-z]+=[^`]*)`/g)) {
     commands.push(["README table", m[1]]);

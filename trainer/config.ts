@@ -24,6 +24,7 @@ import type { BackendName } from "./model_types.ts";
 import { isObject, keyProblems, normalizeConfig, TRAINER_DEFAULTS } from "./config_keys.ts";
 import { CONFIG_RULES, controlKeys, resolveTargets, type RuleContext } from "./config_rules.ts";
 import { isSequenceConfig, resolveSequence, type SequenceSettings } from "./seq_config.ts";
+import { type DistributedSettings, parseDistributedConfig } from "../distributed/config.ts";
 
 /** RETURNN's `cleanup_old_models` options (`false`: keep every saved epoch's model). */
 export interface CleanupOldModels {
@@ -120,6 +121,11 @@ export interface TrainSettings {
   readonly control: Readonly<Record<string, unknown>>;
   /** Non-fatal remarks about the config (keys without effect), printed before training. */
   readonly notes: readonly string[];
+  /**
+   * Data-parallel training (`torch_distributed`, `use_horovod`; `docs/distributed.md`), or
+   * `undefined` for one process.
+   */
+  readonly distributed: DistributedSettings | undefined;
 }
 
 /** Options of {@linkcode resolveConfig}. */
@@ -168,8 +174,11 @@ export function resolveConfig(config: unknown, options: ResolveConfigOptions = {
   const c = normalizeConfig(config);
   const ctx: RuleContext = { config: c, problems: keyProblems(c), notes: [] };
   for (const rule of CONFIG_RULES) rule.check(ctx);
+  const distributed = parseDistributedConfig(c);
+  ctx.problems.push(...distributed.problems);
+  ctx.notes.push(...distributed.notes);
   if (ctx.problems.length > 0) throw new ConfigError(ctx.problems, options.source);
-  return toSettings(c, options, ctx.notes);
+  return toSettings(c, options, ctx.notes, distributed.settings);
 }
 
 /** The translation of a valid config (the one place where snake_case becomes camelCase). */
@@ -177,6 +186,7 @@ function toSettings(
   c: Readonly<Record<string, unknown>>,
   options: ResolveConfigOptions,
   notes: readonly string[],
+  distributed: DistributedSettings | undefined,
 ): TrainSettings {
   const outputDir = options.outputDir ?? (c.output_dir as string | undefined) ??
     options.defaultOutputDir ?? "out/default";
@@ -220,6 +230,7 @@ function toSettings(
     pretrainEpochs: get("pretrain_epochs", 0),
     control: Object.freeze(controlKeys(c)),
     notes: Object.freeze([...notes]),
+    distributed,
   });
 }
 

@@ -22,6 +22,7 @@ import {
 import { didYouMeanSuffix } from "../_util/did_you_mean.ts";
 import { MLP_DEFAULTS } from "./model_types.ts";
 import { DATA_CONFIG_KEYS } from "../datasets/data_config.ts";
+import { DISTRIBUTED_KEYS, isDistributedKey } from "../distributed/config.ts";
 
 /** One key of the table. */
 export interface KeySpec {
@@ -279,8 +280,6 @@ export const KEYS: Readonly<Record<string, KeySpec>> = {
     `${NOT_IN_NEWBOB} (network construction); set 'pretrain_epochs' for the pretraining ` +
       "learning-rate rule",
   ),
-  horovod_scale_lr: rejected(`${NOT_IN_NEWBOB} (no multi-worker training); remove it`),
-  use_horovod: rejected(`${NOT_IN_NEWBOB} (no multi-worker training); remove it`),
   ...Object.fromEntries(
     ["adam", "nadam", "adadelta", "adagrad", "rmsprop"].map((legacy) => [
       legacy,
@@ -315,7 +314,10 @@ export const TRAINER_DEFAULTS: Readonly<{
 export const CONFIG_KEYS: readonly string[] = Object.freeze(Object.keys(KEYS));
 
 /** The keys a config may use (the did-you-mean candidates). */
-const VALID_KEYS = CONFIG_KEYS.filter((k) => KEYS[k].unsupported === undefined);
+const VALID_KEYS = [
+  ...CONFIG_KEYS.filter((k) => KEYS[k].unsupported === undefined),
+  ...DISTRIBUTED_KEYS,
+];
 
 /**
  * Keys where RETURNN treats a typed `None` like "not set" (off, or the default): a config
@@ -401,10 +403,10 @@ const MAX_SUGGESTIONS = 50;
 export function keyProblems(c: Readonly<Record<string, unknown>>): string[] {
   const problems: string[] = [];
   for (const [key, value] of Object.entries(c)) {
+    // Distributed keys (torch_distributed, use_horovod, horovod_*, ...): parseDistributedConfig.
+    if (isDistributedKey(key)) continue;
     const spec = Object.hasOwn(KEYS, key) ? KEYS[key] : undefined;
-    if (spec === undefined && key.startsWith("horovod_")) {
-      problems.push(`'${clipName(key)}' ${NOT_IN_NEWBOB} (no multi-worker training); remove it`);
-    } else if (spec === undefined) {
+    if (spec === undefined) {
       const hint = problems.length < MAX_SUGGESTIONS ? didYouMeanSuffix(key, VALID_KEYS) : "";
       problems.push(`unknown key '${clipName(key)}'.${hint}`);
     } else if (spec.unsupported !== undefined) {

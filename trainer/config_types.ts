@@ -273,4 +273,26 @@ export interface Config {
   reset_updater_vars_mod_step?: number;
   /** `"epochs"` (newbob default, as the RETURNN docs describe) or `"steps"` (RETURNN TF code). */
   reset_updater_vars_unit?: "epochs" | "steps";
+
+  // --- data-parallel training under mpirun (docs/distributed.md) ---
+  /** RETURNN PyTorch's: `{reduce_type: "grad" | "param", param_sync_step, timeout_sec, ...}`. */
+  torch_distributed?: Record<string, unknown> | null;
+  /** RETURNN TF's Horovod switch (with the `horovod_*` keys). */
+  use_horovod?: boolean;
+  /** `"grad"` (default) or `"param"`. */
+  horovod_reduce_type?: "grad" | "param";
+  /** Steps between parameter averages with `"param"` (default 1). */
+  horovod_param_sync_step?: number;
+  /** Average the gradients instead of summing them. */
+  horovod_avg_grad?: boolean;
+  /** Multiply the learning rate by the number of ranks. */
+  horovod_scale_lr?: boolean;
+  /** `"shard"` (default) or `"random_seed_offset"`. */
+  horovod_dataset_distribution?: "shard" | "random_seed_offset";
+  /** Path of the MPI library (`NEWBOB_MPI_LIBRARY` wins). */
+  mpi_library?: string;
+  /** Seconds a collective may take before the job is stopped as stuck (default 1800). */
+  distributed_timeout_sec?: number;
+  /** Seconds the ranks have to meet at startup (default 120). */
+  distributed_startup_timeout_sec?: number;
 }

@@ -145,6 +145,8 @@ const MAY_CHANGE: ReadonlySet<string> = new Set([
   "saveInterval",
   "cleanupOldModels",
   "stopOnNonfiniteTrainScore",
+  // A run may continue on another number of ranks (RETURNN's too): rank 0's files are the state.
+  "distributed",
 ]);
 
 /** Settings fingerprinted by a hash of their JSON (datasets may hold their data inline). */

@@ -27,6 +27,8 @@ import { digitsJob } from "./digits_job.ts";
 import { datasetKeyProblems, sequenceJob } from "./seq_job.ts";
 import { epochsToDelete } from "./cleanup_models.ts";
 import { writeFileAtomic } from "../_util/atomic_write.ts";
+import type { DistributedRun } from "./distributed_run.ts";
+import type { Communicator } from "../distributed/types.ts";
 
 /** Name of the checkpoint file in the output folder. */
 export const CHECKPOINT_FILE = "checkpoint.nbck";
@@ -76,6 +78,11 @@ export interface TrainOptions {
   deps?: Partial<TrainDeps>;
   /** Wall clock in milliseconds (tests pass a fake clock for reproducible meta). */
   now?: () => number;
+  /**
+   * The communicator of a distributed config (tests: a loopback rank). @default {MPI under
+   * mpirun, else one process}
+   */
+  communicator?: Communicator;
 }
 
 /** What a training run produced. */
@@ -100,6 +107,8 @@ export interface TrainResult {
   readonly checkpointFile: string;
   /** The SVG plot of the learning rates and scores. */
   readonly plotFile: string;
+  /** This process's rank in a data-parallel run (0 for one process; only rank 0 writes). */
+  readonly rank: number;
 }
 
 /**
@@ -148,9 +157,31 @@ export interface TrainResult {
  * ```
  */
 export async function train(config: Config, options: TrainOptions = {}): Promise<TrainResult> {
+  // Data-parallel (torch_distributed, use_horovod): MPI is loaded only then.
+  const distributed = resolveConfig(config, { source: options.source }).distributed;
+  if (distributed === undefined) return await trainProcess(config, options, undefined);
   const log = options.log ?? ((line: string) => console.log(line));
-  const deps = await wire(options.deps);
-  const setup = await setUp(config, options, deps, log);
+  const { startDistributed } = await import("./distributed_run.ts");
+  const dist = await startDistributed(distributed, {
+    log,
+    ...(options.communicator ? { comm: options.communicator } : {}),
+  });
+  // Only rank 0 prints.
+  const quiet = { ...options, log: () => {}, progress: "none" as const };
+  return await dist.run(() => trainProcess(config, dist.isMain ? options : quiet, dist));
+}
+
+/** One process's run (one rank's with `dist`). */
+async function trainProcess(
+  config: Config,
+  options: TrainOptions,
+  dist: DistributedRun | undefined,
+): Promise<TrainResult> {
+  const log = options.log ?? ((line: string) => console.log(line));
+  const wired = await wire(options.deps);
+  const deps = dist ? dist.wrapDeps(wired) : wired;
+  const unwrapped = await setUp(config, options, deps, log);
+  const setup = dist ? { ...unwrapped, job: dist.wrapJob(unwrapped.job) } : unwrapped;
   const { settings, job, files } = setup;
   const model = job.model;
   let run: EpochRun<unknown> | undefined;
@@ -166,6 +197,7 @@ export async function train(config: Config, options: TrainOptions = {}): Promise
       () => deps.createUpdater(settings, model),
       log,
     );
+    await dist?.afterRestore(); // every rank takes rank 0's parameters
     run = epochRun(setup, deps, restored, { ...options, log, pendingReads });
     const lastEpoch = Math.min(settings.numEpochs, options.stopAfterEpoch ?? Infinity);
     if (restored.startEpoch > settings.numEpochs) {
@@ -175,7 +207,9 @@ export async function train(config: Config, options: TrainOptions = {}): Promise
     for (let epoch = restored.startEpoch; epoch <= lastEpoch; epoch++) {
       const record = await runEpoch(run, epoch);
       history = [...history.filter((r) => r.epoch < epoch), record];
-      await saveEpoch(run, deps, setup, history, epoch === lastEpoch, log);
+      if (dist?.isMain !== false) {
+        await saveEpoch(run, deps, setup, history, epoch === lastEpoch, log);
+      }
       run.progress.endEpoch(record);
     }
     return {
@@ -189,6 +223,7 @@ export async function train(config: Config, options: TrainOptions = {}): Promise
       learningRateFile: settings.learningRateFile,
       checkpointFile: files.checkpoint,
       plotFile: files.plot,
+      rank: dist?.dp.rank ?? 0,
     };
   } catch (e) {
     // A lost GPU device surfaces as bare OperationErrors; report it with how to continue.

@@ -103,6 +103,22 @@ export async function runRanks(
   scenarioOptions: Record<string, unknown> = {},
   options: RunRanksOptions = {},
 ): Promise<MpiRun> {
+  return await runProgram(np, [RANK, scenario, JSON.stringify(scenarioOptions)], options);
+}
+
+/**
+ * Run `deno run <rank flags> ...program` on `np` ranks (e.g. `cli.ts train CONFIG`).
+ *
+ * @param np Number of ranks.
+ * @param program The script and its arguments.
+ * @param options mpirun arguments, extra rank flags, the time limit.
+ * @returns mpirun's status and output (`result`: rank 0's `@result` line, if any).
+ */
+export async function runProgram(
+  np: number,
+  program: readonly string[],
+  options: RunRanksOptions = {},
+): Promise<MpiRun> {
   const r = await _launch({
     np,
     timeoutMs: options.timeoutMs ?? 120_000,
@@ -112,9 +128,7 @@ export async function runRanks(
       "run",
       ...RANK_FLAGS,
       ...(options.rankFlags ?? []),
-      RANK,
-      scenario,
-      JSON.stringify(scenarioOptions),
+      ...program,
     ],
   }) as Omit<MpiRun, "result">;
   const line = r.stdout.split("\n").find((l) => l.startsWith("@result "));
