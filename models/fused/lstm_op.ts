@@ -34,11 +34,23 @@ import {
 } from "./lstm_wasm.ts";
 import {
   copyRangeProgram,
+  lstmBackwardIters,
   lstmBackwardProgram,
+  lstmForwardIters,
   lstmForwardProgram,
   lstmUniforms,
-  type WebGpuProgram,
+  runStepChunks,
 } from "./lstm_wgsl.ts";
+import {
+  type CpuBackend,
+  type Info,
+  type KernelArgs,
+  type KernelFn,
+  registerPair,
+  type WasmBackend,
+  wasmMemory,
+  type WebGpuBackend,
+} from "./_backends.ts";
 
 /** The forward kernel's name. */
 export const LSTM_FORWARD = "NewbobLstmForward";
@@ -61,37 +73,6 @@ export interface FusedLstmArgs {
   readonly gateOrder?: string;
   /** Added to the forget gate's pre-activation. @default 0 */
   readonly forgetBias?: number;
-}
-
-type Info = { dataId: object; shape: number[]; dtype: string };
-interface KernelArgs {
-  inputs: Record<string, Info>;
-  backend: unknown;
-  attrs: Record<string, unknown>;
-}
-
-interface CpuBackend {
-  data: { get(id: object): { values: Float32Array | Int32Array } };
-  makeTensorInfo(shape: number[], dtype: string, values: Float32Array): Info;
-}
-interface WasmBackend {
-  wasm: {
-    asm?: { memory?: WebAssembly.Memory };
-    wasmMemory?: WebAssembly.Memory;
-    _malloc(bytes: number): number;
-    _free(p: number): void;
-  };
-  dataIdMap: { get(id: object): { memoryOffset: number } };
-  makeOutput(shape: number[], dtype: string): Info;
-}
-interface WebGpuBackend {
-  runWebGPUProgram(
-    program: WebGpuProgram,
-    inputs: Info[],
-    dtype: string,
-    uniforms?: { type: string; data: number[] }[],
-  ): Info;
-  disposeData(id: object): boolean;
 }
 
 function _attrs(a: Record<string, unknown>): LstmLayout {
@@ -175,10 +156,6 @@ function _cpuBackward({ inputs, backend, attrs }: KernelArgs): Info[] {
   ];
 }
 
-function _wasmMemory(be: WasmBackend): WebAssembly.Memory | null {
-  return be.wasm.asm?.memory ?? be.wasm.wasmMemory ?? null;
-}
-
 function _wasmForward({ inputs, backend, attrs }: KernelArgs): Info[] {
   const be = backend as WasmBackend, a = _attrs(attrs);
   const dims = _dims(inputs.x), { B, T, n } = dims;
@@ -188,7 +165,7 @@ function _wasmForward({ inputs, backend, attrs }: KernelArgs): Info[] {
   const scratch = be.wasm._malloc(lstmForwardScratchBytes(n, B) + 64);
   const base = Math.ceil(scratch / 64) * 64;
   try {
-    runLstmForward(_wasmMemory(be)!, dims, {
+    runLstmForward(wasmMemory(be)!, dims, {
       x: off(inputs.x),
       w: off(inputs.w),
       lens: off(inputs.lens),
@@ -211,7 +188,7 @@ function _wasmBackward({ inputs, backend, attrs }: KernelArgs): Info[] {
   const scratch = be.wasm._malloc(lstmBackwardScratchBytes(n, B) + 64);
   const base = Math.ceil(scratch / 64) * 64;
   try {
-    runLstmBackward(_wasmMemory(be)!, { B, T, n }, {
+    runLstmBackward(wasmMemory(be)!, { B, T, n }, {
       dy: off(inputs.dy),
       w: off(inputs.w),
       lens: off(inputs.lens),
@@ -231,11 +208,13 @@ function _gpuForward({ inputs, backend, attrs }: KernelArgs): Info[] {
   const be = backend as WebGpuBackend, a = _attrs(attrs);
   const { B, T, n } = _dims(inputs.x);
   const u = lstmUniforms(a.reverse, gateOffsets(a.gateOrder, n), a.forgetBias);
-  const ws = be.runWebGPUProgram(
+  const ws = runStepChunks(
+    be,
     lstmForwardProgram(B, T, n),
     [inputs.x, inputs.w, inputs.lens],
-    "float32",
     u,
+    T,
+    lstmForwardIters(n),
   );
   const y = be.runWebGPUProgram(copyRangeProgram([B, T, n]), [ws], "float32", [
     { type: "int32", data: [B * T * 5 * n] },
@@ -247,11 +226,13 @@ function _gpuBackward({ inputs, backend, attrs }: KernelArgs): Info[] {
   const be = backend as WebGpuBackend, a = _attrs(attrs);
   const [B, T, n] = inputs.y.shape;
   const u = lstmUniforms(a.reverse, gateOffsets(a.gateOrder, n), a.forgetBias);
-  const packed = be.runWebGPUProgram(
+  const packed = runStepChunks(
+    be,
     lstmBackwardProgram(B, T, n),
     [inputs.dy, inputs.w, inputs.lens, inputs.y, inputs.ws],
-    "float32",
     u,
+    T,
+    lstmBackwardIters(n),
   );
   const dz = be.runWebGPUProgram(copyRangeProgram([B, T, 4 * n]), [packed], "float32", [
     { type: "int32", data: [0] },
@@ -263,7 +244,7 @@ function _gpuBackward({ inputs, backend, attrs }: KernelArgs): Info[] {
   return [dz, hp];
 }
 
-const KERNELS: Record<string, [(a: KernelArgs) => Info[], (a: KernelArgs) => Info[]]> = {
+const KERNELS: Record<string, [KernelFn, KernelFn]> = {
   cpu: [_cpuForward, _cpuBackward],
   wasm: [_wasmForward, _wasmBackward],
   webgpu: [_gpuForward, _gpuBackward],
@@ -277,39 +258,28 @@ const KERNELS: Record<string, [(a: KernelArgs) => Info[], (a: KernelArgs) => Inf
  * @returns Whether the active backend can run {@linkcode fusedLstm}.
  */
 export function registerFusedLstm(tf: Tf): boolean {
-  const name = tf.getBackend();
-  const k = KERNELS[name];
-  if (!k) return false;
-  if (name === "wasm" && !_wasmMemory(tf.backend() as unknown as WasmBackend)) return false;
-  if (!tf.getKernel(LSTM_FORWARD, name)) {
-    tf.registerKernel({ kernelName: LSTM_FORWARD, backendName: name, kernelFunc: k[0] as never });
-    tf.registerKernel({ kernelName: LSTM_BACKWARD, backendName: name, kernelFunc: k[1] as never });
-  }
-  if (!tf.getGradient(LSTM_FORWARD)) {
-    tf.registerGradient({
-      kernelName: LSTM_FORWARD,
-      inputsToSave: ["w", "lens"],
-      outputsToSave: [true, true],
-      gradFunc: (dys, saved, attrs) => {
-        const [dyIn] = dys as (tfjs.Tensor | null)[];
-        const [w, lens, y, ws] = saved;
-        const dy = dyIn ?? tf.zerosLike(y);
-        const [dz, hp] = tf.engine().runKernel(
-          LSTM_BACKWARD,
-          { dy, w, lens, y, ws },
-          attrs as never,
-        ) as tfjs.Tensor[];
-        const [B, T, n] = y.shape;
-        return {
-          x: () => dz,
-          // An explicit transpose: tfjs-wasm's matMul with transposeA is ~20x slower.
-          w: () =>
-            tf.matMul(tf.transpose(tf.reshape(hp, [B * T, n])), tf.reshape(dz, [B * T, 4 * n])),
-        };
-      },
-    });
-  }
-  return true;
+  return registerPair(tf, [LSTM_FORWARD, LSTM_BACKWARD], KERNELS, {
+    inputsToSave: ["w", "lens"],
+    outputsToSave: [true, true],
+    gradFunc: (dys, saved, attrs) => {
+      const [dyIn] = dys as (tfjs.Tensor | null)[];
+      const [w, lens, y, ws] = saved;
+      const dy = dyIn ?? tf.zerosLike(y);
+      const [dz, hp] = tf.engine().runKernel(
+        LSTM_BACKWARD,
+        { dy, w, lens, y, ws },
+        attrs as never,
+      ) as tfjs.Tensor[];
+      const [B, T, n] = y.shape;
+      return {
+        x: () => dz,
+        // An explicit transpose: tfjs-wasm's matMul with transposeA is ~20x slower (unless
+        // useFastWasmMatMul is on).
+        w: () =>
+          tf.matMul(tf.transpose(tf.reshape(hp, [B * T, n])), tf.reshape(dz, [B * T, 4 * n])),
+      };
+    },
+  });
 }
 
 /**

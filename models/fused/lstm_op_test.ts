@@ -207,3 +207,27 @@ Deno.test("fused LSTM: bad shapes, layouts and lengths are errors before any wor
   assert.throws(() => lstmSequence(tf, { x, wRe: w, seqLens: [3, 3], impl: "nope" as never }));
   tf.dispose([x, w]);
 });
+
+gpuTest(
+  "fused LSTM on webgpu: long sequences (past lavapipe's per-dispatch loop limit) equal cpu",
+  async () => {
+    // n 64, 300 frames: ~80k loop iterations for one invocation if run in one dispatch.
+    const c: Case = {
+      B: 2,
+      T: 300,
+      n: 64,
+      lens: [300, 170],
+      reverse: true,
+      order: "jifo",
+      forgetBias: 0,
+      seed: 3,
+    };
+    const small = (tf: Tf, a: LstmSequenceArgs) =>
+      fusedLstm(tf, { ...a, wRe: tf.mul(a.wRe, 0.2) as tfjs.Tensor2D });
+    const want = await run((await loadTfjs("cpu")).tf, c, small);
+    const got = await run((await loadTfjs("webgpu")).tf, c, small);
+    close(got.y, want.y, "y");
+    close(got.dx, want.dx, "dx");
+    close(got.dw, want.dw, "dW_re");
+  },
+);

@@ -48,7 +48,8 @@ fn nbTanh(v : f32) -> f32 {
 }
 `;
 
-const LAYOUT_UNIFORMS = "rev : i32, offJ : i32, offI : i32, offF : i32, offO : i32, fb : f32,";
+const LAYOUT_UNIFORMS =
+  "rev : i32, offJ : i32, offI : i32, offF : i32, offO : i32, fb : f32, k0 : i32, k1 : i32,";
 
 /**
  * The forward program: inputs `x` `[B, T, 4n]`, `w` `[n, 4n]`, `lens` `[B]` (int32).
@@ -80,10 +81,13 @@ fn main(index : i32) {
   let rev = uniforms.rev != 0;
   let offG = B * T * n;
   let offY = offG + B * T * n4;
-  for (var i = tid; i < (T - L) * n; i += ${LSTM_WORKGROUP}) {
-    result[offY + (b * T + L) * n + i] = 0.0;
-  }
-  for (var k = 0; k < T; k++) {
+  for (var k = uniforms.k0; k < uniforms.k1; k++) {
+    if (k >= L) {
+      // a padded frame: output 0 (each padded frame is step k = t >= L in both directions)
+      for (var u = tid; u < n; u += ${LSTM_WORKGROUP}) {
+        result[offY + (b * T + k) * n + u] = 0.0;
+      }
+    }
     if (k < L) {
       let t = select(k, L - 1 - k, rev);
       let tp = select(t - 1, t + 1, rev);
@@ -168,20 +172,21 @@ fn main(index : i32) {
   let offDh = offH + B * T * n;
   let offDc = offDh + B * n;
   let wsG = B * T * n;
-  for (var i = tid; i < (T - L) * n4; i += ${LSTM_WORKGROUP}) {
-    result[(b * T + L) * n4 + i] = 0.0;
-  }
-  for (var i = tid; i < (T - L) * n; i += ${LSTM_WORKGROUP}) {
-    result[offH + (b * T + L) * n + i] = 0.0;
-  }
-  for (var u = tid; u < n; u += ${LSTM_WORKGROUP}) {
-    result[offDh + b * n + u] = 0.0;
-    result[offDc + b * n + u] = 0.0;
+  if (uniforms.k0 == 0) {
+    for (var u = tid; u < n; u += ${LSTM_WORKGROUP}) {
+      result[offDh + b * n + u] = 0.0;
+      result[offDc + b * n + u] = 0.0;
+    }
   }
   storageBarrier();
   workgroupBarrier();
-  for (var k = 0; k < T; k++) {
+  for (var k = uniforms.k0; k < uniforms.k1; k++) {
     let kk = T - 1 - k;
+    if (kk >= L) {
+      // a padded frame (t = kk): no gradient
+      for (var g = tid; g < n4; g += ${LSTM_WORKGROUP}) { result[(b * T + kk) * n4 + g] = 0.0; }
+      for (var u = tid; u < n; u += ${LSTM_WORKGROUP}) { result[offH + (b * T + kk) * n + u] = 0.0; }
+    }
     if (kk < L) {
       let t = select(kk, L - 1 - kk, rev);
       let tp = select(t - 1, t + 1, rev);
@@ -260,7 +265,8 @@ fn main(index : i32) {
 }
 
 /**
- * The layout uniforms of both LSTM programs, in their declaration order.
+ * The layout uniforms of both LSTM programs, in their declaration order (without the step
+ * range `k0, k1` that {@linkcode runStepChunks} appends).
  *
  * @param reverse Backward direction.
  * @param offs Column offsets of the `j, i, f, o` gates in the caller's layout.
@@ -271,10 +277,80 @@ export function lstmUniforms(
   reverse: boolean,
   offs: readonly number[],
   forgetBias: number,
-): { type: string; data: number[] }[] {
+): Uniform[] {
   return [
     { type: "int32", data: [reverse ? 1 : 0] },
     ...offs.map((o) => ({ type: "int32", data: [o] })),
     { type: "float32", data: [forgetBias] },
   ];
+}
+
+/** One `programDefinedUniform` entry. */
+export type Uniform = { type: string; data: number[] };
+
+/**
+ * Loop iterations one invocation may run per dispatch. Mesa's llvmpipe/lavapipe (the software
+ * adapter CI and this machine have) stops every loop of an invocation once they have run
+ * 65535 iterations in all, silently: found when a 300-frame CTC went wrong at frame 227. The
+ * programs take a step range `[k0, k1)` and the host splits the steps so that no invocation
+ * gets near that; on a hardware GPU this only adds a few dispatches.
+ */
+export const LOOP_BUDGET = 16384;
+
+/** The minimal webgpu backend surface {@linkcode runStepChunks} needs. */
+export interface ChunkBackend<I> {
+  runWebGPUProgram(
+    program: WebGpuProgram,
+    inputs: I[],
+    dtype: string,
+    uniforms?: Uniform[],
+    output?: I,
+  ): I;
+}
+
+/**
+ * Run a step-ranged program over steps `[0, steps)` in dispatches of at most
+ * `LOOP_BUDGET / itersPerStep` steps, all writing the same output (the state in it carries
+ * from one dispatch to the next: tfjs orders them on its queue).
+ *
+ * @param be The webgpu backend.
+ * @param program The program (uniforms ending in `k0 : i32, k1 : i32,`).
+ * @param inputs Its inputs.
+ * @param uniforms Its other uniforms.
+ * @param steps Steps in all.
+ * @param itersPerStep An upper bound of one invocation's loop iterations per step.
+ * @param output Write into this output (made by an earlier program) instead of a new one.
+ * @returns The output.
+ */
+export function runStepChunks<I>(
+  be: ChunkBackend<I>,
+  program: WebGpuProgram,
+  inputs: I[],
+  uniforms: Uniform[],
+  steps: number,
+  itersPerStep: number,
+  output?: I,
+): I {
+  const chunk = Math.max(1, Math.floor(LOOP_BUDGET / Math.max(1, itersPerStep)));
+  let out: I | undefined = output;
+  for (let k0 = 0; k0 < steps || out === undefined; k0 += chunk) {
+    const range = [
+      { type: "int32", data: [k0] },
+      { type: "int32", data: [Math.min(steps, k0 + chunk)] },
+    ];
+    out = be.runWebGPUProgram(program, inputs, "float32", [...uniforms, ...range], out);
+  }
+  return out;
+}
+
+/** Loop iterations per step of the forward program (an upper bound). */
+export function lstmForwardIters(n: number): number {
+  const per = Math.ceil((4 * n) / LSTM_WORKGROUP), units = Math.ceil(n / LSTM_WORKGROUP);
+  return per * (n + 1) + 2 * units + 2;
+}
+
+/** Loop iterations per step of the backward program (an upper bound). */
+export function lstmBackwardIters(n: number): number {
+  const units = Math.ceil(n / LSTM_WORKGROUP);
+  return Math.ceil((4 * n) / LSTM_WORKGROUP) + units * (4 * n + 3) + 2;
 }
