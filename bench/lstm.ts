@@ -10,8 +10,9 @@
  *    error rate per epoch: newbob (its network dict, fused LSTM, its Adam) against a plain
  *    PyTorch loop over the same model, initial weights, batches and optimizer settings.
  *
- * Options: `--backends wasm,cpu,webgpu` (default `wasm`), `--reps 5`, `--epochs 5`,
- * `--skip torch,reference,tf.layers,epoch,big`, `--python /usr/bin/python3`, `--json-out FILE`
+ * Options: `--backends wasm,cpu,webgpu` (default `wasm`; the compositions on the big shape run
+ * on wasm only), `--reps 5`, `--epochs 5`, `--skip torch,reference,tf.layers,epoch,big`,
+ * `--python /usr/bin/python3`, `--torch-threads 2`, `--json-out FILE`
  * (under `.tmp/`). Ratios are within this run; the machine may be shared, so read ratios, not
  * absolute times.
  *
@@ -47,6 +48,7 @@ function parse(args: string[]) {
       epochs: { type: "string", default: "5" },
       skip: { type: "string", default: "" },
       python: { type: "string", default: "/usr/bin/python3" },
+      "torch-threads": { type: "string", default: "2" },
       "json-out": { type: "string" },
     },
   });
@@ -64,6 +66,7 @@ function parse(args: string[]) {
     epochs: Number(values.epochs),
     skip,
     python: values.python,
+    torchThreads: Number(values["torch-threads"]),
     jsonOut: values["json-out"],
   };
 }
@@ -81,7 +84,7 @@ async function runTorch(
     const script = new URL("./lstm_torch.py", import.meta.url).pathname;
     const out = await new Deno.Command(python, {
       args: [script, file],
-      env: { ...MALLOC_ENV, OMP_NUM_THREADS: "2" },
+      env: { ...MALLOC_ENV, OMP_NUM_THREADS: String((job as { threads: number }).threads) },
       stdout: "piped",
       stderr: "piped",
     }).output();
@@ -147,7 +150,7 @@ async function main() {
   if (!o.skip.has("torch")) {
     console.error("# PyTorch ...");
     const t = await runTorch(o.python, {
-      threads: 2,
+      threads: o.torchThreads,
       reps: Math.max(o.reps, 10),
       ops: shapes.map((s) => ({ id: s.id, B: s.B, T: s.T, nIn: s.nIn, n: s.n })),
       epoch: data && init
@@ -165,7 +168,11 @@ async function main() {
     torchNote = t.note;
     for (const op of t.ops) {
       const s = shapes.find((x) => x.id === op.id)!;
-      rows.push({ shape: s.id, impl: "torch nn.LSTM cpu", usPerFrame: perFrame(s, op.seconds) });
+      rows.push({
+        shape: s.id,
+        impl: `torch nn.LSTM cpu ${o.torchThreads}t`,
+        usPerFrame: perFrame(s, op.seconds),
+      });
     }
     epochTorch = t.epoch;
   }
@@ -176,12 +183,12 @@ async function main() {
   lines.push("| shape | implementation | us/frame | fused is x faster |");
   lines.push("| --- | --- | --- | --- |");
   for (const r of rows) {
-    const b = r.impl.startsWith("torch") ? "wasm" : r.impl.split(" ").pop();
+    const b = r.impl.startsWith("torch") ? "wasm" : r.impl.split(" ")[1];
     const fused = rows.find((x) => x.shape === r.shape && x.impl === `fused ${b}`);
     const ratio = fused?.usPerFrame && r.usPerFrame
       ? `${(r.usPerFrame.median / fused.usPerFrame.median).toFixed(2)} (vs ${fused.impl})`
       : "-";
-    lines.push(`| ${r.shape} | ${r.impl} | ${fmt(r.usPerFrame)} | ${ratio} |`);
+    lines.push(`| ${r.shape} | ${r.impl} | ${r.note ?? fmt(r.usPerFrame)} | ${ratio} |`);
   }
   if (epochNewbob) {
     lines.push("", "12AX LSTM demo (100 steps/epoch, batch 10, Adam 0.01), per epoch:", "");
