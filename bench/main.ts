@@ -1,12 +1,12 @@
 /**
- * `deno task bench`: optimizer-step throughput of newbob (webgpu and cpu backends) against
+ * `deno task bench`: optimizer-step throughput of newbob (webgpu, wasm and cpu backends) against
  * TensorFlow.js 4.22 (cpu, wasm, webgpu), PyTorch on the CPU and the measured roofline, plus the
  * end-to-end demo against tfjs `model.fit`, all in one run. Prints Markdown tables, or JSON with
  * `--json`.
  *
  * Options: `--json`, `--sizes 1,4,16` (single-tensor sizes in units of 2^20 floats),
  * `--no-many` (skip the ~150-tensor case), `--optimizers adam,lion,...`, `--reps 7`,
- * `--skip tfjs,torch,cpu,e2e,roofline,host,webgpu` (any of them), `--wg 64 --ept 4` (kernel shape),
+ * `--skip tfjs,torch,cpu,wasm,e2e,roofline,host,webgpu` (any of them), `--wg 64 --ept 4` (kernel shape),
  * `--tune` (sweep kernel shapes on Adam instead), `--python /usr/bin/python3`,
  * `--torch-device cuda`, `--torch-fused` (`Adam(fused=True)`), `--json-out .tmp/bench.json` (also
  * write the JSON; the task may write under `.tmp/` only), `--budget 32` (millions of
@@ -23,11 +23,11 @@ import { type Prepared, timeInterleaved } from "./interleave.ts";
 import { makeShapeData, prepareNewbob, releaseShapeData, timeNewbob } from "./newbob_runner.ts";
 import { type BenchReport, fmtRate, formatReport } from "./report.ts";
 import type { BandwidthResult, EndToEndResult, RateResult } from "./results.ts";
-import { cpuBandwidth, gpuBandwidth } from "./roofline.ts";
+import { cpuBandwidth, gpuBandwidth, wasmInPlaceBandwidth } from "./roofline.ts";
 import { shapeCases } from "./shapes.ts";
 import { runTorch } from "./torch_runner.ts";
 
-const SKIPPABLE = ["tfjs", "torch", "cpu", "e2e", "roofline", "host", "webgpu"] as const;
+const SKIPPABLE = ["tfjs", "torch", "cpu", "wasm", "e2e", "roofline", "host", "webgpu"] as const;
 
 /** Largest single-tensor size (in 2^20 floats) timed on the slow tfjs cpu backend. */
 const TFJS_CPU_MAX = 1;
@@ -154,7 +154,8 @@ async function run(argv: string[]): Promise<void> {
   if (o.help) {
     console.log(
       "deno task bench [--json] [--sizes 1,4,16] [--no-many] [--optimizers adam,...] " +
-        "[--reps 7] [--skip tfjs,torch,cpu,e2e,roofline,host,webgpu] [--wg N --ept N] [--tune] " +
+        "[--reps 7] [--skip tfjs,torch,cpu,wasm,e2e,roofline,host,webgpu] [--wg N --ept N] " +
+        "[--tune] " +
         "[--python PATH] [--torch-device cpu|cuda] [--torch-fused] [--budget M] [--json-out FILE]",
     );
     return;
@@ -185,6 +186,7 @@ async function run(argv: string[]): Promise<void> {
       bandwidth.push(...await gpuBandwidth({ reps: o.reps, floats }));
     }
     bandwidth.push(await cpuBandwidth({ reps: o.reps }));
+    bandwidth.push(wasmInPlaceBandwidth({ reps: o.reps }));
   }
   // TensorFlow.js (npm) is loaded only when used, so `--skip tfjs,e2e` runs without node_modules.
   const tfjs = o.skip.has("tfjs") ? null : await import("./tfjs_runner.ts");
@@ -202,6 +204,11 @@ async function run(argv: string[]): Promise<void> {
           webgpu: o.shape,
         } as const;
         items.push(await prepareNewbob(c, data, wgpu));
+      }
+      if (!o.skip.has("wasm")) {
+        const wasm = { backend: "wasm", reps: o.reps, budget: o.budget } as const;
+        items.push(await prepareNewbob(c, data, wasm));
+        items.push(await prepareNewbob(c, data, { ...wasm, inPlace: true }));
       }
       if (!o.skip.has("cpu")) {
         items.push(await prepareNewbob(c, data, { backend: "cpu", reps: 3, budget: 16 << 20 }));

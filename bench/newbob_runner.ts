@@ -81,7 +81,13 @@ export function releaseShapeData(data: ShapeData): void {
 /** Options of {@linkcode timeNewbob}. */
 export interface NewbobTimingOptions {
   /** Backend. */
-  readonly backend: "webgpu" | "cpu";
+  readonly backend: "webgpu" | "wasm" | "cpu";
+  /**
+   * wasm: the gradients written once into the backend's own arrays (`gradientArrays`), so a
+   * step copies nothing, as when gradients are produced in place; otherwise every step copies
+   * the host gradients in (the trainer's case).
+   */
+  readonly inPlace?: boolean;
   /** Timed repetitions. */
   readonly reps: number;
   /** Parameter updates per repetition (sets the steps per repetition). */
@@ -107,7 +113,10 @@ export async function prepareNewbob(
   data: ShapeData,
   o: NewbobTimingOptions,
 ): Promise<Prepared> {
-  const impl = o.label ?? `newbob ${o.backend}${o.hostGrads ? " (host grads)" : ""}`;
+  const impl = o.label ??
+    `newbob ${o.backend}${o.hostGrads ? " (host grads)" : ""}${
+      o.inPlace ? " (grads in place)" : ""
+    }`;
   const ctx = o.backend === "webgpu" ? await acquireGpu() : null;
   const opt = await createOptimizer(c.config, {
     backend: o.backend,
@@ -116,7 +125,14 @@ export async function prepareNewbob(
     ...(o.webgpu ? { webgpu: o.webgpu } : {}),
   });
   const state = await opt.init(data.params);
-  const grads = ctx && !o.hostGrads ? gpuGrads(ctx, data) : data.grads;
+  let grads: readonly (Float32Array | GPUBuffer)[] = ctx && !o.hostGrads
+    ? gpuGrads(ctx, data)
+    : data.grads;
+  if (o.inPlace) {
+    const views = opt.gradientArrays(state);
+    views.forEach((v, i) => v?.set(data.grads[i]));
+    grads = views.map((v, i) => v ?? data.grads[i]);
+  }
   const total = data.shape.total;
   const k = stepsFor(total, o.budget);
   return {

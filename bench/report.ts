@@ -74,7 +74,9 @@ export function formatReport(r: BenchReport, cases: readonly OptimizerCase[]): s
     `Machine: ${Object.entries(r.machine).map(([k, v]) => `${k}: ${v}`).join("; ")}`,
     "",
     "Parameters per second, millions: median (min-max) over repeated runs after warm-up. " +
-      "newbob webgpu, newbob cpu and tfjs wasm take turns (one repetition each per round); " +
+      "newbob webgpu, newbob wasm (host gradients copied in every step, as the trainer does; " +
+      "'grads in place': written once into the backend's gradientArrays, no copy), newbob cpu " +
+      "(the TypeScript reference) and tfjs wasm take turns (one repetition each per round); " +
       "the other tfjs backends and PyTorch run on their own. " +
       "Roofline = best measured copy/triad bandwidth / the optimizer's bytes per parameter.",
     "",
@@ -103,48 +105,64 @@ export function formatReport(r: BenchReport, cases: readonly OptimizerCase[]): s
   const ratioRows = keys.map((k) => {
     const [opt, shape] = k.split("\t");
     const gpu = med(opt, shape, "newbob webgpu");
-    const cpu = med(opt, shape, "newbob cpu");
+    const wasm = med(opt, shape, "newbob wasm");
+    const inPlace = med(opt, shape, "newbob wasm (grads in place)");
     const tf = tfjsImpls.map((i) => med(opt, shape, i)).filter((x): x is number => x !== null);
     const bestTf = tf.length ? Math.max(...tf) : null;
     const torch = torchImpl ? med(opt, shape, torchImpl) : null;
     const g = get(opt, shape, "newbob webgpu");
+    const cpuRoof = cpuBw ? cpuBw / bytes(opt) : null;
     return [
       opt,
       shape,
       ratio(gpu, bestTf),
-      ratio(
-        g?.cpuRate?.median ?? null,
-        get(opt, shape, "tfjs wasm")?.cpuRate?.median ?? null,
-      ),
       ratio(gpu, torch),
       pct(gpu, gpuBw ? gpuBw / bytes(opt) : null),
-      ratio(cpu, bestTf),
-      ratio(cpu, torch),
-      pct(cpu, cpuBw ? cpuBw / bytes(opt) : null),
-      g?.submitsPerStep !== undefined ? String(g.submitsPerStep) : "-",
+      ratio(wasm, bestTf),
+      ratio(wasm, torch),
+      ratio(inPlace, torch),
+      pct(wasm, cpuRoof),
+      pct(inPlace, cpuRoof),
+      ratio(wasm, med(opt, shape, "newbob cpu")),
       g?.dispatchesPerStep !== undefined ? String(g.dispatchesPerStep) : "-",
     ];
   });
   out.push(
     "",
-    "Ratios (same run): newbob webgpu / cpu against the best tfjs backend and PyTorch, and the " +
-      "share of the roofline reached. 'per CPU-s' compares parameters per CPU-second of the " +
-      "process (tfjs wasm is single-threaded; lavapipe uses every core).",
+    "Ratios (same run): newbob webgpu and wasm against the best tfjs backend and PyTorch, the " +
+      "share of the roofline reached (cpu roofline: the best CPU bandwidth, the in-place kernel " +
+      "included), and wasm against the cpu reference. Targets (issue 13): wasm >= 2x torch and " +
+      ">= 85% of the roofline for adam, adamw, sgd_momentum, lion, adagrad, rmsprop at 16M and " +
+      "16M x150.",
     "",
     table([
       "optimizer",
       "shape",
       "webgpu/best tfjs",
-      "webgpu/wasm per CPU-s",
       "webgpu/torch",
       "webgpu % roofline",
-      "cpu/best tfjs",
-      "cpu/torch",
-      "cpu % roofline",
-      "submits/step",
+      "wasm/best tfjs",
+      "wasm/torch",
+      "wasm in place/torch",
+      "wasm % roofline",
+      "wasm in place % roofline",
+      "wasm/cpu",
       "dispatches/step",
     ], ratioRows),
   );
+  const chainRows = [...new Set(r.rates.map((x) => x.shape))].flatMap((shape) => {
+    const row = ["newbob webgpu", "newbob wasm", "newbob wasm (grads in place)", torchImpl ?? ""]
+      .map((i) => ratio(med("adam", shape, i), med("clip_noise_adam", shape, i)));
+    return row.some((c) => c !== "-") ? [[shape, ...row]] : [];
+  });
+  if (chainRows.length) {
+    out.push(
+      "",
+      "clip + noise + Adam: its time per step / plain Adam's (target for wasm: <= 1.5).",
+      "",
+      table(["shape", "webgpu", "wasm", "wasm in place", "torch"], chainRows),
+    );
+  }
   // Many tensors vs one tensor.
   const many = [...new Set(r.rates.map((x) => x.shape))].find((s) => s.includes("x"));
   if (many) {
@@ -154,7 +172,7 @@ export function formatReport(r: BenchReport, cases: readonly OptimizerCase[]): s
     const q = (a: number | null, b: number | null) => a && b ? `${(a / b).toFixed(2)}` : "-";
     const rows = [...new Set(r.rates.map((x) => x.optimizer))].map((opt) => [
       opt,
-      ...["newbob webgpu", "newbob cpu"].flatMap((i) => [
+      ...["newbob webgpu", "newbob wasm", "newbob cpu"].flatMap((i) => [
         q(med(opt, single, i), med(opt, many, i)),
         q(cpuMed(opt, single, i), cpuMed(opt, many, i)),
       ]),
@@ -165,7 +183,10 @@ export function formatReport(r: BenchReport, cases: readonly OptimizerCase[]): s
         "and in CPU time of the process (insensitive to other load; on llvmpipe the GPU work " +
         "runs in-process).",
       "",
-      table(["optimizer", "webgpu wall", "webgpu CPU", "cpu wall", "cpu CPU"], rows),
+      table(
+        ["optimizer", "webgpu wall", "webgpu CPU", "wasm wall", "wasm CPU", "cpu wall", "cpu CPU"],
+        rows,
+      ),
     );
   }
   out.push(

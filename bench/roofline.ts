@@ -1,13 +1,18 @@
 /**
  * The roofline: memory bandwidth measured in the same run, on the same WebGPU adapter (WGSL
  * copy and triad over `vec4<f32>`, each thread on consecutive vec4s like the engine) and on the
- * CPU (a triad in JavaScript workers, one per core), converted to parameters per second as
+ * CPU (a triad in JavaScript workers, one per core; an in-place read-modify-write in WebAssembly
+ * SIMD on the engine's worker pool, the access pattern of an optimizer step, which a triad's
+ * write-only stream under-counts), converted to parameters per second as
  * `bandwidth / bytesPerParam`.
  *
  * @module
  */
 
 import { acquireGpu } from "../gpu/mod.ts";
+import { I32, ModuleBuilder, OP, SIMD } from "../wasm/assembler.ts";
+import { acquirePool, releasePool } from "../wasm/pool.ts";
+import { createMemory } from "../wasm/shared_memory.ts";
 import { rates, summarize } from "./_stats.ts";
 import type { BandwidthResult } from "./results.ts";
 
@@ -159,5 +164,77 @@ export async function cpuBandwidth(options: CpuBandwidthOptions = {}): Promise<B
     };
   } finally {
     workers.forEach((wk) => wk.terminate());
+  }
+}
+
+/** Options of {@linkcode wasmInPlaceBandwidth}. */
+export interface InPlaceBandwidthOptions {
+  /** Floats in total. @default {2^26} (256 MiB) */
+  floats?: number;
+  /** Threads (the calling one included). @default {navigator.hardwareConcurrency} */
+  threads?: number;
+  /** Timed repetitions. @default {5} */
+  reps?: number;
+}
+
+/**
+ * Measure an in-place read-modify-write (`x = x·s + s` over `f32x4`, 8 bytes per float) in
+ * WebAssembly SIMD on the wasm engine's worker pool over one shared memory, chunks of 64 KiB
+ * claimed by the threads as the engine's segments are.
+ *
+ * @returns The bandwidth of all threads together.
+ * @example Usage
+ * ```ts
+ * import { wasmInPlaceBandwidth } from "./roofline.ts";
+ * import { equal } from "node:assert/strict";
+ * const r = wasmInPlaceBandwidth({ floats: 1 << 16, threads: 1, reps: 1 });
+ * equal(r.bytesPerSecond.median > 0, true);
+ * ```
+ */
+export function wasmInPlaceBandwidth(options: InPlaceBandwidthOptions = {}): BandwidthResult {
+  const n = options.floats ?? 1 << 26;
+  const pool = acquirePool(options.threads !== undefined ? { threads: options.threads } : {});
+  const chunk = 16384;
+  const memory = createMemory(n * 4, pool.shared);
+  const pages = memory.buffer.byteLength / 65536;
+  const m = new ModuleBuilder({
+    memory: { shared: pool.shared, minPages: pages, maxPages: pages },
+  });
+  m.func("rmw", [I32, I32], [], (f) => {
+    const p = f.local(I32), end = f.local(I32);
+    f.op(OP.local_get, 0).i32(chunk * 4).op(OP.i32_mul).op(OP.local_set, p);
+    f.op(OP.local_get, 1).i32(chunk * 4).op(OP.i32_mul).op(OP.local_set, end);
+    f.op(OP.block, 0x40).op(OP.loop, 0x40);
+    f.op(OP.local_get, p).op(OP.local_get, end).op(OP.i32_ge_u).op(OP.br_if, 1);
+    f.op(OP.local_get, p).op(OP.local_get, p).simdMem(SIMD.v128_load, 4, 0);
+    f.v128Splat("f32x4", 0.5).simd(SIMD.f32x4_mul).v128Splat("f32x4", 0.5).simd(SIMD.f32x4_add);
+    f.simdMem(SIMD.v128_store, 4, 0);
+    f.op(OP.local_get, p).i32(16).op(OP.i32_add).op(OP.local_set, p);
+    f.op(OP.br, 0).op(OP.end).op(OP.end);
+  });
+  const id = pool.load(new WebAssembly.Module(m.bytes()), memory, ["rmw"]);
+  const units = Math.floor(n / chunk);
+  const task = [{
+    program: id,
+    fn: 0,
+    units,
+    batch: Math.max(1, Math.floor(units / (pool.threads * 8))),
+  }];
+  try {
+    pool.run(task);
+    const times: number[] = [];
+    for (let r = 0; r < (options.reps ?? 5); r++) {
+      const t0 = performance.now();
+      pool.run(task);
+      times.push((units * chunk * 8) / ((performance.now() - t0) / 1000));
+    }
+    return {
+      where: "cpu",
+      kernel: `in-place x = x·s + s (WebAssembly SIMD, ${pool.threads} threads)`,
+      bytesPerSecond: summarize(times),
+    };
+  } finally {
+    pool.unload(id);
+    releasePool(pool);
   }
 }

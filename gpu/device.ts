@@ -84,10 +84,13 @@ const contexts = new WeakMap<GPUDevice, GpuContext>();
  *
  * @throws {GpuUnavailableError} when there is no adapter; the message names the fix.
  * @example Usage
- * ```ts ignore
+ * ```ts
  * import { acquireGpu } from "./device.ts";
- * const gpu = await acquireGpu();
- * console.log(gpu.description, gpu.device.limits.maxStorageBufferBindingSize);
+ * import { GpuUnavailableError } from "./errors.ts";
+ * import { rejects } from "node:assert/strict";
+ * // Without an adapter the error names the fix (with one: `gpu.device`, `gpu.read`, ...).
+ * const none = { requestAdapter: () => Promise.resolve(null) };
+ * await rejects(acquireGpu({ provider: none }), GpuUnavailableError);
  * ```
  */
 export async function acquireGpu(options: AcquireGpuOptions = {}): Promise<GpuContext> {
@@ -159,8 +162,9 @@ async function requestContext(options: AcquireGpuOptions): Promise<GpuContext> {
  * @example Usage
  * ```ts
  * import { isSoftwareAdapter } from "./device.ts";
+ * import { equal } from "node:assert/strict";
  * const info = { description: "llvmpipe (LLVM 15.0.6, 256 bits)" } as GPUAdapterInfo;
- * console.assert(isSoftwareAdapter(info));
+ * equal(isSoftwareAdapter(info), true);
  * ```
  */
 export function isSoftwareAdapter(info: GPUAdapterInfo | undefined, alsoMatch = ""): boolean {

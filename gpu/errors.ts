@@ -4,7 +4,16 @@
  * @module
  */
 
-/** How to get a WebGPU adapter, shared by every "no GPU" message. */
+/**
+ * How to get a WebGPU adapter, shared by every "no GPU" message.
+ *
+ * @example Usage
+ * ```ts
+ * import { GPU_FIX_HINT } from "./errors.ts";
+ * import { match } from "node:assert/strict";
+ * match(GPU_FIX_HINT, /DENO_WEBGPU_BACKEND/);
+ * ```
+ */
 export const GPU_FIX_HINT: string =
   "install Mesa's Vulkan driver (`apt-get install -y mesa-vulkan-drivers libvulkan1`), " +
   "set DENO_WEBGPU_BACKEND=vulkan (or gl), or choose the `cpu` backend (`--backend cpu`; a " +
@@ -15,9 +24,10 @@ export const GPU_FIX_HINT: string =
  *
  * @example Usage
  * ```ts
- * import { GPU_FIX_HINT, GpuDeviceLostError, GpuUnavailableError } from "./errors.ts";
+ * import { GPU_FIX_HINT, GpuUnavailableError } from "./errors.ts";
+ * import { equal } from "node:assert/strict";
  * const e = new GpuUnavailableError("requestAdapter() returned null");
- * console.assert(e.message.includes(GPU_FIX_HINT) && !(e instanceof GpuDeviceLostError));
+ * equal(e.message.includes(GPU_FIX_HINT), true);
  * ```
  */
 export class GpuUnavailableError extends Error {
@@ -39,10 +49,11 @@ export class GpuUnavailableError extends Error {
  *
  * @example Usage
  * ```ts
- * import { GPU_FIX_HINT, GpuDeviceLostError, GpuUnavailableError } from "./errors.ts";
+ * import { GpuDeviceLostError } from "./errors.ts";
+ * import { equal, match } from "node:assert/strict";
  * const e = new GpuDeviceLostError("unknown", "driver reset");
- * console.assert(e.message.includes("--backend cpu") && !(e instanceof GpuUnavailableError));
- * console.assert(GPU_FIX_HINT.includes("DENO_WEBGPU_BACKEND"));
+ * match(e.message, /--backend cpu/);
+ * equal(e.reason, "unknown");
  * ```
  */
 export class GpuDeviceLostError extends Error {

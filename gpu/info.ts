@@ -31,10 +31,11 @@ export interface GpuInfo {
  * Describe the WebGPU adapter (never throws; `available: false` says how to get one).
  *
  * @example Usage
- * ```ts ignore
+ * ```ts
  * import { gpuInfo } from "./info.ts";
- * const info = await gpuInfo();
- * console.log(info.available ? info.description : "no GPU");
+ * import { equal } from "node:assert/strict";
+ * const info = await gpuInfo({ requestAdapter: () => Promise.resolve(null) });
+ * equal(info.available, false);
  * ```
  */
 export async function gpuInfo(provider?: GpuProvider | null): Promise<GpuInfo> {
@@ -90,9 +91,10 @@ export async function gpuInfo(provider?: GpuProvider | null): Promise<GpuInfo> {
  *
  * @example Usage
  * ```ts
- * import { formatGpuInfo, type GpuInfo, gpuInfo } from "./info.ts";
- * const none: GpuInfo = await gpuInfo({ requestAdapter: () => Promise.resolve(null) });
- * console.assert(formatGpuInfo(none).startsWith("WebGPU: no WebGPU adapter"));
+ * import { formatGpuInfo, gpuInfo } from "./info.ts";
+ * import { match } from "node:assert/strict";
+ * const none = await gpuInfo({ requestAdapter: () => Promise.resolve(null) });
+ * match(formatGpuInfo(none), /^WebGPU: no WebGPU adapter/);
  * ```
  */
 export function formatGpuInfo(info: GpuInfo): string {

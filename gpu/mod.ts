@@ -3,11 +3,11 @@
  * submits, readback on request, device-loss errors and an adapter report.
  *
  * @example Usage
- * ```ts ignore
- * import { acquireGpu, formatGpuInfo, gpuInfo } from "./mod.ts";
- * console.log(formatGpuInfo(await gpuInfo()));
- * const gpu = await acquireGpu();
- * console.log(gpu.device.limits.maxStorageBufferBindingSize);
+ * ```ts
+ * import { formatGpuInfo, gpuInfo } from "./mod.ts";
+ * import { match } from "node:assert/strict";
+ * // A report of the adapter (or of how to get one); `acquireGpu()` opens the device.
+ * match(formatGpuInfo(await gpuInfo()), /^WebGPU/);
  * ```
  *
  * @module

@@ -32,14 +32,19 @@ export interface PipelineCache {
  * Create a pipeline cache for `device`.
  *
  * @example Usage
- * ```ts ignore
+ * ```ts
  * import { createPipelineCache } from "./pipeline_cache.ts";
- * const adapter = await navigator.gpu.requestAdapter();
- * const device = await adapter!.requestDevice();
- * const cache = createPipelineCache(device);
- * const src = "@group(0) @binding(0) var<storage, read_write> a: array<f32>;\n" +
- *   "@compute @workgroup_size(1) fn main() { a[0] = 1.0; }";
- * console.assert(cache.get(src, ["storage"]) === cache.get(src, ["storage"]));
+ * import { equal } from "node:assert/strict";
+ * const adapter = await navigator.gpu?.requestAdapter();
+ * if (!adapter) console.warn("no WebGPU adapter: this example checks nothing");
+ * else {
+ *   const device = await adapter.requestDevice();
+ *   const cache = createPipelineCache(device);
+ *   const src = "@group(0) @binding(0) var<storage, read_write> a: array<f32>;\n" +
+ *     "@compute @workgroup_size(1) fn main() { a[0] = 1.0; }";
+ *   equal(cache.get(src, ["storage"]), cache.get(src, ["storage"]));
+ *   device.destroy();
+ * }
  * ```
  */
 export function createPipelineCache(device: GPUDevice): PipelineCache {

@@ -18,13 +18,14 @@ import {
   _coupledOnly,
   _defineOptimizer,
   _freeze,
-  _hb,
-  _hp,
   _NONNEG,
   _number,
   _pair,
   _UNIT_OPEN,
 } from "./_hyper.ts";
+import { _hyperBoolean, _hyperPair } from "./_read_hyper.ts";
+import { LaneBuilder, type LaneProgram } from "../kernels/lane.ts";
+import { _withWgsl } from "./_kernel_def.ts";
 import type { HostState, Hyper, OptimizerDef, WeightDecayMode } from "./types.ts";
 
 const _UNIFORMS = Object.freeze([
@@ -37,14 +38,46 @@ const _UNIFORMS = Object.freeze([
   "eps",
 ]);
 
-/** Build an Adam-family definition (`adam`, `adamw`). */
+/**
+ * The kernel description of Adam's moments, shared by adam, adamw, nadam and radam:
+ * `exp_avg = exp_avg·β1 + g·(1-β1)`, `exp_avg_sq = exp_avg_sq·β2 + (g·(1-β2))·g`, each operation
+ * rounded to float32 (uniforms `beta1`, `one_minus_beta1`, `beta2`, `one_minus_beta2`).
+ *
+ * @example Usage
+ * ```ts
+ * import { _adamMoments } from "./_adam_kernel.ts";
+ * import { LaneBuilder } from "../kernels/lane.ts";
+ * import { equal } from "node:assert/strict";
+ * const k = new LaneBuilder();
+ * _adamMoments(k);
+ * equal(k.program().body.length, 2);
+ * ```
+ */
+export function _adamMoments(k: LaneBuilder): void {
+  const { g } = k;
+  k.set("exp_avg", k.slot("exp_avg").mul(k.u("beta1")).add(g.mul(k.u("one_minus_beta1"))));
+  const sq = k.slot("exp_avg_sq");
+  k.set("exp_avg_sq", sq.mul(k.u("beta2")).add(g.mul(k.u("one_minus_beta2")).mul(g)));
+}
+
+/**
+ * Build an Adam-family definition (`adam`, `adamw`).
+ *
+ * @example Usage
+ * ```ts
+ * import { _adamFamily } from "./_adam_kernel.ts";
+ * import { equal } from "node:assert/strict";
+ * const def = _adamFamily("adam", [], { betas: [0.9, 0.999], eps: 1e-8, weight_decay: 0, amsgrad: false, maximize: false }, "coupled");
+ * equal(def.uniforms(def.defaults).length, 7);
+ * ```
+ */
 export function _adamFamily(
   name: string,
   aliases: readonly string[],
   defaults: Hyper,
   weightDecay: WeightDecayMode,
 ): OptimizerDef {
-  return _defineOptimizer({
+  return _defineOptimizer(_withWgsl({
     name,
     aliases: Object.freeze([...aliases]),
     defaults,
@@ -63,7 +96,7 @@ export function _adamFamily(
       });
     },
     slots(h: Hyper): readonly string[] {
-      return _hb(h, "amsgrad")
+      return _hyperBoolean(h, "amsgrad")
         ? ["exp_avg", "exp_avg_sq", "max_exp_avg_sq"]
         : ["exp_avg", "exp_avg_sq"];
     },
@@ -71,21 +104,23 @@ export function _adamFamily(
       return _UNIFORMS;
     },
     scalars(h: Hyper, host: HostState, lr: number): number[] {
-      const [b1, b2] = _hp(h, "betas");
+      const [b1, b2] = _hyperPair(h, "betas");
       const t = host.step;
       const bc1 = 1 - b1 ** t;
       const bc2 = 1 - b2 ** t;
       return [b1, 1 - b1, b2, 1 - b2, -lr / bc1, Math.sqrt(bc2), h.eps as number];
     },
-    wgsl(h: Hyper): string {
-      const v = _hb(h, "amsgrad") ? "max_exp_avg_sq" : "exp_avg_sq";
-      return [
-        "exp_avg = exp_avg * u.beta1 + g * u.one_minus_beta1;",
-        "exp_avg_sq = exp_avg_sq * u.beta2 + (g * u.one_minus_beta2) * g;",
-        ..._hb(h, "amsgrad") ? ["max_exp_avg_sq = max(max_exp_avg_sq, exp_avg_sq);"] : [],
-        `let denom = sqrt(${v}) / u.bias_correction2_sqrt + u.eps;`,
-        "p = p + (u.neg_step_size * exp_avg) / denom;",
-      ].join("\n");
+    kernel(h: Hyper): LaneProgram {
+      const k = new LaneBuilder();
+      const { g } = k;
+      _adamMoments(k);
+      if (_hyperBoolean(h, "amsgrad")) {
+        k.set("max_exp_avg_sq", k.slot("max_exp_avg_sq").max(k.slot("exp_avg_sq")));
+      }
+      const v = k.slot(_hyperBoolean(h, "amsgrad") ? "max_exp_avg_sq" : "exp_avg_sq");
+      const denom = k.let("denom", v.sqrt().div(k.u("bias_correction2_sqrt")).add(k.u("eps")));
+      k.set("p", k.p.add(k.u("neg_step_size").mul(k.slot("exp_avg")).div(denom)));
+      return k.program();
     },
     cpu(
       h: Hyper,
@@ -100,7 +135,7 @@ export function _adamFamily(
       const b1 = s[0], omb1 = s[1], b2 = s[2], omb2 = s[3];
       const negStep = s[4], bc2s = s[5], eps = s[6];
       const m = slots[0], v = slots[1];
-      if (_hb(h, "amsgrad")) {
+      if (_hyperBoolean(h, "amsgrad")) {
         const vmax = slots[2];
         for (let i = from; i < to; i++) {
           const gi = g[i];
@@ -125,5 +160,5 @@ export function _adamFamily(
         }
       }
     },
-  });
+  }));
 }

@@ -16,8 +16,15 @@
  * first), whose `s - big` multiplies `big` by `one`, an expression equal to 1 at run time that
  * the compiler cannot prove to be 1 (a uniform), so that `(big + small) - big` is not folded to
  * `small`. A compiler that contracts some steps into fused operations leaves the partial products
- * exact. Components with |a|, |b| ≥ 1e30 or |a·b| ≥ 1e36 (where the error terms overflow) get
- * the plain `a·b + c`. Names starting with `${name}_` are declared too.
+ * exact. Components with |a|, |b| ≥ 1e30 or |a·b| ≥ 1e36 (where the error terms overflow), and
+ * those whose sum is ±Infinity or NaN (where the error terms are NaN), get the plain `a·b + c`. Names starting with `${name}_` are declared too.
+ * @example Usage
+ * ```ts
+ * import { _fmaWgsl } from "./_wgsl_fma.ts";
+ * import { equal } from "node:assert/strict";
+ * const lines = _fmaWgsl("r", "a", "b", "c", "u.one");
+ * equal(lines.at(-1)!.startsWith("let r = select("), true);
+ * ```
  */
 export function _fmaWgsl(name: string, a: string, b: string, c: string, one: string): string[] {
   const x = `${name}_`;
@@ -39,7 +46,8 @@ export function _fmaWgsl(name: string, a: string, b: string, c: string, one: str
     `let ${x}s = ${x}big + ${x}small;`,
     `let ${x}se = ${x}small - (${x}s - ${x}big * ${one});`,
     `let ${x}ok = (abs(${x}a) < vec4<f32>(1e30)) & (abs(${x}b) < vec4<f32>(1e30)) & ` +
-    `(abs(${x}p) < vec4<f32>(1e36));`,
+    `(abs(${x}p) < vec4<f32>(1e36)) & ` +
+    `((bitcast<vec4<u32>>(${x}s) & vec4<u32>(0x7f800000u)) != vec4<u32>(0x7f800000u));`,
     `let ${name} = select(${x}s, ${x}s + (${x}se + ${x}pe), ${x}ok);`,
   ];
 }

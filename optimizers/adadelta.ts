@@ -4,7 +4,10 @@
  * @module
  */
 
-import { _boolean, _checkKeys, _defineOptimizer, _freeze, _h, _NONNEG, _number } from "./_hyper.ts";
+import { _boolean, _checkKeys, _defineOptimizer, _freeze, _NONNEG, _number } from "./_hyper.ts";
+import { _hyperNumber } from "./_read_hyper.ts";
+import { LaneBuilder, type LaneProgram } from "../kernels/lane.ts";
+import { _withWgsl } from "./_kernel_def.ts";
 import type { HostState, Hyper, OptimizerDef } from "./types.ts";
 
 const _NAME = "adadelta";
@@ -35,7 +38,7 @@ const _DEFAULTS: Hyper = Object.freeze({
  * deepEqual(adadelta.slots(adadelta.resolve(adadelta.defaults)), ["square_avg", "acc_delta"]);
  * ```
  */
-export const adadelta: OptimizerDef = _defineOptimizer({
+export const adadelta: OptimizerDef = _defineOptimizer(_withWgsl({
   name: _NAME,
   aliases: Object.freeze(["adadeltaoptimizer"]),
   defaults: _DEFAULTS,
@@ -56,16 +59,20 @@ export const adadelta: OptimizerDef = _defineOptimizer({
     return ["rho", "one_minus_rho", "eps", "neg_lr"];
   },
   scalars(h: Hyper, _host: HostState, lr: number): number[] {
-    const rho = _h(h, "rho");
-    return [rho, 1 - rho, _h(h, "eps"), -lr];
+    const rho = _hyperNumber(h, "rho");
+    return [rho, 1 - rho, _hyperNumber(h, "eps"), -lr];
   },
-  wgsl(): string {
-    return [
-      "square_avg = square_avg * u.rho + (g * u.one_minus_rho) * g;",
-      "let delta = (sqrt(acc_delta + u.eps) / sqrt(square_avg + u.eps)) * g;",
-      "acc_delta = acc_delta * u.rho + (delta * u.one_minus_rho) * delta;",
-      "p = p + u.neg_lr * delta;",
-    ].join("\n");
+  kernel(): LaneProgram {
+    const k = new LaneBuilder();
+    const { g } = k;
+    const rho = k.u("rho"), omr = k.u("one_minus_rho"), eps = k.u("eps");
+    k.set("square_avg", k.slot("square_avg").mul(rho).add(g.mul(omr).mul(g)));
+    const acc = k.slot("acc_delta");
+    const std = k.slot("square_avg").add(eps).sqrt();
+    const delta = k.let("delta", acc.add(eps).sqrt().div(std).mul(g));
+    k.set("acc_delta", acc.mul(rho).add(delta.mul(omr).mul(delta)));
+    k.set("p", k.p.add(k.u("neg_lr").mul(delta)));
+    return k.program();
   },
   cpu(
     _hyper: Hyper,
@@ -89,4 +96,4 @@ export const adadelta: OptimizerDef = _defineOptimizer({
       p[i] = f(p[i] + f(negLr * delta));
     }
   },
-});
+}));

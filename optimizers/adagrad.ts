@@ -4,7 +4,10 @@
  * @module
  */
 
-import { _boolean, _checkKeys, _defineOptimizer, _freeze, _h, _NONNEG, _number } from "./_hyper.ts";
+import { _boolean, _checkKeys, _defineOptimizer, _freeze, _NONNEG, _number } from "./_hyper.ts";
+import { _hyperNumber } from "./_read_hyper.ts";
+import { LaneBuilder, type LaneProgram } from "../kernels/lane.ts";
+import { _withWgsl } from "./_kernel_def.ts";
 import type { HostState, Hyper, OptimizerDef } from "./types.ts";
 
 const _NAME = "adagrad";
@@ -33,7 +36,7 @@ const _DEFAULTS: Hyper = Object.freeze({
  * equal(adagrad.slotInit(h, "sum"), 0.1);
  * ```
  */
-export const adagrad: OptimizerDef = _defineOptimizer({
+export const adagrad: OptimizerDef = _defineOptimizer(_withWgsl({
   name: _NAME,
   aliases: Object.freeze(["adagradoptimizer"]),
   defaults: _DEFAULTS,
@@ -52,20 +55,22 @@ export const adagrad: OptimizerDef = _defineOptimizer({
     return ["sum"];
   },
   slotInit(h: Hyper): number {
-    return _h(h, "initial_accumulator_value");
+    return _hyperNumber(h, "initial_accumulator_value");
   },
   uniforms(): readonly string[] {
     return ["neg_clr", "eps"];
   },
   scalars(h: Hyper, host: HostState, lr: number): number[] {
-    const clr = lr / (1 + (host.step - 1) * _h(h, "lr_decay"));
-    return [-clr, _h(h, "eps")];
+    const clr = lr / (1 + (host.step - 1) * _hyperNumber(h, "lr_decay"));
+    return [-clr, _hyperNumber(h, "eps")];
   },
-  wgsl(): string {
-    return [
-      "sum = sum + g * g;",
-      "p = p + (u.neg_clr * g) / (sqrt(sum) + u.eps);",
-    ].join("\n");
+  kernel(): LaneProgram {
+    const k = new LaneBuilder();
+    const { g } = k;
+    k.set("sum", k.slot("sum").add(g.mul(g)));
+    const denom = k.slot("sum").sqrt().add(k.u("eps"));
+    k.set("p", k.p.add(k.u("neg_clr").mul(g).div(denom)));
+    return k.program();
   },
   cpu(
     _hyper: Hyper,
@@ -86,4 +91,4 @@ export const adagrad: OptimizerDef = _defineOptimizer({
       p[i] = f(p[i] + f(f(negClr * gi) / f(f(Math.sqrt(si)) + eps)));
     }
   },
-});
+}));

@@ -10,13 +10,14 @@ import {
   _checkKeys,
   _defineOptimizer,
   _freeze,
-  _h,
-  _hp,
   _NONNEG,
   _number,
   _pair,
   _UNIT_OPEN,
 } from "./_hyper.ts";
+import { _hyperNumber, _hyperPair } from "./_read_hyper.ts";
+import { LaneBuilder, type LaneProgram } from "../kernels/lane.ts";
+import { _withWgsl } from "./_kernel_def.ts";
 import type { HostState, Hyper, OptimizerDef } from "./types.ts";
 
 const _NAME = "adamax";
@@ -44,7 +45,7 @@ const _DEFAULTS: Hyper = Object.freeze({
  * deepEqual(adamax.slots(adamax.resolve(adamax.defaults)), ["exp_avg", "exp_inf"]);
  * ```
  */
-export const adamax: OptimizerDef = _defineOptimizer({
+export const adamax: OptimizerDef = _defineOptimizer(_withWgsl({
   name: _NAME,
   aliases: Object.freeze(["adamaxoptimizer"]),
   defaults: _DEFAULTS,
@@ -65,15 +66,16 @@ export const adamax: OptimizerDef = _defineOptimizer({
     return ["beta1", "one_minus_beta1", "beta2", "eps", "neg_clr"];
   },
   scalars(h: Hyper, host: HostState, lr: number): number[] {
-    const [b1, b2] = _hp(h, "betas");
-    return [b1, 1 - b1, b2, _h(h, "eps"), -lr / (1 - b1 ** host.step)];
+    const [b1, b2] = _hyperPair(h, "betas");
+    return [b1, 1 - b1, b2, _hyperNumber(h, "eps"), -lr / (1 - b1 ** host.step)];
   },
-  wgsl(): string {
-    return [
-      "exp_avg = exp_avg * u.beta1 + g * u.one_minus_beta1;",
-      "exp_inf = max(exp_inf * u.beta2, abs(g) + u.eps);",
-      "p = p + (u.neg_clr * exp_avg) / exp_inf;",
-    ].join("\n");
+  kernel(): LaneProgram {
+    const k = new LaneBuilder();
+    const { g } = k;
+    k.set("exp_avg", k.slot("exp_avg").mul(k.u("beta1")).add(g.mul(k.u("one_minus_beta1"))));
+    k.set("exp_inf", k.slot("exp_inf").mul(k.u("beta2")).max(g.abs().add(k.u("eps"))));
+    k.set("p", k.p.add(k.u("neg_clr").mul(k.slot("exp_avg")).div(k.slot("exp_inf"))));
+    return k.program();
   },
   cpu(
     _hyper: Hyper,
@@ -97,4 +99,4 @@ export const adamax: OptimizerDef = _defineOptimizer({
       p[i] = f(p[i] + f(f(negClr * mi) / ui));
     }
   },
-});
+}));

@@ -4,7 +4,10 @@
  * @module
  */
 
-import { _boolean, _checkKeys, _defineOptimizer, _freeze, _h, _NONNEG, _number } from "./_hyper.ts";
+import { _boolean, _checkKeys, _defineOptimizer, _freeze, _NONNEG, _number } from "./_hyper.ts";
+import { _hyperNumber } from "./_read_hyper.ts";
+import { LaneBuilder, type LaneProgram, select } from "../kernels/lane.ts";
+import { _withWgsl } from "./_kernel_def.ts";
 import type { HostState, Hyper, OptimizerDef } from "./types.ts";
 
 const _NAME = "asgd";
@@ -44,7 +47,7 @@ const _DEFAULTS: Hyper = Object.freeze({
  * equal(host.eta, Math.fround(0.01 / (1 + 1e-4 * 0.01) ** 0.75));
  * ```
  */
-export const asgd: OptimizerDef = _defineOptimizer({
+export const asgd: OptimizerDef = _defineOptimizer(_withWgsl({
   name: _NAME,
   aliases: Object.freeze([]),
   defaults: _DEFAULTS,
@@ -70,20 +73,21 @@ export const asgd: OptimizerDef = _defineOptimizer({
     return ["decay", "neg_eta", "mu"];
   },
   scalars(h: Hyper, host: HostState, lr: number): number[] {
-    const lambd = _h(h, "lambd");
+    const lambd = _hyperNumber(h, "lambd");
     const t = host.step;
     const eta = t === 1 ? Math.fround(lr) : host.eta;
     const mu = t === 1 ? 1 : host.mu;
-    host.eta = Math.fround(lr / (1 + lambd * lr * t) ** _h(h, "alpha"));
-    host.mu = Math.fround(1 / Math.max(1, t - _h(h, "t0")));
+    host.eta = Math.fround(lr / (1 + lambd * lr * t) ** _hyperNumber(h, "alpha"));
+    host.mu = Math.fround(1 / Math.max(1, t - _hyperNumber(h, "t0")));
     return [1 - lambd * eta, -eta, mu];
   },
-  wgsl(): string {
-    return [
-      "p = p * u.decay;",
-      "p = p + u.neg_eta * g;",
-      "ax = select(ax + (p - ax) * u.mu, p, u.mu == 1.0);",
-    ].join("\n");
+  kernel(): LaneProgram {
+    const k = new LaneBuilder();
+    k.set("p", k.p.mul(k.u("decay")));
+    k.set("p", k.p.add(k.u("neg_eta").mul(k.g)));
+    const ax = k.slot("ax");
+    k.set("ax", select(k.u("mu").eq(1), k.p, ax.add(k.p.sub(ax).mul(k.u("mu")))));
+    return k.program();
   },
   cpu(
     _hyper: Hyper,
@@ -103,4 +107,4 @@ export const asgd: OptimizerDef = _defineOptimizer({
       ax[i] = mu === 1 ? pi : f(ax[i] + f(f(pi - ax[i]) * mu));
     }
   },
-});
+}));

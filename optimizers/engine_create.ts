@@ -28,13 +28,13 @@ export interface CreateOptimizerOptions extends EngineOptions {
  * @throws {GpuUnavailableError} on `backend: "webgpu"` without an adapter.
  * @example Usage
  * ```ts
- * import { createOptimizer, type CreateOptimizerOptions } from "./engine_create.ts";
- * const options: CreateOptimizerOptions = { backend: "cpu" };
- * const opt = await createOptimizer({ class: "adam", eps: 1e-8 }, options);
+ * import { createOptimizer } from "./engine_create.ts";
+ * import { equal } from "node:assert/strict";
+ * const opt = await createOptimizer({ class: "adam", eps: 1e-8 }, { backend: "cpu" });
  * const state = await opt.init([new Float32Array([1, 2, 3])]);
  * await opt.step(state, [new Float32Array([1, -1, 0])], { learningRate: 0.1 });
  * const [w] = await opt.read(state);
- * console.assert(Math.abs(w[0] - 0.9) < 1e-6 && Math.abs(w[1] - 2.1) < 1e-6 && w[2] === 3);
+ * equal(Math.abs(w[0] - 0.9) < 1e-6 && Math.abs(w[1] - 2.1) < 1e-6 && w[2] === 3, true);
  * ```
  */
 export async function createOptimizer(

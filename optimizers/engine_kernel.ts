@@ -13,31 +13,62 @@
  * @module
  */
 
-import { NOISE_WGSL } from "../transforms/noise.ts";
+import type { LaneProgram } from "../kernels/lane.ts";
+import { laneWgsl, type WgslLeaves } from "../kernels/lane_wgsl.ts";
+import type { UniformField } from "../transforms/ops/_op.ts";
+import { elementOp } from "../transforms/ops/registry.ts";
 import type { ElementOp, TransformPlan } from "../transforms/plan.ts";
-import { _fmaWgsl } from "./_wgsl_fma.ts";
+import type { GroupStep, StepCommand } from "./engine_types.ts";
+import { opsProgram, updateProgram } from "./engine_program.ts";
+import { TORCH_WGSL } from "./_wgsl_torch.ts";
 import type { Hyper, OptimizerDef } from "./types.ts";
 
-/** Words of the meta buffer header (skip state and per-reduction global norm and coefficient). */
-export const META_HEADER = 64;
-/** Header word: 1 when the current update is skipped. */
-export const META_SKIP = 0;
-/** Header word: consecutive invalid updates. */
-export const META_CONSEC = 1;
-/** Header word: the (1-based) update attempt that aborted, 0 if none. */
-export const META_ABORT = 2;
-/** Header word: updates skipped so far. */
-export const META_SKIPPED = 3;
-/** Header word of reduction r's global norm (`+1`: its coefficient). */
-export const metaNormWord = (r: number): number => 8 + 2 * r;
+/**
+ * Layout of the meta buffer (32-bit words): a header (skip flag, consecutive invalid updates,
+ * the aborting attempt, skipped updates, then per reduction its global norm and coefficient),
+ * then one record per tensor (arena offset, length, 2 spare, then per reduction the tensor's
+ * norm and scale).
+ *
+ * @example Usage
+ * ```ts
+ * import { META } from "./engine_kernel.ts";
+ * import { compilePlan } from "../transforms/plan.ts";
+ * import { equal } from "node:assert/strict";
+ * equal(META.normWord(1), 10);
+ * equal(META.recordWords(compilePlan([{ kind: "clip_norm", maxNorm: 1 }])), 6);
+ * ```
+ */
+export const META = Object.freeze({
+  /** Words of the header. */
+  header: 64,
+  /** Header word: 1 when the current update is skipped. */
+  skip: 0,
+  /** Header word: consecutive invalid updates. */
+  consec: 1,
+  /** Header word: the (1-based) update attempt that aborted, 0 if none. */
+  abort: 2,
+  /** Header word: updates skipped so far. */
+  skipped: 3,
+  /** Header word of reduction r's global norm (`+1`: its coefficient). */
+  normWord: (r: number): number => 8 + 2 * r,
+  /** Words per tensor record. */
+  recordWords: (plan: TransformPlan): number => 4 + 2 * plan.reductions.length,
+});
 
-/** Words per tensor record: offset, length, 2 spare, then (norm, scale) per reduction. */
-export const recordWords = (plan: TransformPlan): number => 4 + 2 * plan.reductions.length;
+export type { UniformField } from "../transforms/ops/_op.ts";
 
-/** A uniform field: name and scalar type. */
-export type UniformField = readonly [name: string, type: "f32" | "u32"];
-
-/** Engine uniform fields (struct `E`, bound as `e`) for a plan. */
+/**
+ * Engine uniform fields (struct `E`, bound as `e`) for a plan: the engine's, then each op's.
+ *
+ * @example Usage
+ * ```ts
+ * import { engineFields } from "./engine_kernel.ts";
+ * import { compilePlan } from "../transforms/plan.ts";
+ * import { deepEqual } from "node:assert/strict";
+ * const fields = engineFields(compilePlan([{ kind: "clip_value", clipValue: 1 }]));
+ * deepEqual(fields.at(-1), ["clip0", "f32"]);
+ * ```
+ */
 export function engineFields(plan: TransformPlan): UniformField[] {
   const f: UniformField[] = [
     ["lr", "f32"],
@@ -49,14 +80,81 @@ export function engineFields(plan: TransformPlan): UniformField[] {
     ["tensors_total", "u32"],
     ["allowed", "u32"],
   ];
-  plan.ops.forEach((op, k) => {
-    if (op.op === "noise") f.push([`sigma${k}`, "f32"], [`seed${k}`, "u32"]);
-    if (op.op === "clip_value") f.push([`clip${k}`, "f32"]);
-    if (op.op === "l2") f.push([`l2_${k}`, "f32"]);
-    if (op.op === "p_scale") f.push([`pscale${k}`, "f32"]);
-  });
+  plan.ops.forEach((op, k) => f.push(...elementOp(op.op).uniforms(op, k)));
   plan.reductions.forEach((_, r) => f.push([`max_norm${r}`, "f32"]));
   return f;
+}
+
+/**
+ * Values of the engine uniforms for one group and step, by field name (`step` undefined on an
+ * accumulation-only micro-step: the update's fields are left as they are).
+ * @example Usage
+ * ```ts
+ * import { engineValues } from "./engine_kernel.ts";
+ * import { compilePlan } from "../transforms/plan.ts";
+ * import { equal } from "node:assert/strict";
+ * const cmd = { update: false, accumFirst: true, attempt: 0, epochStart: false, groups: [] };
+ * equal(engineValues(compilePlan([]), cmd, undefined, 3).tensors_total, 3);
+ * ```
+ */
+export function engineValues(
+  plan: TransformPlan,
+  cmd: StepCommand,
+  step: GroupStep | undefined,
+  tensorsTotal: number,
+): Record<string, number> {
+  const v: Record<string, number> = {
+    attempt: cmd.attempt,
+    epoch_start: cmd.epochStart ? 1 : 0,
+    accum_first: cmd.accumFirst ? 1 : 0,
+    tensors_total: tensorsTotal,
+    allowed: plan.skip ? Math.min(plan.skip.allowed, 0xffffffff) : 0,
+  };
+  if (step) Object.assign(v, { lr: step.lr, wd: step.wd, decay: step.decay });
+  plan.ops.forEach((op, k) => {
+    const values = elementOp(op.op).uniformValues(op, k, step?.opValues[k] ?? 1);
+    // A per-step value is only known with the update's group step.
+    if (step || elementOp(op.op).perStep === undefined) Object.assign(v, values);
+  });
+  plan.reductions.forEach((red, r) => v[`max_norm${r}`] = red.maxNorm);
+  return v;
+}
+
+/**
+ * Write `values` into a uniform block laid out as `fields` (4 bytes each, from word `at`).
+ *
+ * @throws {Error} for a value whose name is not a field (a bug: a transform module's uniform
+ * values and fields disagree).
+ * @example Usage
+ * ```ts
+ * import { packUniforms } from "./engine_kernel.ts";
+ * import { equal, throws } from "node:assert/strict";
+ * const buffer = new ArrayBuffer(8);
+ * packUniforms([["lr", "f32"], ["attempt", "u32"]], { attempt: 7 }, buffer, 0);
+ * equal(new Uint32Array(buffer)[1], 7);
+ * throws(() => packUniforms([["lr", "f32"]], { lr_typo: 1 }, buffer, 0), /not a field/);
+ * ```
+ */
+export function packUniforms(
+  fields: readonly UniformField[],
+  values: Readonly<Record<string, number>>,
+  buffer: ArrayBuffer,
+  at: number,
+): void {
+  const f32 = new Float32Array(buffer);
+  const u32 = new Uint32Array(buffer);
+  for (const [name, v] of Object.entries(values)) {
+    const i = fields.findIndex(([n]) => n === name);
+    if (i < 0) {
+      throw new Error(
+        `internal: the uniform '${name}' is not a field of the engine uniforms ` +
+          `(${fields.map(([n]) => n).join(", ")}): a transform module's uniformValues and ` +
+          "uniforms disagree",
+      );
+    }
+    if (fields[i][1] === "u32") u32[at + i] = v >>> 0;
+    else f32[at + i] = v;
+  }
 }
 
 /** Indent every line of `code` by `n` spaces (readable generated WGSL). */
@@ -90,61 +188,35 @@ function uniformHeader(def: OptimizerDef, h: Hyper, plan: TransformPlan): string
   ].join("\n");
 }
 
-const needsTensorInfo = (ops: readonly ElementOp[]) =>
-  ops.some((o) => o.op === "noise" || o.op === "tensor_scale");
+const needsTensorInfo = (ops: readonly ElementOp[]) => ops.some((o) => elementOp(o.op).needsTensor);
 
-/** WGSL for element-wise operations `ops[0..n)` on `gv`, `p` (needs `t`, `e0`, `valid`). */
-function emitOps(plan: TransformPlan, n: number): string {
-  const rw = recordWords(plan);
-  const lines: string[] = [];
-  for (let k = 0; k < n; k++) {
-    const op = plan.ops[k];
-    switch (op.op) {
-      case "noise":
-        lines.push(
-          `{ let key = nb_key(e.seed${k}, e.attempt, t);`,
-          `  let z = vec4<f32>(nb_trunc_normal(key, e0), nb_trunc_normal(key, e0 + 1u), ` +
-            `nb_trunc_normal(key, e0 + 2u), nb_trunc_normal(key, e0 + 3u));`,
-          `  gv = gv + select(vec4<f32>(0.0), e.sigma${k} * z, valid); }`,
-        );
-        break;
-      case "clip_value":
-        lines.push(`gv = clamp(gv, vec4<f32>(-e.clip${k}), vec4<f32>(e.clip${k}));`);
-        break;
-      case "l2":
-        // One fused multiply-add, as the prologue's coupled weight decay (see updateKernel).
-        lines.push(
-          "{",
-          "  let l2_one = select(1.0, 0.5, e.tensors_total == 0xFFFFFFFFu);",
-          ..._fmaWgsl("l2_g", `vec4<f32>(e.l2_${k})`, "p", "gv", "l2_one").map((l) => "  " + l),
-          "  gv = l2_g;",
-          "}",
-        );
-        break;
-      case "p_scale":
-        lines.push(`p = p * e.pscale${k};`);
-        break;
-      case "tensor_scale":
-        lines.push(
-          `gv = gv * bitcast<f32>(mt[${META_HEADER}u + t * ${rw}u + ${
-            4 + 2 * op.reduction + 1
-          }u]);`,
-        );
-        break;
-      case "global_scale":
-        lines.push(`gv = gv * bitcast<f32>(mt[${metaNormWord(op.reduction) + 1}u]);`);
-        break;
-    }
-  }
-  return lines.join("\n");
+/** How the engine's kernels spell the leaves of an element program. */
+function leaves(plan: TransformPlan): WgslLeaves {
+  const rw = META.recordWords(plan);
+  return {
+    tensorScale: (r) => `bitcast<f32>(mt[${META.header}u + t * ${rw}u + ${4 + 2 * r + 1}u])`,
+    globalScale: (r) => `bitcast<f32>(mt[${META.normWord(r) + 1}u])`,
+    // 1 for any real tensor count, opaque to the compiler (the exact sums need it).
+    one: "nb_one",
+  };
+}
+
+/** WGSL of an element program on `gv`, `p` and the slots, in its own scope. */
+function emitProgram(plan: TransformPlan, program: LaneProgram): string {
+  return [
+    "{",
+    "  let nb_one = select(1.0, 0.5, e.tensors_total == 0xFFFFFFFFu);",
+    indent(laneWgsl(program, leaves(plan)), 2),
+    "}",
+  ].join("\n");
 }
 
 /** Statements defining `t` (global tensor index), `e0` (element of lane 0), `valid`. */
 function tensorInfo(plan: TransformPlan): string {
-  const rw = recordWords(plan);
+  const rw = META.recordWords(plan);
   return [
     "let t = c.tensor_base + blocks[(c.base + i) / 16u];",
-    `let rec = ${META_HEADER}u + t * ${rw}u;`,
+    `let rec = ${META.header}u + t * ${rw}u;`,
     "let e0 = (c.base + i) * 4u - mt[rec];",
     "let valid = vec4<u32>(e0, e0 + 1u, e0 + 2u, e0 + 3u) < vec4<u32>(mt[rec + 1u]);",
   ].join("\n");
@@ -158,11 +230,18 @@ override EPT: u32 = 1u;`;
  * The update kernel. Bindings: 0 `u` (definition uniforms), 1 `e` (engine uniforms), 2 `c`
  * (chunk), 3 `P` (params, read-write), 4 `G` (gradients, read), 5.. one per slot (read-write),
  * then `meta` (read) and `blocks` (read).
+ * @example Usage
+ * ```ts
+ * import { updateKernel } from "./engine_kernel.ts";
+ * import { compilePlan } from "../transforms/plan.ts";
+ * import { sgd } from "./sgd.ts";
+ * import { match } from "node:assert/strict";
+ * const wgsl = updateKernel(sgd, sgd.resolve(sgd.defaults), compilePlan([]));
+ * match(wgsl, /p = p \+ u\.neg_lr \* g;/);
+ * ```
  */
 export function updateKernel(def: OptimizerDef, h: Hyper, plan: TransformPlan): string {
   const slots = def.slots(h);
-  const wdMode = def.weightDecay;
-  const maximize = h.maximize === true;
   const slotBase = 5;
   const metaBinding = slotBase + slots.length;
   const lines = [
@@ -176,11 +255,11 @@ export function updateKernel(def: OptimizerDef, h: Hyper, plan: TransformPlan): 
     `@group(0) @binding(${metaBinding}) var<storage, read> mt: array<u32>;`,
     `@group(0) @binding(${metaBinding + 1}) var<storage, read> blocks: array<u32>;`,
     GRID,
-    needsTensorInfo(plan.ops) ? NOISE_WGSL : "",
+    TORCH_WGSL,
     "@compute @workgroup_size(WG)",
     "fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,",
     "        @builtin(local_invocation_index) lid: u32) {",
-    plan.skip ? `  if (mt[${META_SKIP}u] != 0u) { return; }` : "",
+    plan.skip ? `  if (mt[${META.skip}u] != 0u) { return; }` : "",
     "  let first = ((wid.y * nwg.x + wid.x) * WG + lid) * EPT;",
     "  for (var k = 0u; k < EPT; k = k + 1u) {",
     "    let i = first + k;",
@@ -188,25 +267,8 @@ export function updateKernel(def: OptimizerDef, h: Hyper, plan: TransformPlan): 
     "    var p = P[i];",
     "    var gv = G[i];",
     needsTensorInfo(plan.ops) ? indent(tensorInfo(plan), 4) : "",
-    indent(emitOps(plan, plan.ops.length), 4),
-    maximize ? "    gv = -gv;" : "",
-    // Coupled L2 as torch's grad.add(param, alpha=wd): one fused multiply-add (_fmaWgsl; the
-    // select is 1 for any real tensor count, opaque to the compiler).
-    wdMode === "coupled"
-      ? [
-        "    if (e.wd != 0.0) {",
-        "      let wd_one = select(1.0, 0.5, e.tensors_total == 0xFFFFFFFFu);",
-        ..._fmaWgsl("wd_g", "vec4<f32>(e.wd)", "p", "gv", "wd_one").map((l) => "      " + l),
-        "      gv = wd_g;",
-        "    }",
-      ].join("\n")
-      : "",
-    wdMode === "decoupled" ? "    if (e.wd != 0.0) { p = p * e.decay; }" : "",
     ...slots.map((s) => `    var ${s} = S_${s}[i];`),
-    "    {",
-    "      let g = gv;",
-    indent(def.wgsl(h), 6),
-    "    }",
+    indent(emitProgram(plan, updateProgram(def, h, plan)), 4),
     "    P[i] = p;",
     ...slots.map((s) => `    S_${s}[i] = ${s};`),
     "  }",
@@ -215,7 +277,16 @@ export function updateKernel(def: OptimizerDef, h: Hyper, plan: TransformPlan): 
   return lines.filter((l) => l !== "").join("\n");
 }
 
-/** Binding kinds of the update kernel. */
+/**
+ * Binding kinds of the update kernel.
+ *
+ * @example Usage
+ * ```ts
+ * import { updateBindings } from "./engine_kernel.ts";
+ * import { equal } from "node:assert/strict";
+ * equal(updateBindings(2).length, 9);
+ * ```
+ */
 export function updateBindings(nSlots: number): ("uniform" | "storage" | "read-only-storage")[] {
   return [
     "uniform",
@@ -232,6 +303,13 @@ export function updateBindings(nSlots: number): ("uniform" | "storage" | "read-o
 /**
  * Accumulation kernel: `A = e.accum_first ? G : A + G`. Bindings: 0 `e`, 1 `c`, 2 `A` (rw),
  * 3 `G` (read).
+ * @example Usage
+ * ```ts
+ * import { accumulateKernel } from "./engine_kernel.ts";
+ * import { compilePlan } from "../transforms/plan.ts";
+ * import { match } from "node:assert/strict";
+ * match(accumulateKernel(compilePlan([])), /A\[i\] = A\[i\] \+ G\[i\]/);
+ * ```
  */
 export function accumulateKernel(plan: TransformPlan): string {
   return [
@@ -256,7 +334,7 @@ export function accumulateKernel(plan: TransformPlan): string {
 }
 
 function combine(normType: 2 | 1 | "inf", a: string, b: string): string {
-  return normType === "inf" ? `max(${a}, ${b})` : `${a} + ${b}`;
+  return normType === "inf" ? `nb_max1(${a}, ${b})` : `${a} + ${b}`;
 }
 
 /**
@@ -264,6 +342,15 @@ function combine(normType: 2 | 1 | "inf", a: string, b: string): string {
  * (sum of squares, sum of |g|, or max |g|) over valid lanes of the gradient after `at`
  * operations. Bindings: 0 `u`, 1 `e`, 2 `c`, 3 `P` (read), 4 `G` (read), 5 `meta` (read),
  * 6 `blocks` (read), 7 `out` (rw, one f32 per block of the group).
+ * @example Usage
+ * ```ts
+ * import { blockNormKernel } from "./engine_kernel.ts";
+ * import { compilePlan } from "../transforms/plan.ts";
+ * import { sgd } from "./sgd.ts";
+ * import { match } from "node:assert/strict";
+ * const plan = compilePlan([{ kind: "clip_global_norm", maxNorm: 1, normType: "inf", style: "torch" }]);
+ * match(blockNormKernel(sgd, sgd.resolve(sgd.defaults), plan, 0), /nb_max4\(acc, x\)/);
+ * ```
  */
 export function blockNormKernel(
   def: OptimizerDef,
@@ -273,7 +360,7 @@ export function blockNormKernel(
 ): string {
   const red = plan.reductions[r];
   const lane = red.normType === 2 ? "gv * gv" : "abs(gv)";
-  const acc = red.normType === "inf" ? "max(acc, x)" : "acc + x";
+  const acc = red.normType === "inf" ? "nb_max4(acc, x)" : "acc + x";
   return [
     `// newbob norm pass 1 (reduction ${r})`,
     uniformHeader(def, h, plan),
@@ -283,7 +370,7 @@ export function blockNormKernel(
     "@group(0) @binding(6) var<storage, read> blocks: array<u32>;",
     "@group(0) @binding(7) var<storage, read_write> out: array<f32>;",
     GRID,
-    NOISE_WGSL,
+    TORCH_WGSL,
     "@compute @workgroup_size(WG)",
     "fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,",
     "        @builtin(local_invocation_index) lid: u32) {",
@@ -295,7 +382,7 @@ export function blockNormKernel(
     "    var p = P[i];",
     "    var gv = G[i];",
     indent(tensorInfo(plan), 4),
-    indent(emitOps(plan, red.at), 4),
+    indent(emitProgram(plan, opsProgram(plan, red.at)), 4),
     `    let x = select(vec4<f32>(0.0), ${lane}, valid);`,
     `    acc = ${acc};`,
     "  }",
@@ -314,10 +401,17 @@ export function blockNormKernel(
  * Norm pass 2 for reduction `r`: one workgroup per tensor of the group combines its blocks and
  * writes the tensor's norm (and, for a per-tensor clip, its scale `c/max(n, c)`) into its meta
  * record. Bindings: 0 `e`, 1 `c` (any chunk of the group), 2 `meta` (rw), 3 `vals` (read).
+ * @example Usage
+ * ```ts
+ * import { tensorNormKernel } from "./engine_kernel.ts";
+ * import { compilePlan } from "../transforms/plan.ts";
+ * import { match } from "node:assert/strict";
+ * match(tensorNormKernel(compilePlan([{ kind: "clip_norm", maxNorm: 1 }]), 0), /e\.max_norm0 \/ nb_max1/);
+ * ```
  */
 export function tensorNormKernel(plan: TransformPlan, r: number): string {
   const red = plan.reductions[r];
-  const rw = recordWords(plan);
+  const rw = META.recordWords(plan);
   const finish = red.normType === 2 ? "sqrt(s[0])" : "s[0]";
   return [
     `// newbob norm pass 2 (reduction ${r})`,
@@ -329,13 +423,14 @@ export function tensorNormKernel(plan: TransformPlan, r: number): string {
     "@group(0) @binding(3) var<storage, read> vals: array<f32>;",
     "override WG: u32 = 64u;",
     "var<workgroup> s: array<f32, WG>;",
+    TORCH_WGSL,
     "@compute @workgroup_size(WG)",
     "fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,",
     "        @builtin(local_invocation_index) lid: u32) {",
     "  let tl = wid.y * nwg.x + wid.x;",
     "  let inside = tl < c.tensors;",
     "  let t = c.tensor_base + min(tl, max(c.tensors, 1u) - 1u);",
-    `  let rec = ${META_HEADER}u + t * ${rw}u;`,
+    `  let rec = ${META.header}u + t * ${rw}u;`,
     "  let b0 = mt[rec] / 64u;",
     "  let nb = (mt[rec + 1u] + 63u) / 64u;",
     "  var acc = 0.0;",
@@ -354,7 +449,7 @@ export function tensorNormKernel(plan: TransformPlan, r: number): string {
     red.scope === "tensor"
       ? `    mt[rec + ${
         4 + 2 * r + 1
-      }u] = bitcast<u32>(e.max_norm${r} / max(norm, e.max_norm${r}));`
+      }u] = bitcast<u32>(e.max_norm${r} / nb_max1(norm, e.max_norm${r}));`
       : "",
     "  }",
     "}",
@@ -365,15 +460,23 @@ export function tensorNormKernel(plan: TransformPlan, r: number): string {
  * Norm pass 3 for global reduction `r`: one workgroup combines the per-tensor norms of every
  * group into the global norm and coefficient (header words), and, when `r` is the checked
  * reduction, updates the skip state. Bindings: 0 `e`, 1 `meta` (rw).
+ * @example Usage
+ * ```ts
+ * import { globalNormKernel } from "./engine_kernel.ts";
+ * import { compilePlan } from "../transforms/plan.ts";
+ * import { match } from "node:assert/strict";
+ * const plan = compilePlan([{ kind: "clip_global_norm", maxNorm: 1, normType: 2, style: "torch" }]);
+ * match(globalNormKernel(plan, 0), /nb_min1\(e\.max_norm0 \/ \(norm \+ 1e-6\), 1\.0\)/);
+ * ```
  */
 export function globalNormKernel(plan: TransformPlan, r: number): string {
   const red = plan.reductions[r];
-  const rw = recordWords(plan);
+  const rw = META.recordWords(plan);
   const term = red.normType === 2 ? "x * x" : "x";
   const finish = red.normType === 2 ? "sqrt(s[0])" : "s[0]";
   const coef = red.style === "torch"
-    ? `min(e.max_norm${r} / (norm + 1e-6), 1.0)`
-    : `e.max_norm${r} / max(norm, e.max_norm${r})`;
+    ? `nb_min1(e.max_norm${r} / (norm + 1e-6), 1.0)`
+    : `e.max_norm${r} / nb_max1(norm, e.max_norm${r})`;
   const checked = plan.skip?.reduction === r;
   return [
     `// newbob norm pass 3 (reduction ${r})`,
@@ -382,11 +485,12 @@ export function globalNormKernel(plan: TransformPlan, r: number): string {
     "@group(0) @binding(1) var<storage, read_write> mt: array<u32>;",
     "override WG: u32 = 64u;",
     "var<workgroup> s: array<f32, WG>;",
+    TORCH_WGSL,
     "@compute @workgroup_size(WG)",
     "fn main(@builtin(local_invocation_index) lid: u32) {",
     "  var acc = 0.0;",
     "  for (var t = lid; t < e.tensors_total; t = t + WG) {",
-    `    let x = bitcast<f32>(mt[${META_HEADER}u + t * ${rw}u + ${4 + 2 * r}u]);`,
+    `    let x = bitcast<f32>(mt[${META.header}u + t * ${rw}u + ${4 + 2 * r}u]);`,
     `    acc = ${combine(red.normType, "acc", term)};`,
     "  }",
     "  s[lid] = acc;",
@@ -397,22 +501,22 @@ export function globalNormKernel(plan: TransformPlan, r: number): string {
     "  }",
     "  if (lid != 0u) { return; }",
     `  let norm = ${finish};`,
-    `  mt[${metaNormWord(r)}u] = bitcast<u32>(norm);`,
-    Number.isFinite(red.maxNorm) ? `  mt[${metaNormWord(r) + 1}u] = bitcast<u32>(${coef});` : "",
+    `  mt[${META.normWord(r)}u] = bitcast<u32>(norm);`,
+    Number.isFinite(red.maxNorm) ? `  mt[${META.normWord(r) + 1}u] = bitcast<u32>(${coef});` : "",
     ...(checked
       ? [
-        `  if (e.epoch_start != 0u) { mt[${META_CONSEC}u] = 0u; }`,
+        `  if (e.epoch_start != 0u) { mt[${META.consec}u] = 0u; }`,
         "  // Non-finite test on the bits: shader compilers may assume finite floats.",
         "  if ((bitcast<u32>(norm) & 0x7f800000u) == 0x7f800000u) {",
-        `    mt[${META_CONSEC}u] = mt[${META_CONSEC}u] + 1u;`,
-        `    mt[${META_SKIP}u] = 1u;`,
-        `    mt[${META_SKIPPED}u] = mt[${META_SKIPPED}u] + 1u;`,
-        `    if (mt[${META_CONSEC}u] > e.allowed && mt[${META_ABORT}u] == 0u) {`,
-        `      mt[${META_ABORT}u] = e.attempt;`,
+        `    mt[${META.consec}u] = mt[${META.consec}u] + 1u;`,
+        `    mt[${META.skip}u] = 1u;`,
+        `    mt[${META.skipped}u] = mt[${META.skipped}u] + 1u;`,
+        `    if (mt[${META.consec}u] > e.allowed && mt[${META.abort}u] == 0u) {`,
+        `      mt[${META.abort}u] = e.attempt;`,
         "    }",
         "  } else {",
-        `    mt[${META_CONSEC}u] = 0u;`,
-        `    mt[${META_SKIP}u] = select(0u, 1u, mt[${META_ABORT}u] != 0u);`,
+        `    mt[${META.consec}u] = 0u;`,
+        `    mt[${META.skip}u] = select(0u, 1u, mt[${META.abort}u] != 0u);`,
         "  }",
       ]
       : []),

@@ -7,7 +7,16 @@
  * @module
  */
 
-/** Floats per alignment block (256 bytes, the portable `minStorageBufferOffsetAlignment`). */
+/**
+ * Floats per alignment block (256 bytes, the portable `minStorageBufferOffsetAlignment`).
+ *
+ * @example Usage
+ * ```ts
+ * import { BLOCK_FLOATS } from "./engine_layout.ts";
+ * import { equal } from "node:assert/strict";
+ * equal(BLOCK_FLOATS * 4, 256);
+ * ```
+ */
 export const BLOCK_FLOATS = 64;
 
 /** Layout of one group's arena. */
@@ -30,9 +39,10 @@ export interface ArenaLayout {
  *
  * @example Usage
  * ```ts
- * import { type ArenaLayout, arenaLayout, BLOCK_FLOATS } from "./engine_layout.ts";
- * const l: ArenaLayout = arenaLayout([1, 130], 1 << 20);
- * console.assert(l.offsets[1] === BLOCK_FLOATS && l.length === 256 && l.chunks.length === 1);
+ * import { arenaLayout } from "./engine_layout.ts";
+ * import { deepEqual } from "node:assert/strict";
+ * const l = arenaLayout([1, 130], 1 << 20);
+ * deepEqual([l.offsets, l.length, l.chunks], [[0, 64], 256, [{ start: 0, end: 256 }]]);
  * ```
  */
 export function arenaLayout(sizes: readonly number[], chunkFloats: number): ArenaLayout {

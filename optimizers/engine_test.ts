@@ -1,9 +1,15 @@
 import { deepEqual, equal, ok, rejects, throws } from "node:assert/strict";
-import { both, gpuTest } from "../tests/_gpu.ts";
+import { gpuTest } from "../tests/_gpu.ts";
+import { everyBackend } from "../tests/_parity.ts";
 import { acquireGpu, GpuDeviceLostError, GpuUnavailableError } from "../gpu/mod.ts";
 import { createOptimizer, createOptimizerFromDef } from "./mod.ts";
 import type { OptimizerDef } from "./types.ts";
 import { arenaLayout } from "./engine_layout.ts";
+import { LaneBuilder } from "../kernels/lane.ts";
+import { engineFields, engineValues, packUniforms } from "./engine_kernel.ts";
+import { compilePlan } from "../transforms/plan.ts";
+import { elementOp } from "../transforms/ops/registry.ts";
+import { clipByValue, weightDecay } from "../transforms/mod.ts";
 
 /** Deterministic float32 pseudo-random numbers. */
 function rng(seed: number) {
@@ -25,7 +31,23 @@ Deno.test("arenaLayout aligns tensors to 64 floats and chunks the arena", () => 
   throws(() => arenaLayout([1], 10), /chunk size/);
 });
 
-both("createOptimizer contract: init, step, read, export/import", async (backend) => {
+Deno.test("engine uniforms: every value lands in its field; an unknown name throws", () => {
+  const plan = compilePlan([clipByValue(0.5), weightDecay(0.1, { mode: "decoupled" })]);
+  const fields = engineFields(plan);
+  const cmd = { update: true, accumFirst: true, attempt: 3, epochStart: false, groups: [] };
+  const step = { scalars: new Float32Array(0), lr: 0.5, wd: 0, decay: 1, opValues: [1, 0.95] };
+  const buffer = new ArrayBuffer(fields.length * 4);
+  packUniforms(fields, engineValues(plan, cmd, step, 7), buffer, 0);
+  const at = (name: string) => fields.findIndex(([n]) => n === name);
+  equal(new Float32Array(buffer)[at("clip0")], 0.5);
+  equal(new Float32Array(buffer)[at("pscale1")], Math.fround(0.95));
+  equal(new Uint32Array(buffer)[at("attempt")], 3);
+  equal(new Uint32Array(buffer)[at("tensors_total")], 7);
+  throws(() => packUniforms(fields, { clip9: 1 }, buffer, 0), /'clip9' is not a field/);
+  throws(() => elementOp("sharpen"), /no transform module defines it/);
+});
+
+everyBackend("createOptimizer contract: init, step, read, export/import", async (backend) => {
   const opt = await createOptimizer(
     { class: "adam", betas: [0.9, 0.999], eps: 1e-8, weight_decay: 0.01 },
     { backend },
@@ -47,7 +69,7 @@ both("createOptimizer contract: init, step, read, export/import", async (backend
   opt.dispose(state);
 });
 
-both(
+everyBackend(
   "save after N steps, load fresh, M more steps == N+M uninterrupted (bitwise)",
   async (backend) => {
     const sizes = [7, 1, 130];
@@ -75,7 +97,7 @@ both(
   },
 );
 
-both("importState names what does not match", async (backend) => {
+everyBackend("importState names what does not match", async (backend) => {
   const a = await createOptimizer({ class: "adam", eps: 1e-8 }, { backend });
   const sa = await a.init([new Float32Array(3), new Float32Array(2)]);
   const saved = await a.exportState(sa);
@@ -94,7 +116,7 @@ both("importState names what does not match", async (backend) => {
   );
 });
 
-both("resetState zeroes moments and step counts (not parameters)", async (backend) => {
+everyBackend("resetState zeroes moments and step counts (not parameters)", async (backend) => {
   const r = rng(3);
   const sizes = [5, 9];
   const g = Array.from({ length: 4 }, () => arrays(sizes, r));
@@ -118,7 +140,7 @@ both("resetState zeroes moments and step counts (not parameters)", async (backen
   deepEqual(await a.read(sa), await b.read(sb));
 });
 
-both("parameter groups: lr multiplier and no-decay by name", async (backend) => {
+everyBackend("parameter groups: lr multiplier and no-decay by name", async (backend) => {
   const r = rng(4);
   const [w, bias] = arrays([20, 4], r);
   const gs = Array.from({ length: 3 }, () => arrays([20, 4], r));
@@ -165,7 +187,61 @@ both("parameter groups: lr multiplier and no-decay by name", async (backend) => 
   await rejects(on.init([w, bias], { names: ["w", "x"] }), /names tensor 'b'/);
 });
 
-both("errors: unknown class, NaN lr, wrong gradient count and size", async (backend) => {
+everyBackend(
+  "gradientArrays: written in place, they step like copies (wasm: no copy)",
+  async (backend) => {
+    const r = rng(11);
+    const sizes = [5, 70000, 1];
+    const init = arrays(sizes, r);
+    const grads = Array.from({ length: 2 }, () => arrays(sizes, r));
+    const dict = { class: "adam", eps: 1e-8, weight_decay: 0.01 };
+    const a = await createOptimizer(dict, { backend });
+    const b = await createOptimizer(dict, { backend });
+    const sa = await a.init(init);
+    const sb = await b.init(init);
+    const views = b.gradientArrays(sb);
+    equal(views.length, 3);
+    equal(views.every((v) => v !== null), backend === "wasm");
+    for (const g of grads) {
+      await a.step(sa, g, { learningRate: 1e-2 });
+      views.forEach((v, i) => v?.set(g[i]));
+      await b.step(sb, views.map((v, i) => v ?? g[i]), { learningRate: 1e-2 });
+    }
+    deepEqual(await b.read(sb), await a.read(sa));
+    a.dispose(sa);
+    b.dispose(sb);
+  },
+);
+
+everyBackend(
+  "a state belongs to the optimizer that made it: another optimizer rejects it",
+  async (backend) => {
+    const adam = await createOptimizer({ class: "adam", eps: 1e-8 }, { backend });
+    const sgd = await createOptimizer({ class: "sgd" }, { backend });
+    const state = await adam.init([new Float32Array([1, 2])]);
+    const grads = [new Float32Array([1, 1])];
+    const foreign = /optimizer 'sgd' as another optimizer \('adam'\) created it/;
+    await rejects(sgd.step(state, grads, { learningRate: 0.1 }), foreign);
+    await rejects(sgd.read(state), foreign);
+    await rejects(sgd.exportState(state), TypeError);
+    await rejects(sgd.importState(state, await adam.exportState(state)), TypeError);
+    await rejects(sgd.resetState(state), TypeError);
+    await rejects(sgd.lastGradNorm(state), TypeError);
+    throws(() => sgd.dispose(state), foreign);
+    // Another optimizer of the same class is another optimizer too.
+    const adam2 = await createOptimizer({ class: "adam", eps: 1e-8 }, { backend });
+    await rejects(adam2.step(state, grads, { learningRate: 0.1 }), /another optimizer/);
+    // Nothing above touched the state: its own optimizer goes on from the initial values.
+    await adam.step(state, grads, { learningRate: 0.1 });
+    const saved = await adam.exportState(state);
+    equal(saved.config.class, "adam");
+    equal(saved.config.groups[0].host.step, 1);
+    ok((await adam.read(state))[0].every((v) => Number.isFinite(v) && v < 2));
+    adam.dispose(state);
+  },
+);
+
+everyBackend("errors: unknown class, NaN lr, wrong gradient count and size", async (backend) => {
   await rejects(
     createOptimizer({ class: "adamz" }, { backend }),
     /unknown optimizer class 'adamz'/,
@@ -185,6 +261,22 @@ both("errors: unknown class, NaN lr, wrong gradient count and size", async (back
     /gradient 0 \(param0\) does not match its parameter of 3 elements/,
   );
   await rejects(opt.init([]), /non-empty array/);
+});
+
+Deno.test("the default backend: wasm without a hardware adapter, webgpu with a device", async () => {
+  const none = { requestAdapter: () => Promise.resolve(null) };
+  equal((await createOptimizer({ class: "sgd" }, { gpu: none })).backend, "wasm");
+  const soft = {
+    requestAdapter: () =>
+      Promise.resolve({ info: { description: "llvmpipe (LLVM 15)" } } as GPUAdapter),
+  };
+  equal((await createOptimizer({ class: "sgd" }, { gpu: soft })).backend, "wasm");
+  const adapter = await navigator.gpu?.requestAdapter();
+  if (adapter) {
+    const device = await adapter.requestDevice();
+    equal((await createOptimizer({ class: "sgd" }, { device })).backend, "webgpu");
+    device.destroy();
+  }
 });
 
 Deno.test("no adapter: the error names the fix", async () => {
@@ -359,7 +451,12 @@ Deno.test("createOptimizerFromDef runs a custom definition on cpu", async () => 
     hostInit: () => ({}),
     uniforms: () => ["lr"],
     scalars: (_h, _s, lr) => [lr],
-    wgsl: () => "p = p - u.lr * g;",
+    kernel: () => {
+      const k = new LaneBuilder();
+      k.set("p", k.p.sub(k.u("lr").mul(k.g)));
+      return k.program();
+    },
+    wgsl: () => "p = p - u.lr * gv;",
     cpu: (_h, s, p, g, _sl, a, b) => {
       for (let i = a; i < b; i++) p[i] = Math.fround(p[i] - Math.fround(s[0] * g[i]));
     },

@@ -34,8 +34,11 @@ export interface GroupStep {
   readonly wd: number;
   /** `fround(1 - lr·wd)` for decoupled decay. */
   readonly decay: number;
-  /** Per plan op index: factor of a `p_scale` op (`fround(1 - lr·rate)` or `fround(1 - rate)`). */
-  readonly pscale: readonly number[];
+  /**
+   * Per plan operation: its per-step value for this group (`ElementOpKind.perStep`, e.g. a
+   * `p_scale` factor `fround(1 - lr·rate)`), 1 for operations without one.
+   */
+  readonly opValues: readonly number[];
 }
 
 /** What one call of `step` asks the backend to do. */
@@ -82,7 +85,12 @@ export interface BackendState {
   pollAbort(): number;
   /** Start a non-blocking abort check (webgpu); no-op on cpu. */
   checkSoon(): void;
-  /** Free GPU memory. */
+  /**
+   * Per group and tensor, an array the caller may write a step's gradient into so that `step`
+   * copies nothing (pass the same array as the gradient); null where the backend has none.
+   */
+  gradientViews?(): (Float32Array | null)[][];
+  /** Free GPU memory (and the wasm backend's memories and workers). */
   destroy(): void;
 }
 

@@ -5,7 +5,10 @@
  * @module
  */
 
-import { _checkKeys, _defineOptimizer, _freeze, _hp, _NONNEG, _number, _pair } from "./_hyper.ts";
+import { _checkKeys, _defineOptimizer, _freeze, _NONNEG, _number, _pair } from "./_hyper.ts";
+import { _hyperPair } from "./_read_hyper.ts";
+import { LaneBuilder, type LaneProgram } from "../kernels/lane.ts";
+import { _withWgsl } from "./_kernel_def.ts";
 import type { HostState, Hyper, OptimizerDef } from "./types.ts";
 
 const _NAME = "lion";
@@ -21,6 +24,8 @@ const _DEFAULTS: Hyper = Object.freeze({
  * ```
  * c = β1·m + (1-β1)·g;  p -= lr·sign(c);  m = β2·m + (1-β2)·g
  * ```
+ *
+ * A NaN direction `c` leaves p in place (torch 1.13's `sign(NaN)` is 0) while `m` turns NaN.
  *
  * Lion's steps have size lr in every coordinate: use a learning rate 3-10x smaller than AdamW's
  * (RETURNN's default is 1e-4).
@@ -40,7 +45,7 @@ const _DEFAULTS: Hyper = Object.freeze({
  * equal(p[0], 1.5);
  * ```
  */
-export const lion: OptimizerDef = _defineOptimizer({
+export const lion: OptimizerDef = _defineOptimizer(_withWgsl({
   name: _NAME,
   aliases: Object.freeze([]),
   defaults: _DEFAULTS,
@@ -60,15 +65,17 @@ export const lion: OptimizerDef = _defineOptimizer({
     return ["beta1", "one_minus_beta1", "beta2", "one_minus_beta2", "neg_lr"];
   },
   scalars(h: Hyper, _host: HostState, lr: number): number[] {
-    const [b1, b2] = _hp(h, "betas");
+    const [b1, b2] = _hyperPair(h, "betas");
     return [b1, 1 - b1, b2, 1 - b2, -lr];
   },
-  wgsl(): string {
-    return [
-      "let update = sign(exp_avg * u.beta1 + g * u.one_minus_beta1);",
-      "p = p + u.neg_lr * update;",
-      "exp_avg = exp_avg * u.beta2 + g * u.one_minus_beta2;",
-    ].join("\n");
+  kernel(): LaneProgram {
+    const k = new LaneBuilder();
+    const { g } = k;
+    const m = k.slot("exp_avg");
+    const update = k.let("update", m.mul(k.u("beta1")).add(g.mul(k.u("one_minus_beta1"))).sign());
+    k.set("p", k.p.add(k.u("neg_lr").mul(update)));
+    k.set("exp_avg", m.mul(k.u("beta2")).add(g.mul(k.u("one_minus_beta2"))));
+    return k.program();
   },
   cpu(
     _hyper: Hyper,
@@ -85,10 +92,10 @@ export const lion: OptimizerDef = _defineOptimizer({
     for (let i = from; i < to; i++) {
       const gi = g[i], mi = m[i];
       const c = f(f(mi * b1) + f(gi * omb1));
+      // torch 1.13's sign(NaN) is 0: a NaN direction leaves p where it is.
       if (c > 0) p[i] = f(p[i] + negLr);
       else if (c < 0) p[i] = f(p[i] - negLr);
-      else if (c !== c) p[i] = NaN; // torch.sign(NaN) is NaN
       m[i] = f(f(mi * b2) + f(gi * omb2));
     }
   },
-});
+}));

@@ -10,13 +10,15 @@ import {
   _coupledOnly,
   _defineOptimizer,
   _freeze,
-  _h,
-  _hp,
   _NONNEG,
   _number,
   _pair,
   _UNIT_OPEN,
 } from "./_hyper.ts";
+import { _hyperNumber, _hyperPair } from "./_read_hyper.ts";
+import { LaneBuilder, type LaneProgram } from "../kernels/lane.ts";
+import { _adamMoments } from "./_adam_kernel.ts";
+import { _withWgsl } from "./_kernel_def.ts";
 import type { HostState, Hyper, OptimizerDef } from "./types.ts";
 
 const _NAME = "nadam";
@@ -57,7 +59,7 @@ const _DEFAULTS: Hyper = Object.freeze({
  * deepEqual(nadam.slots(h), ["exp_avg", "exp_avg_sq"]);
  * ```
  */
-export const nadam: OptimizerDef = _defineOptimizer({
+export const nadam: OptimizerDef = _defineOptimizer(_withWgsl({
   name: _NAME,
   aliases: Object.freeze(["nadamoptimizer"]),
   defaults: _DEFAULTS,
@@ -92,8 +94,8 @@ export const nadam: OptimizerDef = _defineOptimizer({
     ];
   },
   scalars(h: Hyper, host: HostState, lr: number): number[] {
-    const [b1, b2] = _hp(h, "betas");
-    const psi = _h(h, "momentum_decay");
+    const [b1, b2] = _hyperPair(h, "betas");
+    const psi = _hyperNumber(h, "momentum_decay");
     const t = host.step;
     const mu = b1 * (1 - 0.5 * 0.96 ** (t * psi));
     const muNext = b1 * (1 - 0.5 * 0.96 ** ((t + 1) * psi));
@@ -106,19 +108,22 @@ export const nadam: OptimizerDef = _defineOptimizer({
       b2,
       1 - b2,
       Math.sqrt(1 - b2 ** t),
-      _h(h, "eps"),
+      _hyperNumber(h, "eps"),
       (-lr * (1 - mu)) / (1 - muProduct),
       (-lr * muNext) / (1 - muProduct * muNext),
     ];
   },
-  wgsl(): string {
-    return [
-      "exp_avg = exp_avg * u.beta1 + g * u.one_minus_beta1;",
-      "exp_avg_sq = exp_avg_sq * u.beta2 + (g * u.one_minus_beta2) * g;",
-      "let denom = sqrt(exp_avg_sq) / u.bias_correction2_sqrt + u.eps;",
-      "p = p + (u.coef_grad * g) / denom;",
-      "p = p + (u.coef_exp_avg * exp_avg) / denom;",
-    ].join("\n");
+  kernel(): LaneProgram {
+    const k = new LaneBuilder();
+    const { g } = k;
+    _adamMoments(k);
+    const denom = k.let(
+      "denom",
+      k.slot("exp_avg_sq").sqrt().div(k.u("bias_correction2_sqrt")).add(k.u("eps")),
+    );
+    k.set("p", k.p.add(k.u("coef_grad").mul(g).div(denom)));
+    k.set("p", k.p.add(k.u("coef_exp_avg").mul(k.slot("exp_avg")).div(denom)));
+    return k.program();
   },
   cpu(
     _hyper: Hyper,
@@ -144,4 +149,4 @@ export const nadam: OptimizerDef = _defineOptimizer({
       p[i] = f(pi + f(f(cm * mi) / denom));
     }
   },
-});
+}));

@@ -1,8 +1,11 @@
 /**
  * Parity of every registered optimizer kernel with its CPU reference: the fused WebGPU engine
  * against the float32 CPU backend on random shapes (1 element, sizes not divisible by 4, 200 small
- * tensors, a tensor spanning several chunks via a small chunk size), with the fixture README's
- * per-element tolerance `|a-e| <= 32·2^-23·M_t` (M_t: the largest |p| the element has had).
+ * tensors, a tensor spanning several chunks via a small chunk size) and on gradients with NaN and
+ * ±Infinity, with the fixture README's per-element tolerance `|a-e| <= 32·2^-23·M_t` (M_t: the
+ * largest |p| the element has had) on the parameters, and on every state slot after the last
+ * step (`exportState`): NaN where the reference has NaN, ±Infinity exactly, finite values within
+ * 32 ε32 of their own magnitude.
  */
 
 import { ok } from "node:assert/strict";
@@ -10,44 +13,36 @@ import { gpuTest } from "../tests/_gpu.ts";
 import { createOptimizerFromDef, type WebGpuEngineOptions } from "./engine.ts";
 import { OPTIMIZERS } from "./registry.ts";
 import type { Hyper, OptimizerDef } from "./types.ts";
+import { MANY, rng, stepGradients, variants } from "../tests/_parity.ts";
 
-function rng(seed: number) {
-  let s = seed >>> 0;
-  return () => {
-    s = (Math.imul(s ^ (s >>> 15), 0x2c1b3c6d) + 0x6d2b79f5) >>> 0;
-    return ((s >>> 8) / 2 ** 24) * 2 - 1;
-  };
-}
-
-/** Hyperparameter variants per definition: defaults plus each option that changes the kernel. */
-function variants(def: OptimizerDef): Hyper[] {
-  const d = def.defaults;
-  const tries: Record<string, unknown>[] = [{}];
-  if ("weight_decay" in d) tries.push({ weight_decay: 0.05 });
-  if ("maximize" in d) {
-    tries.push({ maximize: true, ...("weight_decay" in d ? { weight_decay: 0.01 } : {}) });
-  }
-  if ("amsgrad" in d) tries.push({ amsgrad: true });
-  if ("momentum" in d) tries.push({ momentum: 0.9 });
-  if ("nesterov" in d) tries.push({ momentum: 0.9, nesterov: true });
-  if ("centered" in d) tries.push({ centered: true, momentum: 0.5 });
-  if ("initial_accumulator_value" in d) {
-    tries.push({ initial_accumulator_value: 0.1, lr_decay: 0.01 });
-  }
-  const out: Hyper[] = [];
-  for (const t of tries) {
-    try {
-      out.push(def.resolve({ ...d, ...t }));
-    } catch {
-      // An option combination the algorithm rejects: nothing to test.
+/** Slot mismatches between two exported states (`want` from the reference). */
+function slotMismatches(
+  want: Record<string, Float32Array>,
+  got: Record<string, Float32Array>,
+): string[] {
+  const out: string[] = [];
+  for (const [key, e] of Object.entries(want)) {
+    const a = got[key];
+    for (let j = 0; j < e.length && out.length < 5; j++) {
+      const same = Number.isNaN(e[j])
+        ? Number.isNaN(a[j])
+        : !Number.isFinite(e[j])
+        ? a[j] === e[j]
+        : Math.abs(a[j] - e[j]) <= 32 * 2 ** -23 * Math.abs(e[j]);
+      if (!same) out.push(`slot ${key}[${j}]: gpu ${a[j]} vs cpu ${e[j]}`);
     }
   }
   return out;
 }
 
-const MANY = [3, 5, 130, 2501, ...Array.from({ length: 200 }, (_, i) => 1 + (i * 7919) % 37)];
-const SHAPE_SETS: { name: string; sizes: number[]; webgpu?: WebGpuEngineOptions }[] = [
+const SHAPE_SETS: {
+  name: string;
+  sizes: number[];
+  webgpu?: WebGpuEngineOptions;
+  nonFinite?: boolean;
+}[] = [
   { name: "1 element", sizes: [1] },
+  { name: "NaN and ±Infinity gradients", sizes: [1, 7, 64, 130], nonFinite: true },
   {
     name: "odd sizes, 200 small tensors, one tensor over the chunk size",
     sizes: MANY,
@@ -65,6 +60,7 @@ async function parity(
   h: Hyper,
   sizes: number[],
   webgpu?: WebGpuEngineOptions,
+  withNonFinite = false,
 ) {
   const r = rng(sizes.length * 31 + def.name.length);
   const init = sizes.map((n) => Float32Array.from({ length: n }, () => r()));
@@ -78,10 +74,7 @@ async function parity(
   const M = init.map((a) => Float32Array.from(a, Math.abs));
   const lrs = [1e-2, 3e-3, 1e-2, 5e-3];
   for (let k = 0; k < lrs.length; k++) {
-    const scale = 10 ** (r() * 2);
-    const grads = sizes.map((n) =>
-      Float32Array.from({ length: n }, (_, j) => j % 11 === 3 ? 0 : Math.fround(r() * scale))
-    );
+    const grads = stepGradients(sizes, r, k, withNonFinite);
     await cpu.step(sc, grads, { learningRate: lrs[k] });
     await gpu.step(sg, grads, { learningRate: lrs[k] });
     const want = await cpu.read(sc);
@@ -92,13 +85,18 @@ async function parity(
         const tol = 32 * 2 ** -23 * M[t][j];
         const a = got[t][j];
         ok(
-          Math.abs(a - e[j]) <= tol || (Number.isNaN(a) && Number.isNaN(e[j])),
+          Math.abs(a - e[j]) <= tol || (Number.isNaN(a) && Number.isNaN(e[j])) || a === e[j],
           `${def.name} ${JSON.stringify(h)} step ${k + 1} tensor ${t}[${j}]: gpu ${a} vs cpu ` +
             `${e[j]} (tolerance ${tol})`,
         );
       }
     });
   }
+  const bad = slotMismatches(
+    (await cpu.exportState(sc)).arrays,
+    (await gpu.exportState(sg)).arrays,
+  );
+  ok(bad.length === 0, `${def.name} ${JSON.stringify(h)}: ${bad.join("; ")}`);
   gpu.dispose(sg);
 }
 
@@ -108,7 +106,7 @@ for (const def of OPTIMIZERS) {
       for (const set of SHAPE_SETS) {
         await t.step(
           `${JSON.stringify(h)} / ${set.name}`,
-          () => parity(def, h, set.sizes, set.webgpu),
+          () => parity(def, h, set.sizes, set.webgpu, set.nonFinite),
         );
       }
     }

@@ -11,13 +11,15 @@ import {
   _coupledOnly,
   _defineOptimizer,
   _freeze,
-  _h,
-  _hp,
   _NONNEG,
   _number,
   _pair,
   _UNIT_OPEN,
 } from "./_hyper.ts";
+import { _hyperNumber, _hyperPair } from "./_read_hyper.ts";
+import { f32, LaneBuilder, type LaneProgram } from "../kernels/lane.ts";
+import { _adamMoments } from "./_adam_kernel.ts";
+import { _withWgsl } from "./_kernel_def.ts";
 import type { HostState, Hyper, OptimizerDef } from "./types.ts";
 
 const _NAME = "radam";
@@ -60,7 +62,7 @@ const _DEFAULTS: Hyper = Object.freeze({
  * equal(radam.scalars(h, { step: 6 }, 1e-3)[rectified], 1);
  * ```
  */
-export const radam: OptimizerDef = _defineOptimizer({
+export const radam: OptimizerDef = _defineOptimizer(_withWgsl({
   name: _NAME,
   aliases: Object.freeze([]),
   defaults: _DEFAULTS,
@@ -93,7 +95,7 @@ export const radam: OptimizerDef = _defineOptimizer({
     ];
   },
   scalars(h: Hyper, host: HostState, lr: number): number[] {
-    const [b1, b2] = _hp(h, "betas");
+    const [b1, b2] = _hyperPair(h, "betas");
     const t = host.step;
     const bc1 = 1 - b1 ** t;
     const bc2 = 1 - b2 ** t;
@@ -103,21 +105,33 @@ export const radam: OptimizerDef = _defineOptimizer({
     const rect = rectified
       ? Math.sqrt(((rhoT - 4) * (rhoT - 2) * rhoInf) / ((rhoInf - 4) * (rhoInf - 2) * rhoT))
       : 0;
-    return [b1, 1 - b1, b2, 1 - b2, bc1, lr, Math.sqrt(bc2), _h(h, "eps"), rect, rectified ? 1 : 0];
-  },
-  wgsl(): string {
     return [
-      "exp_avg = exp_avg * u.beta1 + g * u.one_minus_beta1;",
-      "exp_avg_sq = exp_avg_sq * u.beta2 + (g * u.one_minus_beta2) * g;",
-      "let corrected = exp_avg / u.bias_correction1;",
-      "if (u.rectified != 0.0) {",
+      b1,
+      1 - b1,
+      b2,
+      1 - b2,
+      bc1,
+      lr,
+      Math.sqrt(bc2),
+      _hyperNumber(h, "eps"),
+      rect,
+      rectified ? 1 : 0,
+    ];
+  },
+  kernel(): LaneProgram {
+    const k = new LaneBuilder();
+    const { g } = k;
+    _adamMoments(k);
+    const corrected = k.let("corrected", k.slot("exp_avg").div(k.u("bias_correction1")));
+    const step = k.let("step", corrected.mul(k.u("lr")));
+    k.when(k.u("rectified").ne(0), () => {
       // torch: math.sqrt(bc2) / tensor, which Tensor.__rdiv__ runs as reciprocal() * scalar
-      "  let adaptive_lr = (1.0 / (sqrt(exp_avg_sq) + u.eps)) * u.bias_correction2_sqrt;",
-      "  p = p - ((corrected * u.lr) * adaptive_lr) * u.rect;",
-      "} else {",
-      "  p = p - corrected * u.lr;",
-      "}",
-    ].join("\n");
+      const root = k.slot("exp_avg_sq").sqrt().add(k.u("eps"));
+      const adaptive = k.let("adaptive_lr", f32(1).div(root).mul(k.u("bias_correction2_sqrt")));
+      k.set("p", k.p.sub(step.mul(adaptive).mul(k.u("rect"))));
+    });
+    k.when(k.u("rectified").eq(0), () => k.set("p", k.p.sub(step)));
+    return k.program();
   },
   cpu(
     _hyper: Hyper,
@@ -148,4 +162,4 @@ export const radam: OptimizerDef = _defineOptimizer({
       }
     }
   },
-});
+}));

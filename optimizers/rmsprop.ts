@@ -4,17 +4,10 @@
  * @module
  */
 
-import {
-  _boolean,
-  _checkKeys,
-  _defineOptimizer,
-  _freeze,
-  _h,
-  _hb,
-  _NONNEG,
-  _number,
-} from "./_hyper.ts";
-import { _fmaWgsl } from "./_wgsl_fma.ts";
+import { _boolean, _checkKeys, _defineOptimizer, _freeze, _NONNEG, _number } from "./_hyper.ts";
+import { _hyperBoolean, _hyperNumber } from "./_read_hyper.ts";
+import { type Expr, fma, LaneBuilder, type LaneProgram } from "../kernels/lane.ts";
+import { _withWgsl } from "./_kernel_def.ts";
 import type { HostState, Hyper, OptimizerDef } from "./types.ts";
 
 const _NAME = "rmsprop";
@@ -26,20 +19,6 @@ const _DEFAULTS: Hyper = Object.freeze({
   centered: false,
   maximize: false,
 });
-
-/** The update after `avg`: momentum buffer or plain step (WGSL). */
-function _tail(h: Hyper, head: string[]): string {
-  const lines = [...head];
-  if (_h(h, "momentum") > 0) {
-    lines.push(
-      "momentum_buffer = momentum_buffer * u.momentum + g / avg;",
-      "p = p + u.neg_lr * momentum_buffer;",
-    );
-  } else {
-    lines.push("p = p + (u.neg_lr * g) / avg;");
-  }
-  return lines.join("\n");
-}
 
 /**
  * RMSprop, matching `torch.optim.RMSprop`: `sq = α·sq + (1-α)·g²`; `avg = sqrt(sq) + eps`, or
@@ -62,7 +41,7 @@ function _tail(h: Hyper, head: string[]): string {
  * deepEqual(rmsprop.slots(h), ["square_avg", "momentum_buffer", "grad_avg"]);
  * ```
  */
-export const rmsprop: OptimizerDef = _defineOptimizer({
+export const rmsprop: OptimizerDef = _defineOptimizer(_withWgsl({
   name: _NAME,
   aliases: Object.freeze(["rmspropoptimizer"]),
   defaults: _DEFAULTS,
@@ -80,41 +59,46 @@ export const rmsprop: OptimizerDef = _defineOptimizer({
   },
   slots(h: Hyper): readonly string[] {
     const slots = ["square_avg"];
-    if (_h(h, "momentum") > 0) slots.push("momentum_buffer");
-    if (_hb(h, "centered")) slots.push("grad_avg");
+    if (_hyperNumber(h, "momentum") > 0) slots.push("momentum_buffer");
+    if (_hyperBoolean(h, "centered")) slots.push("grad_avg");
     return slots;
   },
   uniforms(h: Hyper): readonly string[] {
     const names = ["alpha", "one_minus_alpha", "eps", "momentum", "neg_lr"];
     // `one` (= 1) is opaque to the shader compiler: the centered kernel's exact sums need it.
-    return _hb(h, "centered") ? [...names, "one"] : names;
+    return _hyperBoolean(h, "centered") ? [...names, "one"] : names;
   },
   scalars(h: Hyper, _host: HostState, lr: number): number[] {
-    const alpha = _h(h, "alpha");
-    const s = [alpha, 1 - alpha, _h(h, "eps"), _h(h, "momentum"), -lr];
-    return _hb(h, "centered") ? [...s, 1] : s;
+    const alpha = _hyperNumber(h, "alpha");
+    const s = [alpha, 1 - alpha, _hyperNumber(h, "eps"), _hyperNumber(h, "momentum"), -lr];
+    return _hyperBoolean(h, "centered") ? [...s, 1] : s;
   },
-  wgsl(h: Hyper): string {
-    if (!_hb(h, "centered")) {
-      return _tail(h, [
-        "square_avg = square_avg * u.alpha + (g * u.one_minus_alpha) * g;",
-        "let avg = sqrt(square_avg) + u.eps;",
-      ]);
+  kernel(h: Hyper): LaneProgram {
+    const k = new LaneBuilder();
+    const { g } = k;
+    const alpha = k.u("alpha"), oma = k.u("one_minus_alpha"), sq = k.slot("square_avg");
+    let avg: Expr;
+    if (!_hyperBoolean(h, "centered")) {
+      k.set("square_avg", sq.mul(alpha).add(g.mul(oma).mul(g)));
+      avg = k.let("avg", k.slot("square_avg").sqrt().add(k.u("eps")));
+    } else {
+      // Centered: sq - ga² cancels (by about 1/alpha for small alpha), so sq and ga must be
+      // torch's values to the last bit: torch's CPU kernels run `addcmul_` and `add_(x, alpha)`
+      // as fused multiply-adds (see cpu).
+      k.set("square_avg", fma(g.mul(oma), g, sq.mul(alpha)));
+      const ga = k.slot("grad_avg");
+      k.set("grad_avg", fma(g, oma, ga.mul(alpha)));
+      const variance = fma(ga.neg(), ga, k.slot("square_avg"));
+      avg = k.let("avg", variance.sqrt().add(k.u("eps")));
     }
-    // Centered: sq - ga² cancels (by about 1/alpha for small alpha), so sq and ga must be
-    // torch's values to the last bit: torch's CPU kernels run `addcmul_` and `add_(x, alpha)` as
-    // fused multiply-adds (see cpu). WGSL's fma() may run unfused (llvmpipe does), so each is
-    // emulated with error-free transformations.
-    return _tail(h, [
-      "let sq_scaled = square_avg * u.alpha;",
-      ..._fmaWgsl("sq_new", "g * u.one_minus_alpha", "g", "sq_scaled", "u.one"),
-      "square_avg = sq_new;",
-      "let ga_scaled = grad_avg * u.alpha;",
-      ..._fmaWgsl("ga_new", "g", "vec4<f32>(u.one_minus_alpha)", "ga_scaled", "u.one"),
-      "grad_avg = ga_new;",
-      ..._fmaWgsl("var_c", "-grad_avg", "grad_avg", "square_avg", "u.one"),
-      "let avg = sqrt(var_c) + u.eps;",
-    ]);
+    if (_hyperNumber(h, "momentum") > 0) {
+      const buf = k.slot("momentum_buffer");
+      k.set("momentum_buffer", buf.mul(k.u("momentum")).add(g.div(avg)));
+      k.set("p", k.p.add(k.u("neg_lr").mul(buf)));
+    } else {
+      k.set("p", k.p.add(k.u("neg_lr").mul(g).div(avg)));
+    }
+    return k.program();
   },
   cpu(
     h: Hyper,
@@ -127,7 +111,7 @@ export const rmsprop: OptimizerDef = _defineOptimizer({
   ): void {
     const f = Math.fround;
     const alpha = s[0], oma = s[1], eps = s[2], mu = s[3], negLr = s[4];
-    const hasMomentum = _h(h, "momentum") > 0, centered = _hb(h, "centered");
+    const hasMomentum = _hyperNumber(h, "momentum") > 0, centered = _hyperBoolean(h, "centered");
     const sq = slots[0];
     const buf = hasMomentum ? slots[1] : sq;
     const ga = centered ? slots[hasMomentum ? 2 : 1] : sq;
@@ -163,4 +147,4 @@ export const rmsprop: OptimizerDef = _defineOptimizer({
       }
     }
   },
-});
+}));

@@ -4,7 +4,10 @@
  * @module
  */
 
-import { _boolean, _checkKeys, _defineOptimizer, _freeze, _hp, _pair } from "./_hyper.ts";
+import { _boolean, _checkKeys, _defineOptimizer, _freeze, _pair } from "./_hyper.ts";
+import { _hyperPair } from "./_read_hyper.ts";
+import { f32, LaneBuilder, type LaneProgram, select } from "../kernels/lane.ts";
+import { _withWgsl } from "./_kernel_def.ts";
 import type { HostState, Hyper, OptimizerDef } from "./types.ts";
 
 const _NAME = "rprop";
@@ -19,7 +22,8 @@ const _DEFAULTS: Hyper = Object.freeze({
  * `1e-30·1e-30` underflows to a sign of 0); the step size is multiplied by η+ (s > 0), η-
  * (s < 0) or 1 and clamped to `step_sizes` (`min(max(s, min), max)`, as torch's `clamp_`); `g` is zeroed where s < 0; `p -= sign(g)·step`;
  * `prev = g`. Step sizes start at the learning rate of the first step; later learning-rate
- * changes are ignored, as in torch.
+ * changes are ignored, as in torch. torch 1.13's `sign(NaN)` is 0: a NaN product keeps the
+ * step size (factor 1), a NaN gradient leaves p in place and becomes `prev`.
  *
  * Defaults: `etas` [0.5, 1.2] (0 < η- < 1 < η+), `step_sizes` [1e-6, 50], `maximize` false. No
  * `weight_decay`. Slots: `prev`, `step_size`. Accepted class name: `rprop`.
@@ -38,7 +42,7 @@ const _DEFAULTS: Hyper = Object.freeze({
  * equal(p[1], Math.fround(1 + Math.fround(0.01)));
  * ```
  */
-export const rprop: OptimizerDef = _defineOptimizer({
+export const rprop: OptimizerDef = _defineOptimizer(_withWgsl({
   name: _NAME,
   aliases: Object.freeze([]),
   defaults: _DEFAULTS,
@@ -61,25 +65,25 @@ export const rprop: OptimizerDef = _defineOptimizer({
     return ["etaminus", "etaplus", "step_size_min", "step_size_max", "lr", "first_step"];
   },
   scalars(h: Hyper, host: HostState, lr: number): number[] {
-    const [etaminus, etaplus] = _hp(h, "etas");
-    const [min, max] = _hp(h, "step_sizes");
+    const [etaminus, etaplus] = _hyperPair(h, "etas");
+    const [min, max] = _hyperPair(h, "step_sizes");
     return [etaminus, etaplus, min, max, lr, host.step === 1 ? 1 : 0];
   },
-  wgsl(): string {
-    return [
-      "step_size = select(step_size, vec4<f32>(u.lr), u.first_step != 0.0);",
-      "let prod = g * prev;",
-      "let factor = select(",
-      "  select(vec4<f32>(1.0), vec4<f32>(u.etaminus), prod < vec4<f32>(0.0)),",
-      "  vec4<f32>(u.etaplus),",
-      "  prod > vec4<f32>(0.0),",
-      ");",
-      // min(max(.)) rather than clamp(): WGSL's clamp may be a median when min > max.
-      "step_size = min(max(step_size * factor, vec4<f32>(u.step_size_min)), vec4<f32>(u.step_size_max));",
-      "let kept = select(g, vec4<f32>(0.0), prod < vec4<f32>(0.0));",
-      "p = p - sign(kept) * step_size;",
-      "prev = kept;",
-    ].join("\n");
+  kernel(): LaneProgram {
+    const k = new LaneBuilder();
+    const { g } = k;
+    k.set("step_size", select(k.u("first_step").ne(0), k.u("lr"), k.slot("step_size")));
+    const prod = k.let("prod", g.mul(k.slot("prev")));
+    const st = k.slot("step_size");
+    k.set("step_size", select(prod.gt(0), st.mul(k.u("etaplus")), st));
+    k.set("step_size", select(prod.lt(0), st.mul(k.u("etaminus")), st));
+    // torch's clamp_(min, max) = min(max(s, min), max): max wins when min > max; NaN stays.
+    k.set("step_size", select(st.lt(k.u("step_size_min")), k.u("step_size_min"), st));
+    k.set("step_size", select(st.gt(k.u("step_size_max")), k.u("step_size_max"), st));
+    const kept = k.let("kept", select(prod.lt(0), f32(0), g));
+    k.set("p", k.p.sub(kept.sign().mul(k.slot("step_size"))));
+    k.set("prev", kept);
+    return k.program();
   },
   cpu(
     _hyper: Hyper,
@@ -98,18 +102,19 @@ export const rprop: OptimizerDef = _defineOptimizer({
       let gi = g[i];
       const prod = f(gi * prev[i]);
       let st = first ? lr : step[i];
+      // torch 1.13's sign(NaN) is 0: a NaN product keeps the step size (factor 1) and a NaN
+      // gradient leaves p where it is.
       if (prod > 0) st = f(st * etaplus);
       else if (prod < 0) {
         st = f(st * etaminus);
         gi = 0;
-      } else if (prod !== prod) st = NaN; // torch keeps sign(NaN) = NaN as the factor
+      }
       if (st < min) st = min; // torch's clamp_(min, max): max wins when min > max; NaN stays
       if (st > max) st = max;
       step[i] = st;
       prev[i] = gi;
       if (gi > 0) p[i] = f(p[i] - st);
       else if (gi < 0) p[i] = f(p[i] + st);
-      else if (gi !== gi) p[i] = NaN;
     }
   },
-});
+}));

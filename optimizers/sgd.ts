@@ -10,12 +10,13 @@ import {
   _checkKeys,
   _defineOptimizer,
   _freeze,
-  _h,
-  _hb,
   _NONNEG,
   _number,
   _rangeError,
 } from "./_hyper.ts";
+import { _hyperBoolean, _hyperNumber } from "./_read_hyper.ts";
+import { LaneBuilder, type LaneProgram, select } from "../kernels/lane.ts";
+import { _withWgsl } from "./_kernel_def.ts";
 import type { HostState, Hyper, OptimizerDef } from "./types.ts";
 
 const _NAME = "sgd";
@@ -48,7 +49,7 @@ const _DEFAULTS: Hyper = Object.freeze({
  * deepEqual(sgd.slots(sgd.resolve(sgd.defaults)), []);
  * ```
  */
-export const sgd: OptimizerDef = _defineOptimizer({
+export const sgd: OptimizerDef = _defineOptimizer(_withWgsl({
   name: _NAME,
   aliases: Object.freeze([
     "gradientdescent",
@@ -79,30 +80,32 @@ export const sgd: OptimizerDef = _defineOptimizer({
     });
   },
   slots(h: Hyper): readonly string[] {
-    return _h(h, "momentum") > 0 ? ["momentum_buffer"] : [];
+    return _hyperNumber(h, "momentum") > 0 ? ["momentum_buffer"] : [];
   },
   uniforms(h: Hyper): readonly string[] {
-    return _h(h, "momentum") > 0
+    return _hyperNumber(h, "momentum") > 0
       ? ["neg_lr", "momentum", "one_minus_dampening", "first_step"]
       : ["neg_lr"];
   },
   scalars(h: Hyper, host: HostState, lr: number): number[] {
-    const momentum = _h(h, "momentum");
+    const momentum = _hyperNumber(h, "momentum");
     if (!(momentum > 0)) return [-lr];
-    return [-lr, momentum, 1 - _h(h, "dampening"), host.step === 1 ? 1 : 0];
+    return [-lr, momentum, 1 - _hyperNumber(h, "dampening"), host.step === 1 ? 1 : 0];
   },
-  wgsl(h: Hyper): string {
-    if (!(_h(h, "momentum") > 0)) return "p = p + u.neg_lr * g;";
-    return [
-      "momentum_buffer = select(",
-      "  momentum_buffer * u.momentum + g * u.one_minus_dampening,",
-      "  g,",
-      "  u.first_step != 0.0,",
-      ");",
-      _hb(h, "nesterov")
-        ? "p = p + u.neg_lr * (g + momentum_buffer * u.momentum);"
-        : "p = p + u.neg_lr * momentum_buffer;",
-    ].join("\n");
+  kernel(h: Hyper): LaneProgram {
+    const k = new LaneBuilder();
+    const { g } = k;
+    if (!(_hyperNumber(h, "momentum") > 0)) {
+      k.set("p", k.p.add(k.u("neg_lr").mul(g)));
+      return k.program();
+    }
+    const buf = k.slot("momentum_buffer");
+    const decayed = buf.mul(k.u("momentum")).add(g.mul(k.u("one_minus_dampening")));
+    k.set("momentum_buffer", select(k.u("first_step").ne(0), g, decayed));
+    const b = k.slot("momentum_buffer");
+    const d = _hyperBoolean(h, "nesterov") ? g.add(b.mul(k.u("momentum"))) : b;
+    k.set("p", k.p.add(k.u("neg_lr").mul(d)));
+    return k.program();
   },
   cpu(
     h: Hyper,
@@ -115,12 +118,12 @@ export const sgd: OptimizerDef = _defineOptimizer({
   ): void {
     const f = Math.fround;
     const negLr = s[0];
-    if (!(_h(h, "momentum") > 0)) {
+    if (!(_hyperNumber(h, "momentum") > 0)) {
       for (let i = from; i < to; i++) p[i] = f(p[i] + f(negLr * g[i]));
       return;
     }
     const mu = s[1], omd = s[2], first = s[3] !== 0;
-    const nesterov = _hb(h, "nesterov");
+    const nesterov = _hyperBoolean(h, "nesterov");
     const buf = slots[0];
     for (let i = from; i < to; i++) {
       const gi = g[i];
@@ -130,4 +133,4 @@ export const sgd: OptimizerDef = _defineOptimizer({
       p[i] = f(p[i] + f(negLr * d));
     }
   },
-});
+}));

@@ -9,9 +9,27 @@
 
 import type { HyperValue } from "./types.ts";
 
-/** Format tag of {@linkcode SavedOptimizerConfig}. */
+/**
+ * Format tag of {@linkcode SavedOptimizerConfig}.
+ *
+ * @example Usage
+ * ```ts
+ * import { SAVED_STATE_FORMAT } from "./state.ts";
+ * import { equal } from "node:assert/strict";
+ * equal(SAVED_STATE_FORMAT, "newbob.optimizer-state");
+ * ```
+ */
 export const SAVED_STATE_FORMAT = "newbob.optimizer-state";
-/** Current format version. */
+/**
+ * Current format version.
+ *
+ * @example Usage
+ * ```ts
+ * import { SAVED_STATE_VERSION } from "./state.ts";
+ * import { equal } from "node:assert/strict";
+ * equal(SAVED_STATE_VERSION, 1);
+ * ```
+ */
 export const SAVED_STATE_VERSION = 1;
 
 /** The JSON half of a saved optimizer state. */

@@ -1,6 +1,8 @@
 /**
  * The shape every optimizer algorithm has: one small definition object holding the math twice,
- * once as a WGSL kernel body and once as a hand-written CPU reference over `Float32Array`s.
+ * once as a kernel description (a {@linkcode LaneProgram}, from which the WGSL and WebAssembly
+ * kernels are generated) and once as a hand-written CPU reference over `Float32Array`s, the
+ * independent oracle both generated kernels are tested against.
  *
  * The engine (`optimizers/engine.ts`) owns everything shared: storage, the element loop, the
  * gradient prologue (`maximize`, coupled or decoupled `weight_decay`, fused transforms),
@@ -8,6 +10,8 @@
  *
  * @module
  */
+
+import type { LaneProgram } from "../kernels/lane.ts";
 
 /** A hyperparameter value as it appears in a config's `optimizer` dict (PyTorch names). */
 export type HyperValue = number | boolean | readonly number[];
@@ -68,10 +72,14 @@ export interface OptimizerDef {
    */
   scalars(h: Hyper, host: HostState, lr: number): number[];
   /**
-   * WGSL statements updating one `vec4<f32>` lane group. In scope: `var p`, `let g` (gradient
-   * after the prologue), `var <slot>` for each slot, and the uniform struct `u` with one `f32`
-   * field per name of `uniforms(h)`. The engine loads and stores p and the slots around it.
+   * The update of one element as a kernel description: reads and writes `p` and each slot
+   * (variables named as `slots(h)`), reads `g` (the gradient after the prologue) and the
+   * uniforms `u(name)` of `uniforms(h)`. The engine loads and stores p and the slots around it
+   * and renders it as WGSL (`vec4<f32>`) and WebAssembly SIMD (`f32x4`). It must compute what
+   * `cpu` computes, operation for operation.
    */
+  kernel(h: Hyper): LaneProgram;
+  /** `kernel(h)` rendered as WGSL statements (for inspection; derived from `kernel`). */
   wgsl(h: Hyper): string;
   /**
    * CPU reference: update elements `[from, to)` in place. `s` holds `scalars(...)` already

@@ -316,7 +316,7 @@ gpuTest(`variants: ${cases.length} variants through createOptimizer, backend web
   try {
     for (const c of cases) {
       await t.step(c.id, async () => {
-        const r = await runFixtureCase(c, engineStepper("webgpu", device));
+        const r = await runFixtureCase(c, engineStepper("webgpu", { device }));
         table.add("engine webgpu vs float64", c.optimizer.class, c.id, r);
         if (r.failures > 0) {
           throw new Error(`${r.failures} beyond tolerance:\n${r.messages.join("\n")}`);

@@ -9,6 +9,7 @@
  */
 
 import { _fmaWgsl } from "../optimizers/_wgsl_fma.ts";
+import { TORCH_WGSL } from "../optimizers/_wgsl_torch.ts";
 import type { HostState, Hyper, OptimizerDef } from "../optimizers/types.ts";
 import type { Stepper } from "./_optimizer_fixtures.ts";
 
@@ -25,6 +26,7 @@ export function harnessShader(def: OptimizerDef, h: Hyper): string {
     ...slots.map((s, k) =>
       `@group(0) @binding(${3 + k}) var<storage, read_write> S_${s}: array<vec4<f32>>;`
     ),
+    TORCH_WGSL,
     "@compute @workgroup_size(64)",
     "fn main(@builtin(global_invocation_id) id: vec3<u32>) {",
     "  let i = id.x;",

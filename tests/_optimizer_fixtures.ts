@@ -21,6 +21,7 @@
 import { createOptimizer } from "../optimizers/engine_create.ts";
 import type { Backend } from "../optimizers/engine.ts";
 import { resolveOptimizerConfig } from "../optimizers/registry.ts";
+import type { SavedOptimizerState } from "../optimizers/state.ts";
 import type { HostState, Hyper, OptimizerDef } from "../optimizers/types.ts";
 
 /** One optimizer case of the fixture file. */
@@ -42,6 +43,8 @@ export interface FixtureCase {
     expected_ftz?: number[][];
   }[];
   ftz_sensitive: boolean;
+  /** Per-element state after the last step, by slot name, one array per tensor (some files). */
+  expected_state?: Record<string, number[][]>;
 }
 
 /** Something that takes optimizer steps on the case's parameters and reports them. */
@@ -176,23 +179,35 @@ function _definitionStepper(def: OptimizerDef, h: Hyper, params: Float32Array[])
   };
 }
 
+/** Options of {@linkcode engineStepper}. */
+export interface EngineStepperOptions {
+  /** Use this device on webgpu. */
+  device?: GPUDevice;
+  /** `createOptimizer`'s default options (RETURNN's epsilon default) instead of PyTorch's. */
+  publicDefaults?: boolean;
+  /** Check the exported state after the last step (throw to fail the case). */
+  checkState?: (c: FixtureCase, saved: SavedOptimizerState) => void;
+  /** `createOptimizer` from another build of newbob (the browser bundle). */
+  create?: typeof createOptimizer;
+}
+
 /**
  * A stepper through the engine's public API: `createOptimizer(dict, {backend})`, `init`,
  * `step(state, grads, {learningRate})`, `read`. The dict is the case's `optimizer.params`
  * without `lr` (it goes per step), with PyTorch's epsilon defaults (`returnnEpsilon: false`;
- * the fixture dicts set `eps` explicitly anyway). `create` is `createOptimizer` from another
- * build of newbob (the browser bundle) if given.
+ * the fixture dicts set `eps` explicitly anyway) unless `publicDefaults`. `options.create` is
+ * `createOptimizer` from another build of newbob (the browser bundle) if given.
  */
 export function engineStepper(
   backend: Backend,
-  device?: GPUDevice,
-  create: typeof createOptimizer = createOptimizer,
+  options: EngineStepperOptions = {},
 ): StepperFactory {
   return async (c, init) => {
+    const create = options.create ?? createOptimizer;
     const opt = await create(fixtureOptimizerDict(c), {
       backend,
-      returnnEpsilon: false,
-      ...(device ? { device } : {}),
+      ...(options.publicDefaults ? {} : { returnnEpsilon: false }),
+      ...(options.device ? { device: options.device } : {}),
     });
     const state = await opt.init(init);
     return {
@@ -200,8 +215,10 @@ export function engineStepper(
         await opt.step(state, grads, { learningRate: lr });
         return await opt.read(state);
       },
-      dispose() {
+      async dispose() {
+        const saved = options.checkState ? await opt.exportState(state) : null;
         opt.dispose(state);
+        if (saved) options.checkState!(c, saved);
       },
     };
   };
@@ -213,6 +230,93 @@ export async function loadFixtureCases(): Promise<FixtureCase[]> {
     new URL("./fixtures/torch/optimizers.json", import.meta.url),
   );
   return (JSON.parse(text) as { cases: FixtureCase[] }).cases;
+}
+
+function _decode(v: unknown): unknown {
+  if (v === "NaN") return NaN;
+  if (v === "Infinity") return Infinity;
+  if (v === "-Infinity") return -Infinity;
+  if (Array.isArray(v)) return v.map(_decode);
+  return v;
+}
+
+/**
+ * Load a fixture file (path relative to `tests/fixtures/`) whose NaN and ±Infinity are written as
+ * the strings `"NaN"`, `"Infinity"`, `"-Infinity"` (JSON has no literal for them).
+ */
+export async function loadNonFiniteFixtureCases(path: string): Promise<FixtureCase[]> {
+  const text = await Deno.readTextFile(new URL(`./fixtures/${path}`, import.meta.url));
+  const cases = (JSON.parse(text) as { cases: FixtureCase[] }).cases;
+  for (const c of cases) {
+    c.init = _decode(c.init) as number[][];
+    for (const st of c.steps) {
+      st.grads = _decode(st.grads) as number[][];
+      st.expected = _decode(st.expected) as number[][];
+      if (st.expected_ftz) st.expected_ftz = _decode(st.expected_ftz) as number[][];
+    }
+    for (const [slot, arrays] of Object.entries(c.expected_state ?? {})) {
+      c.expected_state![slot] = _decode(arrays) as number[][];
+    }
+  }
+  return cases;
+}
+
+/** A NaN result where torch has a finite value (or the reverse): one line per mismatch. */
+export function nanMismatches(c: FixtureCase, got: Float32Array[][]): string[] {
+  const out: string[] = [];
+  got.forEach((ps, k) =>
+    ps.forEach((p, t) =>
+      p.forEach((a, i) => {
+        const e = c.steps[k].expected[t][i];
+        const eFtz = c.steps[k].expected_ftz?.[t][i];
+        const nanOk = Number.isNaN(e) || (eFtz !== undefined && Number.isNaN(eFtz));
+        if (Number.isNaN(a) !== Number.isNaN(e) && !(Number.isNaN(a) && nanOk)) {
+          if (out.length < 5) {
+            out.push(`${c.id} step ${k + 1} tensor ${t} [${i}]: got ${a}, expected ${e}`);
+          }
+        }
+      })
+    )
+  );
+  return out;
+}
+
+/**
+ * Run every case as a test step through `make`, recording the worst errors in `table`; a step
+ * fails on an element beyond the tolerance or on a NaN mismatch.
+ */
+export async function runFixtureSteps(
+  t: Deno.TestContext,
+  cases: readonly FixtureCase[],
+  backend: string,
+  make: StepperFactory,
+  table: WorstTable,
+): Promise<void> {
+  for (const c of cases) {
+    await t.step(c.id, async () => {
+      const seen: Float32Array[][] = [];
+      const recording: StepperFactory = async (c, init) => {
+        const s = await make(c, init);
+        return {
+          async step(lr, grads) {
+            const out = await s.step(lr, grads);
+            seen.push(out.map((a) => a.slice()));
+            return out;
+          },
+          dispose: () => s.dispose?.(),
+        };
+      };
+      const r = await runFixtureCase(c, recording);
+      table.add(backend, c.optimizer.class, c.id, r);
+      const nan = nanMismatches(c, seen);
+      if (r.failures > 0 || nan.length > 0) {
+        throw new Error(
+          `${r.failures} elements beyond tolerance, NaN mismatches ${nan.length}:\n` +
+            [...r.messages, ...nan].join("\n"),
+        );
+      }
+    });
+  }
 }
 
 /** Collect results per backend and optimizer class, and print them as a table. */

@@ -5,7 +5,7 @@
  * class (amsgrad, nesterov, dampening, centered, momentum, maximize, weight_decay, lr_decay,
  * initial_accumulator_value, momentum_decay, lambd/alpha/t0, etas/step_sizes, eps = 0, lr
  * changing per step, gradients with zeros, ±1e-30, ±1e4 and subnormals), run through the
- * public API (`createOptimizer`) on the `cpu` and `webgpu` backends and through the CPU
+ * public API (`createOptimizer`) on the `cpu`, `wasm` and `webgpu` backends and through the CPU
  * references, with the fixture README's per-element tolerance. NaN and ±Infinity are stored as
  * strings (JSON has no literal for them); a NaN expected value must be matched by a NaN.
  *
@@ -15,40 +15,15 @@
 import { equal } from "node:assert/strict";
 import { resolveOptimizerConfig } from "../optimizers/registry.ts";
 import { gpuTest } from "./_gpu.ts";
-import { createOptimizer } from "../optimizers/engine_create.ts";
 import type { Backend } from "../optimizers/engine.ts";
 import {
-  type FixtureCase,
-  fixtureOptimizerDict,
+  engineStepper,
+  loadNonFiniteFixtureCases,
   referenceStepper,
-  runFixtureCase,
+  runFixtureSteps,
   type StepperFactory,
   WorstTable,
 } from "./_optimizer_fixtures.ts";
-
-function decode(v: unknown): unknown {
-  if (v === "NaN") return NaN;
-  if (v === "Infinity") return Infinity;
-  if (v === "-Infinity") return -Infinity;
-  if (Array.isArray(v)) return v.map(decode);
-  return v;
-}
-
-async function loadExtraCases(): Promise<FixtureCase[]> {
-  const text = await Deno.readTextFile(
-    new URL("./fixtures/torch_extra/optimizers_extra.json", import.meta.url),
-  );
-  const cases = (JSON.parse(text) as { cases: FixtureCase[] }).cases;
-  for (const c of cases) {
-    c.init = decode(c.init) as number[][];
-    for (const st of c.steps) {
-      st.grads = decode(st.grads) as number[][];
-      st.expected = decode(st.expected) as number[][];
-      if (st.expected_ftz) st.expected_ftz = decode(st.expected_ftz) as number[][];
-    }
-  }
-  return cases;
-}
 
 /**
  * The public contract exactly as an outside user calls it: `createOptimizer({class, ...params},
@@ -56,74 +31,14 @@ async function loadExtraCases(): Promise<FixtureCase[]> {
  * sets no `eps`; every case here sets it, `eps: 0` included), `init`, `step` with this step's
  * learning rate, `read`.
  */
-function publicStepper(backend: Backend, device?: GPUDevice): StepperFactory {
-  return async (c, init) => {
-    const opt = await createOptimizer(fixtureOptimizerDict(c), {
-      backend,
-      ...(device ? { device } : {}),
-    });
-    const state = await opt.init(init);
-    return {
-      async step(lr, grads) {
-        await opt.step(state, grads, { learningRate: lr });
-        return await opt.read(state);
-      },
-      dispose() {
-        opt.dispose(state);
-      },
-    };
-  };
-}
+const publicStepper = (backend: Backend, device?: GPUDevice): StepperFactory =>
+  engineStepper(backend, { publicDefaults: true, ...(device ? { device } : {}) });
 
-const cases = await loadExtraCases();
+const cases = await loadNonFiniteFixtureCases("torch_extra/optimizers_extra.json");
 const table = new WorstTable();
 
-/** A NaN result where torch has a finite value (or the reverse) is a failure. */
-function nanMismatches(c: FixtureCase, got: Float32Array[][]): string[] {
-  const out: string[] = [];
-  got.forEach((ps, k) =>
-    ps.forEach((p, t) =>
-      p.forEach((a, i) => {
-        const e = c.steps[k].expected[t][i];
-        const eFtz = c.steps[k].expected_ftz?.[t][i];
-        const nanOk = Number.isNaN(e) || (eFtz !== undefined && Number.isNaN(eFtz));
-        if (Number.isNaN(a) !== Number.isNaN(e) && !(Number.isNaN(a) && nanOk)) {
-          if (out.length < 5) {
-            out.push(`${c.id} step ${k + 1} tensor ${t} [${i}]: got ${a}, expected ${e}`);
-          }
-        }
-      })
-    )
-  );
-  return out;
-}
-
 async function runAll(t: Deno.TestContext, backend: string, make: StepperFactory) {
-  for (const c of cases) {
-    await t.step(c.id, async () => {
-      const seen: Float32Array[][] = [];
-      const recording: StepperFactory = async (c, init) => {
-        const s = await make(c, init);
-        return {
-          async step(lr, grads) {
-            const out = await s.step(lr, grads);
-            seen.push(out.map((a) => a.slice()));
-            return out;
-          },
-          dispose: () => s.dispose?.(),
-        };
-      };
-      const r = await runFixtureCase(c, recording);
-      table.add(backend, c.optimizer.class, c.id, r);
-      const nan = nanMismatches(c, seen);
-      if (r.failures > 0 || nan.length > 0) {
-        throw new Error(
-          `${r.failures} elements beyond tolerance, NaN mismatches ${nan.length}:\n` +
-            [...r.messages, ...nan].join("\n"),
-        );
-      }
-    });
-  }
+  await runFixtureSteps(t, cases, backend, make, table);
 }
 
 Deno.test(`torch extra fixtures: ${cases.length} cases on the CPU references`, async (t) => {
@@ -132,6 +47,10 @@ Deno.test(`torch extra fixtures: ${cases.length} cases on the CPU references`, a
 
 Deno.test(`torch extra fixtures: ${cases.length} cases through createOptimizer, backend cpu`, async (t) => {
   await runAll(t, "engine cpu", publicStepper("cpu"));
+});
+
+Deno.test(`torch extra fixtures: ${cases.length} cases through createOptimizer, backend wasm`, async (t) => {
+  await runAll(t, "engine wasm", publicStepper("wasm"));
 });
 
 gpuTest(

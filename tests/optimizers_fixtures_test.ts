@@ -2,7 +2,7 @@
  * Every case of `tests/fixtures/torch/optimizers.json` through the float32 CPU references of
  * the optimizer definitions, through their WGSL bodies (a minimal kernel harness, on the
  * available WebGPU adapter), and through the engine's public API (`createOptimizer`) on the
- * `cpu` and `webgpu` backends, compared step by step with the fixture README's per-element
+ * `cpu`, `wasm` and `webgpu` backends, compared step by step with the fixture README's per-element
  * tolerance. Prints the worst error per optimizer and backend.
  *
  * @module
@@ -60,13 +60,17 @@ Deno.test(`torch fixtures: all ${cases.length} cases through createOptimizer, ba
   await runAll(t, "engine cpu", engineStepper("cpu"));
 });
 
+Deno.test(`torch fixtures: all ${cases.length} cases through createOptimizer, backend wasm`, async (t) => {
+  await runAll(t, "engine wasm", engineStepper("wasm"));
+});
+
 gpuTest(
   `torch fixtures: all ${cases.length} cases through createOptimizer, backend webgpu`,
   async (t) => {
     const adapter = await navigator.gpu.requestAdapter();
     const device = await adapter!.requestDevice();
     try {
-      await runAll(t, "engine webgpu", engineStepper("webgpu", device));
+      await runAll(t, "engine webgpu", engineStepper("webgpu", { device }));
     } finally {
       device.destroy();
     }

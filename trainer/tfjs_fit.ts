@@ -83,8 +83,11 @@ export interface NewbobFit {
   readonly callbacks: NewbobFitCallbacks;
   /** The learning-rate control (null without one). */
   readonly control: FitLearningRateControl | null;
-  /** Where the optimizer runs: `webgpu` when the model is on tfjs' webgpu backend. */
-  readonly backend: "cpu" | "webgpu";
+  /**
+   * Where the optimizer runs: `webgpu` when the model is on tfjs' webgpu backend, else `wasm`
+   * (or `cpu` for an optimizer made there).
+   */
+  readonly backend: "cpu" | "wasm" | "webgpu";
   /** The newbob optimizer and its state (parameters, moments). */
   readonly newbob: { readonly optimizer: Optimizer; readonly state: OptimizerState };
   /** The learning rate the next update uses. */
@@ -187,13 +190,15 @@ export async function newbobForFit(
   const variables = weights.map((w) => w.read() as tfjs.Variable);
   const names = variables.map((v) => v.name);
   const index = new Map(names.map((n, i) => [n, i]));
-  const backend = tf.getBackend() === "webgpu" ? "webgpu" : "cpu";
-  const device = backend === "webgpu" ? tfjsWebGpuDevice(tf) : undefined;
+  const wanted = tf.getBackend() === "webgpu" ? "webgpu" : "wasm";
+  const device = wanted === "webgpu" ? tfjsWebGpuDevice(tf) : undefined;
 
   const opt = isOptimizer(options.optimizer) ? options.optimizer : await createOptimizer(
     options.optimizer,
-    { ...options.engine, backend, ...(device ? { device } : {}) },
+    { ...options.engine, backend: wanted, ...(device ? { device } : {}) },
   );
+  // A host model takes an optimizer on either host backend (cpu, wasm).
+  const backend = wanted === "wasm" && opt.backend === "cpu" ? "cpu" : wanted;
   if (opt.backend !== backend) {
     throw new TypeError(
       `Cannot use a newbob optimizer on backend '${opt.backend}' for a model on tfjs backend ` +
@@ -327,7 +332,7 @@ export async function newbobForFit(
   };
   // On cpu/wasm each update is copied into the variables before the next batch. Not on webgpu:
   // an onBatchEnd callback makes tfjs read the batch loss from the GPU (a sync) every batch.
-  if (backend === "cpu") callbacks.onBatchEnd = () => sync();
+  if (backend !== "webgpu") callbacks.onBatchEnd = () => sync();
 
   return {
     optimizer,

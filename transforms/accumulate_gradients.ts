@@ -25,9 +25,9 @@ export interface AccumulateGradientsOptions {
  * @throws {RangeError} for K that is not a positive integer or an unknown window.
  * @example Usage
  * ```ts
- * import { accumulateGradients, type AccumulateGradientsOptions } from "./accumulate_gradients.ts";
- * const options: AccumulateGradientsOptions = { window: "epoch" };
- * console.assert(accumulateGradients(4, options).window === "epoch");
+ * import { accumulateGradients } from "./accumulate_gradients.ts";
+ * import { deepEqual } from "node:assert/strict";
+ * deepEqual(accumulateGradients(4, { window: "epoch" }), { kind: "accumulate", steps: 4, window: "epoch" });
  * ```
  */
 export function accumulateGradients(

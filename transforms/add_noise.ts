@@ -20,9 +20,9 @@ export interface AddNoiseOptions {
  * @throws {RangeError} for σ <= 0 or a seed that is not a 32-bit unsigned integer.
  * @example Usage
  * ```ts
- * import { addNoise, type AddNoiseOptions } from "./add_noise.ts";
- * const options: AddNoiseOptions = { seed: 7 };
- * console.assert(addNoise(0.01, options).seed === 7);
+ * import { addNoise } from "./add_noise.ts";
+ * import { deepEqual } from "node:assert/strict";
+ * deepEqual(addNoise(0.01, { seed: 7 }), { kind: "noise", sigma: 0.01, seed: 7 });
  * ```
  */
 export function addNoise(sigma: number, options: AddNoiseOptions = {}): NoiseTransform {

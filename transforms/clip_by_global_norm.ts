@@ -26,10 +26,11 @@ export interface ClipByGlobalNormOptions {
  * @throws {RangeError} for a bound that is not positive or an unknown norm type or style.
  * @example Usage
  * ```ts
- * import { clipByGlobalNorm, type ClipByGlobalNormOptions } from "./clip_by_global_norm.ts";
- * const options: ClipByGlobalNormOptions = { normType: "inf" };
- * const t = clipByGlobalNorm(1, options);
- * console.assert(t.normType === "inf" && t.style === "torch");
+ * import { clipByGlobalNorm } from "./clip_by_global_norm.ts";
+ * import { deepEqual } from "node:assert/strict";
+ * deepEqual(clipByGlobalNorm(1, { normType: "inf" }), {
+ *   kind: "clip_global_norm", maxNorm: 1, normType: "inf", style: "torch",
+ * });
  * ```
  */
 export function clipByGlobalNorm(

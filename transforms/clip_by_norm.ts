@@ -13,7 +13,8 @@ import type { ClipNormTransform } from "./types.ts";
  * @example Usage
  * ```ts
  * import { clipByNorm } from "./clip_by_norm.ts";
- * console.assert(clipByNorm(5).maxNorm === 5);
+ * import { deepEqual } from "node:assert/strict";
+ * deepEqual(clipByNorm(5), { kind: "clip_norm", maxNorm: 5 });
  * ```
  */
 export function clipByNorm(maxNorm: number): ClipNormTransform {

@@ -12,7 +12,8 @@ import type { ClipValueTransform } from "./types.ts";
  * @example Usage
  * ```ts
  * import { clipByValue } from "./clip_by_value.ts";
- * console.assert(clipByValue(1).clipValue === 1);
+ * import { deepEqual } from "node:assert/strict";
+ * deepEqual(clipByValue(1), { kind: "clip_value", clipValue: 1 });
  * ```
  */
 export function clipByValue(clipValue: number): ClipValueTransform {

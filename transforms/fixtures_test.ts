@@ -1,5 +1,5 @@
 /**
- * Every case of `tests/fixtures/torch/transforms.json` on the cpu and webgpu backends, with the
+ * Every case of `tests/fixtures/torch/transforms.json` on the cpu, wasm and webgpu backends, with the
  * fixture README's tolerances: value clips exact, norms and clipped gradients within rtol 1e-5,
  * parameters within `32·2^-23·M_t` per element.
  */
@@ -115,6 +115,10 @@ function run(c: Case, backend: Backend) {
 
 Deno.test("torch transform fixtures (cpu)", async (t) => {
   for (const c of cases) await t.step(c.id, () => run(c, "cpu"));
+});
+
+Deno.test("torch transform fixtures (wasm)", async (t) => {
+  for (const c of cases) await t.step(c.id, () => run(c, "wasm"));
 });
 
 gpuTest("torch transform fixtures (webgpu)", async (t) => {

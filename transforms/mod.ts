@@ -6,13 +6,14 @@
  * @example Usage
  * ```ts
  * import { addNoise, chain, clipByGlobalNorm, clipByValue } from "./mod.ts";
+ * import { equal } from "node:assert/strict";
  * const spec = chain(
  *   addNoise(1e-3, { seed: 1 }),
  *   clipByValue(10),
  *   clipByGlobalNorm(5),
  *   { class: "adam", eps: 1e-8 },
  * );
- * console.assert(spec.transforms.length === 3);
+ * equal(spec.transforms.length, 3);
  * ```
  *
  * @module

@@ -1,13 +1,24 @@
 /**
  * Counter-based truncated-normal noise: the draw for `(seed, step, tensor, element)` is a pure
- * function implemented identically in TypeScript and WGSL (a `lowbias32` integer hash, Box–Muller with
+ * function implemented identically in TypeScript and as a kernel description (rendered as WGSL
+ * and WebAssembly) (a `lowbias32` integer hash, Box–Muller with
  * `ln` by a fixed series near 1 and the angle in (-π, π) where WGSL's `cos`/`sin` are accurate,
  * rejection beyond ±2σ with at most 8 rounds of two candidates, then 0).
  *
  * @module
  */
 
-/** Integer finaliser (`lowbias32`): a bijective 32-bit hash. */
+/**
+ * Integer finaliser (`lowbias32`): a bijective 32-bit hash.
+ *
+ * @example Usage
+ * ```ts
+ * import { mix32 } from "./noise.ts";
+ * import { equal } from "node:assert/strict";
+ * equal(mix32(0), 0);
+ * equal(mix32(1), 1753845952);
+ * ```
+ */
 export function mix32(x: number): number {
   x = (x ^ (x >>> 16)) >>> 0;
   x = Math.imul(x, 0x7feb352d) >>> 0;
@@ -16,12 +27,32 @@ export function mix32(x: number): number {
   return (x ^ (x >>> 16)) >>> 0;
 }
 
-/** Key of one (seed, step, tensor) triple; the element index is mixed in by `truncNormal`. */
+/**
+ * Key of one (seed, step, tensor) triple; the element index is mixed in by `truncNormal`.
+ *
+ * @example Usage
+ * ```ts
+ * import { noiseKey } from "./noise.ts";
+ * import { notEqual } from "node:assert/strict";
+ * notEqual(noiseKey(1, 1, 0), noiseKey(1, 2, 0));
+ * ```
+ */
 export function noiseKey(seed: number, step: number, tensor: number): number {
   return mix32(mix32(mix32((seed ^ 0x9e3779b9) >>> 0) ^ (step >>> 0)) ^ (tensor >>> 0));
 }
 
-const LOG_C = [
+/**
+ * Coefficients of the series `ln(u) = x·(1 + x·(-1/2 + x·(1/3 + ...)))`, x = u - 1, used for
+ * u > 0.75 (float32, 1/1 to -1/14 and 1/15).
+ *
+ * @example Usage
+ * ```ts
+ * import { LOG_SERIES } from "./noise.ts";
+ * import { equal } from "node:assert/strict";
+ * equal(LOG_SERIES[1], -0.5);
+ * ```
+ */
+export const LOG_SERIES: readonly number[] = [
   1,
   -1 / 2,
   1 / 3,
@@ -47,8 +78,8 @@ function logUnit(u: number): number {
   const f = Math.fround;
   if (u <= 0.75) return f(Math.log(u));
   const x = f(u - 1);
-  let acc = LOG_C[LOG_C.length - 1];
-  for (let i = LOG_C.length - 2; i >= 0; i--) acc = f(LOG_C[i] + f(x * acc));
+  let acc = LOG_SERIES[LOG_SERIES.length - 1];
+  for (let i = LOG_SERIES.length - 2; i >= 0; i--) acc = f(LOG_SERIES[i] + f(x * acc));
   return f(x * acc);
 }
 
@@ -58,10 +89,11 @@ function logUnit(u: number): number {
  *
  * @example Usage
  * ```ts
- * import { mix32, NOISE_WGSL, noiseKey, truncNormal } from "./noise.ts";
- * console.assert(mix32(0) === 0 && NOISE_WGSL.includes("fn nb_trunc_normal"));
+ * import { noiseKey, truncNormal } from "./noise.ts";
+ * import { equal } from "node:assert/strict";
  * const z = truncNormal(noiseKey(1, 1, 0), 5);
- * console.assert(Math.abs(z) <= 2 && z === truncNormal(noiseKey(1, 1, 0), 5));
+ * equal(Math.abs(z) <= 2, true);
+ * equal(z, truncNormal(noiseKey(1, 1, 0), 5));
  * ```
  */
 export function truncNormal(key: number, j: number): number {
@@ -79,52 +111,3 @@ export function truncNormal(key: number, j: number): number {
   }
   return 0;
 }
-
-/** WGSL twin of `mix32`, `noiseKey` and `truncNormal` (`nb_mix`, `nb_key`, `nb_trunc_normal`). */
-export const NOISE_WGSL = /* wgsl */ `
-fn nb_mix(x0: u32) -> u32 {
-  var x = x0;
-  x = x ^ (x >> 16u);
-  x = x * 0x7feb352du;
-  x = x ^ (x >> 15u);
-  x = x * 0x846ca68bu;
-  return x ^ (x >> 16u);
-}
-fn nb_key(seed: u32, step: u32, tensor: u32) -> u32 {
-  return nb_mix(nb_mix(nb_mix(seed ^ 0x9e3779b9u) ^ step) ^ tensor);
-}
-fn nb_log_unit(u: f32) -> f32 {
-  if (u <= 0.75) { return log(u); }
-  let x = u - 1.0;
-  var acc = 1.0 / 15.0;
-  acc = -1.0 / 14.0 + x * acc;
-  acc = 1.0 / 13.0 + x * acc;
-  acc = -1.0 / 12.0 + x * acc;
-  acc = 1.0 / 11.0 + x * acc;
-  acc = -1.0 / 10.0 + x * acc;
-  acc = 1.0 / 9.0 + x * acc;
-  acc = -1.0 / 8.0 + x * acc;
-  acc = 1.0 / 7.0 + x * acc;
-  acc = -1.0 / 6.0 + x * acc;
-  acc = 1.0 / 5.0 + x * acc;
-  acc = -1.0 / 4.0 + x * acc;
-  acc = 1.0 / 3.0 + x * acc;
-  acc = -1.0 / 2.0 + x * acc;
-  acc = 1.0 + x * acc;
-  return x * acc;
-}
-fn nb_trunc_normal(key: u32, j: u32) -> f32 {
-  let base = nb_mix(key ^ (j * 0x27d4eb2fu));
-  for (var a = 0u; a < 8u; a = a + 1u) {
-    let u1 = (f32(nb_mix(base ^ ((2u * a + 1u) * 0x632be5abu)) >> 9u) + 0.5) * 1.1920928955078125e-7;
-    let u2 = (f32(nb_mix(base + (2u * a + 2u) * 0x85ebca6bu) >> 9u) + 0.5) * 1.1920928955078125e-7;
-    let r = sqrt(-2.0 * nb_log_unit(u1));
-    let th = 3.14159265358979 * (2.0 * u2 - 1.0);
-    let z0 = r * cos(th);
-    if (abs(z0) <= 2.0) { return z0; }
-    let z1 = r * sin(th);
-    if (abs(z1) <= 2.0) { return z1; }
-  }
-  return 0.0;
-}
-`;

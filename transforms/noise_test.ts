@@ -93,3 +93,16 @@ gpuTest("addNoise on webgpu: same statistics, identical per seed, agrees with cp
   ok(far <= 3, `${far} of ${N} draws differ by more than 1e-5σ`);
   ok(maxd <= 1e-5 * sigma, `max difference ${maxd}`);
 });
+
+Deno.test("addNoise on wasm: bitwise the cpu draw (1M elements, 2 updates, several tensors)", async () => {
+  const sizes = [N - 3, 5, 1];
+  const cpu = await noiseOf("cpu", 7, 0.5, sizes, 2);
+  const wasm = await noiseOf("wasm", 7, 0.5, sizes, 2);
+  cpu.forEach((a, t) => {
+    let differ = 0;
+    a.forEach((v, i) => {
+      if (!Object.is(v, wasm[t][i])) differ++;
+    });
+    equal(differ, 0, `tensor ${t}: ${differ} draws differ`);
+  });
+});

@@ -6,30 +6,30 @@
  * @module
  */
 
-import type { GradientTransform, NormType } from "./types.ts";
+import type { Reduction } from "./ops/_op.ts";
+import type { ClipValueOp } from "./ops/clip_value.ts";
+import type { GlobalScaleOp } from "./ops/clip_global_norm.ts";
+import type { TensorScaleOp } from "./ops/clip_norm.ts";
+import type { NoiseOp } from "./ops/noise.ts";
+import { TRANSFORM_KINDS } from "./ops/registry.ts";
+import type { L2Op, PScaleOp } from "./ops/weight_decay.ts";
+import type { GradientTransform } from "./types.ts";
 
-/** One element-wise operation of a plan. */
+export type { Reduction } from "./ops/_op.ts";
+export type { ClipValueOp } from "./ops/clip_value.ts";
+export type { GlobalScaleOp } from "./ops/clip_global_norm.ts";
+export type { TensorScaleOp } from "./ops/clip_norm.ts";
+export type { NoiseOp } from "./ops/noise.ts";
+export type { L2Op, PScaleOp } from "./ops/weight_decay.ts";
+
+/** One element-wise operation of a plan (each defined with its transform in `ops/`). */
 export type ElementOp =
-  | { readonly op: "noise"; readonly sigma: number; readonly seed: number }
-  | { readonly op: "clip_value"; readonly clipValue: number }
-  | { readonly op: "l2"; readonly rate: number }
-  | { readonly op: "p_scale"; readonly rate: number; readonly lrScaled: boolean }
-  | { readonly op: "tensor_scale"; readonly reduction: number }
-  | { readonly op: "global_scale"; readonly reduction: number };
-
-/** A norm pass: the norm of the gradient after the first `at` operations. */
-export interface Reduction {
-  /** Per-tensor (`clip_norm`) or over all tensors. */
-  readonly scope: "tensor" | "global";
-  /** Number of element-wise operations applied to the raw gradient before the norm is taken. */
-  readonly at: number;
-  /** Norm type. */
-  readonly normType: NormType;
-  /** Clip bound (Infinity for a norm that is only measured). */
-  readonly maxNorm: number;
-  /** Coefficient style: torch `min(c/(N+1e-6),1)`, tf `c/max(N,c)`. */
-  readonly style: "torch" | "tf";
-}
+  | NoiseOp
+  | ClipValueOp
+  | L2Op
+  | PScaleOp
+  | TensorScaleOp
+  | GlobalScaleOp;
 
 /** A compiled chain. */
 export interface TransformPlan {
@@ -54,17 +54,17 @@ export interface TransformPlan {
 }
 
 /**
- * Compile `transforms` (in application order) into a plan; `trackGradNorm` adds a measuring
- * global L2 norm when the chain has none.
+ * Compile `transforms` (in application order) into a plan, each by its transform module (see
+ * `ops/registry.ts`); `trackGradNorm` adds a measuring global L2 norm when the chain has none.
  *
  * @throws {RangeError} for an accumulation that is not first, or duplicate accumulation/skipping.
  * @example Usage
  * ```ts
- * import { compilePlan, type ElementOp, type Reduction, type TransformPlan } from "./plan.ts";
- * const plan: TransformPlan = compilePlan([{ kind: "clip_value", clipValue: 1 }]);
- * const ops: readonly ElementOp[] = plan.ops;
- * const reductions: readonly Reduction[] = plan.reductions;
- * console.assert(ops.length === 1 && reductions.length === 0);
+ * import { compilePlan } from "./plan.ts";
+ * import { deepEqual } from "node:assert/strict";
+ * const plan = compilePlan([{ kind: "clip_value", clipValue: 1 }], true);
+ * deepEqual(plan.ops, [{ op: "clip_value", clipValue: 1 }]);
+ * deepEqual([plan.reductions.length, plan.normReduction], [1, 0]);
  * ```
  */
 export function compilePlan(
@@ -73,88 +73,53 @@ export function compilePlan(
 ): TransformPlan {
   const ops: ElementOp[] = [];
   const reductions: Reduction[] = [];
-  let accumulate: TransformPlan["accumulate"] = null;
-  let skip: TransformPlan["skip"] = null;
-  let lastGlobalL2 = -1;
-  let lastGlobal = -1;
-  /** A measure-only global L2 norm of the gradients processed so far (no clipping). */
-  const measureNorm = (): number => {
-    reductions.push({
-      scope: "global",
-      at: ops.length,
-      normType: 2,
-      maxNorm: Infinity,
-      style: "torch",
-    });
-    return reductions.length - 1;
+  const builder = {
+    ops,
+    reductions,
+    accumulate: null as TransformPlan["accumulate"],
+    skip: null as TransformPlan["skip"],
+    lastGlobalL2: -1,
+    lastGlobal: -1,
+    position: 0,
+    /** A measure-only global L2 norm of the gradients processed so far (no clipping). */
+    measureNorm(): number {
+      reductions.push({
+        scope: "global",
+        at: ops.length,
+        normType: 2,
+        maxNorm: Infinity,
+        style: "torch",
+      });
+      return reductions.length - 1;
+    },
   };
   transforms.forEach((t, i) => {
-    switch (t.kind) {
-      case "accumulate":
-        if (i !== 0 || accumulate) {
-          throw new RangeError(
-            "Cannot build the transform chain as accumulation must come first (it sums raw " +
-              `gradients): it is at position ${i}; move it to the front`,
-          );
-        }
-        accumulate = { steps: t.steps, window: t.window };
-        break;
-      case "noise":
-        ops.push({ op: "noise", sigma: t.sigma, seed: t.seed >>> 0 });
-        break;
-      case "clip_value":
-        ops.push({ op: "clip_value", clipValue: t.clipValue });
-        break;
-      case "weight_decay":
-        if (t.rate === 0) break;
-        ops.push(
-          t.mode === "coupled"
-            ? { op: "l2", rate: t.rate }
-            : { op: "p_scale", rate: t.rate, lrScaled: t.mode === "decoupled" },
-        );
-        break;
-      case "clip_norm":
-        reductions.push({
-          scope: "tensor",
-          at: ops.length,
-          normType: 2,
-          maxNorm: t.maxNorm,
-          style: "tf",
-        });
-        ops.push({ op: "tensor_scale", reduction: reductions.length - 1 });
-        break;
-      case "clip_global_norm":
-        reductions.push({
-          scope: "global",
-          at: t.style === "tf" ? 0 : ops.length,
-          normType: t.normType,
-          maxNorm: t.maxNorm,
-          style: t.style,
-        });
-        lastGlobal = reductions.length - 1;
-        if (t.normType === 2 && t.style === "torch") lastGlobalL2 = reductions.length - 1;
-        ops.push({ op: "global_scale", reduction: reductions.length - 1 });
-        break;
-      case "skip_invalid": {
-        if (skip) throw new RangeError("Cannot build the transform chain as it skips twice");
-        let r = lastGlobalL2;
-        if (r < 0 || reductions[r].at + 1 !== ops.length) {
-          // No norm of the current gradients: measure one here.
-          r = measureNorm();
-        }
-        skip = { allowed: t.allowed, checkInterval: t.checkInterval, reduction: r };
-        break;
-      }
+    builder.position = i;
+    const kind = TRANSFORM_KINDS.get(t.kind);
+    if (!kind) {
+      throw new TypeError(
+        `Cannot build the transform chain as item ${i} has the unknown kind '${t.kind}': build ` +
+          "transforms with clipByValue, clipByGlobalNorm, addNoise, weightDecay, ...",
+      );
     }
+    kind.compile(t, builder);
   });
-  let normReduction = skip ? (skip as { reduction: number }).reduction : lastGlobal;
-  if (normReduction < 0 && trackGradNorm) normReduction = measureNorm();
+  const { accumulate, skip } = builder;
+  let normReduction = skip ? skip.reduction : builder.lastGlobal;
+  if (normReduction < 0 && trackGradNorm) normReduction = builder.measureNorm();
   return { ops, reductions, accumulate, skip, normReduction };
 }
 
 /**
  * Whether a reduction measures the mini-batch's raw gradients (RETURNN TF's global-norm clip)
  * rather than the processed (accumulated, noised, clipped) ones.
+ *
+ * @example Usage
+ * ```ts
+ * import { measuresRawGradients } from "./plan.ts";
+ * import { equal } from "node:assert/strict";
+ * equal(measuresRawGradients({ scope: "global", style: "tf" }), true);
+ * ```
  */
 export function measuresRawGradients(red: Pick<Reduction, "scope" | "style">): boolean {
   return red.scope === "global" && red.style === "tf";

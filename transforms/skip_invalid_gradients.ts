@@ -27,9 +27,11 @@ export interface SkipInvalidGradientsOptions {
  * @throws {RangeError} for a negative or non-integer allowance or interval.
  * @example Usage
  * ```ts
- * import { skipInvalidGradients, type SkipInvalidGradientsOptions } from "./skip_invalid_gradients.ts";
- * const options: SkipInvalidGradientsOptions = { checkInterval: 10 };
- * console.assert(skipInvalidGradients(3, options).allowed === 3);
+ * import { skipInvalidGradients } from "./skip_invalid_gradients.ts";
+ * import { deepEqual } from "node:assert/strict";
+ * deepEqual(skipInvalidGradients(3, { checkInterval: 10 }), {
+ *   kind: "skip_invalid", allowed: 3, checkInterval: 10,
+ * });
  * ```
  */
 export function skipInvalidGradients(

@@ -60,8 +60,9 @@ export interface TransformsFromConfigOptions {
  * @example Usage
  * ```ts
  * import { transformsFromConfig } from "./transforms_from_config.ts";
+ * import { deepEqual } from "node:assert/strict";
  * const t = transformsFromConfig({ gradient_clip_global_norm: 5, accum_grad_multiple_step: 2 });
- * console.assert(t.map((x) => x.kind).join() === "accumulate,clip_global_norm");
+ * deepEqual(t.map((x) => x.kind), ["accumulate", "clip_global_norm"]);
  * ```
  */
 export function transformsFromConfig(

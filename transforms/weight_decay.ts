@@ -22,9 +22,9 @@ export interface WeightDecayOptions {
  * @throws {RangeError} for a negative rate or an unknown mode.
  * @example Usage
  * ```ts
- * import { weightDecay, type WeightDecayOptions } from "./weight_decay.ts";
- * const options: WeightDecayOptions = { mode: "decoupled" };
- * console.assert(weightDecay(0.01, options).mode === "decoupled");
+ * import { weightDecay } from "./weight_decay.ts";
+ * import { deepEqual } from "node:assert/strict";
+ * deepEqual(weightDecay(0.01, { mode: "decoupled" }), { kind: "weight_decay", rate: 0.01, mode: "decoupled" });
  * ```
  */
 export function weightDecay(rate: number, options: WeightDecayOptions = {}): WeightDecayTransform {

@@ -4,31 +4,69 @@
  * for newbob's generated kernels (the optimizer engine's, and later fused recurrent kernels):
  * no tables, globals or data segments; everything else lives in the imported memory.
  *
- * ```ts
- * const m = new ModuleBuilder({ memory: { shared: true, minPages: 1, maxPages: 1 } });
- * m.func("scale", [I32, I32, F32], [], (f) => {
- *   // for (p = a; p < b; p += 16) v128[p] *= splat(s)
- *   ...
- * });
- * const module = new WebAssembly.Module(m.bytes());
- * ```
- *
- * Function bodies are emitted through {@linkcode FunctionEmitter}: `f.op.f32x4_mul()`-style calls
- * append instructions; locals are declared with `f.local(type)`. The emitter does not validate:
+ * A module is a {@linkcode ModuleBuilder}; each function body is written through a
+ * {@linkcode FunctionEmitter} (`f.op(OP.local_get, 0)`, `f.simd(SIMD.f32x4_mul)`,
+ * `f.simdMem(SIMD.v128_load, 4, offset)`; locals come from `f.local(type)`), and
+ * `new WebAssembly.Module(m.bytes())` compiles it (see `wasm/README.md`). The emitter does not validate:
  * `WebAssembly.Module` does (a wrong body throws a `CompileError` naming the function offset).
  *
  * @module
  */
 
-/** Value types. */
+/**
+ * Value types.
+ *
+ * @example Usage
+ * ```ts
+ * import { I32 } from "./assembler.ts";
+ * import { equal } from "node:assert/strict";
+ * equal(I32, 0x7f);
+ * ```
+ */
 export const I32 = 0x7f;
-/** 64-bit integer. */
+/**
+ * 64-bit integer.
+ *
+ * @example Usage
+ * ```ts
+ * import { I64 } from "./assembler.ts";
+ * import { equal } from "node:assert/strict";
+ * equal(I64, 0x7e);
+ * ```
+ */
 export const I64 = 0x7e;
-/** 32-bit float. */
+/**
+ * 32-bit float.
+ *
+ * @example Usage
+ * ```ts
+ * import { F32 } from "./assembler.ts";
+ * import { equal } from "node:assert/strict";
+ * equal(F32, 0x7d);
+ * ```
+ */
 export const F32 = 0x7d;
-/** 64-bit float. */
+/**
+ * 64-bit float.
+ *
+ * @example Usage
+ * ```ts
+ * import { F64 } from "./assembler.ts";
+ * import { equal } from "node:assert/strict";
+ * equal(F64, 0x7c);
+ * ```
+ */
 export const F64 = 0x7c;
-/** 128-bit vector. */
+/**
+ * 128-bit vector.
+ *
+ * @example Usage
+ * ```ts
+ * import { V128 } from "./assembler.ts";
+ * import { equal } from "node:assert/strict";
+ * equal(V128, 0x7b);
+ * ```
+ */
 export const V128 = 0x7b;
 
 /** A value type byte (`I32`, `I64`, `F32`, `F64`, `V128`). */
@@ -54,7 +92,18 @@ export interface ModuleOptions {
   readonly memory: MemoryImport;
 }
 
-/** Append `n` as unsigned LEB128. */
+/**
+ * Append `n` as unsigned LEB128.
+ *
+ * @example Usage
+ * ```ts
+ * import { uleb } from "./assembler.ts";
+ * import { deepEqual } from "node:assert/strict";
+ * const out: number[] = [];
+ * uleb(out, 300);
+ * deepEqual(out, [0xac, 0x02]);
+ * ```
+ */
 export function uleb(out: number[], n: number): void {
   let v = n;
   do {
@@ -65,7 +114,18 @@ export function uleb(out: number[], n: number): void {
   } while (v !== 0);
 }
 
-/** Append `n` (a safe integer, or a bigint for i64) as signed LEB128. */
+/**
+ * Append `n` (a safe integer, or a bigint for i64) as signed LEB128.
+ *
+ * @example Usage
+ * ```ts
+ * import { sleb } from "./assembler.ts";
+ * import { deepEqual } from "node:assert/strict";
+ * const out: number[] = [];
+ * sleb(out, -1);
+ * deepEqual(out, [0x7f]);
+ * ```
+ */
 export function sleb(out: number[], n: number | bigint): void {
   let v = BigInt(n);
   for (;;) {
@@ -89,7 +149,16 @@ function section(out: number[], id: number, body: number[]): void {
   for (const b of body) out.push(b);
 }
 
-/** SIMD opcodes (after the 0xfd prefix) used by newbob's kernels. */
+/**
+ * SIMD opcodes (after the 0xfd prefix) used by newbob's kernels.
+ *
+ * @example Usage
+ * ```ts
+ * import { SIMD } from "./assembler.ts";
+ * import { equal } from "node:assert/strict";
+ * equal(SIMD.f32x4_add, 0xe4);
+ * ```
+ */
 export const SIMD = {
   v128_load: 0x00,
   v128_store: 0x0b,
@@ -167,7 +236,16 @@ export const SIMD = {
   f64x2_convert_low_i32x4_s: 0xfe,
 } as const;
 
-/** Scalar opcodes used by newbob's kernels. */
+/**
+ * Scalar opcodes used by newbob's kernels.
+ *
+ * @example Usage
+ * ```ts
+ * import { OP } from "./assembler.ts";
+ * import { equal } from "node:assert/strict";
+ * equal(OP.local_get, 0x20);
+ * ```
+ */
 export const OP = {
   unreachable: 0x00,
   block: 0x02,
@@ -178,6 +256,7 @@ export const OP = {
   br: 0x0c,
   br_if: 0x0d,
   return: 0x0f,
+  call: 0x10,
   drop: 0x1a,
   select: 0x1b,
   local_get: 0x20,
@@ -190,6 +269,23 @@ export const OP = {
   i32_store: 0x36,
   f32_store: 0x38,
   f64_store: 0x39,
+  f32_eq: 0x5b,
+  f32_lt: 0x5d,
+  f32_gt: 0x5e,
+  f32_le: 0x5f,
+  f32_ge: 0x60,
+  f32_abs: 0x8b,
+  f32_neg: 0x8c,
+  f32_sqrt: 0x91,
+  f32_add: 0x92,
+  f32_sub: 0x93,
+  f32_mul: 0x94,
+  f32_div: 0x95,
+  f32_min: 0x96,
+  f32_max: 0x97,
+  f32_convert_i32_u: 0xb3,
+  f32_demote_f64: 0xb6,
+  f64_promote_f32: 0xbb,
   i32_const: 0x41,
   i64_const: 0x42,
   f32_const: 0x43,
@@ -217,7 +313,19 @@ export const OP = {
   f64_convert_i32_u: 0xb8,
 } as const;
 
-/** Writes one function body. */
+/**
+ * Writes one function body.
+ *
+ * @example Usage
+ * ```ts
+ * import { FunctionEmitter, I32 } from "./assembler.ts";
+ * import { deepEqual } from "node:assert/strict";
+ * const f = new FunctionEmitter(0);
+ * f.local(I32);
+ * f.i32(5);
+ * deepEqual(f.body(), [1, 1, I32, 0x41, 5, 0x0b]);
+ * ```
+ */
 export class FunctionEmitter {
   /** The instruction bytes. */
   readonly code: number[] = [];
@@ -309,6 +417,19 @@ export class FunctionEmitter {
     return this;
   }
 
+  /** `v128.const` of `x` in every lane of `kind` (`f32x4`, `f64x2`, `i32x4`). */
+  v128Splat(kind: "f32x4" | "f64x2" | "i32x4", x: number): this {
+    this.code.push(0xfd);
+    uleb(this.code, SIMD.v128_const);
+    const lanes = kind === "f64x2"
+      ? new Float64Array([x, x])
+      : kind === "f32x4"
+      ? new Float32Array([x, x, x, x])
+      : new Int32Array([x, x, x, x]);
+    this.code.push(...new Uint8Array(lanes.buffer));
+    return this;
+  }
+
   /** `i8x16.shuffle` with 16 lane indices. */
   shuffle(lanes: readonly number[]): this {
     this.code.push(0xfd);
@@ -340,13 +461,26 @@ export class FunctionEmitter {
 }
 
 interface FuncDef {
-  name: string;
+  name: string | null;
   params: readonly ValueType[];
   results: readonly ValueType[];
   body: number[];
 }
 
-/** Builds one module. */
+/**
+ * Builds one module.
+ *
+ * @example Usage
+ * ```ts
+ * import { I32, ModuleBuilder } from "./assembler.ts";
+ * import { equal } from "node:assert/strict";
+ * const m = new ModuleBuilder({ memory: { shared: false, minPages: 1, maxPages: 1 } });
+ * m.func("seven", [], [I32], (f) => f.i32(7));
+ * const memory = new WebAssembly.Memory({ initial: 1, maximum: 1 });
+ * const inst = new WebAssembly.Instance(new WebAssembly.Module(m.bytes()), { env: { memory } });
+ * equal((inst.exports.seven as () => number)(), 7);
+ * ```
+ */
 export class ModuleBuilder {
   readonly #memory: MemoryImport;
   readonly #funcs: FuncDef[] = [];
@@ -361,12 +495,13 @@ export class ModuleBuilder {
   }
 
   /**
-   * Add an exported function; `emit` writes its body (parameters are locals `0..n-1`).
+   * Add a function, exported as `exportName` (null: internal, called with `OP.call`); `emit`
+   * writes its body (parameters are locals `0..n-1`).
    *
    * @returns The function's index.
    */
   func(
-    exportName: string,
+    exportName: string | null,
     params: readonly ValueType[],
     results: readonly ValueType[],
     emit: (f: FunctionEmitter) => void,
@@ -403,12 +538,13 @@ export class ModuleBuilder {
     this.#funcs.forEach((_, i) => uleb(funcs, i));
     section(out, 3, funcs);
     const exports: number[] = [];
-    uleb(exports, this.#funcs.length);
-    this.#funcs.forEach((f, i) => {
-      name(exports, f.name);
+    const exported = this.#funcs.map((f, i) => [f.name, i] as const).filter(([n]) => n !== null);
+    uleb(exports, exported.length);
+    for (const [n, i] of exported) {
+      name(exports, n!);
       exports.push(0x00);
       uleb(exports, i);
-    });
+    }
     section(out, 7, exports);
     const code: number[] = [];
     uleb(code, this.#funcs.length);

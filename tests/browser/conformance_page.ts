@@ -90,7 +90,7 @@ async function optimizerCases(
     const deviation = flushes ? await expectedDeviation(c) : undefined;
     const r: CaseResult = await runFixtureCase(
       deviation ? deviation.fixtureCase : c,
-      engineStepper("webgpu", device, tracked(nb, backends)),
+      engineStepper("webgpu", { device, create: tracked(nb, backends) }),
     );
     out.push({
       suite: "optimizers",

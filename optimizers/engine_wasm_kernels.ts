@@ -1,0 +1,369 @@
+/**
+ * The wasm backend's kernels, generated as one WebAssembly module per memory from the same
+ * element programs as the WGSL (`engine_program.ts`): `update(s0, s1)` runs the transforms, the
+ * prologue and the definition's update over segments `[s0, s1)`; `accumulate(s0, s1)` sums the
+ * gradients into the accumulator column; `norm<r>(s0, s1)` writes each segment's partial of
+ * reduction r (a float64 sum of squares or of |g|, or a max |g|, of the gradient after the
+ * reduction's first operations). A segment's full vectors run in a loop of `f32x4`; its last
+ * 1-3 elements run once more through the same code on a masked vector whose stores keep the
+ * padding as it was (the scalar tail, vectorised).
+ *
+ * @module
+ */
+
+import { LaneBuilder, type LaneProgram } from "../kernels/lane.ts";
+import { LaneWasm, type WasmLeaves } from "../kernels/lane_wasm.ts";
+import { addLibm, type LibmFunctions } from "../kernels/libm_wasm.ts";
+import type { TransformPlan } from "../transforms/plan.ts";
+import { measuresRawGradients } from "../transforms/plan.ts";
+import { type FunctionEmitter, I32, ModuleBuilder, OP, SIMD, V128 } from "../wasm/assembler.ts";
+import { PAGE_BYTES } from "../wasm/shared_memory.ts";
+import { engineFields, type UniformField } from "./engine_kernel.ts";
+import { opsProgram, updateProgram } from "./engine_program.ts";
+import { type MemoryLayout, SEG_FIXED_WORDS, type WasmLayout } from "./engine_wasm_layout.ts";
+import type { Hyper, OptimizerDef } from "./types.ts";
+
+/**
+ * The engine fields of a wasm uniform block: the WGSL engine's, then each reduction's global
+ * coefficient (`gscale<r>`, written by the host between the norm pass and the update).
+ *
+ * @example Usage
+ * ```ts
+ * import { wasmEngineFields } from "./engine_wasm_kernels.ts";
+ * import { compilePlan } from "../transforms/plan.ts";
+ * import { deepEqual } from "node:assert/strict";
+ * const plan = compilePlan([{ kind: "clip_global_norm", maxNorm: 1, normType: 2, style: "torch" }]);
+ * deepEqual(wasmEngineFields(plan).at(-1), ["gscale0", "f32"]);
+ * ```
+ */
+export function wasmEngineFields(plan: TransformPlan): UniformField[] {
+  return [...engineFields(plan), ...plan.reductions.map((_, r) => [`gscale${r}`, "f32"] as const)];
+}
+
+/** What a generated module exports, in the order of `exports`. */
+export interface WasmKernels {
+  /** The compiled module. */
+  readonly module: WebAssembly.Module;
+  /** Export names: `update`, then `accumulate` (with accumulation), then `norm<r>`. */
+  readonly exports: readonly string[];
+}
+
+/** Registers of one segment loop. */
+interface SegmentLocals {
+  readonly rec: number;
+  readonly ptr: number;
+  readonly end: number;
+  readonly n: number;
+  readonly e0: number;
+  readonly tensor: number;
+  readonly ub: number;
+  readonly tail: number;
+  /** Whether the current body is the tail (valid lanes from `tail`). */
+  inTail: boolean;
+}
+
+const HIGH_HALF = [8, 9, 10, 11, 12, 13, 14, 15, 8, 9, 10, 11, 12, 13, 14, 15];
+
+/**
+ * `acc[h] = combine(acc[h], f64(x half h)²)` (or without the square) for both f64x2 halves of
+ * the f32x4 in local `x`.
+ */
+function accumulateHalves(
+  f: FunctionEmitter,
+  x: number,
+  acc: readonly number[],
+  square: boolean,
+  combine: number,
+): void {
+  [0, 1].forEach((half) => {
+    f.op(OP.local_get, acc[half]).op(OP.local_get, x);
+    if (half) f.op(OP.local_get, x).shuffle(HIGH_HALF);
+    f.simd(SIMD.f64x2_promote_low_f32x4);
+    if (square) {
+      const t = f.local(V128);
+      f.op(OP.local_tee, t).op(OP.local_get, t).simd(SIMD.f64x2_mul);
+    }
+    f.simd(combine).op(OP.local_set, acc[half]);
+  });
+}
+
+/** The generator's view of one module (one memory). */
+class Generator {
+  readonly m: ModuleBuilder;
+  readonly libm: LibmFunctions;
+  readonly uniforms: readonly string[];
+  readonly fields: readonly UniformField[];
+
+  constructor(
+    readonly def: OptimizerDef,
+    readonly h: Hyper,
+    readonly plan: TransformPlan,
+    readonly layout: WasmLayout,
+    readonly mem: MemoryLayout,
+    shared: boolean,
+  ) {
+    const pages = Math.max(1, Math.ceil(mem.bytes / PAGE_BYTES));
+    this.m = new ModuleBuilder({ memory: { shared, minPages: pages, maxPages: pages } });
+    this.libm = addLibm(this.m);
+    this.uniforms = def.uniforms(h);
+    this.fields = wasmEngineFields(plan);
+  }
+
+  /** Byte offset of column `name` from the param column. */
+  column(name: string): number {
+    const k = this.layout.columns.indexOf(name);
+    if (k < 0) throw new Error(`internal: no column '${name}'`);
+    return k * this.mem.stride;
+  }
+
+  leaves(L: SegmentLocals): WasmLeaves {
+    const fieldIndex = (name: string) => {
+      const i = this.fields.findIndex(([n]) => n === name);
+      if (i < 0) throw new Error(`internal: the kernel reads the unknown engine uniform '${name}'`);
+      return this.uniforms.length + i;
+    };
+    return {
+      uniform: (f, name) => {
+        const i = this.uniforms.indexOf(name);
+        if (i < 0) {
+          throw new Error(`internal: '${this.def.name}' reads the unknown uniform '${name}'`);
+        }
+        f.op(OP.local_get, L.ub).mem(OP.f32_load, 2, i * 4);
+      },
+      engine: (f, name, type) =>
+        f.op(OP.local_get, L.ub).mem(
+          type === "u32" ? OP.i32_load : OP.f32_load,
+          2,
+          fieldIndex(name) * 4,
+        ),
+      tensorIndex: (f) => f.op(OP.local_get, L.tensor),
+      elementIndex: (f) => {
+        f.op(OP.local_get, L.e0).simd(SIMD.i32x4_splat).v128Words([0, 1, 2, 3]).simd(
+          SIMD.i32x4_add,
+        );
+      },
+      valid: (f) => {
+        if (L.inTail) f.op(OP.local_get, L.tail);
+        else f.v128Splat("i32x4", -1);
+      },
+      tensorScale: (f, r) =>
+        f.op(OP.local_get, L.rec).mem(OP.f32_load, 2, (SEG_FIXED_WORDS + r) * 4),
+      globalScale: (f, r) =>
+        f.op(OP.local_get, L.ub).mem(OP.f32_load, 2, fieldIndex(`gscale${r}`) * 4),
+    };
+  }
+
+  /**
+   * A function `(s0, s1)` looping over segments; per segment `prologue` (hoisting), then `vector`
+   * for every full vector and once more, masked, for the tail; `after` ends the segment.
+   */
+  segmentFunction(
+    name: string,
+    emit: (f: FunctionEmitter, L: SegmentLocals) => {
+      prologue(): void;
+      vector(): void;
+      after(): void;
+    },
+  ): void {
+    this.m.func(name, [I32, I32], [], (f) => {
+      const L: SegmentLocals = {
+        rec: f.local(I32),
+        ptr: f.local(I32),
+        end: f.local(I32),
+        n: f.local(I32),
+        e0: f.local(I32),
+        tensor: f.local(I32),
+        ub: f.local(I32),
+        tail: f.local(V128),
+        inTail: false,
+      };
+      const parts = emit(f, L);
+      const segBytes = this.layout.segWords * 4;
+      f.op(OP.block, 0x40).op(OP.loop, 0x40);
+      f.op(OP.local_get, 0).op(OP.local_get, 1).op(OP.i32_ge_u).op(OP.br_if, 1);
+      f.op(OP.local_get, 0).i32(segBytes).op(OP.i32_mul).i32(this.mem.segBase).op(OP.i32_add);
+      f.op(OP.local_set, L.rec);
+      const field = (local: number, word: number) =>
+        f.op(OP.local_get, L.rec).mem(OP.i32_load, 2, word * 4).op(OP.local_set, local);
+      field(L.ptr, 0);
+      field(L.n, 1);
+      field(L.e0, 2);
+      field(L.tensor, 3);
+      field(L.ub, 4);
+      parts.prologue();
+      // end = ptr + (n & ~3) * 4
+      f.op(OP.local_get, L.ptr).op(OP.local_get, L.n).i32(-4).op(OP.i32_and).i32(4).op(OP.i32_mul);
+      f.op(OP.i32_add).op(OP.local_set, L.end);
+      L.inTail = false;
+      f.op(OP.block, 0x40).op(OP.loop, 0x40);
+      f.op(OP.local_get, L.ptr).op(OP.local_get, L.end).op(OP.i32_ge_u).op(OP.br_if, 1);
+      parts.vector();
+      f.op(OP.local_get, L.ptr).i32(16).op(OP.i32_add).op(OP.local_set, L.ptr);
+      f.op(OP.local_get, L.e0).i32(4).op(OP.i32_add).op(OP.local_set, L.e0);
+      f.op(OP.br, 0).op(OP.end).op(OP.end);
+      // The tail: lanes < n & 3.
+      f.op(OP.local_get, L.n).i32(3).op(OP.i32_and).op(OP.if, 0x40);
+      f.v128Words([0, 1, 2, 3]).op(OP.local_get, L.n).i32(3).op(OP.i32_and);
+      f.simd(SIMD.i32x4_splat).simd(SIMD.i32x4_lt_u).op(OP.local_set, L.tail);
+      L.inTail = true;
+      parts.vector();
+      L.inTail = false;
+      f.op(OP.end);
+      parts.after();
+      f.op(OP.local_get, 0).i32(1).op(OP.i32_add).op(OP.local_set, 0);
+      f.op(OP.br, 0).op(OP.end).op(OP.end);
+    });
+  }
+
+  /** `update`: the whole element program, stores of p and the slots (masked in the tail). */
+  update(): void {
+    const program = updateProgram(this.def, this.h, this.plan);
+    const slots = this.def.slots(this.h);
+    const src = this.plan.accumulate ? "accum" : "grad";
+    this.segmentFunction("update", (f, L) => {
+      const names = ["p", ...slots];
+      const vars = new Map<string, number>([["g", f.local(V128)]]);
+      const old = new Map<string, number>();
+      for (const n of names) {
+        vars.set(n, f.local(V128));
+        old.set(n, f.local(V128));
+      }
+      const lanes = new LaneWasm(f, this.leaves(L), vars, this.libm);
+      const offset = (n: string) => this.column(n === "p" ? "param" : n);
+      return {
+        prologue: () => lanes.hoist(program),
+        vector: () => {
+          f.op(OP.local_get, L.ptr).simdMem(SIMD.v128_load, 4, this.column(src));
+          f.op(OP.local_set, vars.get("g")!);
+          for (const n of names) {
+            f.op(OP.local_get, L.ptr).simdMem(SIMD.v128_load, 4, offset(n));
+            f.op(OP.local_tee, vars.get(n)!).op(OP.local_set, old.get(n)!);
+          }
+          lanes.body(program);
+          for (const n of names) {
+            f.op(OP.local_get, L.ptr).op(OP.local_get, vars.get(n)!);
+            if (L.inTail) {
+              f.op(OP.local_get, old.get(n)!).op(OP.local_get, L.tail).simd(SIMD.v128_bitselect);
+            }
+            f.simdMem(SIMD.v128_store, 4, offset(n));
+          }
+        },
+        after: () => {},
+      };
+    });
+  }
+
+  /** `accumulate`: `accum = accum_first ? grad : accum + grad`. */
+  accumulate(): void {
+    const b = new LaneBuilder();
+    b.set("a", b.v("a").add(b.g));
+    const sum: LaneProgram = b.program();
+    this.segmentFunction("accumulate", (f, L) => {
+      const vars = new Map([["g", f.local(V128)], ["a", f.local(V128)]]);
+      const lanes = new LaneWasm(f, this.leaves(L), vars, null);
+      const first = f.local(I32);
+      return {
+        prologue: () => {
+          this.leaves(L).engine(f, "accum_first", "u32");
+          f.op(OP.local_set, first);
+        },
+        vector: () => {
+          f.op(OP.local_get, L.ptr).simdMem(SIMD.v128_load, 4, this.column("grad"));
+          f.op(OP.local_set, vars.get("g")!);
+          f.op(OP.local_get, L.ptr).simdMem(SIMD.v128_load, 4, this.column("accum"));
+          f.op(OP.local_set, vars.get("a")!);
+          f.op(OP.local_get, first).op(OP.if, 0x40);
+          f.op(OP.local_get, vars.get("g")!).op(OP.local_set, vars.get("a")!);
+          f.op(OP.else);
+          lanes.body(sum);
+          f.op(OP.end);
+          f.op(OP.local_get, L.ptr).op(OP.local_get, vars.get("a")!);
+          f.simdMem(SIMD.v128_store, 4, this.column("accum"));
+        },
+        after: () => {},
+      };
+    });
+  }
+
+  /** `norm<r>`: the segment's partial of reduction r into the partials (f64). */
+  norm(r: number): void {
+    const red = this.plan.reductions[r];
+    const program = opsProgram(this.plan, red.at);
+    const src = measuresRawGradients(red) || !this.plan.accumulate ? "grad" : "accum";
+    this.segmentFunction(`norm${r}`, (f, L) => {
+      const vars = new Map([["g", f.local(V128)], ["p", f.local(V128)]]);
+      const lanes = new LaneWasm(f, this.leaves(L), vars, this.libm);
+      const acc = [f.local(V128), f.local(V128)];
+      const x = f.local(V128);
+      const combine = red.normType === "inf" ? SIMD.f64x2_max : SIMD.f64x2_add;
+      return {
+        prologue: () => {
+          lanes.hoist(program);
+          for (const a of acc) f.v128Splat("f64x2", 0).op(OP.local_set, a);
+        },
+        vector: () => {
+          f.op(OP.local_get, L.ptr).simdMem(SIMD.v128_load, 4, this.column(src));
+          f.op(OP.local_set, vars.get("g")!);
+          f.op(OP.local_get, L.ptr).simdMem(SIMD.v128_load, 4, this.column("param"));
+          f.op(OP.local_set, vars.get("p")!);
+          lanes.body(program);
+          f.op(OP.local_get, vars.get("g")!);
+          if (red.normType !== 2) f.simd(SIMD.f32x4_abs);
+          if (L.inTail) f.v128Splat("f32x4", 0).op(OP.local_get, L.tail).simd(SIMD.v128_bitselect);
+          f.op(OP.local_set, x);
+          accumulateHalves(f, x, acc, red.normType === 2, combine);
+        },
+        after: () => {
+          // partial = combine(lanes of combine(acc0, acc1)), stored at partBase + (r·nseg + s)·8
+          const all = f.local(V128);
+          f.op(OP.local_get, acc[0]).op(OP.local_get, acc[1]).simd(combine).op(OP.local_set, all);
+          f.op(OP.local_get, 0).i32(8).op(OP.i32_mul);
+          f.i32(this.mem.partBase + r * this.mem.segments.length * 8).op(OP.i32_add);
+          f.op(OP.local_get, all).simd(SIMD.f64x2_extract_lane, 0);
+          f.op(OP.local_get, all).simd(SIMD.f64x2_extract_lane, 1);
+          f.op(red.normType === "inf" ? OP.f64_max : OP.f64_add);
+          f.mem(OP.f64_store, 3, 0);
+        },
+      };
+    });
+  }
+}
+
+/**
+ * Generate and compile the kernels of one memory of a state.
+ *
+ * @example Usage
+ * ```ts
+ * import { wasmKernels, wasmEngineFields } from "./engine_wasm_kernels.ts";
+ * import { planWasmLayout } from "./engine_wasm_layout.ts";
+ * import { compilePlan } from "../transforms/plan.ts";
+ * import { sgd } from "./sgd.ts";
+ * import { deepEqual } from "node:assert/strict";
+ * const h = sgd.resolve(sgd.defaults), plan = compilePlan([]);
+ * const groups = [{ hyper: h, slots: [], slotInit: [], sizes: [3], tensorBase: 0 }];
+ * const words = sgd.uniforms(h).length + wasmEngineFields(plan).length;
+ * const layout = planWasmLayout(groups, plan, words);
+ * deepEqual(wasmKernels(sgd, h, plan, layout, 0, false).exports, ["update"]);
+ * ```
+ */
+export function wasmKernels(
+  def: OptimizerDef,
+  h: Hyper,
+  plan: TransformPlan,
+  layout: WasmLayout,
+  memory: number,
+  shared: boolean,
+): WasmKernels {
+  const g = new Generator(def, h, plan, layout, layout.memories[memory], shared);
+  g.update();
+  const exports = ["update"];
+  if (plan.accumulate) {
+    g.accumulate();
+    exports.push("accumulate");
+  }
+  plan.reductions.forEach((_, r) => {
+    g.norm(r);
+    exports.push(`norm${r}`);
+  });
+  return { module: new WebAssembly.Module(g.m.bytes()), exports };
+}
