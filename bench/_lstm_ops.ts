@@ -28,8 +28,7 @@ export interface LstmShape {
 export type LayerImpl = "fused" | "reference" | "tf.layers";
 
 /**
- * Seconds per forward + backward call, one per timed repetition, after a warm-up of at least two
- * calls and one second (WebAssembly tiers up to optimised code after some calls).
+ * Seconds per forward + backward call, one per timed repetition ({@linkcode timeCalls}).
  *
  * @param tf The namespace, on the backend to time.
  * @param impl Which implementation.
@@ -77,15 +76,28 @@ export async function timeLstmLayer(
     await Promise.all(g.map((t) => t.data()));
     tf.dispose([value, ...g]);
   };
+  const out = await timeCalls(once, reps);
+  dispose();
+  tf.dispose([x, dy]);
+  return out;
+}
+
+/**
+ * Seconds per call of `f`, one per timed repetition, after a warm-up of at least two calls and
+ * one second (WebAssembly tiers up to optimised code after some calls).
+ *
+ * @param f The call (it awaits its own results).
+ * @param reps Timed repetitions.
+ * @returns Seconds per call.
+ */
+export async function timeCalls(f: () => Promise<void>, reps: number): Promise<number[]> {
   const w0 = performance.now();
-  for (let i = 0; i < 2 || performance.now() - w0 < 1000; i++) await once();
+  for (let i = 0; i < 2 || performance.now() - w0 < 1000; i++) await f();
   const out: number[] = [];
   for (let i = 0; i < reps; i++) {
     const t0 = performance.now();
-    await once();
+    await f();
     out.push((performance.now() - t0) / 1000);
   }
-  dispose();
-  tf.dispose([x, dy]);
   return out;
 }

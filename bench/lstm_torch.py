@@ -2,7 +2,7 @@
 
 Reads a JSON job file (argv[1]) written by bench/lstm.ts:
   {"threads": 2, "reps": 5,
-   "ops": [{"id": "12ax", "B": 10, "T": 55, "nIn": 9, "n": 10}, ...],
+   "ops": [{"id": "12ax", "B": 10, "T": 55, "nIn": 9, "n": 10, "reps": 10}, ...],
    "epoch": {"lr": 0.01, "eps": 1e-8, "epochs": 2, "dropout": 0.1,
              "init": {"W": [...], "W_re": [...], "b": [...], "out_W": [...], "out_b": [...]},
              "train": [{"B": .., "T": .., "x": [class ids, B*T], "y": [B*T], "lens": [B]}, ...],
@@ -49,7 +49,7 @@ def main():
         for _ in range(3):
             call()
         times = []
-        for _ in range(reps):
+        for _ in range(op.get("reps", reps)):
             t0 = time.perf_counter()
             call()
             times.append(time.perf_counter() - t0)

@@ -28,40 +28,18 @@ import {
   stepGradients,
 } from "../models/mod.ts";
 import { loadTfjs } from "../trainer/tfjs_backend.ts";
+import { timeCalls } from "./_lstm_ops.ts";
 import type { BackendName } from "../trainer/model_types.ts";
 import { twelveAxBatch } from "../tests/_twelve_ax.ts";
 import { Rng } from "../trainer/rng.ts";
 import lstmDemo from "../examples/demo-tf-native-lstm.12ax.config.ts";
 import ctcToy from "../examples/ctc_toy.config.ts";
-import type { CtcToyUtterance } from "../examples/ctc_toy_data.ts";
+import { ctcToyBatch } from "../tests/_ctc_toy.ts";
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 
 async function timeIt(f: () => Promise<void>, reps: number): Promise<number> {
-  const w0 = performance.now();
-  for (let i = 0; i < 3 || performance.now() - w0 < 1000; i++) await f();
-  const out: number[] = [];
-  for (let i = 0; i < reps; i++) {
-    const t0 = performance.now();
-    await f();
-    out.push(performance.now() - t0);
-  }
-  return median(out);
-}
-
-function ctcBatch(us: readonly CtcToyUtterance[]): Record<string, HostBatchKey> {
-  const B = us.length, F = us[0].data[0].length;
-  const T = Math.max(...us.map((u) => u.data.length));
-  const S = Math.max(...us.map((u) => u.classes.length));
-  const x = new Float32Array(B * T * F), y = new Int32Array(B * S).fill(-1);
-  us.forEach((u, b) => {
-    u.data.forEach((fr, t) => x.set(fr, (b * T + t) * F));
-    u.classes.forEach((c, s) => (y[b * S + s] = c));
-  });
-  return {
-    data: { data: x, shape: [B, T, F], seqLens: Int32Array.from(us, (u) => u.data.length) },
-    classes: { data: y, shape: [B, S], seqLens: Int32Array.from(us, (u) => u.classes.length) },
-  };
+  return median(await timeCalls(f, reps)) * 1000;
 }
 
 interface Example {
@@ -187,7 +165,7 @@ if (import.meta.main) {
     name: "CTC example",
     network: ctcToy.network,
     ext: resolveExternData(ctcToy, problems) as Example["ext"],
-    batch: ctcBatch(ctcToy.train.data.slice(0, 20)),
+    batch: ctcToyBatch(ctcToy.train.data.slice(0, 20)),
     loss: "ctc",
     lstms: [{ nIn: 8, n: 32, reverse: false }, { nIn: 8, n: 32, reverse: true }],
   };

@@ -5,28 +5,12 @@ import { loadTfjs } from "../trainer/tfjs_backend.ts";
 import {
   buildNetwork,
   externDataFromBatch,
-  type HostBatchKey,
   resolveExternData,
   validateNetwork,
 } from "../models/mod.ts";
 import { evaluateNetwork, trainStep } from "../tests/_seq_train.ts";
 import config from "./ctc_toy.config.ts";
-import type { CtcToyUtterance } from "./ctc_toy_data.ts";
-
-function hostBatch(us: readonly CtcToyUtterance[]): Record<string, HostBatchKey> {
-  const B = us.length, F = us[0].data[0].length;
-  const T = Math.max(...us.map((u) => u.data.length)),
-    S = Math.max(...us.map((u) => u.classes.length));
-  const x = new Float32Array(B * T * F), y = new Int32Array(B * S);
-  us.forEach((u, b) => {
-    u.data.forEach((fr, t) => x.set(fr, (b * T + t) * F));
-    u.classes.forEach((c, s) => (y[b * S + s] = c));
-  });
-  return {
-    data: { data: x, shape: [B, T, F], seqLens: Int32Array.from(us, (u) => u.data.length) },
-    classes: { data: y, shape: [B, S], seqLens: Int32Array.from(us, (u) => u.classes.length) },
-  };
-}
+import { ctcToyBatch } from "../tests/_ctc_toy.ts";
 
 Deno.test("ctc_toy example: the network validates and a short training run lowers the dev LER", async () => {
   const { tf } = await loadTfjs("wasm");
@@ -37,7 +21,7 @@ Deno.test("ctc_toy example: the network validates and a short training run lower
   const opt = tf.train.adam(0.01);
   const devData = config.dev.data;
   const dev = [0, 1].map((i) =>
-    externDataFromBatch(tf, hostBatch(devData.slice(i * 20, i * 20 + 20)), ext)
+    externDataFromBatch(tf, ctcToyBatch(devData.slice(i * 20, i * 20 + 20)), ext)
   );
   const evaluate = async () => {
     const s = await evaluateNetwork(tf, net, dev);
@@ -48,7 +32,7 @@ Deno.test("ctc_toy example: the network validates and a short training run lower
   const steps = 60;
   for (let step = 0; step < steps; step++) {
     const batch = train.slice((step * 10) % 490, (step * 10) % 490 + 10);
-    await trainStep(tf, net, opt, externDataFromBatch(tf, hostBatch(batch), ext));
+    await trainStep(tf, net, opt, externDataFromBatch(tf, ctcToyBatch(batch), ext));
   }
   const after = await evaluate();
   console.log(

@@ -10,16 +10,12 @@
  * @module
  */
 
-import { F32, FunctionEmitter, I32, OP, SIMD, V128, type ValueType } from "../../wasm/assembler.ts";
+import { FunctionEmitter, I32, OP, SIMD, V128, type ValueType } from "../../wasm/assembler.ts";
 
 /** Scalar opcodes beyond `OP`. */
 const X = {
   i32_lt_s: 0x48,
-  i32_gt_s: 0x4a,
-  i32_le_s: 0x4c,
   i32_ge_s: 0x4e,
-  f32_add: 0x92,
-  f32_mul: 0x94,
 } as const;
 
 /** SIMD opcodes beyond `SIMD`. */
@@ -62,11 +58,6 @@ export class Fn {
     return { local: this.f.local(V128) };
   }
 
-  /** A new local of `type`. */
-  localOf(type: ValueType): { local: number } {
-    return { local: this.f.local(type) };
-  }
-
   /** Push a value. */
   push(v: Val): this {
     if (typeof v === "number") this.f.i32(v);
@@ -80,11 +71,6 @@ export class Fn {
     this.push(v);
     this.f.op(OP.local_set, l.local);
     return this;
-  }
-
-  /** `local = a + b` (i32). */
-  setAdd(l: { local: number }, a: Val, b: Val): this {
-    return this.set(l, () => this.add(a, b));
   }
 
   /** Push `a + b` (i32). */
@@ -171,13 +157,6 @@ export class Fn {
     return this;
   }
 
-  /** Store the `f32` that `value` pushes at `addr + offset`. */
-  storeF32(addr: Val, value: Val, offset = 0): this {
-    this.push(addr).push(value);
-    this.f.mem(OP.f32_store, 2, offset);
-    return this;
-  }
-
   /** Push the `f32` at `addr + offset`. */
   loadF32(addr: Val, offset = 0): this {
     this.push(addr);
@@ -249,13 +228,6 @@ export class Fn {
     return this;
   }
 
-  /** Push `splat(scalar f32 local)`. */
-  splatLocal(l: { local: number }): this {
-    this.push(l);
-    this.f.simd(SIMD.f32x4_splat);
-    return this;
-  }
-
   /** Push the `f32x4` binary `op` of two values. */
   v(op: "add" | "sub" | "mul" | "div" | "min" | "max" | "lt", a: Val, b: Val): this {
     this.push(a).push(b);
@@ -266,19 +238,6 @@ export class Fn {
   /** Push `a * b + c` (f32x4, two roundings: WebAssembly has no fused multiply-add). */
   madd(a: Val, b: Val, c: Val): this {
     return this.v("add", () => this.v("mul", a, b), c);
-  }
-
-  /** `local = value`, for any type (alias of {@linkcode set}). */
-  let(l: { local: number }, v: Val): { local: number } {
-    this.set(l, v);
-    return l;
-  }
-
-  /** Push `scalar f32 a * b` (f32). */
-  fmul(a: Val, b: Val): this {
-    this.push(a).push(b);
-    this.f.op(X.f32_mul);
-    return this;
   }
 
   /**
@@ -394,7 +353,5 @@ export class Fn {
   }
 }
 
-/** The `f32` type byte, re-exported for kernels declaring scalar float parameters. */
-export const F32_TYPE: ValueType = F32;
-/** The `i32` type byte. */
+/** The `i32` type byte (for kernel signatures). */
 export const I32_TYPE: ValueType = I32;

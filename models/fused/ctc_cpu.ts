@@ -28,6 +28,12 @@ export function ctcWorkspaceFloats(d: CtcDims): number {
   return 2 * d.B + d.B * d.T * d.C + d.B * d.T * (2 * d.S + 1);
 }
 
+/** States per frame and the workspace's offsets of the log-probabilities and the alphas. */
+function _layout(d: CtcDims): { L: number; oLp: number; oA: number } {
+  const oLp = 2 * d.B;
+  return { L: 2 * d.S + 1, oLp, oA: oLp + d.B * d.T * d.C };
+}
+
 function _lse2(a: number, b: number): number {
   const m = a > b ? a : b;
   if (m === -Infinity) return -Infinity;
@@ -72,8 +78,7 @@ export function ctcForwardHost(
   tgtLens: Int32Array,
   ws: Float32Array,
 ): void {
-  const { B, T, C, S, blank } = d, L = 2 * S + 1;
-  const oLp = 2 * B, oA = oLp + B * T * C;
+  const { B, T, C, S, blank } = d, { L, oLp, oA } = _layout(d);
   const prev = new Float64Array(L), cur = new Float64Array(L);
   const lp = new Float64Array(T * C);
   for (let b = 0; b < B; b++) {
@@ -149,8 +154,7 @@ export function ctcBackwardHost(
   ws: Float32Array,
   grad: Float32Array,
 ): void {
-  const { B, T, C, S, blank } = d, L = 2 * S + 1;
-  const oLp = 2 * B, oA = oLp + B * T * C;
+  const { B, T, C, S, blank } = d, { L, oLp, oA } = _layout(d);
   let next = new Float64Array(L), cur = new Float64Array(L);
   const x = new Float64Array(L), acc = new Float64Array(C);
   for (let b = 0; b < B; b++) {

@@ -12,7 +12,7 @@
  * @module
  */
 
-import { LSTM_WORKGROUP as WG, type WebGpuProgram } from "./lstm_wgsl.ts";
+import { LSTM_WORKGROUP as WG, perSequenceProgram, type WebGpuProgram } from "./lstm_wgsl.ts";
 
 const COMMON = /* wgsl */ `
 const NEG = -1e30;
@@ -37,6 +37,18 @@ fn nbExt(b : i32, s : i32, S : i32) -> i32 {
   return tg[b * S + (s - 1) / 2];
 }
 `;
+
+/** The recursion programs' names for their sequence, sizes and workspace offsets (`B` set). */
+const PRELUDE = /* wgsl */ `  let b = i32(workgroupId.x);
+  let tid = i32(localId.x);
+  let T = uniforms.T;
+  let C = uniforms.C;
+  let S = uniforms.tgShape.y;
+  let L = 2 * S + 1;
+  let Tb = il[b];
+  let Lb = 2 * tl[b] + 1;
+  let oLp = 2 * B;
+  let oA = oLp + B * T * C;`;
 
 /** Uniforms of the recursion programs (then `k0, k1` from `runStepChunks`). */
 const UNIFORMS = "blank : i32, zeroInf : i32, T : i32, C : i32, k0 : i32, k1 : i32,";
@@ -108,28 +120,16 @@ fn main(index : i32) {
  * @returns The program.
  */
 export function ctcAlphaProgram(B: number, T: number, C: number, S: number): WebGpuProgram {
-  return {
-    variableNames: ["tg", "il", "tl"],
-    outputShape: [_size(B, T, C, S)],
-    shaderKey: `newbobCtcAlpha${WG}`,
-    dispatchLayout: { x: [0] },
-    dispatch: [B, 1, 1],
-    workgroupSize: [WG, 1, 1],
-    uniforms: UNIFORMS,
-    getUserCode: () =>
-      COMMON + /* wgsl */ `
+  return perSequenceProgram(
+    "newbobCtcAlpha",
+    ["tg", "il", "tl"],
+    _size(B, T, C, S),
+    B,
+    UNIFORMS,
+    COMMON + /* wgsl */ `
 fn main(index : i32) {
-  let b = i32(workgroupId.x);
-  let tid = i32(localId.x);
   let B = uniforms.ilShape;
-  let T = uniforms.T;
-  let C = uniforms.C;
-  let S = uniforms.tgShape.y;
-  let L = 2 * S + 1;
-  let Tb = il[b];
-  let Lb = 2 * tl[b] + 1;
-  let oLp = 2 * B;
-  let oA = oLp + B * T * C;
+${PRELUDE}
   for (var t = uniforms.k0; t < uniforms.k1; t++) {
     if (t < Tb) {
       let ar = oA + (b * T + t) * L;
@@ -193,7 +193,7 @@ fn main(index : i32) {
   }
 }
 `,
-  };
+  );
 }
 
 /** Loop iterations per frame of {@linkcode ctcAlphaProgram} (an upper bound). */
@@ -214,29 +214,17 @@ export function ctcAlphaIters(S: number): number {
  * @returns The program.
  */
 export function ctcBackwardProgram(B: number, T: number, C: number, S: number): WebGpuProgram {
-  return {
-    variableNames: ["dy", "tg", "il", "tl", "ws"],
-    outputShape: [B * T * C + 3 * B * (2 * S + 1)],
-    shaderKey: `newbobCtcBackward${WG}`,
-    dispatchLayout: { x: [0] },
-    dispatch: [B, 1, 1],
-    workgroupSize: [WG, 1, 1],
-    uniforms: UNIFORMS,
-    getUserCode: () =>
-      COMMON + /* wgsl */ `
+  return perSequenceProgram(
+    "newbobCtcBackward",
+    ["dy", "tg", "il", "tl", "ws"],
+    B * T * C + 3 * B * (2 * S + 1),
+    B,
+    UNIFORMS,
+    COMMON + /* wgsl */ `
 fn main(index : i32) {
-  let b = i32(workgroupId.x);
-  let tid = i32(localId.x);
   let B = uniforms.dyShape;
-  let T = uniforms.T;
-  let C = uniforms.C;
-  let S = uniforms.tgShape.y;
-  let L = 2 * S + 1;
-  let Tb = il[b];
-  let Lb = 2 * tl[b] + 1;
+${PRELUDE}
   let aligned = ws[B + b] > 0.5;
-  let oLp = 2 * B;
-  let oA = oLp + B * T * C;
   let oScr = B * T * C + 3 * b * L;
   let gam = oScr + 2 * L;
   let g = dy[b];
@@ -317,7 +305,7 @@ fn main(index : i32) {
   }
 }
 `,
-  };
+  );
 }
 
 /** Loop iterations per frame of {@linkcode ctcBackwardProgram} (an upper bound). */

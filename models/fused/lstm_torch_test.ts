@@ -27,7 +27,6 @@ function close(got: ArrayLike<number>, want: number[], what: string) {
   const scale = Math.max(1, ...want.map(Math.abs));
   let worst = 0;
   for (let i = 0; i < want.length; i++) worst = Math.max(worst, Math.abs(got[i] - want[i]));
-  if (Deno.env.get("SHOW_WORST")) console.log(what, worst / scale);
   assert.ok(worst <= 2e-5 * scale, `${what}: max error ${worst} (scale ${scale})`);
 }
 

@@ -26,7 +26,7 @@
  * @module
  */
 
-import { ModuleBuilder } from "../../wasm/assembler.ts";
+import { ModuleBuilder, OP } from "../../wasm/assembler.ts";
 import { Fn, I32_TYPE, type Val } from "./_wasm_kit.ts";
 
 /** Words in a descriptor (forward and backward). */
@@ -326,15 +326,21 @@ function _backward(e: Fn, n: number): void {
 
 const moduleCache = new Map<string, WebAssembly.Module>();
 
+/** Byte address of the descriptor the `*_units` exports read. */
+export const POOL_DESC = 0;
+
 /**
  * The compiled kernel module for `n` units (cached): exports `forward(desc, b0, b1)` and
- * `backward(desc, b0, b1)` over the imported memory `env.memory` (up to 4 GiB).
+ * `backward(desc, b0, b1)` over the imported memory `env.memory` (up to 4 GiB), and the same
+ * as `forward_units(b0, b1)` / `backward_units(b0, b1)` reading the descriptor at byte
+ * {@linkcode POOL_DESC}: the `fn(begin, end)` shape of `wasm/pool.ts`.
  *
- * On a worker pool: instantiate the `shared: true` module in every worker over the engine's
- * shared `WebAssembly.Memory`, write the descriptor once, and let worker `w` of `W` call
- * `forward(desc, b0, b1)` with its own contiguous batch range; the calls touch disjoint rows
- * of every output and scratch array, so they need no synchronisation, and the result is
- * bitwise the same whatever the split (every sequence's arithmetic is the same).
+ * On the worker pool: `pool.load(lstmWasmModule(n, pool.shared), memory, ["forward_units",
+ * "backward_units"])` on a memory from `createMemory`, write the arrays and the descriptor
+ * ({@linkcode runLstmForward} with `scratch: POOL_DESC` and no ranges writes it), then
+ * `pool.run([{ program, fn: 0, units: B, batch: 1 }])`: calls over disjoint sequence ranges
+ * touch disjoint rows of every output and scratch array, so they need no synchronisation, and
+ * the result is bitwise the same whatever the split (every sequence's arithmetic is the same).
  *
  * @param n Units.
  * @param shared Import a shared memory (workers) instead of a plain one.
@@ -352,6 +358,12 @@ export function lstmWasmModule(n: number, shared = false): WebAssembly.Module {
     const args = [I32_TYPE, I32_TYPE, I32_TYPE];
     b.func("forward", args, [], (f) => _forward(new Fn(f), n));
     b.func("backward", args, [], (f) => _backward(new Fn(f), n));
+    // The worker pool's shape, fn(begin, end) over sequences: the descriptor at POOL_DESC.
+    for (const [name, index] of [["forward_units", 0], ["backward_units", 1]] as const) {
+      b.func(name, [I32_TYPE, I32_TYPE], [], (f) => {
+        f.i32(POOL_DESC).op(OP.local_get, 0).op(OP.local_get, 1).op(0x10, index); // call
+      });
+    }
     m = new WebAssembly.Module(b.bytes());
     moduleCache.set(key, m);
   }
@@ -530,7 +542,8 @@ export interface LstmLayout {
  * @param dims Sequences, frames and units.
  * @param at The arrays' byte offsets.
  * @param attrs Direction, gate layout, forget bias.
- * @param ranges Batch ranges `[b0, b1)` covering `[0, B)`. @default one range
+ * @param ranges Batch ranges `[b0, b1)` covering `[0, B)` (none: only write the descriptor,
+ *   for a worker pool to run). @default one range
  */
 export function runLstmForward(
   memory: WebAssembly.Memory,
@@ -573,7 +586,7 @@ export function runLstmForward(
  * @param dims Sequences, frames and units.
  * @param at The arrays' byte offsets.
  * @param attrs As the forward's.
- * @param ranges Batch ranges. @default one range
+ * @param ranges Batch ranges (none: only write the descriptor). @default one range
  */
 export function runLstmBackward(
   memory: WebAssembly.Memory,

@@ -1,16 +1,21 @@
 // The WebAssembly side of the fused LSTM: the f32x4 exp / sigmoid / tanh against Math (a few
 // ulp, NaN and infinities), and the kernels' promise to a worker pool: running the batch as
-// several ranges (as workers would) gives bitwise the same outputs and gradients as one call.
+// several ranges, or on the engine's pool of Workers, gives bitwise the same outputs and
+// gradients as one call.
 import assert from "node:assert/strict";
 import { ModuleBuilder } from "../../wasm/assembler.ts";
 import { Fn, I32_TYPE } from "./_wasm_kit.ts";
 import {
   lstmBackwardScratchBytes,
   lstmForwardScratchBytes,
+  lstmWasmModule,
   lstmWorkspaceFloats,
+  POOL_DESC,
   runLstmBackward,
   runLstmForward,
 } from "./lstm_wasm.ts";
+import { acquirePool, releasePool } from "../../wasm/pool.ts";
+import { createMemory } from "../../wasm/shared_memory.ts";
 import { Rng } from "../../trainer/rng.ts";
 
 function mathModule(memory: WebAssembly.Memory) {
@@ -108,4 +113,54 @@ Deno.test("LSTM kernels over batch ranges (as a worker pool runs them) equal one
   assert.ok(one[0].some((v) => v !== 0));
   assert.deepEqual(run([[0, 3], [3, 4], [4, 7]]), one);
   assert.deepEqual(run([[5, 7], [0, 5]]), one);
+});
+
+Deno.test("LSTM kernels run on the engine's worker pool (fn(begin, end) over sequences) bitwise as one call", () => {
+  const B = 9, T = 11, n = 7;
+  const pool = acquirePool({ threads: 2 });
+  try {
+    const scratchBytes = Math.max(lstmForwardScratchBytes(n, B), lstmBackwardScratchBytes(n, B));
+    let top = POOL_DESC + scratchBytes;
+    const alloc = (bytes: number) => {
+      const p = Math.ceil(top / 64) * 64;
+      top = p + bytes;
+      return p;
+    };
+    const x = alloc(B * T * 16 * n), w = alloc(16 * n * n), dy = alloc(B * T * 4 * n);
+    const lens = alloc(4 * B),
+      y = alloc(B * T * 4 * n),
+      ws = alloc(lstmWorkspaceFloats(B, T, n) * 4);
+    const dz = alloc(B * T * 16 * n), hp = alloc(B * T * 4 * n);
+    const memory = createMemory(top, pool.shared);
+    const rng = new Rng(11);
+    for (const [p, count] of [[x, B * T * 4 * n], [w, 4 * n * n], [dy, B * T * n]]) {
+      const a = new Float32Array(memory.buffer, p, count);
+      for (let i = 0; i < count; i++) a[i] = (rng.next() - 0.5) * 2;
+    }
+    new Int32Array(memory.buffer, lens, B).set([11, 3, 0, 7, 11, 1, 5, 9, 2]);
+    const dims = { B, T, n }, attrs = { reverse: true, gateOrder: "jifo", forgetBias: 0 };
+    const read = () =>
+      [[y, n], [dz, 4 * n], [hp, n]].map(([p, k]) =>
+        Array.from(new Float32Array(memory.buffer, p, B * T * k))
+      );
+    const fwdAt = { x, w, lens, y, ws, scratch: POOL_DESC };
+    const bwdAt = { dy, w, lens, y, ws, dz, hp, scratch: POOL_DESC };
+    runLstmForward(memory, dims, fwdAt, attrs);
+    runLstmBackward(memory, dims, bwdAt, attrs);
+    const one = read();
+    new Float32Array(memory.buffer, y, B * T * n).fill(NaN);
+    new Float32Array(memory.buffer, dz, B * T * 4 * n).fill(NaN);
+    const program = pool.load(lstmWasmModule(n, pool.shared), memory, [
+      "forward_units",
+      "backward_units",
+    ]);
+    runLstmForward(memory, dims, fwdAt, attrs, []); // descriptor only
+    pool.run([{ program, fn: 0, units: B, batch: 1 }]);
+    runLstmBackward(memory, dims, bwdAt, attrs, []);
+    pool.run([{ program, fn: 1, units: B, batch: 2 }]);
+    pool.unload(program);
+    assert.deepEqual(read(), one);
+  } finally {
+    releasePool(pool);
+  }
 });

@@ -30,6 +30,38 @@ export interface WebGpuProgram {
   getUserCode(): string;
 }
 
+/**
+ * A program with one workgroup of {@linkcode LSTM_WORKGROUP} invocations per sequence and a
+ * flat output (the shape of every recursion program here and in `ctc_wgsl.ts`).
+ *
+ * @param key The shader key (the source must depend on nothing else).
+ * @param variableNames The inputs' names in the source.
+ * @param size The output's floats.
+ * @param B Sequences (workgroups).
+ * @param uniforms The program-defined uniforms' declarations.
+ * @param code The source after the tfjs header (helpers and `fn main(index : i32)`).
+ * @returns The program.
+ */
+export function perSequenceProgram(
+  key: string,
+  variableNames: string[],
+  size: number,
+  B: number,
+  uniforms: string,
+  code: string,
+): WebGpuProgram {
+  return {
+    variableNames,
+    outputShape: [size],
+    shaderKey: `${key}${LSTM_WORKGROUP}`,
+    dispatchLayout: { x: [0] },
+    dispatch: [B, 1, 1],
+    workgroupSize: [LSTM_WORKGROUP, 1, 1],
+    uniforms,
+    getUserCode: () => code,
+  };
+}
+
 const MATH = /* wgsl */ `
 fn nbSigmoid(v : f32) -> f32 {
   return 1.0 / (1.0 + exp(-v));
@@ -60,16 +92,13 @@ const LAYOUT_UNIFORMS =
  * @returns The program (uniforms: {@linkcode lstmUniforms}).
  */
 export function lstmForwardProgram(B: number, T: number, n: number): WebGpuProgram {
-  return {
-    variableNames: ["x", "w", "lens"],
-    outputShape: [B * T * 6 * n],
-    shaderKey: `newbobLstmForward${LSTM_WORKGROUP}`,
-    dispatchLayout: { x: [0] },
-    dispatch: [B, 1, 1],
-    workgroupSize: [LSTM_WORKGROUP, 1, 1],
-    uniforms: LAYOUT_UNIFORMS,
-    getUserCode: () =>
-      MATH + /* wgsl */ `
+  return perSequenceProgram(
+    "newbobLstmForward",
+    ["x", "w", "lens"],
+    B * T * 6 * n,
+    B,
+    LAYOUT_UNIFORMS,
+    MATH + /* wgsl */ `
 fn main(index : i32) {
   let b = i32(workgroupId.x);
   let tid = i32(localId.x);
@@ -136,7 +165,7 @@ fn main(index : i32) {
   }
 }
 `,
-  };
+  );
 }
 
 /**
@@ -149,16 +178,13 @@ fn main(index : i32) {
  * @returns The program (uniforms: {@linkcode lstmUniforms}).
  */
 export function lstmBackwardProgram(B: number, T: number, n: number): WebGpuProgram {
-  return {
-    variableNames: ["dy", "w", "lens", "y", "ws"],
-    outputShape: [B * T * 5 * n + 2 * B * n],
-    shaderKey: `newbobLstmBackward${LSTM_WORKGROUP}`,
-    dispatchLayout: { x: [0] },
-    dispatch: [B, 1, 1],
-    workgroupSize: [LSTM_WORKGROUP, 1, 1],
-    uniforms: LAYOUT_UNIFORMS,
-    getUserCode: () =>
-      MATH + /* wgsl */ `
+  return perSequenceProgram(
+    "newbobLstmBackward",
+    ["dy", "w", "lens", "y", "ws"],
+    B * T * 5 * n + 2 * B * n,
+    B,
+    LAYOUT_UNIFORMS,
+    MATH + /* wgsl */ `
 fn main(index : i32) {
   let b = i32(workgroupId.x);
   let tid = i32(localId.x);
@@ -233,7 +259,7 @@ fn main(index : i32) {
   }
 }
 `,
-  };
+  );
 }
 
 /**
