@@ -49,8 +49,10 @@ Run 'cli.ts <command> --help' for the command's options and its minimal permissi
 const TRAIN_HELP = `Usage: cli.ts train [CONFIG] [--resume] [--backend B] [--output-dir D]
 
 Train as CONFIG says: a TypeScript module ('export default { ... } satisfies Config') or a JSON
-file, with RETURNN's key names. Without CONFIG: the embedded default job
-(examples/digits.config.ts). The config is checked completely before any work starts.
+file, with RETURNN's key names: RETURNN's train/dev dataset dicts with a 'network' dict (or
+get_model/train_step in a TypeScript config), or the built-in digits job. Without CONFIG: the
+embedded default job (examples/digits.config.ts). The config is checked completely before any
+work starts.
 
 Options:
   --resume           continue from the checkpoint in the output folder (an error if there is
@@ -59,7 +61,8 @@ Options:
   --backend B        cpu | wasm | webgpu (default: the config's 'backend', else the best
                      available)
   --output-dir D     output folder (default: the config's 'output_dir', else out/<config name>):
-                     learning_rates (the learning-rate file), checkpoint.nbck, learning_rates.svg
+                     learning_rates (the learning-rate file), checkpoint.nbck (the last
+                     saved epoch, for resuming), model.<epoch>.nbck, learning_rates.svg
   --stop-after E     stop after epoch E (continue later with --resume)
   -h, --help         this help
 
@@ -162,6 +165,7 @@ const REPORTED_ERRORS = new Set([
   "InvalidGradientError",
   "SaveError",
   "NonFiniteParameterError",
+  "NonFiniteScoreError",
 ]);
 
 async function trainCommand(args: readonly string[], io: CliIo): Promise<number> {
@@ -223,10 +227,15 @@ async function trainCommand(args: readonly string[], io: CliIo): Promise<number>
   const last = result.history.at(-1);
   const secs = ((performance.now() - t0) / 1000).toFixed(1);
   if (last !== undefined) {
+    // A sequence config: its evaluation scores by RETURNN's names; the digits job: accuracy.
+    const evals = result.settings.sequence === undefined
+      ? `dev accuracy ${(100 * (1 - last.devError)).toFixed(2)}%`
+      : Object.entries(last.scores ?? {}).filter(([k]) => !k.startsWith("train_"))
+        .map(([k, v]) => `${k} ${fmt(v)}`).join(", ") || "no dev/eval datasets";
     io.out(
-      `done in ${secs}s: ${result.history.length} epochs, dev accuracy ${
-        (100 * (1 - last.devError)).toFixed(2)
-      }%, learning rates ${result.history.map((h) => fmt(h.learningRate)).join(" ")}`,
+      `done in ${secs}s: ${result.history.length} epochs, ${evals}, learning rates ${
+        result.history.map((h) => fmt(h.learningRate)).join(" ")
+      }`,
     );
   }
   io.out(

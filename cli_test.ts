@@ -105,3 +105,36 @@ Deno.test("cli: train without CONFIG runs the embedded default job", async () =>
   );
   ok(r.out.join("\n").includes("resuming after epoch 1"));
 });
+
+Deno.test("cli: train a RETURNN JSON config (datasets + network dict) into DIR/learning_rates", async () => {
+  const dir = await tempDir("cli-seq-");
+  const path = `${dir}/12ax.json`;
+  await Deno.writeTextFile(
+    path,
+    JSON.stringify({
+      train: { class: "Task12AXDataset", num_seqs: 12 },
+      dev: { class: "Task12AXDataset", num_seqs: 4, fixed_random_seed: 1 },
+      num_inputs: 9,
+      num_outputs: 2,
+      batch_size: 500,
+      max_seqs: 6,
+      network: {
+        hidden: { class: "linear", activation: "tanh", n_out: 8, from: "data" },
+        output: { class: "softmax", loss: "ce", from: "hidden" },
+      },
+      optimizer: { class: "adam", epsilon: 1e-8 },
+      learning_rate: 0.01,
+      learning_rate_control: "newbob_rel",
+      num_epochs: 2,
+    }),
+  );
+  const c = capture();
+  equal(await main(["train", path, "--backend", "cpu", "--output-dir", `${dir}/out`], c.io), 0);
+  const text = await Deno.readTextFile(`${dir}/out/learning_rates`);
+  ok(text.includes("'dev_error'") && text.includes("'train_score'"), text);
+  ok(
+    c.out.some((l) => /^done in .*: 2 epochs, dev_score [0-9.]+, dev_error/.test(l)),
+    c.out.join("\n"),
+  );
+  await Deno.stat(`${dir}/out/model.002.nbck`);
+});

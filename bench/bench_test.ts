@@ -53,3 +53,25 @@ Deno.test("formatReport: tables with ratios from the same run", () => {
   assert.match(text, /30%/); // 300 M/s of 1000 M/s (28 GB/s / 28 B)
   assert.match(text, /tfjs lion: no Lion/);
 });
+
+Deno.test("formatReport: issue 13 targets of the wasm backend, met or not", () => {
+  const s = (m: number) => summarize([m * 1e6]);
+  const text = formatReport({
+    date: "2026-01-01T00:00:00Z",
+    machine: { cpu: "test", cores: 2 },
+    rates: [
+      { optimizer: "adam", shape: "16M", impl: "newbob wasm", rate: s(1400) },
+      { optimizer: "adam", shape: "16M", impl: "torch cpu", rate: s(600) },
+      { optimizer: "lion", shape: "16M", impl: "newbob wasm", rate: s(1000) },
+      { optimizer: "clip_noise_adam", shape: "16M", impl: "newbob wasm", rate: s(700) },
+    ],
+    // 44.8 GB/s: Adam's roofline 1600 M/s (28 B), Lion's 2240 M/s (20 B).
+    bandwidth: [{ where: "cpu", kernel: "in-place", bytesPerSecond: summarize([44.8e9]) }],
+    e2e: [],
+    notes: [],
+    seconds: 1,
+  }, OPTIMIZER_CASES);
+  assert.match(text, /\| adam\s+\| 16M\s+\| 2\.33x\s+\| yes\s+\| 88%\s+\| yes\s+\|/);
+  assert.match(text, /\| lion\s+\| 16M\s+\| -\s+\| -\s+\| 45%\s+\| no\s+\|/);
+  assert.match(text, /\| clip_noise_adam \| 16M\s+\| time 2\.00x Adam's \| no/);
+});

@@ -6,7 +6,8 @@
  *
  * Options: `--json`, `--sizes 1,4,16` (single-tensor sizes in units of 2^20 floats),
  * `--no-many` (skip the ~150-tensor case), `--optimizers adam,lion,...`, `--reps 7`,
- * `--skip tfjs,torch,cpu,wasm,e2e,roofline,host,webgpu` (any of them), `--wg 64 --ept 4` (kernel shape),
+ * `--skip tfjs,torch,cpu,wasm,e2e,roofline,host,webgpu,seq` (any of them; `seq`: the 12AX demos,
+ * `bench/seq_demos.ts`), `--wg 64 --ept 4` (kernel shape),
  * `--tune` (sweep kernel shapes on Adam instead), `--python /usr/bin/python3`,
  * `--torch-device cuda`, `--torch-fused` (`Adam(fused=True)`), `--json-out .tmp/bench.json` (also
  * write the JSON; the task may write under `.tmp/` only), `--budget 32` (millions of
@@ -16,18 +17,34 @@
  */
 
 import { parseArgs } from "node:util";
-import { acquireGpu } from "../gpu/mod.ts";
+import { acquireGpu, type GpuContext } from "../gpu/mod.ts";
 import { summarize } from "./_stats.ts";
-import { OPTIMIZER_CASES } from "./cases.ts";
+import { OPTIMIZER_CASES, type OptimizerCase } from "./cases.ts";
 import { type Prepared, timeInterleaved } from "./interleave.ts";
-import { makeShapeData, prepareNewbob, releaseShapeData, timeNewbob } from "./newbob_runner.ts";
+import {
+  makeShapeData,
+  prepareNewbob,
+  releaseShapeData,
+  type ShapeData,
+  timeNewbob,
+} from "./newbob_runner.ts";
 import { type BenchReport, fmtRate, formatReport } from "./report.ts";
 import type { BandwidthResult, EndToEndResult, RateResult } from "./results.ts";
 import { cpuBandwidth, gpuBandwidth, wasmInPlaceBandwidth } from "./roofline.ts";
 import { shapeCases } from "./shapes.ts";
 import { runTorch } from "./torch_runner.ts";
 
-const SKIPPABLE = ["tfjs", "torch", "cpu", "wasm", "e2e", "roofline", "host", "webgpu"] as const;
+const SKIPPABLE = [
+  "tfjs",
+  "torch",
+  "cpu",
+  "wasm",
+  "e2e",
+  "roofline",
+  "host",
+  "webgpu",
+  "seq",
+] as const;
 
 /** Largest single-tensor size (in 2^20 floats) timed on the slow tfjs cpu backend. */
 const TFJS_CPU_MAX = 1;
@@ -148,9 +165,117 @@ async function tune(
   }
 }
 
+type Options = ReturnType<typeof parse>;
+type Log = (s: string) => void;
+
+/** What a run collects. */
+interface Collected {
+  readonly rates: RateResult[];
+  readonly bandwidth: BandwidthResult[];
+  readonly e2e: EndToEndResult[];
+  readonly notes: string[];
+  /** Record a rate and print it. */
+  add(r: RateResult): void;
+}
+
+/** The roofline bandwidths: WGSL copy/triad, JavaScript triad, the wasm in-place kernel. */
+async function measureRoofline(o: Options, gpu: GpuContext | null, out: Collected, log: Log) {
+  log("roofline ...");
+  if (gpu) {
+    const cap = Math.floor(gpu.device.limits.maxStorageBufferBindingSize / 16) * 4;
+    const floats = Math.min(cap, Math.max(1 << 24, ...o.sizes.map((m) => Math.round(m * 2 ** 20))));
+    out.bandwidth.push(...await gpuBandwidth({ reps: o.reps, floats }));
+  }
+  out.bandwidth.push(await cpuBandwidth({ reps: o.reps }));
+  out.bandwidth.push(wasmInPlaceBandwidth({ reps: o.reps }));
+}
+
+/**
+ * One optimizer on one shape: newbob webgpu, wasm (gradients in place; for Adam also copied
+ * from the host), cpu and tfjs wasm take turns; webgpu host uploads and the other tfjs backends
+ * run on their own.
+ */
+async function timeCase(
+  o: Options,
+  c: OptimizerCase,
+  data: ShapeData,
+  gpu: GpuContext | null,
+  tfjs: typeof import("./tfjs_runner.ts") | null,
+  out: Collected,
+): Promise<void> {
+  const items: Prepared[] = [];
+  const host = c.id === "adam" && !o.skip.has("host");
+  if (gpu) {
+    items.push(await prepareNewbob(c, data, webgpuRun(o)));
+  }
+  if (!o.skip.has("wasm")) {
+    const wasm = { backend: "wasm", reps: o.reps, budget: o.budget } as const;
+    items.push(await prepareNewbob(c, data, wasm));
+    if (host) items.push(await prepareNewbob(c, data, { ...wasm, hostGrads: true }));
+  }
+  if (!o.skip.has("cpu")) {
+    items.push(await prepareNewbob(c, data, { backend: "cpu", reps: 3, budget: 16 << 20 }));
+  }
+  if (tfjs) {
+    const w = await tfjs.prepareTfjs(c, data, { backend: "wasm", reps: o.reps, budget: o.budget });
+    if ("once" in w) items.push(w);
+    else out.add(w);
+  }
+  for (const r of await timeInterleaved(items)) out.add(r);
+  // Host-uploaded gradients on their own: wgpu frees each step's 64 MiB upload staging later,
+  // which would land in the next interleaved item's time.
+  if (gpu && host) out.add(await timeNewbob(c, data, { ...webgpuRun(o), hostGrads: true }));
+  // The other tfjs backends on their own (one tfjs backend is active at a time).
+  if (tfjs) {
+    if (data.shape.total <= TFJS_CPU_MAX << 20) {
+      out.add(await tfjs.timeTfjs(c, data, { backend: "cpu", reps: 3, budget: 2 << 20 }));
+    }
+    if (gpu) {
+      out.add(await tfjs.timeTfjs(c, data, { backend: "webgpu", reps: 3, budget: 16 << 20 }));
+    }
+  }
+}
+
+/** The timing options of newbob webgpu in this run. */
+function webgpuRun(o: Options) {
+  return { backend: "webgpu", reps: o.reps, budget: o.budget, webgpu: o.shape } as const;
+}
+
+/** PyTorch's rows and triad (a subprocess); returns the CPU model it reports. */
+async function measureTorch(o: Options, out: Collected, log: Log): Promise<string> {
+  log("PyTorch ...");
+  const t = await runTorch({
+    python: o.python,
+    sizes: o.sizes,
+    many: o.many,
+    optimizers: o.cases.map((c) => c.id),
+    reps: o.reps,
+    device: o.torchDevice,
+    fused: o.torchFused,
+    budget: o.budget,
+  });
+  for (const r of t.rates) out.add(r);
+  if (t.triad) out.bandwidth.push(t.triad);
+  out.notes.push(t.note);
+  return t.cpu ?? "unknown";
+}
+
+/** The demo trained by newbob and by tfjs `model.fit`, per backend. */
+async function measureEndToEnd(gpu: GpuContext | null, out: Collected, log: Log) {
+  const { endToEnd } = await import("./e2e.ts");
+  for (const backend of gpu ? ["wasm", "webgpu"] as const : ["wasm"] as const) {
+    log(`end to end (${backend}) ...`);
+    try {
+      out.e2e.push(...await endToEnd({ backend, scratch: ".tmp" }));
+    } catch (e) {
+      out.notes.push(`end to end on ${backend} failed: ${(e as Error).message}`);
+    }
+  }
+}
+
 async function run(argv: string[]): Promise<void> {
   const o = parse(argv);
-  const log = o.json ? (s: string) => console.error(s) : (s: string) => console.error(s);
+  const log: Log = (s) => console.error(s);
   if (o.help) {
     console.log(
       "deno task bench [--json] [--sizes 1,4,16] [--no-many] [--optimizers adam,...] " +
@@ -163,137 +288,50 @@ async function run(argv: string[]): Promise<void> {
   const t0 = performance.now();
   if (o.tune) return await tune(o.sizes, o.reps, o.budget, (s) => console.log(s));
   const gpu = o.skip.has("webgpu") ? null : await acquireGpu();
-  const rates: RateResult[] = [];
-  const bandwidth: BandwidthResult[] = [];
-  const e2e: EndToEndResult[] = [];
-  const notes: string[] = [];
-  const add = (r: RateResult) => {
-    rates.push(r);
-    log(
-      `  ${r.optimizer.padEnd(16)} ${r.shape.padEnd(9)} ${r.impl.padEnd(26)} ${
-        r.rate ? fmtRate(r.rate) + " M/s" : r.note ?? "-"
-      }`,
-    );
+  const out: Collected = {
+    rates: [],
+    bandwidth: [],
+    e2e: [],
+    notes: [],
+    add(r) {
+      this.rates.push(r);
+      const rate = r.rate ? fmtRate(r.rate) + " M/s" : r.note ?? "-";
+      log(`  ${r.optimizer.padEnd(16)} ${r.shape.padEnd(9)} ${r.impl.padEnd(26)} ${rate}`);
+    },
   };
-  if (!o.skip.has("roofline")) {
-    log("roofline ...");
-    if (gpu) {
-      const cap = Math.floor(gpu.device.limits.maxStorageBufferBindingSize / 16) * 4;
-      const floats = Math.min(
-        cap,
-        Math.max(1 << 24, ...o.sizes.map((m) => Math.round(m * 2 ** 20))),
-      );
-      bandwidth.push(...await gpuBandwidth({ reps: o.reps, floats }));
-    }
-    bandwidth.push(await cpuBandwidth({ reps: o.reps }));
-    bandwidth.push(wasmInPlaceBandwidth({ reps: o.reps }));
-  }
+  if (!o.skip.has("roofline")) await measureRoofline(o, gpu, out, log);
   // TensorFlow.js (npm) is loaded only when used, so `--skip tfjs,e2e` runs without node_modules.
   const tfjs = o.skip.has("tfjs") ? null : await import("./tfjs_runner.ts");
-  const shapes = shapeCases(o.sizes, o.many);
-  for (const shape of shapes) {
+  for (const shape of shapeCases(o.sizes, o.many)) {
     const data = makeShapeData(shape);
-    for (const c of o.cases) {
-      // newbob (both backends) and tfjs wasm take turns, one repetition each per round.
-      const items: Prepared[] = [];
-      if (gpu) {
-        const wgpu = {
-          backend: "webgpu",
-          reps: o.reps,
-          budget: o.budget,
-          webgpu: o.shape,
-        } as const;
-        items.push(await prepareNewbob(c, data, wgpu));
-      }
-      if (!o.skip.has("wasm")) {
-        const wasm = { backend: "wasm", reps: o.reps, budget: o.budget } as const;
-        items.push(await prepareNewbob(c, data, wasm));
-        items.push(await prepareNewbob(c, data, { ...wasm, inPlace: true }));
-      }
-      if (!o.skip.has("cpu")) {
-        items.push(await prepareNewbob(c, data, { backend: "cpu", reps: 3, budget: 16 << 20 }));
-      }
-      if (tfjs) {
-        const w = await tfjs.prepareTfjs(c, data, {
-          backend: "wasm",
-          reps: o.reps,
-          budget: o.budget,
-        });
-        if ("once" in w) items.push(w);
-        else add(w);
-      }
-      for (const r of await timeInterleaved(items)) add(r);
-      // Host-uploaded gradients on their own: wgpu frees each step's 64 MiB upload staging later,
-      // which would land in the next interleaved item's time.
-      if (gpu && c.id === "adam" && !o.skip.has("host")) {
-        add(
-          await timeNewbob(c, data, {
-            backend: "webgpu",
-            reps: o.reps,
-            budget: o.budget,
-            webgpu: o.shape,
-            hostGrads: true,
-          }),
-        );
-      }
-      // The other tfjs backends on their own (one tfjs backend is active at a time).
-      if (tfjs) {
-        if (shape.total <= TFJS_CPU_MAX << 20) {
-          add(await tfjs.timeTfjs(c, data, { backend: "cpu", reps: 3, budget: 2 << 20 }));
-        }
-        if (gpu) {
-          add(await tfjs.timeTfjs(c, data, { backend: "webgpu", reps: 3, budget: 16 << 20 }));
-        }
-      }
-    }
+    for (const c of o.cases) await timeCase(o, c, data, gpu, tfjs, out);
     releaseShapeData(data);
   }
-  if (!o.skip.has("tfjs")) {
-    notes.push(
+  if (tfjs) {
+    out.notes.push(
       `tfjs cpu (~${TFJS_CPU_MAX <= 1 ? "a few" : ""} M params/s) is timed only up to ` +
         `${TFJS_CPU_MAX}M parameters with 3 repetitions, so the whole bench stays within 10 minutes`,
     );
   }
-  let cpuModel = "unknown";
-  if (!o.skip.has("torch")) {
-    log("PyTorch ...");
-    const t = await runTorch({
-      python: o.python,
-      sizes: o.sizes,
-      many: o.many,
-      optimizers: o.cases.map((c) => c.id),
-      reps: o.reps,
-      device: o.torchDevice,
-      fused: o.torchFused,
-      budget: o.budget,
-    });
-    for (const r of t.rates) add(r);
-    if (t.triad) bandwidth.push(t.triad);
-    if (t.cpu) cpuModel = t.cpu;
-    notes.push(t.note);
-  }
-  if (!o.skip.has("e2e")) {
-    const { endToEnd } = await import("./e2e.ts");
-    for (const backend of gpu ? ["wasm", "webgpu"] as const : ["wasm"] as const) {
-      log(`end to end (${backend}) ...`);
-      try {
-        e2e.push(...await endToEnd({ backend, scratch: ".tmp" }));
-      } catch (e) {
-        notes.push(`end to end on ${backend} failed: ${(e as Error).message}`);
-      }
-    }
-  }
+  const cpuModel = o.skip.has("torch") ? "unknown" : await measureTorch(o, out, log);
+  if (!o.skip.has("e2e")) await measureEndToEnd(gpu, out, log);
   const report: BenchReport = {
     date: new Date().toISOString(),
     machine: machine(gpu?.description ?? "none", cpuModel),
-    rates,
-    bandwidth,
-    e2e,
-    notes,
+    rates: out.rates,
+    bandwidth: out.bandwidth,
+    e2e: out.e2e,
+    notes: out.notes,
     seconds: (performance.now() - t0) / 1000,
   };
   if (o.json) console.log(JSON.stringify(report, null, 2));
   else console.log(formatReport(report, OPTIMIZER_CASES));
+  // Sequence training end to end (bench/seq_demos.ts): its own table.
+  if (!o.skip.has("seq")) {
+    const { seqDemos, formatSeqDemos } = await import("./seq_demos.ts");
+    const seq = await seqDemos({ python: o.python, backends: ["wasm"], log });
+    console.log(o.json ? JSON.stringify(seq, null, 2) : "\n" + formatSeqDemos(seq.rows, seq.notes));
+  }
   if (o.jsonOut) await Deno.writeTextFile(o.jsonOut, JSON.stringify(report, null, 2) + "\n");
 }
 

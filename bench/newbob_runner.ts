@@ -1,9 +1,10 @@
 /**
- * Times newbob's optimizer steps on the `webgpu` and `cpu` backends with fixed, pre-generated
- * gradients, so only the step is measured. On webgpu N steps are submitted and the GPU is
- * awaited once per repetition (each await costs milliseconds on llvmpipe); gradients live in
- * GPU buffers as in a training loop (`gpu grads`), and the host-upload variant
- * (`Float32Array` gradients written every step) is timed separately for Adam.
+ * Times newbob's optimizer steps on the `webgpu`, `wasm` and `cpu` backends with fixed,
+ * pre-generated gradients, so only the step is measured. On webgpu N steps are submitted and the
+ * GPU is awaited once per repetition (each await costs milliseconds on llvmpipe). Gradients are
+ * where the backend computes (webgpu: GPU buffers, as in a training loop; wasm: the backend's
+ * own arrays, as PyTorch's); the host variant (`Float32Array` gradients uploaded or copied in
+ * every step) is timed for Adam.
  *
  * @module
  */
@@ -82,17 +83,17 @@ export function releaseShapeData(data: ShapeData): void {
 export interface NewbobTimingOptions {
   /** Backend. */
   readonly backend: "webgpu" | "wasm" | "cpu";
-  /**
-   * wasm: the gradients written once into the backend's own arrays (`gradientArrays`), so a
-   * step copies nothing, as when gradients are produced in place; otherwise every step copies
-   * the host gradients in (the trainer's case).
-   */
-  readonly inPlace?: boolean;
   /** Timed repetitions. */
   readonly reps: number;
   /** Parameter updates per repetition (sets the steps per repetition). */
   readonly budget: number;
-  /** Gradients from the host (`Float32Array`) instead of GPU buffers (webgpu only). */
+  /**
+   * Gradients from the host (`Float32Array`s) every step: webgpu uploads them, wasm copies them
+   * into its memory (the trainer's case under tfjs). Otherwise they are where the backend
+   * computes: webgpu `GPUBuffer`s, wasm the backend's own `gradientArrays` written once (so a
+   * step copies nothing, as PyTorch's gradients are in place). The cpu backend always takes
+   * host arrays. @default {false}
+   */
   readonly hostGrads?: boolean;
   /** Kernel shape (workgroup size, vec4s per thread). */
   readonly webgpu?: WebGpuEngineOptions;
@@ -113,10 +114,7 @@ export async function prepareNewbob(
   data: ShapeData,
   o: NewbobTimingOptions,
 ): Promise<Prepared> {
-  const impl = o.label ??
-    `newbob ${o.backend}${o.hostGrads ? " (host grads)" : ""}${
-      o.inPlace ? " (grads in place)" : ""
-    }`;
+  const impl = o.label ?? `newbob ${o.backend}${o.hostGrads ? " (host grads)" : ""}`;
   const ctx = o.backend === "webgpu" ? await acquireGpu() : null;
   const opt = await createOptimizer(c.config, {
     backend: o.backend,
@@ -128,7 +126,7 @@ export async function prepareNewbob(
   let grads: readonly (Float32Array | GPUBuffer)[] = ctx && !o.hostGrads
     ? gpuGrads(ctx, data)
     : data.grads;
-  if (o.inPlace) {
+  if (o.backend === "wasm" && !o.hostGrads) {
     const views = opt.gradientArrays(state);
     views.forEach((v, i) => v?.set(data.grads[i]));
     grads = views.map((v, i) => v ?? data.grads[i]);

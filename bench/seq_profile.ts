@@ -1,8 +1,8 @@
 /**
  * `deno task bench:seq-profile [backend]`: where a training step of the sequence examples
  * spends its time, to decide what to fuse next. For the 12AX LSTM demo (batches of 10
- * sequences of 10-100 frames) and the CTC example (batches of 20 utterances, a BLSTM of 2 x 32
- * and CTC), on one tfjs backend (default `wasm`): median milliseconds of
+ * sequences of 10-100 frames) and the CTC G2P example (batches of 50 CMUdict words, a BLSTM
+ * of 2 x 128 and CTC), on one tfjs backend (default `wasm`): median milliseconds of
  *
  * - a whole step (forward, losses, backward; the optimizer excluded),
  * - the network's forward with its losses only,
@@ -33,8 +33,8 @@ import type { BackendName } from "../trainer/model_types.ts";
 import { twelveAxBatch } from "../tests/_twelve_ax.ts";
 import { Rng } from "../trainer/rng.ts";
 import lstmDemo from "../examples/demo-tf-native-lstm.12ax.config.ts";
-import ctcToy from "../examples/ctc_toy.config.ts";
-import { ctcToyBatch } from "../tests/_ctc_toy.ts";
+import ctcG2p from "../examples/ctc_g2p.config.ts";
+import { seqBatch } from "../tests/_seq_batch.ts";
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 
@@ -77,7 +77,8 @@ async function profile(tf: Tf, ex: Example, reps: number): Promise<string> {
     ctx.dispose();
     l.dispose();
   };
-  const C = ex.loss === "ce" ? 2 : 6;
+  // Framewise CE: the classes; CTC: the labels and the blank (last).
+  const C = ex.ext.classes.dim + (ex.loss === "ctc" ? 1 : 0);
   const logits = tf.variable(tf.randomNormal([B, T, C]));
   const lossOnly = async () => {
     const { value, grads } = tf.variableGrads(() => {
@@ -162,12 +163,12 @@ if (import.meta.main) {
   };
   const problems: string[] = [];
   const ctc: Example = {
-    name: "CTC example",
-    network: ctcToy.network,
-    ext: resolveExternData(ctcToy, problems) as Example["ext"],
-    batch: ctcToyBatch(ctcToy.train.data.slice(0, 20)),
+    name: "CTC G2P example",
+    network: ctcG2p.network,
+    ext: resolveExternData(ctcG2p, problems) as Example["ext"],
+    batch: seqBatch(ctcG2p.train.data.slice(0, ctcG2p.max_seqs)),
     loss: "ctc",
-    lstms: [{ nIn: 8, n: 32, reverse: false }, { nIn: 8, n: 32, reverse: true }],
+    lstms: [{ nIn: 26, n: 128, reverse: false }, { nIn: 26, n: 128, reverse: true }],
   };
   for (const ex of [twelve, ctc]) console.log(await profile(tf, ex, 15));
 }

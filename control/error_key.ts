@@ -117,3 +117,26 @@ export function resolveErrorKey(
     (present.has("train_score_output") ? "train_score_output" : undefined) ??
     sorted[0];
 }
+
+/**
+ * Whether a score key is an error rate rather than a loss, by RETURNN's names: the TF
+ * engine's `*_error` (`dev_error`, `dev_error_output`) and the PyTorch engine's usual error
+ * names (`dev_loss_fer`, `*_ler`, `*_wer`, `*_cer`, `*_per`, `*_error`). Summaries print them as
+ * percentages and plots draw them in their own panel.
+ *
+ * @param key A score key.
+ * @returns Whether it names an error rate.
+ *
+ * @example
+ * ```ts
+ * import { isErrorKey } from "./error_key.ts";
+ * import { equal } from "node:assert/strict";
+ *
+ * equal(isErrorKey("dev_error_output"), true);
+ * equal(isErrorKey("dev_loss_fer"), true);
+ * equal(isErrorKey("dev_loss_ce"), false);
+ * ```
+ */
+export function isErrorKey(key: string): boolean {
+  return /(^|_)error(_|$)|_loss_(fer|ler|wer|cer|per)(_|$)/.test(key);
+}

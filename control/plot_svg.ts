@@ -6,6 +6,8 @@
  * @module
  */
 
+import { isErrorKey } from "./error_key.ts";
+
 /** The per-epoch data the plot needs (an {@linkcode EpochView} fits). */
 export interface PlotEpoch {
   /** The epoch. */
@@ -39,8 +41,8 @@ const COLORS = [
   "#17becf",
 ];
 
-/** An error rate (RETURNN's `*_error`, `*_error_<output>`), drawn apart from the scores. */
-const ERROR_KEY = /(^|_)error(_|$)/;
+/** An error rate (RETURNN's `*_error`, `*_error_<output>`, `*_loss_fer`), drawn apart. */
+const ERROR_KEY = { test: isErrorKey };
 
 const LEFT = 70;
 const LEGEND_WIDTH = 190;

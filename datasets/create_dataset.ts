@@ -11,6 +11,7 @@ import { HDFDataset } from "./hdf_dataset.ts";
 import { MemoryDataset } from "./memory_dataset.ts";
 import { MetaDataset } from "./meta_dataset.ts";
 import { Task12AXDataset } from "./task12ax_dataset.ts";
+import { checkStaticDict, createStaticDataset } from "./static_dataset.ts";
 
 /** A RETURNN dataset dict: `class` plus the class's keyword arguments. */
 export type DatasetDict = Readonly<Record<string, unknown>> & { readonly class?: unknown };
@@ -41,6 +42,10 @@ const _CLASSES: Record<string, _Class> = {
     check: (d, w) => MemoryDataset.check(d, w),
   },
   DigitsDataset: { create: (d, w) => createDigitsDataset(d, w), check: checkDigitsDict },
+  StaticDataset: {
+    create: (d, w) => Promise.resolve(createStaticDataset(d, w)),
+    check: checkStaticDict,
+  },
 };
 
 /**

@@ -102,6 +102,44 @@ export interface DataConfig {
  * ```
  */
 export function resolveDataConfig(config: Readonly<Record<string, unknown>>): DataConfig {
+  const { problems, data } = _resolve(config);
+  if (problems.length > 0) {
+    throw new TypeError(
+      `The config's data settings have ${problems.length} problem${
+        problems.length > 1 ? "s" : ""
+      }:` +
+        `\n  - ${problems.join("\n  - ")}`,
+    );
+  }
+  return data;
+}
+
+/**
+ * The problems of the data part of a config, as {@linkcode resolveDataConfig} finds them (for a
+ * caller that reports them with other problems), and the resolved config (complete only when
+ * there are none).
+ *
+ * @param config The config.
+ * @returns Every problem (empty: fine) and the resolved data config.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { checkDataConfig } from "./data_config.ts";
+ *
+ * const { problems } = checkDataConfig({ train: { class: "Task12AXDataset", num_seq: 10 } });
+ * assert.match(problems[0], /Did you mean 'num_seqs'/);
+ * ```
+ */
+export function checkDataConfig(
+  config: Readonly<Record<string, unknown>>,
+): { problems: string[]; data: DataConfig } {
+  return _resolve(config);
+}
+
+function _resolve(
+  config: Readonly<Record<string, unknown>>,
+): { problems: string[]; data: DataConfig } {
   const problems: string[] = [];
   const has = (k: string) => config[k] !== undefined && config[k] !== null;
   // Config-level values, checked once.
@@ -236,15 +274,10 @@ export function resolveDataConfig(config: Readonly<Record<string, unknown>>): Da
       }
     }
   }
-  if (problems.length > 0) {
-    throw new TypeError(
-      `The config's data settings have ${problems.length} problem${
-        problems.length > 1 ? "s" : ""
-      }:` +
-        `\n  - ${problems.join("\n  - ")}`,
-    );
-  }
-  return { ...(trainSpec ? { train: trainSpec } : {}), eval: [...specs.values()] };
+  return {
+    problems,
+    data: { ...(trainSpec ? { train: trainSpec } : {}), eval: [...specs.values()] },
+  };
 }
 
 /** The datasets of a resolved config, opened. */

@@ -192,8 +192,31 @@ export abstract class SequenceDataset {
     options: BatchesOptions = {},
     warn: (message: string) => void = console.warn,
   ): AsyncGenerator<Batch> {
-    this._requireEpoch("batches()");
-    const batching = resolveBatching(options, `${this.name}.batches()`);
+    const { plans, keys } = this.#plans("batches()", options, warn);
+    for (const plan of plans) yield await this.#makeBatch(plan, keys);
+  }
+
+  /**
+   * The number of batches `batches(options)` makes in the current epoch, from the sequence
+   * lengths alone (no data is read).
+   *
+   * @param options As for {@linkcode SequenceDataset.batches}.
+   * @returns The number of batches.
+   * @throws {TypeError|RangeError} For bad options, or a key the dataset does not have.
+   */
+  numBatches(options: BatchesOptions = {}): number {
+    let n = 0;
+    for (const _ of this.#plans("numBatches()", options, () => {}).plans) n++;
+    return n;
+  }
+
+  #plans(
+    what: string,
+    options: BatchesOptions,
+    warn: (message: string) => void,
+  ): { plans: Iterable<readonly SeqChunk[]>; keys: readonly string[] } {
+    this._requireEpoch(what);
+    const batching = resolveBatching(options, `${this.name}.${what}`);
     const keys = batching.usedDataKeys ?? this.dataKeys;
     for (const k of keys) this._requireKey(k);
     const plans = generateBatches(
@@ -208,7 +231,7 @@ export abstract class SequenceDataset {
       batching,
       warn,
     );
-    for (const plan of plans) yield await this.#makeBatch(plan, keys);
+    return { plans, keys };
   }
 
   /** Throw unless `initSeqOrder` was called. */

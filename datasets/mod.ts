@@ -1,6 +1,6 @@
 /**
  * Sequence data as RETURNN feeds it: RETURNN's dataset dicts (`HDFDataset`, `MetaDataset`,
- * `Task12AXDataset`, plus `MemoryDataset` and `DigitsDataset`), its sequence orderings (numpy's
+ * `Task12AXDataset`, `StaticDataset`, plus `MemoryDataset` and `DigitsDataset`), its sequence orderings (numpy's
  * RandomState, bit for bit), `partition_epoch`, chunking and batch building, and HDF files in
  * RETURNN's layout (read streamed, and written). No TensorFlow.js; h5wasm is loaded only when an
  * HDF file is opened.
@@ -45,5 +45,6 @@ export * from "./meta_dataset.ts";
 export * from "./numbers_dict.ts";
 export * from "./numpy_random.ts";
 export * from "./seq_order.ts";
+export * from "./static_dataset.ts";
 export * from "./task12ax_dataset.ts";
 export { type IoStats, wasmHeapBytes } from "./_h5.ts";

@@ -38,12 +38,12 @@ Deno.test("demo-torch: get_model has 28402 parameters; train_step marks ce and f
   const params = modelParameters(model);
   assert.equal(params.variables.reduce((a, v) => a + v.size, 0), 28402);
   assert.deepEqual(params.names, [
-    "conv1/kernel",
-    "conv1/bias",
-    "conv2/kernel",
-    "conv2/bias",
-    "conv3/kernel",
-    "conv3/bias",
+    "conv1/W",
+    "conv1/b",
+    "conv2/W",
+    "conv2/b",
+    "conv3/W",
+    "conv3/b",
   ]);
   const data = externDataFromBatch(tf, twelveAxBatch(new Rng(1), 3, 10, 20), ext);
   const acc = new ScoreAccumulator(tf, "torch");
@@ -62,5 +62,5 @@ Deno.test("demo-torch: get_model has 28402 parameters; train_step marks ce and f
   assert.equal(r.grads.length, 6);
   r.ctx.dispose();
   acc.reset();
-  model.dispose();
+  tf.dispose(params.variables);
 });

@@ -5,7 +5,7 @@
  * dev score improves by less than 1 % relative, the rate is halved. The learning-rate file is
  * `out/digits/learning_rates`.
  *
- * Run it: `deno task demo` (or `deno run ... cli.ts train`, which runs this job by default).
+ * Run it: `deno task demo:digits` (or `deno run ... cli.ts train`, which runs this job by default).
  *
  * @module
  */

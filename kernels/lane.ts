@@ -1,14 +1,14 @@
 /**
  * A small language for element-wise kernels, written once and rendered as WGSL
  * (`lane_wgsl.ts`, `vec4<f32>` lanes) and as WebAssembly SIMD (`lane_wasm.ts`, `f32x4` lanes;
- * `f64x2` where a fused multiply-add or a transcendental must be exact). Every optimizer's update
+ * `f64x2` where a fused multiply-add must be exact). Every optimizer's update
  * and every fused gradient transform is a {@linkcode LaneProgram}; the hand-written TypeScript
  * loops stay as the independent float32 reference both renderings are tested against.
  *
  * A program is a list of statements over named variables (`p`, `g`, the slots, temporaries).
  * Expressions are trees of {@linkcode Expr}; every value is either a *lane* value (one per
  * element: `f32`, `u32` or `bool`) or a *scalar* (the same for every element of a tensor: a
- * uniform, a constant, the tensor index, a loop counter). Operations follow PyTorch 1.13 on the
+ * uniform, a constant, the tensor index). Operations follow PyTorch 1.13 on the
  * CPU: `max`/`min` propagate NaN, `sign(NaN)` is 0, `fma(a, b, c)` rounds once with an exact
  * product (torch's CPU kernels fuse `add_(x, alpha=)` and `addcmul_`), every other operation is
  * one IEEE float32 operation.
@@ -66,11 +66,7 @@ export type ExprKind =
   | "xor"
   | "shr"
   | "to_f32"
-  | "log"
-  | "cos"
-  | "sin"
-  | "splat"
-  | "any";
+  | "splat";
 
 let nextId = 0;
 
@@ -205,18 +201,6 @@ export class Expr {
   toF32(): Expr {
     return this.#un("to_f32", "f32");
   }
-  /** `ln(this)`, rounded to float32 (WebAssembly: computed in float64, as `Math.log`). */
-  log(): Expr {
-    return this.#un("log");
-  }
-  /** `cos(this)`, rounded to float32 (WebAssembly: computed in float64, as `Math.cos`). */
-  cos(): Expr {
-    return this.#un("cos");
-  }
-  /** `sin(this)`, rounded to float32 (WebAssembly: computed in float64, as `Math.sin`). */
-  sin(): Expr {
-    return this.#un("sin");
-  }
 }
 
 /**
@@ -232,21 +216,6 @@ export class Expr {
 export function splat(x: Expr): Expr {
   if (!x.scalar) return x;
   return new Expr("splat", x.type, false, [x]);
-}
-
-/**
- * Whether any lane of a mask is true (a scalar).
- *
- * @example Usage
- * ```ts
- * import { any, LaneBuilder } from "./lane.ts";
- * import { equal } from "node:assert/strict";
- * const k = new LaneBuilder();
- * equal(any(k.g.gt(0)).scalar, true);
- * ```
- */
-export function any(mask: Expr): Expr {
-  return new Expr("any", "bool", true, [mask]);
 }
 
 /**
@@ -316,27 +285,12 @@ export type Stmt =
   | { readonly kind: "let"; readonly name: string; readonly expr: Expr }
   | { readonly kind: "var"; readonly name: string; readonly expr: Expr }
   | { readonly kind: "set"; readonly name: string; readonly expr: Expr }
-  | { readonly kind: "if"; readonly cond: Expr; readonly body: readonly Stmt[] }
-  | {
-    readonly kind: "loop";
-    readonly counter: string;
-    readonly count: number;
-    readonly until: string;
-    readonly body: readonly Stmt[];
-  };
+  | { readonly kind: "if"; readonly cond: Expr; readonly body: readonly Stmt[] };
 
 /** A kernel body: statements plus the names of the variables it reads and writes. */
 export interface LaneProgram {
   /** The statements, in order. */
   readonly body: readonly Stmt[];
-}
-
-/** A variable declared by a statement, with its type. */
-export interface VarInfo {
-  /** Element type. */
-  readonly type: LaneType;
-  /** Scalar (loop counters) or lane. */
-  readonly scalar: boolean;
 }
 
 /**
@@ -433,17 +387,6 @@ export class LaneBuilder {
     body();
     this.#push({ kind: "if", cond, body: this.#stack.pop()! });
   }
-  /**
-   * Repeat `body` at most `count` times with the scalar u32 `counter` = 0, 1, ...; stop early once
-   * the bool lane variable `until` is true in every lane.
-   */
-  loop(counter: string, count: number, until: string, body: (i: Expr) => void): void {
-    const inner: Stmt[] = [];
-    this.#stack.push(inner);
-    body(new Expr("var", "u32", true, [], counter));
-    this.#stack.pop();
-    this.#push({ kind: "loop", counter, count, until, body: inner });
-  }
   /** The program built so far. */
   program(): LaneProgram {
     return { body: [...this.#stack[0]] };
@@ -467,18 +410,20 @@ export function concatPrograms(...programs: LaneProgram[]): LaneProgram {
 }
 
 /**
- * Every uniform name a program reads, in first-use order.
+ * The names a program reads of one kind of leaf: definition uniforms (`"uniform"`), engine
+ * uniforms (`"engine"`) or variables (`"var"`), in first-use order.
  *
  * @example Usage
  * ```ts
- * import { LaneBuilder, uniformsOf } from "./lane.ts";
+ * import { LaneBuilder, namesRead } from "./lane.ts";
  * import { deepEqual } from "node:assert/strict";
  * const k = new LaneBuilder();
  * k.set("p", k.p.mul(k.u("decay")).add(k.u("step")));
- * deepEqual(uniformsOf(k.program(), "uniform"), ["decay", "step"]);
+ * deepEqual(namesRead(k.program(), "uniform"), ["decay", "step"]);
+ * deepEqual(namesRead(k.program(), "var"), ["p"]);
  * ```
  */
-export function uniformsOf(program: LaneProgram, kind: "uniform" | "engine"): string[] {
+export function namesRead(program: LaneProgram, kind: "uniform" | "engine" | "var"): string[] {
   const out = new Set<string>();
   const visit = (e: Expr) => {
     if (e.kind === kind) out.add(e.value as string);
@@ -489,8 +434,7 @@ export function uniformsOf(program: LaneProgram, kind: "uniform" | "engine"): st
       if (s.kind === "if") {
         visit(s.cond);
         walk(s.body);
-      } else if (s.kind === "loop") walk(s.body);
-      else visit(s.expr);
+      } else visit(s.expr);
     }
   };
   walk(program.body);

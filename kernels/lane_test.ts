@@ -49,7 +49,7 @@ function runWasm(expr: (a: Expr, b: Expr) => Expr): Float32Array {
   } as WasmLeaves;
   m.func("run", [I32, I32], [], (e) => {
     const vars = new Map([["p", e.local(V128)], ["g", e.local(V128)]]);
-    const lanes = new LaneWasm(e, leaves, vars, null);
+    const lanes = new LaneWasm(e, leaves, vars);
     lanes.hoist(program);
     e.op(OP.block, 0x40).op(OP.loop, 0x40);
     e.op(OP.local_get, 0).op(OP.local_get, 1).op(OP.i32_ge_u).op(OP.br_if, 1);

@@ -2,9 +2,8 @@
  * Render a {@linkcode LaneProgram} as WebAssembly SIMD: lane values are `v128` (`f32x4`, `i32x4`
  * for u32, all-ones/zero masks for bool), scalars are `f32`/`i32` locals. Every float32
  * operation is one `f32x4` instruction, so the result is bitwise the TypeScript reference's
- * `Math.fround` after every operation; `fma` and the transcendentals run in `f64x2` (the exact
- * product, then one rounding to float32 after a float64 sum, as the reference's
- * `Math.fround(a * b + c)`; `Math.log`/`cos`/`sin` rounded to float32).
+ * `Math.fround` after every operation; `fma` runs in `f64x2` (the exact product, then one
+ * rounding to float32 after a float64 sum, as the reference's `Math.fround(a * b + c)`).
  *
  * Scalar expressions that depend only on uniforms, the tensor and constants are *hoisted*: call
  * {@linkcode LaneWasm.hoist} once per tensor segment (before the element loop) and
@@ -23,7 +22,6 @@ import {
   type ValueType,
 } from "../wasm/assembler.ts";
 import type { Expr, LaneProgram, Stmt } from "./lane.ts";
-import { emitLog, emitTrig, type LibmFunctions } from "./libm_wasm.ts";
 
 /** How the kernel provides the leaves of a program (each pushes one value). */
 export interface WasmLeaves {
@@ -124,17 +122,16 @@ function key(e: Expr): string {
  * k.set("p", k.p.add(k.g));
  * const f = new FunctionEmitter(0);
  * const vars = new Map([["p", f.local(V128)], ["g", f.local(V128)]]);
- * new LaneWasm(f, {} as WasmLeaves, vars, null).body(k.program());
+ * new LaneWasm(f, {} as WasmLeaves, vars).body(k.program());
  * equal(f.code.length, 9); // local.get p, local.get g, f32x4.add, local.set p
  * ```
  */
 export class LaneWasm {
   readonly #f: FunctionEmitter;
   readonly #leaves: WasmLeaves;
-  readonly #libm: LibmFunctions | null;
   readonly #vars = new Map<string, number>();
-  readonly #hoistedVars = new Set<string>();
-  readonly #hoisted = new Map<string, { scalar: number; lane: number | null }>();
+  #hoistedVars = new Set<string>();
+  #hoisted = new Map<string, { scalar: number; lane: number | null }>();
   #uses = new Map<number, number>();
   #cse = new Map<number, number>();
 
@@ -142,17 +139,14 @@ export class LaneWasm {
    * @param f The function being written.
    * @param leaves How leaves are pushed.
    * @param vars Locals of the engine's lane variables (`p`, `g`, slots), by name.
-   * @param libm The float64 helpers (needed by `log`, `cos`, `sin`).
    */
   constructor(
     f: FunctionEmitter,
     leaves: WasmLeaves,
     vars: ReadonlyMap<string, number>,
-    libm: LibmFunctions | null,
   ) {
     this.#f = f;
     this.#leaves = leaves;
-    this.#libm = libm;
     for (const [n, l] of vars) this.#vars.set(n, l);
   }
 
@@ -209,8 +203,7 @@ export class LaneWasm {
         if (s.kind === "if") {
           this.#visitHoist(s.cond, false);
           walk(s.body, false);
-        } else if (s.kind === "loop") walk(s.body, false);
-        else if (top && s.kind === "let" && this.#hoistable(s.expr)) {
+        } else if (top && s.kind === "let" && this.#hoistable(s.expr)) {
           const l = this.#local(s.name, s.expr.type === "f32" ? F32 : I32);
           this.#scalar(s.expr);
           this.#f.op(OP.local_set, l);
@@ -224,6 +217,35 @@ export class LaneWasm {
   /** Emit the statements of `program` (inside the element loop). */
   body(program: LaneProgram): void {
     this.#stmts(program.body, true);
+  }
+
+  /**
+   * A renderer of the same program for another vector in the same loop iteration: it shares
+   * this one's hoisted scalars (call {@linkcode LaneWasm.hoist} on this one first) and has its
+   * own lane variables and leaves (e.g. element indices 4 further on).
+   *
+   * @param vars Locals of the other vector's lane variables, by name.
+   * @param leaves How that vector's leaves are pushed.
+   * @returns The twin renderer.
+   */
+  twin(vars: ReadonlyMap<string, number>, leaves: WasmLeaves): LaneWasm {
+    const t = new LaneWasm(this.#f, leaves, vars);
+    t.#hoisted = this.#hoisted;
+    t.#hoistedVars = this.#hoistedVars;
+    for (const n of this.#hoistedVars) t.#vars.set(n, this.#vars.get(n)!);
+    return t;
+  }
+
+  /**
+   * Emit `program` for several vectors at once, statement by statement in turn (renderers made
+   * by {@linkcode LaneWasm.twin}), so that their independent dependency chains sit side by side
+   * in the instruction stream and the processor overlaps them.
+   *
+   * @param renderers One renderer per vector.
+   * @param program The program.
+   */
+  static interleave(renderers: readonly LaneWasm[], program: LaneProgram): void {
+    for (const s of program.body) for (const r of renderers) r.#stmt(s, true);
   }
 
   #stmts(stmts: readonly Stmt[], top: boolean): void {
@@ -265,18 +287,6 @@ export class LaneWasm {
         this.#stmts(s.body, false);
         f.op(OP.end);
         return;
-      case "loop": {
-        const c = this.#local(s.counter, I32);
-        const until = this.#vars.get(s.until)!;
-        f.i32(0).op(OP.local_set, c);
-        f.op(OP.block, 0x40).op(OP.loop, 0x40);
-        f.op(OP.local_get, c).i32(s.count).op(OP.i32_ge_u).op(OP.br_if, 1);
-        f.op(OP.local_get, until).simd(SIMD.i32x4_all_true).op(OP.br_if, 1);
-        this.#stmts(s.body, false);
-        f.op(OP.local_get, c).i32(1).op(OP.i32_add).op(OP.local_set, c);
-        f.op(OP.br, 0).op(OP.end).op(OP.end);
-        return;
-      }
     }
   }
 
@@ -342,10 +352,6 @@ export class LaneWasm {
         f.op(OP.f64_mul);
         this.#scalar(c);
         f.op(OP.f64_promote_f32).op(OP.f64_add).op(OP.f32_demote_f64);
-        return;
-      case "any":
-        this.#lane(a);
-        f.simd(SIMD.v128_any_true);
         return;
     }
     const ops = e.args[0]?.type === "u32" ? U32S : F32S;
@@ -425,7 +431,7 @@ export class LaneWasm {
     return l;
   }
 
-  /** The operations written out of several instructions: sign, isNaN, fma, log, cos, sin. */
+  /** The operations written out of several instructions: sign, isNaN, fma. */
   #laneComposite(e: Expr): boolean {
     const f = this.#f;
     const [a, b, c] = e.args;
@@ -454,25 +460,6 @@ export class LaneWasm {
             if (x === xb) f.simd(SIMD.f64x2_mul);
             if (x === xc) f.simd(SIMD.f64x2_add);
           }
-          f.simd(SIMD.f32x4_demote_f64x2_zero);
-        }
-        f.shuffle(JOIN);
-        return true;
-      }
-      case "log":
-      case "cos":
-      case "sin": {
-        if (!this.#libm) throw new TypeError("internal: transcendentals need the libm helpers");
-        const kind = e.kind;
-        const x = this.#toLocal(a);
-        const half = f.local(V128);
-        for (const sel of [LO, HI]) {
-          f.op(OP.local_get, x);
-          if (sel === HI) f.op(OP.local_get, x).shuffle(HI);
-          f.simd(SIMD.f64x2_promote_low_f32x4).op(OP.local_set, half);
-          // Inline: a call passing a v128 costs more than the polynomial here.
-          if (kind === "log") emitLog(f, half);
-          else emitTrig(f, half, kind === "cos" ? 0 : 1);
           f.simd(SIMD.f32x4_demote_f64x2_zero);
         }
         f.shuffle(JOIN);
@@ -520,7 +507,12 @@ export class LaneWasm {
         return;
       case "to_f32":
         this.#lane(a);
-        f.simd(SIMD.f32x4_convert_i32x4_u);
+        // Below 2^31 (a shifted value) the signed conversion is the same and one instruction.
+        f.simd(
+          a.kind === "shr" && (a.value as number) > 0
+            ? SIMD.f32x4_convert_i32x4_s
+            : SIMD.f32x4_convert_i32x4_u,
+        );
         return;
       case "const": // scalars are handled by #lane
         return;

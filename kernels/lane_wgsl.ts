@@ -118,9 +118,6 @@ class Renderer {
         return `(-${this.expr(a)})`;
       case "abs":
       case "sqrt":
-      case "log":
-      case "cos":
-      case "sin":
         return `${e.kind}(${this.expr(a)})`;
       case "max":
         return this.#call("nb_max4", "nb_max1", e);
@@ -158,8 +155,6 @@ class Renderer {
           : `(${this.expr(a)} >> ${e.value}u)`;
       case "splat":
         return `${VEC[e.type]}(${this.expr(a)})`;
-      case "any":
-        return `any(${this.expr(a)})`;
       case "to_f32":
         return lane ? `vec4<f32>(${this.expr(a)})` : `f32(${this.expr(a)})`;
     }
@@ -203,13 +198,6 @@ class Renderer {
       case "if": {
         const x = this.expr(s.cond);
         this.lines.push(`${pad}if (${x}) {`);
-        this.#block(s.body);
-        return;
-      }
-      case "loop": {
-        const c = v(s.counter);
-        this.lines.push(`${pad}for (var ${c} = 0u; ${c} < ${s.count}u; ${c} = ${c} + 1u) {`);
-        this.lines.push(`${pad}  if (all(${v(s.until)})) { break; }`);
         this.#block(s.body);
         return;
       }

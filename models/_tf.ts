@@ -4,15 +4,35 @@
  * @module
  */
 
-import type * as tfjs from "@tensorflow/tfjs";
+import type { Tf } from "../trainer/tfjs_backend.ts";
 
-/** The TensorFlow.js namespace (`@tensorflow/tfjs`), passed in by the caller. */
-export type Tf = typeof import("@tensorflow/tfjs");
+export type { Tf };
 
 /** Sequence lengths: one per sequence, as plain numbers or an `Int32Array`. */
 export type Lengths = readonly number[] | Int32Array;
 
-export type { tfjs };
+/**
+ * TensorFlow.js' tensor types, named through the namespace type {@linkcode Tf} (type-only:
+ * naming them loads nothing).
+ */
+export declare namespace tfjs {
+  /** A tensor of any rank. */
+  export type Tensor = InstanceType<Tf["Tensor"]>;
+  /** A trainable (or not) variable. */
+  export type Variable = ReturnType<Tf["variable"]>;
+  /** A rank-0 tensor. */
+  export type Scalar = ReturnType<Tf["scalar"]>;
+  /** A rank-1 tensor. */
+  export type Tensor1D = ReturnType<Tf["tensor1d"]>;
+  /** A rank-2 tensor. */
+  export type Tensor2D = ReturnType<Tf["tensor2d"]>;
+  /** A rank-3 tensor. */
+  export type Tensor3D = ReturnType<Tf["tensor3d"]>;
+  /** A tfjs optimizer (`tf.train.adam(...)`). */
+  export type Optimizer = InstanceType<Tf["Optimizer"]>;
+  /** What `tf.customGrad`'s function saves tensors for the gradient with. */
+  export type GradSaveFunc = (tensors: Tensor[]) => void;
+}
 
 /**
  * Check sequence lengths against a batch size and a maximum, and copy them to an `Int32Array`.

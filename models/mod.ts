@@ -40,7 +40,7 @@ export * from "./losses/ctc.ts";
 export * from "./losses/ctc_decode.ts";
 export * from "./losses/edit_distance.ts";
 export * from "./losses/cross_entropy.ts";
-export { convOutputLength } from "./layers/conv.ts";
+export { conv1d, type Conv1dOptions, convOutputLength } from "./layers/conv.ts";
 export { LSTM_UNITS } from "./layers/rec.ts";
 export { ACTIVATIONS } from "./_activation.ts";
 export type {
@@ -53,4 +53,4 @@ export type {
   ParamSpec,
 } from "./layers/_layer.ts";
 export type { Activation } from "./_activation.ts";
-export type { Lengths, Tf } from "./_tf.ts";
+export type { Lengths, Tf, tfjs } from "./_tf.ts";

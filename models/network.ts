@@ -411,6 +411,11 @@ export interface Network {
   readonly lossLayers: readonly string[];
   /** The layers in build order. */
   readonly layers: readonly string[];
+  /**
+   * The data keys the network reads (inputs and loss targets), sorted: RETURNN's
+   * `get_used_data_keys()`, the batches' `used_data_keys`.
+   */
+  readonly usedDataKeys: readonly string[];
   /** Forward pass: every built layer's output. */
   forward(
     data: Readonly<Record<string, SeqTensor>>,
@@ -548,6 +553,14 @@ export function buildNetwork(tf: Tf, network: unknown, options: BuildNetworkOpti
     numTrainableParams: trainableParams.reduce((a, p) => a + p.variable.size, 0),
     lossLayers,
     layers: order.map((p) => p.name),
+    usedDataKeys: [
+      ...new Set(order.flatMap((p) => [
+        ...p.from.filter((f) => f === "data" || f.startsWith("data:")).map((f) =>
+          f === "data" ? "data" : f.slice(5)
+        ),
+        ...(p.loss ? [p.loss.target] : []),
+      ])),
+    ].sort(),
     forward,
     step(ctx, data, o) {
       if (ctx.style !== "tf") {

@@ -112,7 +112,6 @@ export function _adamFamily(
     },
     kernel(h: Hyper): LaneProgram {
       const k = new LaneBuilder();
-      const { g } = k;
       _adamMoments(k);
       if (_hyperBoolean(h, "amsgrad")) {
         k.set("max_exp_avg_sq", k.slot("max_exp_avg_sq").max(k.slot("exp_avg_sq")));

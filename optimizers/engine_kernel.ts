@@ -13,7 +13,7 @@
  * @module
  */
 
-import type { LaneProgram } from "../kernels/lane.ts";
+import { type LaneProgram, namesRead } from "../kernels/lane.ts";
 import { laneWgsl, type WgslLeaves } from "../kernels/lane_wgsl.ts";
 import type { UniformField } from "../transforms/ops/_op.ts";
 import { elementOp } from "../transforms/ops/registry.ts";
@@ -237,7 +237,7 @@ override EPT: u32 = 1u;`;
  * import { sgd } from "./sgd.ts";
  * import { match } from "node:assert/strict";
  * const wgsl = updateKernel(sgd, sgd.resolve(sgd.defaults), compilePlan([]));
- * match(wgsl, /p = p \+ u\.neg_lr \* g;/);
+ * match(wgsl, /p = \(p \+ \(u\.neg_lr \* gv\)\);/);
  * ```
  */
 export function updateKernel(def: OptimizerDef, h: Hyper, plan: TransformPlan): string {
@@ -361,6 +361,9 @@ export function blockNormKernel(
   const red = plan.reductions[r];
   const lane = red.normType === 2 ? "gv * gv" : "abs(gv)";
   const acc = red.normType === "inf" ? "nb_max4(acc, x)" : "acc + x";
+  const ops = opsProgram(plan, red.at);
+  // The parameters are read only by operations that need them (weight decay before the norm).
+  const readsP = namesRead(ops, "var").includes("p");
   return [
     `// newbob norm pass 1 (reduction ${r})`,
     uniformHeader(def, h, plan),
@@ -379,10 +382,10 @@ export function blockNormKernel(
     "  var acc = vec4<f32>(0.0);",
     "  for (var k = 0u; k < 16u; k = k + 1u) {",
     "    let i = b * 16u + k;",
-    "    var p = P[i];",
+    readsP ? "    var p = P[i];" : "",
     "    var gv = G[i];",
     indent(tensorInfo(plan), 4),
-    indent(emitProgram(plan, opsProgram(plan, red.at)), 4),
+    indent(emitProgram(plan, ops), 4),
     `    let x = select(vec4<f32>(0.0), ${lane}, valid);`,
     `    acc = ${acc};`,
     "  }",
@@ -394,7 +397,7 @@ export function blockNormKernel(
       )
     };`,
     "}",
-  ].join("\n");
+  ].filter((l) => l !== "").join("\n");
 }
 
 /**

@@ -213,7 +213,8 @@ function run(core: WasmCore, name: string): void {
   const fn = core.exports.indexOf(name);
   const tasks = core.mems.flatMap((m, mi) => {
     const units = core.layout.memories[mi].segments.length;
-    const batch = Math.max(1, Math.floor(units / (core.pool.threads * 8)));
+    // About 32 claims per thread: the last one leaves the others idle for ~1/32 of a step.
+    const batch = Math.max(1, Math.floor(units / (core.pool.threads * 32)));
     return units ? [{ program: m.program, fn, units, batch }] : [];
   });
   core.pool.run(tasks, core.inline);

@@ -11,9 +11,8 @@
  * @module
  */
 
-import { LaneBuilder, type LaneProgram } from "../kernels/lane.ts";
+import { type Expr, LaneBuilder, type LaneProgram, namesRead, type Stmt } from "../kernels/lane.ts";
 import { LaneWasm, type WasmLeaves } from "../kernels/lane_wasm.ts";
-import { addLibm, type LibmFunctions } from "../kernels/libm_wasm.ts";
 import type { TransformPlan } from "../transforms/plan.ts";
 import { measuresRawGradients } from "../transforms/plan.ts";
 import { type FunctionEmitter, I32, ModuleBuilder, OP, SIMD, V128 } from "../wasm/assembler.ts";
@@ -87,10 +86,30 @@ function accumulateHalves(
   });
 }
 
+/**
+ * Whether the update renders two vectors per iteration: programs with many lane operations
+ * (the noise draw's hash and quantile), whose dependency chains outgrow what the processor
+ * overlaps across iterations.
+ */
+function _interleaves(program: LaneProgram): boolean {
+  let ops = 0;
+  const count = (e: Expr): void => {
+    if (!e.scalar) ops++;
+    e.args.forEach(count);
+  };
+  const walk = (stmts: readonly Stmt[]) => {
+    for (const s of stmts) {
+      if (s.kind === "if") walk(s.body);
+      else count(s.expr);
+    }
+  };
+  walk(program.body);
+  return ops > 48;
+}
+
 /** The generator's view of one module (one memory). */
 class Generator {
   readonly m: ModuleBuilder;
-  readonly libm: LibmFunctions;
   readonly uniforms: readonly string[];
   readonly fields: readonly UniformField[];
 
@@ -104,7 +123,6 @@ class Generator {
   ) {
     const pages = Math.max(1, Math.ceil(mem.bytes / PAGE_BYTES));
     this.m = new ModuleBuilder({ memory: { shared, minPages: pages, maxPages: pages } });
-    this.libm = addLibm(this.m);
     this.uniforms = def.uniforms(h);
     this.fields = wasmEngineFields(plan);
   }
@@ -116,7 +134,8 @@ class Generator {
     return k * this.mem.stride;
   }
 
-  leaves(L: SegmentLocals): WasmLeaves {
+  /** The leaves of the vector `lane0 / 4` vectors after the current one (`lane0` 0 or 4). */
+  leaves(L: SegmentLocals, lane0 = 0): WasmLeaves {
     const fieldIndex = (name: string) => {
       const i = this.fields.findIndex(([n]) => n === name);
       if (i < 0) throw new Error(`internal: the kernel reads the unknown engine uniform '${name}'`);
@@ -138,12 +157,11 @@ class Generator {
         ),
       tensorIndex: (f) => f.op(OP.local_get, L.tensor),
       elementIndex: (f) => {
-        f.op(OP.local_get, L.e0).simd(SIMD.i32x4_splat).v128Words([0, 1, 2, 3]).simd(
-          SIMD.i32x4_add,
-        );
+        f.op(OP.local_get, L.e0).simd(SIMD.i32x4_splat);
+        f.v128Words([lane0, lane0 + 1, lane0 + 2, lane0 + 3]).simd(SIMD.i32x4_add);
       },
       valid: (f) => {
-        if (L.inTail) f.op(OP.local_get, L.tail);
+        if (L.inTail && lane0 === 0) f.op(OP.local_get, L.tail);
         else f.v128Splat("i32x4", -1);
       },
       tensorScale: (f, r) =>
@@ -154,13 +172,15 @@ class Generator {
   }
 
   /**
-   * A function `(s0, s1)` looping over segments; per segment `prologue` (hoisting), then `vector`
-   * for every full vector and once more, masked, for the tail; `after` ends the segment.
+   * A function `(s0, s1)` looping over segments; per segment `prologue` (hoisting), then `pair`
+   * (when given) for every two full vectors, `vector` for a last full vector and once more,
+   * masked, for the tail; `after` ends the segment.
    */
   segmentFunction(
     name: string,
     emit: (f: FunctionEmitter, L: SegmentLocals) => {
       prologue(): void;
+      pair?: () => void;
       vector(): void;
       after(): void;
     },
@@ -195,12 +215,18 @@ class Generator {
       f.op(OP.local_get, L.ptr).op(OP.local_get, L.n).i32(-4).op(OP.i32_and).i32(4).op(OP.i32_mul);
       f.op(OP.i32_add).op(OP.local_set, L.end);
       L.inTail = false;
-      f.op(OP.block, 0x40).op(OP.loop, 0x40);
-      f.op(OP.local_get, L.ptr).op(OP.local_get, L.end).op(OP.i32_ge_u).op(OP.br_if, 1);
-      parts.vector();
-      f.op(OP.local_get, L.ptr).i32(16).op(OP.i32_add).op(OP.local_set, L.ptr);
-      f.op(OP.local_get, L.e0).i32(4).op(OP.i32_add).op(OP.local_set, L.e0);
-      f.op(OP.br, 0).op(OP.end).op(OP.end);
+      const vectors = (step: number, body: () => void) => {
+        // while (ptr + 16·(step - 1) < end) { body; ptr += 16·step; e0 += 4·step }
+        f.op(OP.block, 0x40).op(OP.loop, 0x40);
+        f.op(OP.local_get, L.ptr).i32(16 * (step - 1)).op(OP.i32_add);
+        f.op(OP.local_get, L.end).op(OP.i32_ge_u).op(OP.br_if, 1);
+        body();
+        f.op(OP.local_get, L.ptr).i32(16 * step).op(OP.i32_add).op(OP.local_set, L.ptr);
+        f.op(OP.local_get, L.e0).i32(4 * step).op(OP.i32_add).op(OP.local_set, L.e0);
+        f.op(OP.br, 0).op(OP.end).op(OP.end);
+      };
+      if (parts.pair) vectors(2, parts.pair);
+      vectors(1, parts.vector);
       // The tail: lanes < n & 3.
       f.op(OP.local_get, L.n).i32(3).op(OP.i32_and).op(OP.if, 0x40);
       f.v128Words([0, 1, 2, 3]).op(OP.local_get, L.n).i32(3).op(OP.i32_and);
@@ -215,38 +241,61 @@ class Generator {
     });
   }
 
-  /** `update`: the whole element program, stores of p and the slots (masked in the tail). */
+  /**
+   * `update`: the whole element program, stores of p and the slots (masked in the tail). Two
+   * vectors per iteration, their statements interleaved, where the program is long enough for
+   * its dependency chains to limit the speed (the noise draw); short programs (every optimizer
+   * alone) are limited by memory and the divider and run one vector per iteration.
+   */
   update(): void {
     const program = updateProgram(this.def, this.h, this.plan);
     const slots = this.def.slots(this.h);
     const src = this.plan.accumulate ? "accum" : "grad";
+    const names = ["p", ...slots];
+    const offset = (n: string) => this.column(n === "p" ? "param" : n);
     this.segmentFunction("update", (f, L) => {
-      const names = ["p", ...slots];
-      const vars = new Map<string, number>([["g", f.local(V128)]]);
-      const old = new Map<string, number>();
-      for (const n of names) {
-        vars.set(n, f.local(V128));
-        old.set(n, f.local(V128));
-      }
-      const lanes = new LaneWasm(f, this.leaves(L), vars, this.libm);
-      const offset = (n: string) => this.column(n === "p" ? "param" : n);
+      const lanesVars = () =>
+        new Map<string, number>(["g", ...names].map((n) => [n, f.local(V128)]));
+      const vars = lanesVars();
+      const old = new Map<string, number>(names.map((n) => [n, f.local(V128)]));
+      const lanes = new LaneWasm(f, this.leaves(L), vars);
+      const load = (v: ReadonlyMap<string, number>, at: number, keep: boolean) => {
+        f.op(OP.local_get, L.ptr).simdMem(SIMD.v128_load, 4, this.column(src) + at);
+        f.op(OP.local_set, v.get("g")!);
+        for (const n of names) {
+          f.op(OP.local_get, L.ptr).simdMem(SIMD.v128_load, 4, offset(n) + at);
+          if (keep) f.op(OP.local_tee, v.get(n)!).op(OP.local_set, old.get(n)!);
+          else f.op(OP.local_set, v.get(n)!);
+        }
+      };
+      const store = (v: ReadonlyMap<string, number>, at: number) => {
+        for (const n of names) {
+          f.op(OP.local_get, L.ptr).op(OP.local_get, v.get(n)!);
+          if (L.inTail) {
+            f.op(OP.local_get, old.get(n)!).op(OP.local_get, L.tail).simd(SIMD.v128_bitselect);
+          }
+          f.simdMem(SIMD.v128_store, 4, offset(n) + at);
+        }
+      };
+      const twin = _interleaves(program) ? lanesVars() : null;
       return {
         prologue: () => lanes.hoist(program),
+        ...(twin
+          ? {
+            pair: () => {
+              const second = lanes.twin(twin, this.leaves(L, 4));
+              load(vars, 0, false);
+              load(twin, 16, false);
+              LaneWasm.interleave([lanes, second], program);
+              store(vars, 0);
+              store(twin, 16);
+            },
+          }
+          : {}),
         vector: () => {
-          f.op(OP.local_get, L.ptr).simdMem(SIMD.v128_load, 4, this.column(src));
-          f.op(OP.local_set, vars.get("g")!);
-          for (const n of names) {
-            f.op(OP.local_get, L.ptr).simdMem(SIMD.v128_load, 4, offset(n));
-            f.op(OP.local_tee, vars.get(n)!).op(OP.local_set, old.get(n)!);
-          }
+          load(vars, 0, L.inTail);
           lanes.body(program);
-          for (const n of names) {
-            f.op(OP.local_get, L.ptr).op(OP.local_get, vars.get(n)!);
-            if (L.inTail) {
-              f.op(OP.local_get, old.get(n)!).op(OP.local_get, L.tail).simd(SIMD.v128_bitselect);
-            }
-            f.simdMem(SIMD.v128_store, 4, offset(n));
-          }
+          store(vars, 0);
         },
         after: () => {},
       };
@@ -260,7 +309,7 @@ class Generator {
     const sum: LaneProgram = b.program();
     this.segmentFunction("accumulate", (f, L) => {
       const vars = new Map([["g", f.local(V128)], ["a", f.local(V128)]]);
-      const lanes = new LaneWasm(f, this.leaves(L), vars, null);
+      const lanes = new LaneWasm(f, this.leaves(L), vars);
       const first = f.local(I32);
       return {
         prologue: () => {
@@ -290,9 +339,11 @@ class Generator {
     const red = this.plan.reductions[r];
     const program = opsProgram(this.plan, red.at);
     const src = measuresRawGradients(red) || !this.plan.accumulate ? "grad" : "accum";
+    // The parameter is read only by operations that need it (weight decay before the norm).
+    const readsP = namesRead(program, "var").includes("p");
     this.segmentFunction(`norm${r}`, (f, L) => {
       const vars = new Map([["g", f.local(V128)], ["p", f.local(V128)]]);
-      const lanes = new LaneWasm(f, this.leaves(L), vars, this.libm);
+      const lanes = new LaneWasm(f, this.leaves(L), vars);
       const acc = [f.local(V128), f.local(V128)];
       const x = f.local(V128);
       const combine = red.normType === "inf" ? SIMD.f64x2_max : SIMD.f64x2_add;
@@ -304,8 +355,10 @@ class Generator {
         vector: () => {
           f.op(OP.local_get, L.ptr).simdMem(SIMD.v128_load, 4, this.column(src));
           f.op(OP.local_set, vars.get("g")!);
-          f.op(OP.local_get, L.ptr).simdMem(SIMD.v128_load, 4, this.column("param"));
-          f.op(OP.local_set, vars.get("p")!);
+          if (readsP) {
+            f.op(OP.local_get, L.ptr).simdMem(SIMD.v128_load, 4, this.column("param"));
+            f.op(OP.local_set, vars.get("p")!);
+          }
           lanes.body(program);
           f.op(OP.local_get, vars.get("g")!);
           if (red.normType !== 2) f.simd(SIMD.f32x4_abs);

@@ -10,7 +10,8 @@
  * ```
  *
  * Every column has the same `stride`, so an element's param, grad and slots are at fixed
- * distances (the kernels' static load offsets). A tensor's segments in one memory are
+ * distances (the kernels' static load offsets), skewed against cache-set and DRAM-bank
+ * conflicts. A tensor's segments in one memory are
  * contiguous in its columns, each 16-float (64-byte) aligned; a tensor larger than what is left
  * of a memory continues in the next one.
  *
@@ -99,6 +100,17 @@ export interface WasmLayout {
  */
 export const SEG_FIXED_WORDS = 5;
 
+/**
+ * Bytes between columns of `floats` floats: rounded up to 4 KiB, plus 576 bytes (9 cache
+ * lines), so that an element's param, grad and slots (read and written together) fall into
+ * different cache sets and DRAM banks instead of the same ones (a power-of-two stride, e.g. 64
+ * MiB for 16M floats, puts all of them on one set).
+ */
+function columnStride(floats: number): number {
+  return align(Math.max(floats, 16) * 4, 4096) + COLUMN_SKEW;
+}
+const COLUMN_SKEW = 576;
+
 /** The addresses of one memory holding `segments` (`floats` per column). */
 function memoryLayout(
   segments: readonly Segment[],
@@ -113,7 +125,7 @@ function memoryLayout(
   const ubBase = align(segBase + segments.length * segWords * 4, 64);
   const partBase = align(ubBase + groups * ubBytes, 64);
   const colBase = align(partBase + reductions * segments.length * 8, 64);
-  const stride = align(Math.max(floats, 16) * 4, 64);
+  const stride = columnStride(floats);
   return {
     segBase,
     segments,
@@ -160,7 +172,8 @@ export function planWasmLayout(
         const count = Math.min(SEGMENT_ELEMENTS, n - start);
         const padded = align(count, 16);
         const cost = (m: { segments: Segment[]; floats: number }) =>
-          fixed + (m.segments.length + 1) * perSegment + columns.length * (m.floats + padded) * 4;
+          fixed + (m.segments.length + 1) * perSegment +
+          columns.length * columnStride(m.floats + padded);
         let m = mems[mems.length - 1];
         if (cost(m) > limit) {
           if (m.segments.length === 0) {

@@ -120,7 +120,6 @@ export const radam: OptimizerDef = _defineOptimizer(_withWgsl({
   },
   kernel(): LaneProgram {
     const k = new LaneBuilder();
-    const { g } = k;
     _adamMoments(k);
     const corrected = k.let("corrected", k.slot("exp_avg").div(k.u("bias_correction1")));
     const step = k.let("step", corrected.mul(k.u("lr")));

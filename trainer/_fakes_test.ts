@@ -8,7 +8,7 @@
  */
 
 import type { EpochControl, TrainDeps, Updater, UpdaterState } from "./train_deps.ts";
-import type { Batch, EvalResult, StepGradients, TrainModel } from "./model_types.ts";
+import type { Batch, EvalResult, ParamModel, StepGradients, TrainModel } from "./model_types.ts";
 import { Rng } from "./rng.ts";
 import { loadDigits } from "./digits.ts";
 import type { TrainOptions } from "./train.ts";
@@ -101,7 +101,7 @@ export function fakeModel(inputDim: number, numClasses: number, seed: number): T
 }
 
 /** SGD with momentum 0.9 in float32, on host copies of the parameters. */
-export function fakeUpdater(model: TrainModel, params: Float32Array[]): Updater {
+export function fakeUpdater(model: ParamModel, params: Float32Array[]): Updater {
   let mom = params.map((p) => new Float32Array(p.length));
   let count = 0;
   return {

@@ -30,6 +30,8 @@ export interface CheckpointData {
   optimizerArrays: Readonly<Record<string, Float32Array>>;
   /** Optimizer scalars and settings (JSON). */
   optimizerMeta: unknown;
+  /** Non-trainable model tensors by name (batch-norm statistics); absent: none. */
+  stateArrays?: Readonly<Record<string, Float32Array>>;
   /** RNG states and seeds (JSON). */
   rng: unknown;
   /** JSON description of the settings that must not change on resume. */
@@ -108,6 +110,9 @@ export function encodeCheckpoint(data: CheckpointData): Uint8Array {
   for (const name of Object.keys(data.optimizerArrays).sort()) {
     arrays.push({ name: `optimizer/${name}`, values: data.optimizerArrays[name] });
   }
+  for (const name of Object.keys(data.stateArrays ?? {})) {
+    arrays.push({ name: `state/${name}`, values: data.stateArrays![name] });
+  }
   const total = arrays.reduce((n, a) => n + a.values.length, 0);
   const body = new Float32Array(total);
   let off = 0;
@@ -184,7 +189,8 @@ export function decodeCheckpoint(bytes: Uint8Array, path: string): CheckpointDat
     !Array.isArray(header.arrays) ||
     !header.arrays.every((a) =>
       typeof a?.name === "string" && isCount(a.length) &&
-      (a.name.startsWith("param/") || a.name.startsWith("optimizer/"))
+      (a.name.startsWith("param/") || a.name.startsWith("optimizer/") ||
+        a.name.startsWith("state/"))
     ) || typeof header.checksum !== "string"
   ) {
     throw new CheckpointError(
@@ -208,11 +214,13 @@ export function decodeCheckpoint(bytes: Uint8Array, path: string): CheckpointDat
   const values = new Float32Array(body.buffer);
   const params: Float32Array[] = [];
   const optimizerArrays: Record<string, Float32Array> = {};
+  const stateArrays: Record<string, Float32Array> = {};
   let off = 0;
   for (const a of header.arrays) {
     const v = values.slice(off, off + a.length);
     off += a.length;
     if (a.name.startsWith("param/")) params.push(v);
+    else if (a.name.startsWith("state/")) stateArrays[a.name.slice("state/".length)] = v;
     else optimizerArrays[a.name.slice("optimizer/".length)] = v;
   }
   if (params.length !== header.paramNames.length) {
@@ -228,6 +236,7 @@ export function decodeCheckpoint(bytes: Uint8Array, path: string): CheckpointDat
     params,
     optimizerArrays,
     optimizerMeta: header.optimizerMeta,
+    ...(Object.keys(stateArrays).length > 0 ? { stateArrays } : {}),
     rng: header.rng,
     fingerprint: header.fingerprint,
     history: header.history,

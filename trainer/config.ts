@@ -23,6 +23,17 @@ import type {
 import type { BackendName } from "./model_types.ts";
 import { isObject, keyProblems, normalizeConfig, TRAINER_DEFAULTS } from "./config_keys.ts";
 import { CONFIG_RULES, controlKeys, resolveTargets, type RuleContext } from "./config_rules.ts";
+import { isSequenceConfig, resolveSequence, type SequenceSettings } from "./seq_config.ts";
+
+/** RETURNN's `cleanup_old_models` options (`false`: keep every saved epoch's model). */
+export interface CleanupOldModels {
+  /** Keep the last N saved epochs. @default 2 */
+  readonly keepLastN: number;
+  /** Keep the N best saved epochs of every score key. @default 4 */
+  readonly keepBestN: number;
+  /** Epochs always kept. @default RETURNN's pattern (every 4/20/40/... and doubles of 5/10/20) */
+  readonly keep?: readonly number[];
+}
 
 /** Context passed to a per-step learning-rate function (the schedules' camelCase contract). */
 export interface StepContext {
@@ -40,8 +51,19 @@ export interface StepContext {
 export interface TrainSettings {
   /** The network description for the model factory. */
   readonly model: ModelSpec;
-  /** The data set description (snake_case options as written). */
+  /** The data set description of the digits job (snake_case options as written). */
   readonly data: DataSpec;
+  /**
+   * A sequence config's datasets, data keys and model (RETURNN's `train`/`dev`, `extern_data`,
+   * `network` or `get_model`/`train_step`); `undefined` for the digits job (`data`/`model`).
+   */
+  readonly sequence: SequenceSettings | undefined;
+  /** Save the model every N epochs (and after the last epoch of a run): `save_interval`. */
+  readonly saveInterval: number;
+  /** Which saved epoch models to delete after each epoch (`cleanup_old_models`). */
+  readonly cleanupOldModels: CleanupOldModels | false;
+  /** Stop when the accumulated train score is inf/nan (`stop_on_nonfinite_train_score`). */
+  readonly stopOnNonfiniteTrainScore: boolean;
   /** Epochs `1..numEpochs`. */
   readonly numEpochs: number;
   /** Mini-batch size. */
@@ -166,8 +188,12 @@ function toSettings(
     model: (c.model as ModelSpec | undefined) ??
       structuredClone(TRAINER_DEFAULTS.model) as ModelSpec,
     data: dataSpec(c),
+    sequence: isSequenceConfig(c) ? resolveSequence(c) : undefined,
+    saveInterval: get("save_interval", 1),
+    cleanupOldModels: cleanupOf(c.cleanup_old_models),
+    stopOnNonfiniteTrainScore: get("stop_on_nonfinite_train_score", true),
     numEpochs: get("num_epochs", TRAINER_DEFAULTS.num_epochs),
-    batchSize: get("batch_size", TRAINER_DEFAULTS.batch_size),
+    batchSize: typeof c.batch_size === "number" ? c.batch_size : TRAINER_DEFAULTS.batch_size,
     backend: (options.backend ?? c.backend) as BackendName | undefined,
     outputDir,
     learningRateFile: get("learning_rate_file", `${outputDir.replace(/\/+$/, "")}/learning_rates`),
@@ -204,6 +230,17 @@ function dataSpec(c: Readonly<Record<string, unknown>>): DataSpec {
     : (c.data as DataSpec | undefined) ?? { name: TRAINER_DEFAULTS.data };
   const targets = resolveTargets(c.model, c.data, []);
   return targets === undefined ? given : { ...given, targets };
+}
+
+function cleanupOf(v: unknown): CleanupOldModels | false {
+  // RETURNN tests the value's truth: an empty dict, like false, keeps every model.
+  if (v === undefined || v === false || (isObject(v) && Object.keys(v).length === 0)) return false;
+  const o = (v === true ? {} : v) as Record<string, unknown>;
+  return {
+    keepLastN: (o.keep_last_n as number | undefined) ?? 2,
+    keepBestN: (o.keep_best_n as number | undefined) ?? 4,
+    ...(o.keep !== undefined ? { keep: o.keep as number[] } : {}),
+  };
 }
 
 function nonZero(v: unknown): number | undefined {

@@ -21,6 +21,7 @@ import {
 } from "../_util/validate.ts";
 import { didYouMeanSuffix } from "../_util/did_you_mean.ts";
 import { MLP_DEFAULTS } from "./model_types.ts";
+import { DATA_CONFIG_KEYS } from "../datasets/data_config.ts";
 
 /** One key of the table. */
 export interface KeySpec {
@@ -72,7 +73,19 @@ function rejected(why: string): KeySpec {
 /** Every key a config may hold, with its check. */
 export const KEYS: Readonly<Record<string, KeySpec>> = {
   // trainer
-  model: { check: expect('an object like { type: "mlp", hidden: [64] }', isObject) },
+  model: {
+    check: (key, v) =>
+      typeof v === "string"
+        ? valueProblem(
+          key,
+          'an object like { type: "mlp", hidden: [64] } (RETURNN\'s model path prefix is not ' +
+            "used: newbob writes checkpoints into the output folder; remove it)",
+          v,
+        )
+        : isObject(v)
+        ? undefined
+        : valueProblem(key, 'an object like { type: "mlp", hidden: [64] }', v),
+  },
   data: {
     check: expect(
       'a data set name ("digits") or an object like { name: "digits" }',
@@ -80,11 +93,73 @@ export const KEYS: Readonly<Record<string, KeySpec>> = {
     ),
   },
   num_epochs: { check: POS_INT },
-  batch_size: { check: POS_INT },
-  backend: { check: choice(["cpu", "wasm", "webgpu"]) },
+  // Rows of the digits job; RETURNN's padded frames per batch (a number or per data key) in a
+  // sequence config (checked with the data settings).
+  batch_size: {
+    check: expect(
+      "an integer >= 1, or a dict of them per data key (sequence configs)",
+      (v) =>
+        (Number.isInteger(v) && (v as number) >= 1) ||
+        (isObject(v) && Object.values(v).every((x) => Number.isInteger(x) && (x as number) >= 1)),
+    ),
+  },
+  backend: {
+    check: (key, v) =>
+      v === "torch" || v === "tensorflow" || v === "jax"
+        ? valueProblem(
+          key,
+          '"cpu", "wasm" or "webgpu" (the TensorFlow.js backend; RETURNN\'s engine choice is ' +
+            "made by the config's form: a 'network' dict trains as RETURNN's TF engine, " +
+            "get_model/train_step as its PyTorch engine; remove the setting)",
+          v,
+        )
+        : choiceProblem(key, v, ["cpu", "wasm", "webgpu"]),
+  },
   output_dir: { check: expect("a folder path (string)", (v) => typeof v === "string" && v !== "") },
   seed: { check: num({ integer: true, noun: "an integer" }) },
   log_every_steps: { check: POS_INT },
+
+  // sequence configs (RETURNN): datasets and batching (checked by datasets/data_config.ts), data
+  // keys, the model, saving
+  ...Object.fromEntries(DATA_CONFIG_KEYS.filter((k) => k !== "batch_size").map((k) => [k, {}])),
+  network: {
+    check: expect(
+      'RETURNN\'s network dict, like { output: { class: "softmax", loss: "ce" } }',
+      isObject,
+    ),
+  },
+  extern_data: {},
+  num_inputs: {},
+  num_outputs: {},
+  get_model: {},
+  train_step: {},
+  model_outputs: { check: expect("a dict of output names", isObject) },
+  task: {
+    check: expect(
+      '"train" (newbob trains; RETURNN\'s other tasks are not implemented)',
+      (v) => v === "train",
+    ),
+  },
+  log_verbosity: { check: NON_NEG_INT },
+  use_tensorflow: { check: BOOL },
+  save_interval: { check: POS_INT },
+  cleanup_old_models: {
+    check: expect(
+      "true/false or a dict { keep_last_n?: int >= 1, keep_best_n?: int >= 0, keep?: [epochs] }",
+      (v) =>
+        typeof v === "boolean" ||
+        (isObject(v) && Object.entries(v).every(([k, x]) =>
+          (k === "keep_last_n" && Number.isInteger(x) && (x as number) >= 1) ||
+          (k === "keep_best_n" && Number.isInteger(x) && (x as number) >= 0) ||
+          (k === "keep" && Array.isArray(x) && x.every((e) => Number.isInteger(e) && e >= 1))
+        )),
+    ),
+  },
+  stop_on_nonfinite_train_score: { check: BOOL },
+  device: rejected(
+    "is RETURNN's PyTorch device; newbob computes on the TensorFlow.js 'backend' (cpu, wasm, " +
+      "webgpu): set that instead",
+  ),
 
   // learning-rate control (section 1.1)
   learning_rate_control: { check: choice(CONTROL_TYPES), control: true },
@@ -249,6 +324,17 @@ const VALID_KEYS = CONFIG_KEYS.filter((k) => KEYS[k].unsupported === undefined);
  */
 const NULL_IS_UNSET: ReadonlySet<string> = new Set([
   "optimizer",
+  "network",
+  "get_model",
+  "train_step",
+  "extern_data",
+  "num_inputs",
+  "num_outputs",
+  "save_interval",
+  "cleanup_old_models",
+  "stop_on_nonfinite_train_score",
+  "model_outputs",
+  "log_verbosity",
   "momentum",
   "dynamic_learning_rate",
   "accum_grad_multiple_step",

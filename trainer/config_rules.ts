@@ -13,6 +13,17 @@ import { resolveControlSettings } from "../control/config.ts";
 import { optimizerConfigErrors } from "../optimizers/registry.ts";
 import { DIGITS_TARGETS } from "./digits.ts";
 import { isObject, KEYS, TRAINER_DEFAULTS } from "./config_keys.ts";
+import { DATA_CONFIG_KEYS } from "../datasets/data_config.ts";
+import { isSequenceConfig, sequenceProblems } from "./seq_config.ts";
+
+/** Keys that only mean something in a sequence config (RETURNN datasets and models). */
+const SEQUENCE_ONLY = [
+  ...DATA_CONFIG_KEYS.filter((k) => k !== "batch_size"),
+  "extern_data",
+  "num_inputs",
+  "num_outputs",
+  "model_outputs",
+];
 
 /** What a rule sees and reports. */
 export interface RuleContext {
@@ -273,6 +284,31 @@ export function controlKeys(c: Readonly<Record<string, unknown>>): Record<string
 /** The rules between keys, in the order their problems are listed. */
 export const CONFIG_RULES: readonly ConfigRule[] = [
   {
+    // RETURNN's datasets, data keys and model (network dict or functions), or the digits job.
+    keys: ["train", "network", "get_model", "train_step", ...SEQUENCE_ONLY],
+    check: ({ config: c, problems }) => {
+      if (isSequenceConfig(c)) {
+        problems.push(...sequenceProblems(c).map(cut));
+        return;
+      }
+      if (c.batch_size !== undefined && !Number.isInteger(c.batch_size)) {
+        problems.push(
+          `'batch_size' of the digits job counts rows (an integer): current value is ${
+            show(c.batch_size)
+          }; per-key batch sizes need RETURNN's train/dev datasets`,
+        );
+      }
+      const stray = SEQUENCE_ONLY.filter((k) => c[k] !== undefined && c[k] !== null);
+      if (stray.length > 0) {
+        problems.push(
+          `${stray.map((k) => `'${k}'`).join(", ")} ${stray.length > 1 ? "need" : "needs"} a ` +
+            "sequence config: add 'train' (a dataset dict) and 'network' (or get_model/" +
+            "train_step), or remove them",
+        );
+      }
+    },
+  },
+  {
     keys: ["model"],
     check: ({ config, problems }) => checkModel(config.model, problems),
   },
@@ -348,6 +384,20 @@ export const CONFIG_RULES: readonly ConfigRule[] = [
           "documentation says so, its code does not): the default key (dev_score, ...) is " +
           'used; set learning_rate_control: "constant" to keep the rate',
       );
+    },
+  },
+  {
+    keys: ["log_verbosity", "use_tensorflow", "model_outputs"],
+    check: ({ config: c, notes }) => {
+      const why: Record<string, string> = {
+        log_verbosity:
+          "newbob's output is the progress bar or lines (--progress) and the summaries",
+        use_tensorflow: "the engine follows from the config's form ('network': TF engine)",
+        model_outputs: "newbob trains, it does not run forward_step",
+      };
+      for (const [k, reason] of Object.entries(why)) {
+        if (c[k] !== undefined) notes.push(`'${k}' is accepted and has no effect (${reason})`);
+      }
     },
   },
   {

@@ -10,6 +10,13 @@
  */
 
 import type { BackendName } from "./model_types.ts";
+import type { ModelFunctions } from "../models/function_model.ts";
+
+/** A RETURNN dataset dict (`{class: "HDFDataset", files: [...], ...}`), or HDF files "a,b". */
+export type DatasetDictConfig = Readonly<Record<string, unknown>> | string;
+
+/** A number for every data key, or numbers per key (`{data: 2000, classes: 100}`). */
+export type PerDataKey = number | Readonly<Record<string, number>>;
 
 /**
  * Keyword arguments of a `dynamic_learning_rate` function, RETURNN style (snake_case). The
@@ -95,8 +102,11 @@ export interface Config {
   data?: string | DataSpec;
   /** Number of epochs to train (1-based epochs `1..num_epochs`). */
   num_epochs?: number;
-  /** Mini-batch size (rows). */
-  batch_size?: number;
+  /**
+   * Mini-batch size: rows of the digits job; in a sequence config RETURNN's padded frames per
+   * batch (`max_len * num_seqs`), a number or per data key.
+   */
+  batch_size?: PerDataKey;
   /** Compute backend; default: the best available (`defaultBackend()`). */
   backend?: BackendName;
   /** Output folder for the learning-rate file, checkpoints and the plot. */
@@ -105,6 +115,80 @@ export interface Config {
   seed?: number;
   /** Steps between progress updates (and loss reads on `webgpu`). */
   log_every_steps?: number;
+
+  // --- sequence configs (RETURNN): datasets, batching, data keys, the model, saving ---
+  /** The training dataset dict (RETURNN's `train`). */
+  train?: DatasetDictConfig;
+  /** The dev dataset (`dev_score`, `dev_error` / `dev_loss_*`; default ordering `sorted`). */
+  dev?: DatasetDictConfig;
+  /** An evaluation dataset (`eval_score`, ...). */
+  eval?: DatasetDictConfig;
+  /** More evaluation datasets by name (`<name>_score`, ...). */
+  eval_datasets?: Readonly<Record<string, DatasetDictConfig>>;
+  /** The training `seq_ordering` (`random`, `laplace:.100`, ...), as RETURNN's `batching`. */
+  batching?: string;
+  /** Training chunking (`"200:100"`, a size, or per key). */
+  chunking?: unknown;
+  /** Sequences per batch (`-1`: no limit). */
+  max_seqs?: number;
+  /** Drop longer sequences (a number, per key, or `-n` for `{classes: n}`). */
+  max_seq_length?: PerDataKey;
+  /** Drop shorter sequences. */
+  min_seq_length?: PerDataKey;
+  /** Zero-padded frames allowed per batch. */
+  max_pad_size?: PerDataKey;
+  /** Chunks shorter than this are dropped (RETURNN). */
+  min_chunk_size?: PerDataKey;
+  /** Chunk the eval datasets too (RETURNN). */
+  chunk_eval?: boolean;
+  /** `"ignore"` or `"chunk"` (RETURNN). */
+  on_size_limit?: string;
+  /** RETURNN keys newbob rejects unless off (checked with the data settings). */
+  chunking_variance?: number;
+  /** RETURNN data keys newbob rejects unless off. */
+  window?: number;
+  /** RETURNN data keys newbob rejects unless off. */
+  context_window?: unknown;
+  /** RETURNN data keys newbob rejects unless off. */
+  shuffle_frames_of_nseqs?: number;
+  /** RETURNN data keys newbob rejects unless off. */
+  seq_drop?: number;
+  /** RETURNN data keys newbob rejects unless off. */
+  seq_drop_freq?: number;
+  /** RETURNN data keys newbob rejects unless off. */
+  shuffle_batches?: boolean;
+  /** RETURNN data keys newbob rejects unless off. */
+  inc_seq_length?: number;
+  /** Accepted and ignored (newbob streams). */
+  cache_size?: unknown;
+  /** `"train"` (the only task). */
+  task?: "train";
+  /** Accepted, no effect. */
+  log_verbosity?: number;
+  /** Accepted, no effect (RETURNN's forward outputs). */
+  model_outputs?: Readonly<Record<string, unknown>>;
+  /** Accepted, no effect. */
+  use_tensorflow?: boolean;
+  /** RETURNN's TF network dict (data only: works in JSON configs). */
+  network?: Readonly<Record<string, unknown>>;
+  /** The data keys: `{data: {dim: 9}, classes: {dim: 2, sparse: true}}`. */
+  extern_data?: Readonly<Record<string, unknown>>;
+  /** Features of `data` (when there is no `extern_data`). */
+  num_inputs?: number;
+  /** Classes of `classes`, or `{key: [dim, ndim]}` (when there is no `extern_data`). */
+  num_outputs?: number | Readonly<Record<string, unknown>>;
+  /** Make the model (RETURNN's PyTorch-style `get_model`; TypeScript configs). */
+  get_model?: ModelFunctions["get_model"];
+  /** Mark the losses of a batch (RETURNN's `train_step`; TypeScript configs). */
+  train_step?: ModelFunctions["train_step"];
+  /** Save the model every N epochs (and the last epoch). @default 1 */
+  save_interval?: number;
+  /** Delete old epoch models by RETURNN's rule: `true` or `{keep_last_n, keep_best_n, keep}`. */
+  cleanup_old_models?:
+    | boolean
+    | Readonly<{ keep_last_n?: number; keep_best_n?: number; keep?: readonly number[] }>;
+  /** Stop when the train score is inf/nan. @default true */
+  stop_on_nonfinite_train_score?: boolean;
 
   // --- learning-rate control (RETURNN) ---
   /**

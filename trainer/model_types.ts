@@ -72,8 +72,24 @@ export interface EvalResult {
   readonly outputs?: Readonly<Record<string, OutputEval>>;
 }
 
-/** A trainable model as the loop sees it. */
-export interface TrainModel {
+/**
+ * Non-trainable tensors a checkpoint must hold for an exact resume (batch-norm running
+ * statistics), by stable name.
+ */
+export interface ModelState {
+  /** Stable names. */
+  readonly names: readonly string[];
+  /** Current values (a device read on `webgpu`). */
+  read(): Promise<Float32Array[]>;
+  /** Overwrite them (resuming). */
+  write(values: readonly Float32Array[]): Promise<void>;
+}
+
+/**
+ * A model's parameters as the optimizer engine and the checkpoints see them (every model
+ * kind: the digits MLP, network dicts, `get_model` models).
+ */
+export interface ParamModel {
   /** Stable names of the trainable tensors (used in checkpoints and for weight-decay masks). */
   readonly names: readonly string[];
   /** Shapes of the trainable tensors, in `names` order. */
@@ -81,17 +97,10 @@ export interface TrainModel {
   /** The backend the model computes on. */
   readonly backend: BackendName;
   /**
-   * Names of the model's outputs (RETURNN's output layers; they name the score keys:
-   * `dev_score_<output>` with several). Optional: absent means one output, `output`.
-   */
-  readonly outputs?: readonly string[];
-  /**
    * Parameters to hand to the optimizer's `init`: host copies on `cpu`/`wasm`, the model's own
    * GPU buffers on `webgpu` (updated in place by the optimizer, no copy through the host).
    */
   parameters(): Promise<Float32Array[] | GPUBuffer[]>;
-  /** Forward, loss and gradients of one mini-batch. */
-  gradients(batch: Batch): StepGradients;
   /**
    * Tell the model that the optimizer changed its parameters. On `cpu`/`wasm` `values` are the
    * new host values to assign; on `webgpu` the buffers were updated in place and `values` is
@@ -100,6 +109,28 @@ export interface TrainModel {
   parametersUpdated(values?: readonly Float32Array[]): void;
   /** Overwrite all parameters (used when resuming from a checkpoint). */
   setParameters(values: readonly Float32Array[]): Promise<void>;
+  /** Non-trainable tensors saved in checkpoints (absent: none). */
+  readonly state?: ModelState;
+  /** Free all tensors. */
+  dispose(): void;
+  /** What the model runs on, for the log line (e.g. the tfjs backend and adapter). */
+  readonly message?: string;
+  /**
+   * The WebGPU device the model computes on (`webgpu`): the optimizer uses the same one, and a
+   * lost device is reported as such. Absent or `null` on the other backends.
+   */
+  readonly device?: GPUDevice | null;
+}
+
+/** A trainable model of the digits job as the loop sees it. */
+export interface TrainModel extends ParamModel {
+  /**
+   * Names of the model's outputs (RETURNN's output layers; they name the score keys:
+   * `dev_score_<output>` with several). Optional: absent means one output, `output`.
+   */
+  readonly outputs?: readonly string[];
+  /** Forward, loss and gradients of one mini-batch. */
+  gradients(batch: Batch): StepGradients;
   /**
    * Evaluate score and error on a data set in batches. `targets` holds the labels per output
    * name for a model with several outputs (`y` serves a model with one).
@@ -110,13 +141,42 @@ export interface TrainModel {
     batchSize: number,
     targets?: Readonly<Record<string, Int32Array>>,
   ): Promise<EvalResult>;
-  /** Free all tensors. */
-  dispose(): void;
-  /** What the model runs on, for the log line (e.g. the tfjs backend and adapter). */
-  readonly message?: string;
+}
+
+/**
+ * A sequence model as the loop sees it: a network dict or `get_model` / `train_step`, on
+ * RETURNN's padded batches (`datasets/`' `Batch`), with RETURNN's score accounting.
+ */
+export interface SequenceModel extends ParamModel {
+  /** Score names: `"tf"` (network dict: `train_score`, `dev_error`) or `"torch"` (`dev_loss_ce`). */
+  readonly style: "tf" | "torch";
+  /** The data keys the model reads: the batches' `used_data_keys`. */
+  readonly usedDataKeys: readonly string[];
+  /** The data keys' dims and sparsity (checked against the datasets before training). */
+  readonly externData: Readonly<Record<string, { dim: number; sparse: boolean }>>;
   /**
-   * The WebGPU device the model computes on (`webgpu`): the optimizer uses the same one, and a
-   * lost device is reported as such. Absent or `null` on the other backends.
+   * Forward, losses and gradients of one mini-batch; its marked losses join the epoch's train
+   * scores (on the device, no read). `loss()` is the step's objective normalised as RETURNN
+   * prints it (each loss's sum over its normalisation, added).
    */
-  readonly device?: GPUDevice | null;
+  gradients(batch: SeqBatch, at: { globalTrainStep: number; epoch: number }): StepGradients;
+  /** The train scores accumulated since the last call (RETURNN's names), then reset. */
+  trainScores(): Promise<Readonly<Record<string, number | Readonly<Record<string, number>>>>>;
+  /** The scores of a dataset's batches without training, named for `name` (`dev`, ...). */
+  evaluate(
+    name: string,
+    batches: AsyncIterable<SeqBatch>,
+  ): Promise<Readonly<Record<string, number | Readonly<Record<string, number>>>>>;
+}
+
+/** A padded batch of sequences (the datasets' `Batch`: `get(key)` gives values and lengths). */
+export interface SeqBatch {
+  /** The rows (sequence tag and frame range per key), in order. */
+  readonly slices: readonly { readonly seqIdx: number }[];
+  /** The padded values of a key. */
+  get(key: string): {
+    readonly data: Float32Array | Int32Array;
+    readonly shape: readonly number[];
+    readonly seqLens: Int32Array;
+  };
 }

@@ -6,6 +6,7 @@
  */
 
 import type { EpochRecord } from "./train_deps.ts";
+import { isErrorKey } from "../control/error_key.ts";
 
 /** How progress is shown. */
 export type ProgressMode = "bar" | "lines" | "none";
@@ -103,9 +104,8 @@ export function createProgress(options: ProgressOptions): Progress {
       const scores = r.scores === undefined
         ? `train_score ${r.trainScore.toFixed(4)}  train_error ${pct(r.trainError)}  ` +
           `dev_score ${r.devScore.toFixed(4)}  dev_error ${pct(r.devError)}`
-        : Object.entries(r.scores).map(([k, v]) =>
-          `${k} ${/_error(_|$)/.test(k) ? pct(v) : v.toFixed(4)}`
-        ).join("  ");
+        : Object.entries(r.scores).map(([k, v]) => `${k} ${isErrorKey(k) ? pct(v) : v.toFixed(4)}`)
+          .join("  ");
       options.log(
         `epoch ${r.epoch}/${numEpochs} done in ${r.seconds.toFixed(2)}s: ${scores}  ` +
           `lr ${fmt(r.learningRate)}`,

@@ -8,7 +8,7 @@
 
 import type { TrainSettings } from "./config.ts";
 import { type CheckpointData, CheckpointError, loadCheckpoint } from "./checkpoint.ts";
-import type { TrainModel } from "./model_types.ts";
+import type { ParamModel } from "./model_types.ts";
 import type { EpochRecord, Updater } from "./train_deps.ts";
 
 /** Options of {@linkcode openCheckpoint}. */
@@ -78,7 +78,7 @@ export interface Restored {
 export async function restoreCheckpoint(
   checkpoint: CheckpointData | undefined,
   file: string,
-  model: TrainModel,
+  model: ParamModel,
   createUpdater: () => Promise<Updater>,
   log: (line: string) => void,
 ): Promise<Restored> {
@@ -87,6 +87,18 @@ export async function restoreCheckpoint(
   }
   checkParameters(file, checkpoint, model);
   await model.setParameters(checkpoint.params);
+  if (model.state !== undefined) {
+    const saved = checkpoint.stateArrays ?? {};
+    const missing = model.state.names.filter((n) => !(n in saved));
+    if (missing.length > 0) {
+      throw new CheckpointError(
+        file,
+        `it lacks the model state ${missing.join(", ")}; the model changed: use another ` +
+          "--output-dir or delete the checkpoint",
+      );
+    }
+    await model.state.write(model.state.names.map((n) => saved[n]));
+  }
   const updater = await createUpdater();
   await updater.importState({ arrays: checkpoint.optimizerArrays, meta: checkpoint.optimizerMeta });
   const history = Array.isArray(checkpoint.history)
@@ -107,7 +119,7 @@ export async function restoreCheckpoint(
 }
 
 /** The checkpoint holds the model's tensors: the same names, in order, of the same sizes. */
-function checkParameters(file: string, checkpoint: CheckpointData, model: TrainModel): void {
+function checkParameters(file: string, checkpoint: CheckpointData, model: ParamModel): void {
   const size = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
   if (
     checkpoint.paramNames.length === model.names.length &&
@@ -130,7 +142,13 @@ const MAY_CHANGE: ReadonlySet<string> = new Set([
   "learningRateFile",
   "backend",
   "notes",
+  "saveInterval",
+  "cleanupOldModels",
+  "stopOnNonfiniteTrainScore",
 ]);
+
+/** Settings fingerprinted by a hash of their JSON (datasets may hold their data inline). */
+const HASHED: ReadonlySet<string> = new Set(["sequence"]);
 
 /**
  * The settings that must be the same to continue from a checkpoint, as JSON (functions by
@@ -142,10 +160,12 @@ const MAY_CHANGE: ReadonlySet<string> = new Set([
 export function fingerprintOf(s: TrainSettings): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(s)) {
-    if (MAY_CHANGE.has(k)) continue;
-    out[k] = JSON.parse(
-      JSON.stringify(v ?? null, (_key, x) => typeof x === "function" ? `fn:${x.toString()}` : x),
+    if (MAY_CHANGE.has(k) || (HASHED.has(k) && v === undefined)) continue;
+    const json = JSON.stringify(
+      v ?? null,
+      (_key, x) => typeof x === "function" ? `fn:${x.toString()}` : x,
     );
+    out[k] = HASHED.has(k) ? `fnv1a:${_fnv1a(json)}` : JSON.parse(json);
   }
   return out;
 }
@@ -167,6 +187,12 @@ function checkFingerprint(
       "not continue the same run: restore the old settings, or use another --output-dir " +
       "(or delete the checkpoint and the learning-rate file) to start over",
   );
+}
+
+function _fnv1a(text: string): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  return (h >>> 0).toString(16).padStart(8, "0");
 }
 
 async function exists(path: string): Promise<boolean> {

@@ -18,7 +18,7 @@ import {
 } from "./model_types.ts";
 import { loadTfjs, type LoadTfjsOptions, type Tf } from "./tfjs_backend.ts";
 import { Rng } from "./rng.ts";
-import { dropHostCopy, flushTfjsCommands, tensorGpuBuffer } from "./tfjs_gpu_buffers.ts";
+import { TfjsParameters } from "./tfjs_params.ts";
 
 /** A multi-layer perceptron classifier built by newbob. */
 export interface MlpSpec {
@@ -83,9 +83,6 @@ export interface TfjsTrainModel extends TrainModel {
   /** Current parameter values read back to the host (a device sync on `webgpu`). */
   read(): Promise<Float32Array[]>;
 }
-
-/** Unread mini-batch losses kept alive after `dispose()` (oldest released beyond this). */
-const MAX_PENDING_LOSSES = 1024;
 
 /**
  * Create a trainable TensorFlow.js classifier on a backend.
@@ -418,8 +415,7 @@ class TfjsModel implements TfjsTrainModel {
   readonly shapes: readonly (readonly number[])[];
   readonly variables: readonly tfjs.Variable[];
   readonly outputs: readonly string[];
-  #buffers: GPUBuffer[] | null = null;
-  #pendingLosses = new Set<tfjs.Tensor>();
+  readonly #params: TfjsParameters;
   #disposed = false;
 
   constructor(
@@ -433,6 +429,7 @@ class TfjsModel implements TfjsTrainModel {
     this.variables = built.variables;
     this.outputs = built.outputs;
     this.shapes = built.variables.map((v) => v.shape.slice());
+    this.#params = new TfjsParameters(tf, backend, device, built.names, built.variables);
   }
 
   #assertAlive(what: string): void {
@@ -441,34 +438,8 @@ class TfjsModel implements TfjsTrainModel {
     }
   }
 
-  /**
-   * Make this model's backend the active one. tfjs has one global backend; running ops of a
-   * webgpu model on another backend would move its variables off the shared buffers.
-   * `tf.setBackend` takes effect synchronously for an initialised backend.
-   */
   #use(): void {
-    const engine = this.tf.engine();
-    const instance = engine.registry[this.backend] as { device?: GPUDevice } | undefined;
-    if (!instance || (this.backend === "webgpu" && instance.device !== this.device)) {
-      throw new Error(
-        `Cannot run the tfjs model on backend ${this.backend}: that backend was removed or ` +
-          "re-registered on another GPUDevice since the model was created; create the model again",
-      );
-    }
-    if (engine.backendName !== this.backend) void this.tf.setBackend(this.backend);
-  }
-
-  #flush(): void {
-    flushTfjsCommands(this.tf);
-  }
-
-  #bufferOf(t: tfjs.Tensor): GPUBuffer {
-    return tensorGpuBuffer(this.tf, t);
-  }
-
-  /** Drop tfjs' host-side cache of variable values after the GPU buffers were written. */
-  #invalidateHostCache(): void {
-    this.variables.forEach((v, i) => dropHostCopy(this.tf, v, this.#buffers?.[i], this.names[i]));
+    this.#params.use();
   }
 
   #input(x: Float32Array, size: number): tfjs.Tensor2D {
@@ -546,13 +517,7 @@ class TfjsModel implements TfjsTrainModel {
 
   parameters(): Promise<Float32Array[] | GPUBuffer[]> {
     this.#assertAlive("read parameters");
-    this.#use();
-    if (this.backend !== "webgpu") {
-      return Promise.resolve(this.variables.map((v) => Float32Array.from(v.dataSync())));
-    }
-    this.#buffers = this.variables.map((v) => this.#bufferOf(v));
-    this.#flush();
-    return Promise.resolve(this.#buffers.slice());
+    return this.#params.parameters();
   }
 
   gradients(batch: Batch): StepGradients {
@@ -580,146 +545,23 @@ class TfjsModel implements TfjsTrainModel {
       tf.dispose(parts);
       return [all, ...vars.map((v) => r.grads[v.name] ?? tf.zerosLike(v))];
     }) as [tfjs.Tensor, ...tfjs.Tensor[]];
-    const split = (d: Float32Array | Int32Array | Uint8Array) =>
-      multi ? Array.from(d.subarray(1)) : [d[0]];
-    if (this.backend !== "webgpu") {
-      const host = grads.map((g) => Float32Array.from(g.dataSync()));
-      const d = value.dataSync() as Float32Array;
-      const [loss, perOutput] = [d[0], split(d)];
-      tf.dispose([value, ...grads]);
-      return {
-        grads: host,
-        loss: () => Promise.resolve(loss),
-        outputLosses: () => Promise.resolve(perOutput),
-        dispose: () => {},
-      };
-    }
-    const buffers = grads.map((g) => this.#bufferOf(g));
-    this.#flush();
-    const pending = this.#pendingLosses;
-    pending.add(value);
-    if (pending.size > MAX_PENDING_LOSSES) {
-      const oldest = pending.values().next().value!;
-      pending.delete(oldest);
-      oldest.dispose();
-    }
-    let read: Promise<Float32Array> | null = null;
-    const readAll = (): Promise<Float32Array> => {
-      if (read) return read;
-      if (value.isDisposed) {
-        return Promise.reject(
-          new Error(
-            `Cannot read this batch loss: more than ${MAX_PENDING_LOSSES} unread losses were ` +
-              "kept, or the model was disposed; read loss() sooner",
-          ),
-        );
-      }
-      read = value.data().then((d) => {
-        pending.delete(value);
-        value.dispose();
-        return d as Float32Array;
-      });
-      return read;
-    };
-    let released = false;
-    return {
-      grads: buffers,
-      loss: () => readAll().then((d) => d[0]),
-      outputLosses: () => readAll().then(split),
-      dispose: () => {
-        if (released) return;
-        released = true;
-        tf.dispose(grads);
-      },
-    };
+    const split = (d: Float32Array) => multi ? Array.from(d.subarray(1)) : [d[0]];
+    return this.#params.gradients(grads, value, split);
   }
 
   parametersUpdated(values?: readonly Float32Array[]): void {
     this.#assertAlive("update parameters");
-    this.#use();
-    if (this.backend === "webgpu") {
-      if (!this.#buffers) {
-        throw new Error(
-          "Cannot take in-place updates: call parameters() and give its buffers to the " +
-            "optimizer's init first",
-        );
-      }
-      this.#invalidateHostCache();
-      return;
-    }
-    if (!values) {
-      throw new TypeError(
-        `Cannot update parameters on backend ${this.backend}: pass the new host values`,
-      );
-    }
-    this.#assign(values);
-  }
-
-  #assign(values: readonly Float32Array[]): void {
-    const { tf } = this;
-    if (values.length !== this.variables.length) {
-      throw new RangeError(
-        `Cannot set parameters: got ${values.length} arrays for ${this.variables.length} ` +
-          "variables",
-      );
-    }
-    this.variables.forEach((v, i) => {
-      if (values[i].length !== v.size) {
-        throw new RangeError(
-          `Cannot set parameter '${this.names[i]}' of shape [${v.shape}] (${v.size} values) ` +
-            `from ${values[i].length} values`,
-        );
-      }
-    });
-    this.variables.forEach((v, i) => {
-      const t = tf.tensor(values[i].slice(), v.shape, "float32");
-      v.assign(t);
-      t.dispose();
-    });
+    this.#params.parametersUpdated(values);
   }
 
   setParameters(values: readonly Float32Array[]): Promise<void> {
     this.#assertAlive("set parameters");
-    this.#use();
-    if (this.backend !== "webgpu") {
-      this.#assign(values);
-      return Promise.resolve();
-    }
-    if (values.length !== this.variables.length) {
-      throw new RangeError(
-        `Cannot set parameters: got ${values.length} arrays for ${this.variables.length} ` +
-          "variables",
-      );
-    }
-    const buffers = this.#buffers ?? this.variables.map((v) => this.#bufferOf(v));
-    this.#buffers = buffers;
-    this.#flush();
-    this.variables.forEach((v, i) => {
-      if (values[i].length !== v.size) {
-        throw new RangeError(
-          `Cannot set parameter '${this.names[i]}' of shape [${v.shape}] (${v.size} values) ` +
-            `from ${values[i].length} values`,
-        );
-      }
-      this.device!.queue.writeBuffer(
-        buffers[i],
-        0,
-        values[i].buffer as ArrayBuffer,
-        values[i].byteOffset,
-        values[i].byteLength,
-      );
-    });
-    this.#invalidateHostCache();
-    return Promise.resolve();
+    return this.#params.setParameters(values);
   }
 
-  async read(): Promise<Float32Array[]> {
+  read(): Promise<Float32Array[]> {
     this.#assertAlive("read parameters");
-    this.#use();
-    if (this.backend === "webgpu" && this.#buffers) this.#invalidateHostCache();
-    return await Promise.all(
-      this.variables.map(async (v) => Float32Array.from(await v.data() as Float32Array)),
-    );
+    return this.#params.read();
   }
 
   async evaluate(
@@ -744,7 +586,7 @@ class TfjsModel implements TfjsTrainModel {
       );
     }
     const labels = this.#labels(y, targets, count);
-    if (this.backend === "webgpu" && this.#buffers) this.#invalidateHostCache();
+    this.#params.syncHost();
     const per = x.length / count;
     if (this.outputs.length > 1) return await this.#evaluateOutputs(x, labels, batchSize, per);
     const parts: tfjs.Tensor[] = [];
@@ -811,8 +653,7 @@ class TfjsModel implements TfjsTrainModel {
   dispose(): void {
     if (this.#disposed) return;
     this.#disposed = true;
-    this.tf.dispose([...this.#pendingLosses]);
-    this.#pendingLosses.clear();
+    this.#params.dispose();
     if (this.built.owned) this.tf.dispose(this.variables as tfjs.Variable[]);
   }
 }

@@ -14,18 +14,40 @@
 import { join } from "node:path";
 import { resolveConfig, type StepContext, type TrainSettings } from "./config.ts";
 import type { Config } from "./config_types.ts";
-import { type CheckpointData, saveCheckpoint } from "./checkpoint.ts";
+import { type CheckpointData, encodeCheckpoint } from "./checkpoint.ts";
+import { ConfigError } from "./config_error.ts";
 import { createProgress, type ProgressMode } from "./progress.ts";
 import { explainDeviceLoss } from "./device_loss.ts";
-import type { BackendName, Batch, TrainModel } from "./model_types.ts";
-import type { Dataset, EpochControl, EpochRecord, TrainDeps } from "./train_deps.ts";
+import type { BackendName } from "./model_types.ts";
+import type { EpochControl, EpochRecord, TrainDeps } from "./train_deps.ts";
 import { type EpochRun, runEpoch } from "./epoch.ts";
 import { fingerprintOf, openCheckpoint, restoreCheckpoint, type Restored } from "./restore.ts";
+import type { TrainJob } from "./job.ts";
+import { digitsJob } from "./digits_job.ts";
+import { datasetKeyProblems, sequenceJob } from "./seq_job.ts";
+import { epochsToDelete } from "./cleanup_models.ts";
+import { writeFileAtomic } from "../_util/atomic_write.ts";
 
 /** Name of the checkpoint file in the output folder. */
 export const CHECKPOINT_FILE = "checkpoint.nbck";
-/** Name of a one-output model's output layer in score keys (RETURNN's `cost:output`). */
-const OUTPUT = "output";
+/**
+ * The name of an epoch's model file in the output folder (RETURNN's `model.<epoch:03d>`): a
+ * full checkpoint of that epoch (copy it to `checkpoint.nbck` to continue from it).
+ *
+ * @param epoch The epoch.
+ * @returns The file name.
+ *
+ * @example
+ * ```ts
+ * import { epochModelFile } from "./train.ts";
+ * import { equal } from "node:assert/strict";
+ *
+ * equal(epochModelFile(7), "model.007.nbck");
+ * ```
+ */
+export function epochModelFile(epoch: number): string {
+  return `model.${String(epoch).padStart(3, "0")}.nbck`;
+}
 /** Name of the plot in the output folder. */
 export const PLOT_FILE = "learning_rates.svg";
 
@@ -129,13 +151,14 @@ export async function train(config: Config, options: TrainOptions = {}): Promise
   const log = options.log ?? ((line: string) => console.log(line));
   const deps = await wire(options.deps);
   const setup = await setUp(config, options, deps, log);
-  const { settings, model, files } = setup;
-  let run: EpochRun<Batch> | undefined;
+  const { settings, job, files } = setup;
+  const model = job.model;
+  let run: EpochRun<unknown> | undefined;
   // Loss reads still in flight: settled before the model is disposed, so an error mid-epoch
   // does not leave a read of a disposed tensor rejecting later (an unhandled rejection).
   const pendingReads: Promise<unknown>[] = [];
   try {
-    log(describeRun(model, setup.data));
+    log(job.description);
     const restored = await restoreCheckpoint(
       setup.checkpoint,
       files.checkpoint,
@@ -152,7 +175,7 @@ export async function train(config: Config, options: TrainOptions = {}): Promise
     for (let epoch = restored.startEpoch; epoch <= lastEpoch; epoch++) {
       const record = await runEpoch(run, epoch);
       history = [...history.filter((r) => r.epoch < epoch), record];
-      await saveEpoch(run, deps, files, history, model.names);
+      await saveEpoch(run, deps, setup, history, epoch === lastEpoch, log);
       run.progress.endEpoch(record);
     }
     return {
@@ -173,7 +196,7 @@ export async function train(config: Config, options: TrainOptions = {}): Promise
   } finally {
     await Promise.allSettled(pendingReads);
     run?.updater.dispose();
-    model.dispose();
+    await job.close();
   }
 }
 
@@ -184,8 +207,7 @@ interface Setup {
   readonly backend: BackendName;
   readonly checkpoint: CheckpointData | undefined;
   readonly control: EpochControl;
-  readonly data: Dataset;
-  readonly model: TrainModel;
+  readonly job: TrainJob<unknown>;
 }
 
 /**
@@ -216,6 +238,18 @@ async function setUp(
     log,
   });
   const control = await deps.createControl(settings.control, { file: settings.learningRateFile });
+  const job = settings.sequence === undefined
+    ? await digitsSetUp(settings, deps, backend)
+    : await sequenceSetUp(settings, deps, backend, checkpoint, options.source, log);
+  return { settings, files, backend, checkpoint, control, job };
+}
+
+/** The digits job: its data and its MLP. */
+async function digitsSetUp(
+  settings: TrainSettings,
+  deps: TrainDeps,
+  backend: BackendName,
+): Promise<TrainJob<unknown>> {
   const data = await deps.loadData(settings.data, { seed: settings.seed });
   const model = await deps.createModel(settings.model, {
     backend,
@@ -224,26 +258,67 @@ async function setUp(
     numClasses: data.numClasses,
     ...(data.outputs !== undefined ? { outputs: data.outputs } : {}),
   });
-  return { settings, files, backend, checkpoint, control, data, model };
+  return digitsJob(settings, model, data) as TrainJob<unknown>;
 }
 
-/** What the epochs run on: the digits' batches and the model's step. */
+/**
+ * A sequence config's job: its datasets, its model, and the check that they fit (the data
+ * keys the model reads, their dims), reported as config problems before any training.
+ */
+async function sequenceSetUp(
+  settings: TrainSettings,
+  deps: TrainDeps,
+  backend: BackendName,
+  checkpoint: CheckpointData | undefined,
+  source: string | undefined,
+  log: (line: string) => void,
+): Promise<TrainJob<unknown>> {
+  const spec = settings.sequence!;
+  const real = deps.createSequenceModel && deps.openDatasets
+    ? undefined
+    : await (await import("./wiring.ts")).defaultDeps();
+  const open = deps.openDatasets ?? real!.openDatasets!;
+  const create = deps.createSequenceModel ?? real!.createSequenceModel!;
+  const data = await open(spec.data);
+  let model;
+  try {
+    model = await create(spec, {
+      backend,
+      seed: settings.seed,
+      ...(checkpoint
+        ? { start: { epoch: checkpoint.epoch + 1, step: checkpoint.globalTrainStep } }
+        : {}),
+    });
+  } catch (e) {
+    await data.close();
+    throw e;
+  }
+  const problems = datasetKeyProblems(data, model);
+  if (problems.length > 0) {
+    model.dispose();
+    await data.close();
+    throw new ConfigError(problems, source);
+  }
+  return sequenceJob(spec, data, model, log) as TrainJob<unknown>;
+}
+
+/** What the epochs run on: the job's batches, step and scores. */
 function epochRun(
   setup: Setup,
   deps: TrainDeps,
   restored: Restored,
   o: TrainOptions & { log: (line: string) => void; pendingReads: Promise<unknown>[] },
-): EpochRun<Batch> {
-  const { settings, model, data } = setup;
+): EpochRun<unknown> {
+  const { settings, job } = setup;
   const now = o.now ?? (() => performance.now());
   return {
     settings,
     control: setup.control,
     updater: restored.updater,
-    model,
-    train: batchSource(data, settings),
-    evaluate: evaluator(model, data, settings),
-    outputs: model.outputs ?? [OUTPUT],
+    model: job.step,
+    train: job.train,
+    scoring: job.scoring,
+    outputs: job.outputs,
     progress: createProgress({ mode: o.progress ?? defaultMode(), log: o.log, now }),
     now,
     readEvery: setup.backend === "webgpu" ? settings.logEverySteps : 1,
@@ -268,37 +343,11 @@ async function chooseBackend(
   return backend;
 }
 
-/** The line about the model and the data. */
-function describeRun(model: TrainModel, data: Dataset): string {
-  const numParams = model.shapes.reduce((n, sh) => n + sh.reduce((a, b) => a * b, 1), 0);
-  return `model: ${numParams} parameters in ${model.names.length} tensors; data: ` +
-    `${data.train.size} train / ${data.dev.size} dev rows` +
-    (model.message ? `; ${model.message}` : "");
-}
-
-/** The training split's seeded mini-batches. */
-function batchSource(data: Dataset, s: TrainSettings): EpochRun<Batch>["train"] {
-  return {
-    stepsPerEpoch: Math.ceil(data.train.size / s.batchSize),
-    batches: (epoch) => data.train.batches(epoch, s.batchSize, s.seed),
-  };
-}
-
-/** Scores of a whole split, evaluated in batches of at least 256 rows. */
-function evaluator(
-  model: TrainModel,
-  data: Dataset,
-  s: TrainSettings,
-): EpochRun<Batch>["evaluate"] {
-  const batch = Math.max(256, s.batchSize);
-  return (split) => {
-    const part = data[split];
-    return model.evaluate(part.x, part.y, batch, part.targets);
-  };
-}
-
 /** The rate of a step: `dynamic_learning_rate` (if set) times `learning_rate_multiplier`. */
-function stepLearningRate(s: TrainSettings, deps: TrainDeps): EpochRun<Batch>["stepLearningRate"] {
+function stepLearningRate(
+  s: TrainSettings,
+  deps: TrainDeps,
+): EpochRun<unknown>["stepLearningRate"] {
   const dynamic = s.dynamicLearningRate === undefined
     ? undefined
     : deps.dynamicLearningRate(s.dynamicLearningRate);
@@ -307,35 +356,83 @@ function stepLearningRate(s: TrainSettings, deps: TrainDeps): EpochRun<Batch>["s
 }
 
 /**
- * After an epoch: the plot, then the checkpoint (parameters, optimizer state, step counter,
- * history), written atomically.
+ * After an epoch: the plot; then, when the epoch is saved (every `save_interval` epochs, the
+ * final epoch, and the last epoch of this run, as RETURNN saves the last model at the end of
+ * training), its model file `model.<epoch>.nbck` and the checkpoint `checkpoint.nbck`
+ * (parameters, model state, optimizer state, step counter, history; both written atomically,
+ * the checkpoint first), then RETURNN's `cleanup_old_models`.
  */
 async function saveEpoch(
-  run: EpochRun<Batch>,
+  run: EpochRun<unknown>,
   deps: TrainDeps,
-  files: { checkpoint: string; plot: string },
+  setup: Setup,
   history: readonly EpochRecord[],
-  paramNames: readonly string[],
+  lastOfRun: boolean,
+  log: (line: string) => void,
 ): Promise<void> {
+  const { files, job } = setup;
+  const s = run.settings;
+  const epoch = history[history.length - 1].epoch;
   // The plot first: a crash between the two leaves a plot ahead of the checkpoint (redrawn
   // when the epoch is run again), never one missing the last epoch of a finished run.
   await deps.plot(files.plot, history);
+  if (epoch % s.saveInterval !== 0 && epoch !== s.numEpochs && !lastOfRun) return;
   const state = await run.updater.exportState();
-  const s = run.settings;
-  await saveCheckpoint(
-    files.checkpoint,
+  const modelState = job.model.state;
+  const stateValues = modelState ? await modelState.read() : [];
+  const bytes = encodeCheckpoint(
     {
-      epoch: history[history.length - 1].epoch,
+      epoch,
       globalTrainStep: run.globalTrainStep,
-      paramNames,
+      paramNames: job.model.names,
       params: await run.updater.parameters(),
       optimizerArrays: state.arrays,
       optimizerMeta: state.meta,
+      ...(modelState
+        ? { stateArrays: Object.fromEntries(modelState.names.map((n, i) => [n, stateValues[i]])) }
+        : {}),
       rng: { seed: s.seed, shuffle: "deriveSeed(seed, epoch)" },
       fingerprint: fingerprintOf(s),
       history,
     } satisfies CheckpointData,
   );
+  await writeFileAtomic(files.checkpoint, bytes, ".tmp", "the checkpoint");
+  await writeFileAtomic(
+    join(s.outputDir, epochModelFile(epoch)),
+    bytes,
+    ".tmp",
+    `the model of epoch ${epoch}`,
+  );
+  if (s.cleanupOldModels !== false) await cleanupOldModels(s, history, log);
+}
+
+/** RETURNN's `cleanup_old_models`: delete the epoch model files its rule does not keep. */
+async function cleanupOldModels(
+  s: TrainSettings,
+  history: readonly EpochRecord[],
+  log: (line: string) => void,
+): Promise<void> {
+  if (s.cleanupOldModels === false) return;
+  const stored: number[] = [];
+  for await (const entry of Deno.readDir(s.outputDir)) {
+    const m = /^model\.(\d{3,})\.nbck$/.exec(entry.name);
+    if (m && entry.isFile) stored.push(Number(m[1]));
+  }
+  const scores = new Map(history.map((r) => [r.epoch, scoresOf(r)]));
+  const remove = epochsToDelete(stored, scores, s.cleanupOldModels);
+  if (remove.length === 0) return;
+  for (const e of remove) await Deno.remove(join(s.outputDir, epochModelFile(e)));
+  log(`cleanup_old_models: deleted the models of epochs ${remove.join(", ")}`);
+}
+
+/** Every score of an epoch under the learning-rate file's keys. */
+function scoresOf(r: EpochRecord): Record<string, number> {
+  return r.scores ?? {
+    train_score: r.trainScore,
+    train_error: r.trainError,
+    dev_score: r.devScore,
+    dev_error: r.devError,
+  };
 }
 
 function defaultMode(): ProgressMode {

@@ -8,7 +8,9 @@
 
 import type { DataSpec, ModelSpec } from "./config_types.ts";
 import type { StepContext, TrainSettings } from "./config.ts";
-import type { BackendName, Batch, TrainModel } from "./model_types.ts";
+import type { BackendName, Batch, ParamModel, SequenceModel, TrainModel } from "./model_types.ts";
+import type { SequenceSettings } from "./seq_config.ts";
+import type { DataConfig, OpenedData } from "../datasets/data_config.ts";
 
 /** One split of a classification data set. */
 export interface DataPart {
@@ -146,7 +148,17 @@ export interface TrainDeps {
     },
   ): Promise<TrainModel>;
   /** Build the optimizer + transforms for the model's parameters. */
-  createUpdater(settings: TrainSettings, model: TrainModel): Promise<Updater>;
+  createUpdater(settings: TrainSettings, model: ParamModel): Promise<Updater>;
+  /**
+   * Build a sequence config's model (network dict or `get_model`). Optional: the real one is
+   * loaded when a sequence config runs without it.
+   */
+  createSequenceModel?(
+    spec: SequenceSettings,
+    options: { backend: BackendName; seed: number },
+  ): Promise<SequenceModel>;
+  /** Open a sequence config's datasets. Optional, as `createSequenceModel`. */
+  openDatasets?(data: DataConfig): Promise<OpenedData>;
   /** Build the learning-rate control (loads `file` when it exists). */
   createControl(config: Readonly<Record<string, unknown>>, options: { file: string }): Promise<
     EpochControl

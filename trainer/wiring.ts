@@ -9,7 +9,7 @@
 
 import type { TrainSettings } from "./config.ts";
 import type { EpochControl, TrainDeps, Updater, UpdaterState } from "./train_deps.ts";
-import { MLP_DEFAULTS, type TrainModel } from "./model_types.ts";
+import { MLP_DEFAULTS, type ParamModel } from "./model_types.ts";
 import { loadDigits } from "./digits.ts";
 import { assertFiniteParameters } from "./finite_check.ts";
 import { deriveSeed } from "./rng.ts";
@@ -24,6 +24,7 @@ import { dynamicLearningRate } from "../schedules/dynamic_learning_rate.ts";
 import { createLearningRateControl } from "../control/learning_rate_control.ts";
 import { plotEpochsSvg } from "../control/plot_svg.ts";
 import { writeFileAtomic } from "../_util/atomic_write.ts";
+import { openDataConfig } from "../datasets/data_config.ts";
 
 /**
  * The gradient transforms a config asks for, built by `transformsFromConfig` in the spec's
@@ -137,7 +138,7 @@ export class InvalidGradientAtStepError extends InvalidGradientError {
  * @param model The model.
  * @returns The updater.
  */
-export async function createEngineUpdater(s: TrainSettings, model: TrainModel): Promise<Updater> {
+export async function createEngineUpdater(s: TrainSettings, model: ParamModel): Promise<Updater> {
   // tfjs on webgpu: the engine shares its GPUDevice; on cpu/wasm: the engine's wasm backend
   // (WebAssembly SIMD on the worker pool, bitwise the cpu reference, ~10x faster).
   const backend = model.backend === "webgpu" ? "webgpu" : "wasm";
@@ -250,6 +251,11 @@ export function defaultDeps(): Promise<TrainDeps> {
       }, { backend: o.backend, seed: o.seed });
     },
     createUpdater: createEngineUpdater,
+    async createSequenceModel(spec, o) {
+      const { createTfjsSequenceModel } = await import("./tfjs_seq_model.ts");
+      return await createTfjsSequenceModel(spec, o);
+    },
+    openDatasets: (data) => openDataConfig(data),
     createControl: (config, { file }) => createEpochControl(config, file),
     dynamicLearningRate: (setting) => dynamicLearningRate(setting),
     async plot(path, history) {

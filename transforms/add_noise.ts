@@ -12,8 +12,10 @@ export interface AddNoiseOptions {
 /**
  * Add zero-mean noise with standard deviation `sigma`, truncated at ±2σ, to every gradient
  * element (RETURNN `gradient_noise`). The draw is a counter-based function of (seed, update
- * step, tensor, element), identical in WGSL and TypeScript: a run is reproducible for a seed and
- * the cpu and webgpu backends agree closely. Fused into the optimizer kernel.
+ * step, tensor, element): a hash of the counter and the truncated normal's quantile in float32
+ * arithmetic (`truncNormal`), so a run is reproducible for a seed and the backends agree (wasm
+ * bitwise with cpu; webgpu too where the adapter rounds float32 division exactly, as llvmpipe
+ * does, else within a few ulp). Fused into the optimizer kernel.
  *
  * @param sigma Standard deviation σ > 0.
  * @param options The seed.

@@ -1,9 +1,9 @@
 /**
  * Counter-based truncated-normal noise: the draw for `(seed, step, tensor, element)` is a pure
- * function implemented identically in TypeScript and as a kernel description (rendered as WGSL
- * and WebAssembly) (a `lowbias32` integer hash, Box–Muller with
- * `ln` by a fixed series near 1 and the angle in (-π, π) where WGSL's `cos`/`sin` are accurate,
- * rejection beyond ±2σ with at most 8 rounds of two candidates, then 0).
+ * function, written once as this TypeScript reference and once as a kernel description (rendered
+ * as WGSL and WebAssembly) with the same float32 operations: a `lowbias32` integer hash of the
+ * element's counter, its top 24 bits as a uniform, and the truncated normal's quantile as a
+ * rational function (only +, -, ×, ÷: no library transcendental, no rejection, no branch).
  *
  * @module
  */
@@ -42,50 +42,59 @@ export function noiseKey(seed: number, step: number, tensor: number): number {
 }
 
 /**
- * Coefficients of the series `ln(u) = x·(1 + x·(-1/2 + x·(1/3 + ...)))`, x = u - 1, used for
- * u > 0.75 (float32, 1/1 to -1/14 and 1/15).
+ * The truncated normal quantile as float32 constants: the draw is `z = q·P(t)/Q(t)` with
+ * `q = (u - (2^23 - 1/2))·C` for a 24-bit integer `u`, `t = (1/2 - |q|)(1/2 + |q|)`, `P` and `Q`
+ * of degree 4 (coefficients from t^0, `Q[0] = 1`), fitted to `Φ⁻¹(1/2 + q)/q` on
+ * `|q| < W/2`, `W = 2Φ(2) - 1` (`tests/fixtures/noise_quantile/make.py`). `C` is `W·2^-24`, so
+ * `1/2 + q` is uniform over 2^24 midpoints of `(Φ(-2), Φ(2))` and `z` a standard normal truncated
+ * to [-2, 2] without rejection; float32 evaluation is within 6 ulp of the exact quantile of `q`.
  *
  * @example Usage
  * ```ts
- * import { LOG_SERIES } from "./noise.ts";
+ * import { NORMAL_QUANTILE } from "./noise.ts";
  * import { equal } from "node:assert/strict";
- * equal(LOG_SERIES[1], -0.5);
+ * equal(NORMAL_QUANTILE.q[0], 1);
  * ```
  */
-export const LOG_SERIES: readonly number[] = [
-  1,
-  -1 / 2,
-  1 / 3,
-  -1 / 4,
-  1 / 5,
-  -1 / 6,
-  1 / 7,
-  -1 / 8,
-  1 / 9,
-  -1 / 10,
-  1 / 11,
-  -1 / 12,
-  1 / 13,
-  -1 / 14,
-  1 / 15,
-].map(Math.fround);
+export const NORMAL_QUANTILE: {
+  readonly c: number;
+  readonly p: readonly number[];
+  readonly q: readonly number[];
+} = Object.freeze({
+  c: Math.fround(5.6892616839832044e-08),
+  p: [6.221014499664307, 1052.0950927734375, 24169.78125, 94705.84375, 34704.55859375],
+  q: [1, 229.5735321044922, 7223.47900390625, 43945.4453125, 40442.921875],
+});
 
 /**
- * `ln(u)` for u in (0, 1), float32: a fixed series near 1 (where library `log`s differ most),
- * the library `log` elsewhere. Same algorithm as WGSL's `nb_log_unit`.
+ * The truncated normal draw of the 24-bit integer `u` (see {@linkcode NORMAL_QUANTILE}), every
+ * operation rounded to float32 as the kernels do.
+ *
+ * @example Usage
+ * ```ts
+ * import { normalQuantile } from "./noise.ts";
+ * import { equal } from "node:assert/strict";
+ * equal(normalQuantile(2 ** 23), -normalQuantile(2 ** 23 - 1));
+ * equal(Math.abs(normalQuantile(0)) <= 2, true);
+ * ```
  */
-function logUnit(u: number): number {
+export function normalQuantile(u: number): number {
   const f = Math.fround;
-  if (u <= 0.75) return f(Math.log(u));
-  const x = f(u - 1);
-  let acc = LOG_SERIES[LOG_SERIES.length - 1];
-  for (let i = LOG_SERIES.length - 2; i >= 0; i--) acc = f(LOG_SERIES[i] + f(x * acc));
-  return f(x * acc);
+  const { c, p, q: qc } = NORMAL_QUANTILE;
+  const q = f(f(u - 8388607.5) * c);
+  const a = Math.abs(q);
+  const t = f(f(0.5 - a) * f(0.5 + a));
+  let num = p[p.length - 1];
+  for (let i = p.length - 2; i >= 0; i--) num = f(f(num * t) + p[i]);
+  let den = qc[qc.length - 1];
+  for (let i = qc.length - 2; i >= 0; i--) den = f(f(den * t) + qc[i]);
+  return f(f(q * num) / den);
 }
 
 /**
  * Standard normal draw truncated to [-2, 2] for element `j` under `key` (see `noiseKey`),
- * rounded to float32.
+ * rounded to float32: the top 24 bits of `mix32(key ^ j·0x27d4eb2f)` through
+ * {@linkcode normalQuantile}.
  *
  * @example Usage
  * ```ts
@@ -97,17 +106,5 @@ function logUnit(u: number): number {
  * ```
  */
 export function truncNormal(key: number, j: number): number {
-  const f = Math.fround;
-  const base = mix32((key ^ Math.imul(j >>> 0, 0x27d4eb2f)) >>> 0);
-  for (let a = 0; a < 8; a++) {
-    const u1 = f(((mix32((base ^ Math.imul(2 * a + 1, 0x632be5ab)) >>> 0) >>> 9) + 0.5) * 2 ** -23);
-    const u2 = f(((mix32((base + Math.imul(2 * a + 2, 0x85ebca6b)) >>> 0) >>> 9) + 0.5) * 2 ** -23);
-    const r = f(Math.sqrt(f(-2 * logUnit(u1))));
-    const th = f(f(3.14159265358979) * f(f(2 * u2) - 1));
-    const z0 = f(r * f(Math.cos(th)));
-    if (Math.abs(z0) <= 2) return z0;
-    const z1 = f(r * f(Math.sin(th)));
-    if (Math.abs(z1) <= 2) return z1;
-  }
-  return 0;
+  return normalQuantile(mix32((key ^ Math.imul(j >>> 0, 0x27d4eb2f)) >>> 0) >>> 8);
 }

@@ -73,6 +73,96 @@ function _padding(opts: Readonly<Record<string, unknown>>): "same" | "valid" {
   return String(opts.padding).toLowerCase() as "same" | "valid";
 }
 
+/** Options of {@linkcode conv1d}. */
+export interface Conv1dOptions {
+  /** `same` (output length `ceil(T / stride)`) or `valid`. */
+  padding: "same" | "valid";
+  /** Stride over time. @default 1 */
+  strides?: number;
+  /** Dilation over time. @default 1 */
+  dilation?: number;
+  /** An activation name of the network dict (`relu`, `tanh`, ...), or none. @default null */
+  activation?: string | null;
+}
+
+/**
+ * A 1-D convolution over time of a padded batch, as the network dict's `conv` layer computes
+ * it (RETURNN's padding and output lengths; padded frames are zeroed before and after), for
+ * `get_model` / `train_step` configs too. It is built from shifted matrix products, so it runs
+ * and has gradients on every tfjs backend (tfjs's own `conv1d` has no filter gradient on
+ * `wasm` and is slow on `cpu`).
+ *
+ * @param tf The TensorFlow.js namespace.
+ * @param x The input `[B, T, F]` with its lengths.
+ * @param W The filter `[k, F, n_out]`.
+ * @param bias `[n_out]`, or null.
+ * @param options Padding, stride, dilation, activation.
+ * @returns The output `[B, T', n_out]` with its lengths.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import * as tf from "@tensorflow/tfjs";
+ * import { conv1d } from "./conv.ts";
+ *
+ * const x = { values: tf.ones([1, 3, 1]), seqLens: new Int32Array([2]), dim: 1, sparse: false };
+ * const y = conv1d(tf, x, tf.ones([3, 1, 1]) as never, null, { padding: "same" });
+ * assert.deepEqual(y.values.arraySync(), [[[2], [2], [0]]]);
+ * ```
+ */
+export function conv1d(
+  tf: Tf,
+  x: SeqTensor,
+  W: tfjs.Tensor3D,
+  bias: tfjs.Tensor | null,
+  options: Conv1dOptions,
+): SeqTensor {
+  const [B, T] = x.values.shape as [number, number];
+  const k = W.shape[0];
+  const s = options.strides ?? 1, d = options.dilation ?? 1;
+  const padding = options.padding;
+  const outT = convOutputLength(T, k, s, d, padding);
+  let inp = maskPadding(tf, x.values, x.seqLens) as tfjs.Tensor3D;
+  if (padding === "same") {
+    const total = Math.max((outT - 1) * s + (k - 1) * d + 1 - T, 0);
+    const left = Math.floor(total / 2);
+    inp = tf.pad(inp, [[0, 0], [left, total - left], [0, 0]]);
+  }
+  const needT = (outT - 1) * s + (k - 1) * d + 1;
+  if (outT === 0 || inp.shape[1] < needT) {
+    const lens = new Int32Array(B);
+    return {
+      values: tf.zeros([B, outT, W.shape[2]]),
+      seqLens: lens,
+      dim: W.shape[2],
+      sparse: false,
+    };
+  }
+  // Dilated strided convolution as k shifted matrix products (every backend has them).
+  let y: tfjs.Tensor | null = null;
+  for (let j = 0; j < k; j++) {
+    const frames = _every(
+      tf,
+      tf.slice(inp, [0, j * d, 0], [B, (outT - 1) * s + 1, x.dim]),
+      s,
+      outT,
+    );
+    const term = tf.reshape(
+      tf.matMul(
+        tf.reshape(frames, [B * outT, x.dim]),
+        tf.squeeze(tf.slice(W, [j, 0, 0], [1, -1, -1]), [0]),
+      ),
+      [B, outT, W.shape[2]],
+    );
+    y = y === null ? term : tf.add(y, term);
+  }
+  if (bias) y = tf.add(y!, bias);
+  const seqLens = Int32Array.from(x.seqLens, (n) => convOutputLength(n, k, s, d, padding));
+  const act = options.activation ?? null;
+  const values = maskPadding(tf, _applyActivation(tf, act, y!), seqLens);
+  return { values, seqLens, dim: W.shape[2], sparse: false };
+}
+
 /**
  * The `conv` layer class (1-D).
  *
@@ -161,51 +251,11 @@ export const convLayer: LayerDef = {
     return p;
   },
   forward(tf: Tf, opts, inputs: readonly SeqTensor[], ctx: ForwardContext): LayerOutput {
-    const x = inputs[0];
-    const [B, T] = x.values.shape as [number, number];
-    const W = ctx.params["W"] as tfjs.Tensor3D;
-    const k = W.shape[0];
-    const s = _one(opts.strides ?? 1)!, d = _one(opts.dilation_rate ?? 1)!;
-    const padding = _padding(opts);
-    const outT = convOutputLength(T, k, s, d, padding);
-    let inp = maskPadding(tf, x.values, x.seqLens) as tfjs.Tensor3D;
-    if (padding === "same") {
-      const total = Math.max((outT - 1) * s + (k - 1) * d + 1 - T, 0);
-      const left = Math.floor(total / 2);
-      inp = tf.pad(inp, [[0, 0], [left, total - left], [0, 0]]);
-    }
-    const needT = (outT - 1) * s + (k - 1) * d + 1;
-    if (outT === 0 || inp.shape[1] < needT) {
-      const lens = new Int32Array(B);
-      return {
-        values: tf.zeros([B, outT, W.shape[2]]),
-        seqLens: lens,
-        dim: W.shape[2],
-        sparse: false,
-      };
-    }
-    // Dilated strided convolution as k shifted matrix products (every backend has them).
-    let y: tfjs.Tensor | null = null;
-    for (let j = 0; j < k; j++) {
-      const frames = _every(
-        tf,
-        tf.slice(inp, [0, j * d, 0], [B, (outT - 1) * s + 1, x.dim]),
-        s,
-        outT,
-      );
-      const term = tf.reshape(
-        tf.matMul(
-          tf.reshape(frames, [B * outT, x.dim]),
-          tf.squeeze(tf.slice(W, [j, 0, 0], [1, -1, -1]), [0]),
-        ),
-        [B, outT, W.shape[2]],
-      );
-      y = y === null ? term : tf.add(y, term);
-    }
-    if (ctx.params["bias"]) y = tf.add(y!, ctx.params["bias"]);
-    const seqLens = Int32Array.from(x.seqLens, (n) => convOutputLength(n, k, s, d, padding));
-    const act = (opts.activation ?? null) as string | null;
-    const values = maskPadding(tf, _applyActivation(tf, act, y!), seqLens);
-    return { values, seqLens, dim: W.shape[2], sparse: false };
+    return conv1d(tf, inputs[0], ctx.params["W"] as tfjs.Tensor3D, ctx.params["bias"] ?? null, {
+      padding: _padding(opts),
+      strides: _one(opts.strides ?? 1)!,
+      dilation: _one(opts.dilation_rate ?? 1)!,
+      activation: (opts.activation ?? null) as string | null,
+    });
   },
 };

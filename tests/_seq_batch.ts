@@ -1,15 +1,23 @@
 /**
- * Test helper: utterances of the CTC example (`examples/ctc_toy_data.ts`) as one padded host
- * batch (`{data, classes}` with lengths), for the example's test and the sequence profile.
+ * Test helper: sequences in RETURNN StaticDataset form (`{data, classes}`, e.g. the CTC G2P
+ * example's `examples/g2p_data.ts`) as one padded host batch with lengths, for the sequence
+ * profile (`bench/seq_profile.ts`).
  *
  * @module
  */
 
 import type { HostBatchKey } from "../models/extern_data.ts";
-import type { CtcToyUtterance } from "../examples/ctc_toy_data.ts";
 
-/** Pad utterances into a batch (targets past each length are 0, which CTC ignores). */
-export function ctcToyBatch(us: readonly CtcToyUtterance[]): Record<string, HostBatchKey> {
+/** One sequence: frames of dense features and its labels. */
+export interface SeqExample {
+  /** Frames of features. */
+  readonly data: readonly (readonly number[])[];
+  /** Labels. */
+  readonly classes: readonly number[];
+}
+
+/** Pad sequences into a batch (targets past each length are 0, which CTC ignores). */
+export function seqBatch(us: readonly SeqExample[]): Record<string, HostBatchKey> {
   const B = us.length, F = us[0].data[0].length;
   const T = Math.max(...us.map((u) => u.data.length)),
     S = Math.max(...us.map((u) => u.classes.length));
