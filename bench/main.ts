@@ -6,8 +6,8 @@
  *
  * Options: `--json`, `--sizes 1,4,16` (single-tensor sizes in units of 2^20 floats),
  * `--no-many` (skip the ~150-tensor case), `--optimizers adam,lion,...`, `--reps 7`,
- * `--skip tfjs,torch,cpu,wasm,e2e,roofline,host,webgpu,seq` (any of them; `seq`: the 12AX demos,
- * `bench/seq_demos.ts`), `--wg 64 --ept 4` (kernel shape),
+ * `--skip tfjs,torch,cpu,wasm,e2e,roofline,host,webgpu,seq,lstm` (any of them; `seq`: the 12AX demos,
+ * `bench/seq_demos.ts`; `lstm`: the fused LSTM op per frame, `bench/lstm.ts`), `--wg 64 --ept 4` (kernel shape),
  * `--tune` (sweep kernel shapes on Adam instead), `--python /usr/bin/python3`,
  * `--torch-device cuda`, `--torch-fused` (`Adam(fused=True)`), `--json-out .tmp/bench.json` (also
  * write the JSON; the task may write under `.tmp/` only), `--budget 32` (millions of
@@ -44,6 +44,7 @@ const SKIPPABLE = [
   "host",
   "webgpu",
   "seq",
+  "lstm",
 ] as const;
 
 /** Largest single-tensor size (in 2^20 floats) timed on the slow tfjs cpu backend. */
@@ -331,6 +332,12 @@ async function run(argv: string[]): Promise<void> {
     const { seqDemos, formatSeqDemos } = await import("./seq_demos.ts");
     const seq = await seqDemos({ python: o.python, backends: ["wasm"], log });
     console.log(o.json ? JSON.stringify(seq, null, 2) : "\n" + formatSeqDemos(seq.rows, seq.notes));
+  }
+  // The fused LSTM op against the tfjs compositions and torch nn.LSTM (bench/lstm.ts).
+  if (!o.skip.has("lstm")) {
+    const { lstmOps, formatLstmOps } = await import("./lstm.ts");
+    const r = await lstmOps({ python: o.python, log });
+    console.log(o.json ? JSON.stringify(r, null, 2) : "\n" + formatLstmOps(r.rows, r.torchNote));
   }
   if (o.jsonOut) await Deno.writeTextFile(o.jsonOut, JSON.stringify(report, null, 2) + "\n");
 }

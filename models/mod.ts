@@ -4,7 +4,9 @@
  * `get_model` / `train_step` functions with `run_ctx.markAsLoss`, frame-wise cross-entropy,
  * CTC (log space, hand-written gradient), greedy decoding and label error rate, and epoch
  * scores normalised and named as RETURNN's engines write them. Everything runs on padded
- * batches with their sequence lengths.
+ * batches with their sequence lengths. The LSTM recursion and the CTC loss run as fused kernels
+ * (one call per batch forward, one backward) on tfjs' cpu, wasm and webgpu backends
+ * (`docs/fused_kernels.md`).
  *
  * @example CTC loss and its gradient
  * ```ts
@@ -30,6 +32,9 @@ export * from "./registry.ts";
 export * from "./run_ctx.ts";
 export * from "./scores.ts";
 export * from "./lstm_cell.ts";
+export { fusedLstm, type FusedLstmArgs, registerFusedLstm } from "./fused/lstm_op.ts";
+export { registerFusedCtc } from "./fused/ctc_op.ts";
+export { useFastWasmMatMul } from "./fused/wasm_matmul.ts";
 export * from "./function_model.ts";
 export * from "./losses/ctc.ts";
 export * from "./losses/ctc_decode.ts";

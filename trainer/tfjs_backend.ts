@@ -10,6 +10,7 @@
 
 import type { BackendName } from "./model_types.ts";
 import { acquireGpu, isSoftwareAdapter } from "../gpu/mod.ts";
+import { useFastWasmMatMul } from "../models/fused/wasm_matmul.ts";
 
 /** The TensorFlow.js namespace (`@tensorflow/tfjs`). */
 export type Tf = typeof import("@tensorflow/tfjs");
@@ -125,6 +126,8 @@ export async function loadTfjs(
       "check that node_modules/@tensorflow/tfjs-backend-wasm/dist/*.wasm exists and is readable " +
         "(run `deno install`, grant --allow-read for it) or pass 'wasmPaths'",
     );
+    // XNNPACK's fast path for matMul gradients (transposed operands), see models/fused.
+    useFastWasmMatMul(tf);
     const simd = await tf.env().getAsync("WASM_HAS_SIMD_SUPPORT");
     const threads = await tf.env().getAsync("WASM_HAS_MULTITHREAD_SUPPORT");
     return {

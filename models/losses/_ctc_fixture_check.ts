@@ -6,7 +6,7 @@
  */
 
 import type { Tf } from "../_tf.ts";
-import { ctcLoss } from "./ctc.ts";
+import { ctcLoss, type CtcLossOptions } from "./ctc.ts";
 
 /** One case of `tests/fixtures/torch/ctc*.json`. */
 export interface CtcCase {
@@ -37,9 +37,14 @@ export interface CtcCheck {
  *
  * @param tf TensorFlow.js on the backend to test.
  * @param cases The cases.
+ * @param impl The implementation to check. @default "auto"
  * @returns The worst ratios.
  */
-export async function checkCtcCases(tf: Tf, cases: readonly CtcCase[]): Promise<CtcCheck> {
+export async function checkCtcCases(
+  tf: Tf,
+  cases: readonly CtcCase[],
+  impl: CtcLossOptions["impl"] = "auto",
+): Promise<CtcCheck> {
   let lossWorst = 0, gradWorst = 0, worst = "";
   const infMismatch: string[] = [];
   for (const c of cases) {
@@ -48,11 +53,15 @@ export async function checkCtcCases(tf: Tf, cases: readonly CtcCase[]): Promise<
     const finite = c.loss_per_seq.map((v) => v !== "inf");
     const loss = ctcLoss(tf, logits, targets, c.input_lengths, c.target_lengths, {
       blank: c.blank,
+      impl,
     });
     const got = await loss.data();
     const weights = tf.tensor1d(finite.map((f) => (f ? 1 : 0)), "bool");
     const grad = tf.grad((x) => {
-      const l = ctcLoss(tf, x, targets, c.input_lengths, c.target_lengths, { blank: c.blank });
+      const l = ctcLoss(tf, x, targets, c.input_lengths, c.target_lengths, {
+        blank: c.blank,
+        impl,
+      });
       return tf.sum(tf.where(weights, l, tf.zerosLike(l)));
     })(logits);
     const g = await grad.data();

@@ -7,6 +7,7 @@
  */
 
 import { _checkLengths, type Lengths, type Tf, type tfjs } from "../_tf.ts";
+import { fusedCtcLoss, registerFusedCtc } from "../fused/ctc_op.ts";
 
 /** Options of {@linkcode ctcLoss}. */
 export interface CtcLossOptions {
@@ -22,6 +23,13 @@ export interface CtcLossOptions {
    * @default false
    */
   zeroInfinity?: boolean;
+  /**
+   * `fused`: the fused op of `fused/ctc_op.ts` (two kernel calls per batch; `cpu`, `wasm`,
+   * `webgpu`); `reference`: the composition of tfjs ops below (a few dozen per frame); `auto`:
+   * fused where the backend has it and the shapes are not empty.
+   * @default "auto"
+   */
+  impl?: "auto" | "fused" | "reference";
 }
 
 /**
@@ -53,7 +61,8 @@ const UNALIGNED = -1e29;
  * @param options Blank index and `zeroInfinity`.
  * @returns `[B]` float32 losses.
  * @throws {TypeError} If `logits` is not rank 3 float32 or `targets` not rank 2.
- * @throws {RangeError} If the lengths do not fit the shapes or `blank` is not in `[0, C)`.
+ * @throws {RangeError} If the lengths do not fit the shapes, `blank` is not in `[0, C)`, or
+ *   `impl` is unknown (or `fused` where the backend or the shapes do not allow it).
  *
  * @example
  * ```ts
@@ -109,6 +118,16 @@ export function ctcLoss(
   const inLens = _checkLengths("inputLengths", inputLengths, B, T);
   const tgtLens = _checkLengths("targetLengths", targetLengths, B, S);
   const zeroInfinity = options.zeroInfinity ?? false;
+  const impl = options.impl ?? "auto";
+  if (!["auto", "fused", "reference"].includes(impl)) {
+    throw new RangeError(
+      `Cannot compute the CTC loss as 'impl' must be 'auto', 'fused' or 'reference': current ` +
+        `value is '${impl}'`,
+    );
+  }
+  if (impl === "fused" || (impl === "auto" && B * T * C > 0 && S > 0 && registerFusedCtc(tf))) {
+    return fusedCtcLoss(tf, logits, targets, inLens, tgtLens, blank, zeroInfinity);
+  }
   const L = 2 * S + 1;
   const host = _hostMasks(B, T, L, C, inLens, tgtLens);
 
