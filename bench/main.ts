@@ -6,6 +6,7 @@
  *
  * Options: `--json`, `--sizes 1,4,16` (single-tensor sizes in units of 2^20 floats),
  * `--no-many` (skip the ~150-tensor case), `--optimizers adam,lion,...`, `--reps 7`,
+ * `--seq-epochs 5` (epochs of each 12AX demo in the `seq` section),
  * `--skip tfjs,torch,cpu,wasm,e2e,roofline,host,webgpu,seq,lstm` (any of them; `seq`: the 12AX demos,
  * `bench/seq_demos.ts`; `lstm`: the fused LSTM op per frame, `bench/lstm.ts`), `--wg 64 --ept 4` (kernel shape),
  * `--tune` (sweep kernel shapes on Adam instead), `--python /usr/bin/python3`,
@@ -69,6 +70,7 @@ function parse(args: string[]) {
       "no-many": { type: "boolean", default: false },
       optimizers: { type: "string", default: OPTIMIZER_CASES.map((c) => c.id).join(",") },
       reps: { type: "string", default: "7" },
+      "seq-epochs": { type: "string", default: "5" },
       skip: { type: "string", default: "" },
       wg: { type: "string" },
       ept: { type: "string" },
@@ -114,6 +116,7 @@ function parse(args: string[]) {
     many: !values["no-many"],
     cases: OPTIMIZER_CASES.filter((c) => ids.includes(c.id)),
     reps: Math.round(num("reps", values.reps)),
+    seqEpochs: Math.round(num("seq-epochs", values["seq-epochs"])),
     skip,
     shape: {
       ...(values.wg ? { workgroupSize: num("wg", values.wg) } : {}),
@@ -330,13 +333,15 @@ async function run(argv: string[]): Promise<void> {
   // Sequence training end to end (bench/seq_demos.ts): its own table.
   if (!o.skip.has("seq")) {
     const { seqDemos, formatSeqDemos } = await import("./seq_demos.ts");
-    const seq = await seqDemos({ python: o.python, backends: ["wasm"], log });
+    const seq = await seqDemos({ python: o.python, backends: ["wasm"], epochs: o.seqEpochs, log });
+    report.seq = seq;
     console.log(o.json ? JSON.stringify(seq, null, 2) : "\n" + formatSeqDemos(seq.rows, seq.notes));
   }
   // The fused LSTM op against the tfjs compositions and torch nn.LSTM (bench/lstm.ts).
   if (!o.skip.has("lstm")) {
     const { lstmOps, formatLstmOps } = await import("./lstm.ts");
     const r = await lstmOps({ python: o.python, log });
+    report.lstm = r;
     console.log(o.json ? JSON.stringify(r, null, 2) : "\n" + formatLstmOps(r.rows, r.torchNote));
   }
   if (o.jsonOut) await Deno.writeTextFile(o.jsonOut, JSON.stringify(report, null, 2) + "\n");

@@ -6,6 +6,8 @@
  * @module
  */
 
+import type { SeqDemoRow } from "./seq_demos.ts";
+import type { LstmOpRow } from "./lstm.ts";
 import type { Summary } from "./_stats.ts";
 import type { OptimizerCase } from "./cases.ts";
 import type { BandwidthResult, EndToEndResult, RateResult } from "./results.ts";
@@ -24,8 +26,12 @@ export interface BenchReport {
   readonly e2e: readonly EndToEndResult[];
   /** Notes (skipped peers, reduced repetitions). */
   readonly notes: readonly string[];
-  /** Wall time of the run in seconds. */
+  /** Wall time of the run in seconds (the optimizer part, before `seq` and `lstm`). */
   readonly seconds: number;
+  /** The 12AX demos end to end (`bench/seq_demos.ts`), when run. */
+  seq?: { readonly rows: readonly SeqDemoRow[]; readonly notes: readonly string[] };
+  /** The fused LSTM op per frame (`bench/lstm.ts`), when run. */
+  lstm?: { readonly rows: readonly LstmOpRow[]; readonly torchNote: string };
 }
 
 const fmtM = (x: number) => {
