@@ -36,6 +36,18 @@ export interface BandwidthResult {
   readonly bytesPerSecond: Summary;
 }
 
+/**
+ * The `impl` of the trainer run whose optimizer runs on the TypeScript reference engine.
+ *
+ * @example Usage
+ * ```ts
+ * import { REFERENCE_ENGINE_IMPL } from "./results.ts";
+ * import { match } from "node:assert/strict";
+ * match(REFERENCE_ENGINE_IMPL, /TypeScript reference/);
+ * ```
+ */
+export const REFERENCE_ENGINE_IMPL = "newbob train (optimizer on the TypeScript reference)";
+
 /** End-to-end training of the demo. */
 export interface EndToEndResult {
   /** `newbob` (the trainer) or `tfjs model.fit`. */

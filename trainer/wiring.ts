@@ -128,17 +128,33 @@ export class InvalidGradientAtStepError extends InvalidGradientError {
   }
 }
 
+/** Options of {@linkcode createEngineUpdater}. */
+export interface EngineUpdaterOptions {
+  /**
+   * The optimizer engine for models on the host (tfjs `cpu`/`wasm`): `wasm` (WebAssembly SIMD on
+   * the worker pool) or `cpu` (the TypeScript reference, bitwise the same results, ~10x slower:
+   * for debugging and comparisons). Models on webgpu always use the webgpu engine.
+   * @default {"wasm"}
+   */
+  readonly hostEngine?: "wasm" | "cpu";
+}
+
 /**
  * Bind the optimizer engine to a model's parameters as an {@linkcode Updater}.
  *
  * @param s The settings.
  * @param model The model.
+ * @param options Which engine runs the optimizer of a host model.
  * @returns The updater.
  */
-export async function createEngineUpdater(s: TrainSettings, model: ParamModel): Promise<Updater> {
+export async function createEngineUpdater(
+  s: TrainSettings,
+  model: ParamModel,
+  options: EngineUpdaterOptions = {},
+): Promise<Updater> {
   // tfjs on webgpu: the engine shares its GPUDevice; on cpu/wasm: the engine's wasm backend
   // (WebAssembly SIMD on the worker pool, bitwise the cpu reference, ~10x faster).
-  const backend = model.backend === "webgpu" ? "webgpu" : "wasm";
+  const backend = model.backend === "webgpu" ? "webgpu" : (options.hostEngine ?? "wasm");
   const device = model.device ?? undefined;
   const opt = await createOptimizer(chain(...transformsOf(s), optimizerDict(s)), {
     backend,
