@@ -109,6 +109,33 @@ function _interleaves(program: LaneProgram): boolean {
   return ops > 48;
 }
 
+/** Vectors per block whose index-only statements are computed ahead (see `_splitIndexOnly`). */
+const _BLOCK = 8;
+
+/**
+ * Split `program` into the top-level `let`s that depend only on the element index, per-tensor
+ * scalars and earlier such `let`s (the noise draw), and the rest (in their order): in a block
+ * of vectors the first part runs for every vector before the rest, so the processor overlaps
+ * those long independent chains. A `let` is immutable and these read nothing a later statement
+ * writes, so computing them first gives the same bits.
+ */
+function _splitIndexOnly(program: LaneProgram): { pre: LaneProgram; rest: LaneProgram } {
+  const pure = new Set<string>();
+  const indexOnly = (e: Expr): boolean => {
+    if (e.kind === "valid") return false;
+    if (e.kind === "var") return pure.has(e.value as string);
+    return e.args.every(indexOnly);
+  };
+  const pre: Stmt[] = [], rest: Stmt[] = [];
+  for (const s of program.body) {
+    if (s.kind === "let" && indexOnly(s.expr)) {
+      pure.add(s.name);
+      pre.push(s);
+    } else rest.push(s);
+  }
+  return { pre: { body: pre }, rest: { body: rest } };
+}
+
 /** The generator's view of one module (one memory). */
 class Generator {
   readonly m: ModuleBuilder;
@@ -136,7 +163,7 @@ class Generator {
     return k * this.mem.stride;
   }
 
-  /** The leaves of the vector `lane0 / 4` vectors after the current one (`lane0` 0 or 4). */
+  /** The leaves of the vector `lane0 / 4` vectors after the current one (`lane0` a multiple of 4). */
   leaves(L: SegmentLocals, lane0 = 0): WasmLeaves {
     const fieldIndex = (name: string) => {
       const i = this.fields.findIndex(([n]) => n === name);
@@ -159,8 +186,10 @@ class Generator {
         ),
       tensorIndex: (f) => f.op(OP.local_get, L.tensor),
       elementIndex: (f) => {
-        f.op(OP.local_get, L.e0).simd(SIMD.i32x4_splat);
-        f.op(OP.local_get, L.offsets[lane0 ? 1 : 0]).simd(SIMD.i32x4_add);
+        f.op(OP.local_get, L.e0);
+        if (lane0 > 4) f.i32(lane0).op(OP.i32_add);
+        f.simd(SIMD.i32x4_splat);
+        f.op(OP.local_get, L.offsets[lane0 === 4 ? 1 : 0]).simd(SIMD.i32x4_add);
       },
       valid: (f) => {
         if (L.inTail && lane0 === 0) f.op(OP.local_get, L.tail);
@@ -175,15 +204,15 @@ class Generator {
   }
 
   /**
-   * A function `(s0, s1)` looping over segments; per segment `prologue` (hoisting), then `pair`
-   * (when given) for every two full vectors, `vector` for a last full vector and once more,
-   * masked, for the tail; `after` ends the segment.
+   * A function `(s0, s1)` looping over segments; per segment `prologue` (hoisting), then `group`
+   * (when given) for every `group.size` full vectors, `vector` for the full vectors left and once
+   * more, masked, for the tail; `after` ends the segment.
    */
   segmentFunction(
     name: string,
     emit: (f: FunctionEmitter, L: SegmentLocals) => {
       prologue(): void;
-      pair?: () => void;
+      group?: { size: number; emit: () => void };
       vector(): void;
       after(): void;
     },
@@ -231,7 +260,7 @@ class Generator {
         f.op(OP.local_get, L.e0).i32(4 * step).op(OP.i32_add).op(OP.local_set, L.e0);
         f.op(OP.br, 0).op(OP.end).op(OP.end);
       };
-      if (parts.pair) vectors(2, parts.pair);
+      if (parts.group) vectors(parts.group.size, parts.group.emit);
       vectors(1, parts.vector);
       // The tail: lanes < n & 3.
       f.op(OP.local_get, L.n).i32(3).op(OP.i32_and).op(OP.if, 0x40);
@@ -283,18 +312,41 @@ class Generator {
           f.simdMem(SIMD.v128_store, 4, offset(n) + at);
         }
       };
-      const twin = _interleaves(program) ? lanesVars() : null;
+      const { pre, rest } = _splitIndexOnly(program);
+      const long = _interleaves(program);
+      // Long programs: blocks of _BLOCK vectors whose index-only part (the noise draw) runs for
+      // every vector first, then the rest two vectors at a time, interleaved; else pairs.
+      const size = !long ? 0 : pre.body.length ? _BLOCK : 2;
+      const others = Array.from({ length: Math.max(0, size - 1) }, lanesVars);
       return {
         prologue: () => lanes.hoist(program),
-        ...(twin
+        ...(size
           ? {
-            pair: () => {
-              const second = lanes.twin(twin, this.leaves(L, 4));
-              load(vars, 0, false);
-              load(twin, 16, false);
-              LaneWasm.interleave([lanes, second], program);
-              store(vars, 0);
-              store(twin, 16);
+            group: {
+              size,
+              emit: () => {
+                const rs = [
+                  lanes,
+                  ...others.map((v, i) => lanes.twin(v, this.leaves(L, 4 * i + 4))),
+                ];
+                const vs = [vars, ...others];
+                if (size === 2) {
+                  load(vars, 0, false);
+                  load(others[0], 16, false);
+                  LaneWasm.interleave(rs, program);
+                  store(vars, 0);
+                  store(others[0], 16);
+                  return;
+                }
+                for (const r of rs) r.body(pre);
+                for (let i = 0; i < size; i += 2) {
+                  load(vs[i], 16 * i, false);
+                  load(vs[i + 1], 16 * i + 16, false);
+                  LaneWasm.interleave([rs[i], rs[i + 1]], rest);
+                  store(vs[i], 16 * i);
+                  store(vs[i + 1], 16 * i + 16);
+                }
+              },
             },
           }
           : {}),
@@ -376,9 +428,12 @@ class Generator {
           lanes.hoist(program);
           for (const a of [...acc, ...acc2]) f.v128Splat("f64x2", 0).op(OP.local_set, a);
         },
-        pair: () => {
-          one(lanes, vars, acc, 0);
-          one(lanes.twin(twinVars, this.leaves(L, 4)), twinVars, acc2, 16);
+        group: {
+          size: 2,
+          emit: () => {
+            one(lanes, vars, acc, 0);
+            one(lanes.twin(twinVars, this.leaves(L, 4)), twinVars, acc2, 16);
+          },
         },
         vector: () => one(lanes, vars, acc, 0),
         after: () => {
