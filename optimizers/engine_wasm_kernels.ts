@@ -277,10 +277,12 @@ class Generator {
   }
 
   /**
-   * `update`: the whole element program, stores of p and the slots (masked in the tail). Two
-   * vectors per iteration, their statements interleaved, where the program is long enough for
-   * its dependency chains to limit the speed (the noise draw); short programs (every optimizer
-   * alone) are limited by memory and the divider and run one vector per iteration.
+   * `update`: the whole element program, stores of p and the slots (masked in the tail). Where the
+   * program is long enough for its dependency chains to limit the speed (the noise draw): blocks
+   * of 8 vectors whose index-only part (the draw) runs for all 8 first, then the rest two vectors
+   * at a time, their statements interleaved (without an index-only part: pairs); short programs
+   * (every optimizer alone) are limited by memory and the divider and run one vector per
+   * iteration.
    */
   update(): void {
     const program = updateProgram(this.def, this.h, this.plan);
