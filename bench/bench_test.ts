@@ -71,7 +71,8 @@ Deno.test("formatReport: issue 13 targets of the wasm backend, met or not", () =
     notes: [],
     seconds: 1,
   }, OPTIMIZER_CASES);
-  assert.match(text, /\| adam\s+\| 16M\s+\| 2\.33x\s+\| yes\s+\| 88%\s+\| yes\s+\|/);
-  assert.match(text, /\| lion\s+\| 16M\s+\| -\s+\| -\s+\| 45%\s+\| no\s+\|/);
+  // roofline/torch: 1600 / 600 = 2.67x, the most any implementation could reach against torch.
+  assert.match(text, /\| adam\s+\| 16M\s+\| 2\.33x\s+\| yes\s+\| 2\.67x\s+\| 88%\s+\| yes\s+\|/);
+  assert.match(text, /\| lion\s+\| 16M\s+\| -\s+\| -\s+\| -\s+\| 45%\s+\| no\s+\|/);
   assert.match(text, /\| clip_noise_adam \| 16M\s+\| time 2\.00x Adam's \| no/);
 });

@@ -198,6 +198,7 @@ function targetSection(v: View): string[] {
         shape,
         ratio(wasm, torch),
         met(torch ? wasm / torch >= 2 : null),
+        ratio(roof, torch),
         pct(wasm, roof),
         met(roof ? wasm / roof >= 0.85 : null),
       ]);
@@ -212,6 +213,7 @@ function targetSection(v: View): string[] {
         met(plain / chain <= 1.5),
         "",
         "",
+        "",
       ]);
     }
   }
@@ -220,9 +222,14 @@ function targetSection(v: View): string[] {
     "",
     "Issue 13 targets, newbob wasm (gradients in place): at least 2x PyTorch's CPU optimizer " +
     "and 85% of the CPU roofline at 16M and 16M x150; clip + noise + Adam within 1.5x of " +
-    "plain Adam's time.",
+    "plain Adam's time. 'roofline/torch': the most any implementation could reach against " +
+    "this run's PyTorch at this run's measured bandwidth and the optimizer's minimal bytes per " +
+    "parameter (below 2x where PyTorch itself runs near the bandwidth).",
     "",
-    table(["optimizer", "shape", "wasm/torch", ">= 2x", "% roofline", ">= 85%"], rows),
+    table(
+      ["optimizer", "shape", "wasm/torch", ">= 2x", "roofline/torch", "% roofline", ">= 85%"],
+      rows,
+    ),
   ];
 }
 
