@@ -14,6 +14,7 @@
  * - The scores (`createControl`): every score and meta value reaches the control as rank 0's
  *   (one broadcast before each save), so every rank takes the same decision; only rank 0 writes
  *   the learning-rate file and the plot. The train pass's mean loss is summed over ranks.
+ * - Dropout: each rank draws its own masks (`dropoutStream` = rank; rank 0's are one process's).
  * - Dev sets are evaluated by every rank on the whole set (the parameters are the same on every
  *   rank there, so the scores are too); rank 0's are used.
  *
@@ -121,6 +122,12 @@ export async function startDistributed(
           : {}),
         async createControl(config, o) {
           return _sharedControl(dp, await deps.createControl(config, o));
+        },
+        // Each rank its own dropout masks (one process and rank 0: the same stream).
+        async createSequenceModel(spec, o) {
+          const create = deps.createSequenceModel ??
+            (await (await import("./wiring.ts")).defaultDeps()).createSequenceModel!;
+          return await create(spec, { ...o, dropoutStream: dp.rank });
         },
         plot: (path, history) => dp.isMain ? deps.plot(path, history) : Promise.resolve(),
       };

@@ -35,6 +35,12 @@ export interface TfjsSequenceModelOptions {
   seed: number;
   /** The first epoch this run trains and its `global_train_step` (for `get_model`). */
   start?: { epoch: number; step: number };
+  /**
+   * A stream of dropout masks of its own (data-parallel training: the rank, so that ranks draw
+   * different masks, as RETURNN's ranks do); 0 is the one-process stream.
+   * @default {0}
+   */
+  dropoutStream?: number;
 }
 
 /** How one step's losses are marked. */
@@ -119,7 +125,11 @@ export async function createTfjsSequenceModel(
   const params = new TfjsParameters(tf, options.backend, loaded.device ?? null, names, variables);
   const stateParams = net?.params.filter((p) => !p.trainable) ?? [];
   const train = new ScoreAccumulator(tf, style);
-  const seedOf = (step: number) => deriveSeed(options.seed, 0x5eed, step);
+  const stream = options.dropoutStream ?? 0;
+  const seedOf = (step: number) =>
+    stream
+      ? deriveSeed(options.seed, 0x5eed, step, stream)
+      : deriveSeed(options.seed, 0x5eed, step);
   const toTensors = (batch: SeqBatch): Record<string, SeqTensor> =>
     externDataFromBatch(
       tf,

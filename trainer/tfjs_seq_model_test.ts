@@ -202,3 +202,29 @@ for (const backend of ["wasm", "webgpu"] as const) {
     },
   );
 }
+
+Deno.test("dropout streams (cpu): stream 0 is the default's masks, another stream (a rank) draws others", async () => {
+  const ds = await createDataset(sequences());
+  const dropNet = {
+    fw: { class: "rec", unit: "nativelstm", n_out: 4, dropout: 0.5, from: "data" },
+    output: { class: "softmax", loss: "ce", from: "fw" },
+  };
+  const gradsOf = async (dropoutStream?: number) => {
+    const m = await createTfjsSequenceModel(settings({ network: dropNet }), {
+      backend: "cpu",
+      seed: 7,
+      ...(dropoutStream !== undefined ? { dropoutStream } : {}),
+    });
+    const r = await pass(m, ds, { batch_size: 1000 });
+    m.dispose();
+    return r.grads;
+  };
+  const base = await gradsOf();
+  deepEqual(await gradsOf(0), base);
+  const other = await gradsOf(1);
+  ok(
+    other.some((g, i) => g.some((x, j) => x !== base[i][j])),
+    "rank 1's dropout masks must differ from rank 0's",
+  );
+  await ds.close();
+});

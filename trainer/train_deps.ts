@@ -155,7 +155,7 @@ export interface TrainDeps {
    */
   createSequenceModel?(
     spec: SequenceSettings,
-    options: { backend: BackendName; seed: number },
+    options: { backend: BackendName; seed: number; dropoutStream?: number },
   ): Promise<SequenceModel>;
   /** Open a sequence config's datasets. Optional, as `createSequenceModel`. */
   openDatasets?(data: DataConfig): Promise<OpenedData>;
