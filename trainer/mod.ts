@@ -49,7 +49,12 @@ export { TfjsParameters } from "./tfjs_params.ts";
 // Sequence models and losses (network dicts, model functions, CTC, scores).
 export * from "../models/mod.ts";
 export type * from "./train_deps.ts";
-export { createEngineUpdater, createEpochControl, defaultDeps } from "./wiring.ts";
+export {
+  createEngineUpdater,
+  createEpochControl,
+  defaultDeps,
+  type EngineUpdaterOptions,
+} from "./wiring.ts";
 export * from "./digits.ts";
 export * from "./rng.ts";
 export type * from "./model_types.ts";
