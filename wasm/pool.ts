@@ -13,7 +13,10 @@
  * `idleMs` (they would keep a Deno process alive) and starts them again on the next run. Where
  * `SharedArrayBuffer` or `Worker` is missing (a page that is not cross-origin isolated), or the
  * calling thread cannot block (a browser's main thread), the pool runs everything on the calling
- * thread and `threadsNote` says why.
+ * thread and `threadsNote` says why. In a browser's Worker (where a nested Worker comes up only
+ * when its parent returns to its event loop), the Workers are started without waiting when a
+ * program is loaded or a run needs them, and runs use the calling thread alone until every Worker
+ * has answered.
  *
  * See `wasm/README.md` for a whole kernel: `acquirePool()`, `pool.load(module, memory,
  * exports)`, `pool.run(tasks)`, `pool.unload(id)`, `releasePool(pool)`.
@@ -56,6 +59,12 @@ interface Program {
   readonly exports: readonly string[];
   readonly fns: Kernel[];
 }
+
+/**
+ * Whether a Worker started from this thread comes up while the thread blocks: in Deno, yes; in a
+ * browser's Worker, no (a nested Worker starts only once its parent returns to its event loop).
+ */
+const STARTS_WHILE_BLOCKED = typeof (globalThis as { Deno?: unknown }).Deno !== "undefined";
 
 /** Whether this thread may block in `Atomics.wait` (not a browser's main thread). */
 function canBlock(): boolean {
@@ -126,6 +135,8 @@ export class WorkerPool {
   #nextId = 1;
   #idleTimer: number | null = null;
   #users = 0;
+  /** Workers started without waiting (a browser's Worker) that have not all answered yet. */
+  #pending = false;
 
   /**
    * A pool of `threads` threads (the calling one included).
@@ -187,14 +198,19 @@ export class WorkerPool {
     });
     const id = this.#nextId++;
     this.#programs.set(id, { module, memory, exports, fns });
-    if (this.#workers.length) this.#message({ kind: "load", id, module, memory, exports });
+    if (this.#workers.length && this.#ready()) {
+      this.#message({ kind: "load", id, module, memory, exports });
+    } else if (this.#workers.length) this.#stopWorkers(); // still starting: restart with it
+    // Where Workers come up only while this thread yields, start them now (without waiting).
+    if (!STARTS_WHILE_BLOCKED) this.#startWorkers();
     return id;
   }
 
   /** Unload a program. */
   unload(id: number): void {
     if (!this.#programs.delete(id)) return;
-    if (this.#workers.length) this.#message({ kind: "unload", id });
+    if (this.#workers.length && this.#ready()) this.#message({ kind: "unload", id });
+    else if (this.#workers.length) this.#stopWorkers(); // still starting: the next run restarts
   }
 
   /**
@@ -206,8 +222,11 @@ export class WorkerPool {
    */
   run(tasks: readonly PoolTask[], inline = false): void {
     if (tasks.length > MAX_TASKS) throw new RangeError("internal: too many pool tasks");
-    const multi = !inline && this.threads > 1;
-    if (multi) this.#startWorkers();
+    let multi = !inline && this.threads > 1;
+    if (multi) {
+      this.#startWorkers();
+      multi = this.#ready();
+    }
     const ctrl = this.#ctrl;
     tasks.forEach((t, i) => {
       ctrl.set([t.program, t.fn, t.units, Math.max(1, t.batch), 0], CTRL.taskBase + i * TASK_WORDS);
@@ -216,6 +235,7 @@ export class WorkerPool {
     Atomics.store(ctrl, CTRL.failed, 0);
     if (!multi) {
       runTasks(ctrl, this.#programs);
+      if (this.#workers.length) this.#armIdle();
       return;
     }
     this.#command(1, () => runTasks(ctrl, this.#programs));
@@ -287,8 +307,18 @@ export class WorkerPool {
       w.postMessage({ kind: "init", ctrl: ctrl.buffer, programs });
       this.#workers.push(w);
     }
-    // Each Worker acknowledges once it has loaded every program and waits for commands.
-    this.#ackWait(this.#workers.length);
+    // Each Worker acknowledges once it has loaded every program and waits for commands; where
+    // they cannot come up while this thread blocks, runs check for that instead (#ready).
+    if (STARTS_WHILE_BLOCKED) this.#ackWait(this.#workers.length);
+    else this.#pending = true;
+  }
+
+  /** Whether the Workers have all answered (always, once started where they start blocked). */
+  #ready(): boolean {
+    if (this.#pending && Atomics.load(this.#ctrl, CTRL.done) >= this.#workers.length) {
+      this.#pending = false;
+    }
+    return !this.#pending;
   }
 
   #stopWorkers(): void {
@@ -302,6 +332,7 @@ export class WorkerPool {
     }
     for (const w of this.#workers) w.terminate();
     this.#workers = [];
+    this.#pending = false;
   }
 
   #armIdle(): void {

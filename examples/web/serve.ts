@@ -37,6 +37,13 @@ export interface ServeStaticOptions {
    * (a built file served where the page expects it). @default {}
    */
   mounts?: Readonly<Record<string, string>>;
+  /**
+   * Serve cross-origin isolated (`Cross-Origin-Opener-Policy: same-origin`,
+   * `Cross-Origin-Embedder-Policy: require-corp`), so pages get `SharedArrayBuffer` and newbob's
+   * wasm backend can run on Workers; `false` leaves both headers out (the fallback tests).
+   * Every response says `Cross-Origin-Resource-Policy: same-origin` either way. @default true
+   */
+  isolated?: boolean;
 }
 
 /** A running server. */
@@ -70,7 +77,7 @@ export function serveStatic(options: ServeStaticOptions): StaticServer {
     port: options.port ?? 0,
     signal: options.signal,
     onListen: () => {},
-  }, (request) => _respond(root, request, options.mounts ?? {}));
+  }, (request) => _respond(root, request, options.mounts ?? {}, options.isolated ?? true));
   return {
     origin: `http://127.0.0.1:${server.addr.port}`,
     async close() {
@@ -83,6 +90,7 @@ async function _respond(
   root: string,
   request: Request,
   mounts: Readonly<Record<string, string>>,
+  isolated: boolean,
 ): Promise<Response> {
   if (request.method !== "GET" && request.method !== "HEAD") {
     return new Response("method not allowed\n", { status: 405 });
@@ -106,13 +114,17 @@ async function _respond(
   } catch {
     return new Response("not found\n", { status: 404 });
   }
-  const headers = {
+  const headers: Record<string, string> = {
     "content-type": TYPES[extname(file)] ?? "application/octet-stream",
     "cache-control": "no-store",
-    // Cross-origin isolated: SharedArrayBuffer, so newbob's wasm backend runs on Workers.
-    "cross-origin-opener-policy": "same-origin",
-    "cross-origin-embedder-policy": "require-corp",
+    // Scripts, Worker modules and data may be loaded by this origin's isolated pages only.
+    "cross-origin-resource-policy": "same-origin",
   };
+  if (isolated) {
+    // Cross-origin isolated: SharedArrayBuffer, so newbob's wasm backend runs on Workers.
+    headers["cross-origin-opener-policy"] = "same-origin";
+    headers["cross-origin-embedder-policy"] = "require-corp";
+  }
   return new Response(request.method === "HEAD" ? null : body as Uint8Array<ArrayBuffer>, {
     headers,
   });

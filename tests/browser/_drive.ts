@@ -3,12 +3,16 @@
  * 127.0.0.1, launches headless Chromium with a fresh profile under `<outDir>`, runs one
  * scenario and prints its JSON report as the last line.
  *
- * Usage: `_drive.ts CHROMIUM OUT_DIR SCENARIO [ARGS...] [--mount=URL_PATH=FILE...]`
+ * Usage: `_drive.ts CHROMIUM OUT_DIR SCENARIO [ARGS...] [--mount=URL_PATH=FILE...]
+ * [--not-isolated]`
  *
  * - `page URL_PATH GLOBAL TIMEOUT_S [webgpu|nowebgpu]`: open the page, wait for `window[GLOBAL]`
  *   and report it with the console.
  * - `web URL_PATH TIMEOUT_S [webgpu|nowebgpu]`: the web demo: press Train, wait until it
  *   finishes, download the learning-rate file, take a screenshot (`<outDir>/screenshot.png`).
+ *
+ * Pages are served cross-origin isolated (COOP/COEP, `SharedArrayBuffer` available) unless
+ * `--not-isolated` is given.
  *
  * @module
  */
@@ -21,7 +25,8 @@ const [chromium, outDir, scenario, ...rest] = Deno.args;
 const mounts = Object.fromEntries(
   rest.filter((a) => a.startsWith("--mount=")).map((a) => a.slice(8).split("=", 2)),
 );
-const args = rest.filter((a) => !a.startsWith("--mount="));
+const isolated = !rest.includes("--not-isolated");
+const args = rest.filter((a) => !a.startsWith("--mount=") && a !== "--not-isolated");
 
 async function web(page: Page, timeoutS: number) {
   await page.waitFor("window.__newbobWeb?.ready", 120_000);
@@ -73,7 +78,7 @@ async function web(page: Page, timeoutS: number) {
   };
 }
 
-const server = serveStatic({ root: ".", mounts });
+const server = serveStatic({ root: ".", mounts, isolated });
 const browser = await launchChromium({
   executable: chromium,
   userDataDir: await Deno.makeTempDir({ dir: outDir, prefix: "profile-" }),

@@ -20,29 +20,10 @@
  * @module
  */
 
-import {
-  type CaseResult,
-  engineStepper,
-  type FixtureCase,
-  runFixtureCase,
-} from "../_optimizer_fixtures.ts";
-import { type Deviation, expectedDeviation } from "./_subnormal_deviation.ts";
+import { type CaseReport, fetchJson, type Newbob, optimizerCases } from "./_optimizer_cases.ts";
 import { ALIAS_CONFLICTS, decode, normalise, type ReturnnCase } from "../_returnn_fixtures.ts";
 
-type Newbob = typeof import("../../mod.ts");
-
-/** One case's outcome. */
-export interface CaseReport {
-  suite: "optimizers" | "optimizers_wasm" | "transforms" | "returnn";
-  id: string;
-  pass: boolean;
-  /** Failure messages (first few). */
-  messages: string[];
-  /** Optimizers: worst error in ε32 of the element's scale. */
-  worstHist?: number;
-  /** A documented deviation this adapter is allowed (see `_subnormal_deviation.ts`). */
-  deviation?: Deviation;
-}
+export type { CaseReport } from "./_optimizer_cases.ts";
 
 /** What the page reports. */
 export interface ConformanceReport {
@@ -68,56 +49,6 @@ export interface ConformanceReport {
 const log = (line: string) => {
   document.getElementById("log")!.textContent += line + "\n";
 };
-
-async function fetchJson<T>(path: string): Promise<T> {
-  const r = await fetch(path);
-  if (!r.ok) throw new Error(`GET ${path}: HTTP ${r.status}`);
-  return await r.json() as T;
-}
-
-/** `createOptimizer` of the bundle, noting the backend each optimizer really got. */
-function tracked(nb: Newbob, backends: Set<string>): Newbob["createOptimizer"] {
-  return async (...args) => {
-    const opt = await nb.createOptimizer(...args);
-    backends.add(opt.backend);
-    return opt;
-  };
-}
-
-/**
- * The PyTorch optimizer cases on `webgpu` (with `device`) or, without a device, on `wasm` with 2
- * threads and no inline cut-off (even 1-element cases run on the Worker pool).
- */
-async function optimizerCases(
-  nb: Newbob,
-  device: GPUDevice | null,
-  flushes: boolean,
-  backends: Set<string>,
-): Promise<CaseReport[]> {
-  const suite = device ? "optimizers" : "optimizers_wasm";
-  const create = tracked(nb, backends);
-  const stepper = device ? engineStepper("webgpu", { device, create }) : engineStepper("wasm", {
-    create: (dict, o) => create(dict, { ...o, wasm: { threads: 2, inlineBelow: 0 } }),
-  });
-  const { cases } = await fetchJson<{ cases: FixtureCase[] }>(
-    "/tests/fixtures/torch/optimizers.json",
-  );
-  const out: CaseReport[] = [];
-  for (const c of cases) {
-    const deviation = flushes ? await expectedDeviation(c) : undefined;
-    const r: CaseResult = await runFixtureCase(deviation ? deviation.fixtureCase : c, stepper);
-    out.push({
-      suite,
-      id: c.id,
-      pass: r.failures === 0,
-      messages: r.messages,
-      worstHist: r.worstHist,
-      ...(deviation ? { deviation: deviation.summary } : {}),
-    });
-    log(`${r.failures === 0 ? "ok  " : "FAIL"} ${suite} ${c.id} (${r.worstHist.toFixed(2)} ε32)`);
-  }
-  return out;
-}
 
 // deno-lint-ignore no-explicit-any
 type TransformCase = any;
@@ -303,7 +234,14 @@ async function main(): Promise<ConformanceReport> {
     };
     const wasmBackends = new Set<string>();
     try {
-      report.cases.push(...await optimizerCases(nb, null, false, wasmBackends));
+      report.cases.push(
+        ...await optimizerCases(nb, {
+          device: null,
+          flushes: false,
+          backends: wasmBackends,
+          log,
+        }),
+      );
     } finally {
       console.warn = warn;
     }
@@ -314,7 +252,7 @@ async function main(): Promise<ConformanceReport> {
       report.subnormals = await nb.subnormalModes(device);
       const flushes = report.subnormals.flushesInputs || report.subnormals.flushesResults;
       const backends = new Set<string>();
-      report.cases.push(...await optimizerCases(nb, device, flushes, backends));
+      report.cases.push(...await optimizerCases(nb, { device, flushes, backends, log }));
       report.cases.push(...await transformCases(nb, device));
       report.backends = [...backends];
     }
