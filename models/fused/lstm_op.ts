@@ -49,8 +49,10 @@ import {
   registerPair,
   type WasmBackend,
   wasmMemory,
+  wasmView,
   type WebGpuBackend,
 } from "./_backends.ts";
+import { pooledLstmBackward, pooledLstmForward, usesLstmPool } from "./lstm_pool.ts";
 
 /** The forward kernel's name. */
 export const LSTM_FORWARD = "NewbobLstmForward";
@@ -108,9 +110,17 @@ function _cpuForward({ inputs, backend, attrs }: KernelArgs): Info[] {
   const xv = be.data.get(inputs.x.dataId).values as Float32Array;
   const wv = be.data.get(inputs.w.dataId).values as Float32Array;
   const lv = be.data.get(inputs.lens.dataId).values as Int32Array;
+  const wsN = lstmWorkspaceFloats(B, T, n);
+  if (usesLstmPool(dims)) {
+    const py = new Float32Array(B * T * n), pws = new Float32Array(wsN);
+    pooledLstmForward(dims, a, { x: xv, w: wv, lens: lv, y: py, ws: pws });
+    return [
+      be.makeTensorInfo([B, T, n], "float32", py),
+      be.makeTensorInfo([wsN], "float32", pws),
+    ];
+  }
   const ar = arena ??= new _Arena();
   ar.reset();
-  const wsN = lstmWorkspaceFloats(B, T, n);
   const at = {
     x: ar.alloc(xv.length * 4),
     w: ar.alloc(wv.length * 4),
@@ -135,6 +145,23 @@ function _cpuBackward({ inputs, backend, attrs }: KernelArgs): Info[] {
   const be = backend as CpuBackend, a = _attrs(attrs);
   const [B, T, n] = inputs.y.shape, full = { B, T, n };
   const get = (k: string) => be.data.get(inputs[k].dataId).values;
+  if (usesLstmPool(full)) {
+    const pdz = new Float32Array(B * T * 4 * n), php = new Float32Array(B * T * n);
+    const [dyv, wv, lv, yv, wsv] = ["dy", "w", "lens", "y", "ws"].map(get);
+    pooledLstmBackward(full, a, {
+      dy: dyv as Float32Array,
+      w: wv as Float32Array,
+      lens: lv as Int32Array,
+      y: yv as Float32Array,
+      ws: wsv as Float32Array,
+      dz: pdz,
+      hp: php,
+    });
+    return [
+      be.makeTensorInfo([B, T, 4 * n], "float32", pdz),
+      be.makeTensorInfo([B, T, n], "float32", php),
+    ];
+  }
   const ar = arena ??= new _Arena();
   ar.reset();
   const put = (k: string) => {
@@ -162,6 +189,18 @@ function _wasmForward({ inputs, backend, attrs }: KernelArgs): Info[] {
   const off = (t: Info) => be.dataIdMap.get(t.dataId).memoryOffset;
   const y = be.makeOutput([B, T, n], "float32");
   const ws = be.makeOutput([lstmWorkspaceFloats(B, T, n)], "float32");
+  const f = (t: Info) => wasmView(be, t, Float32Array);
+  if (
+    pooledLstmForward(dims, a, {
+      x: f(inputs.x),
+      w: f(inputs.w),
+      lens: wasmView(be, inputs.lens, Int32Array),
+      y: f(y),
+      ws: f(ws),
+    })
+  ) {
+    return [y, ws];
+  }
   const scratch = be.wasm._malloc(lstmForwardScratchBytes(n, B) + 64);
   const base = Math.ceil(scratch / 64) * 64;
   try {
@@ -185,6 +224,20 @@ function _wasmBackward({ inputs, backend, attrs }: KernelArgs): Info[] {
   const off = (t: Info) => be.dataIdMap.get(t.dataId).memoryOffset;
   const dz = be.makeOutput([B, T, 4 * n], "float32");
   const hp = be.makeOutput([B, T, n], "float32");
+  const f = (t: Info) => wasmView(be, t, Float32Array);
+  if (
+    pooledLstmBackward({ B, T, n }, a, {
+      dy: f(inputs.dy),
+      w: f(inputs.w),
+      lens: wasmView(be, inputs.lens, Int32Array),
+      y: f(inputs.y),
+      ws: f(inputs.ws),
+      dz: f(dz),
+      hp: f(hp),
+    })
+  ) {
+    return [dz, hp];
+  }
   const scratch = be.wasm._malloc(lstmBackwardScratchBytes(n, B) + 64);
   const base = Math.ceil(scratch / 64) * 64;
   try {
