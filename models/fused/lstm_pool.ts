@@ -14,7 +14,7 @@
  * When the pool pays: the copies and one wake-up of the Workers cost about as much as a few
  * million multiply-adds, so a call runs on the pool only when it has at least 2 sequences and its
  * recurrent product at least {@linkcode FusedLstmThreadsOptions.minWork} multiply-adds
- * (`B * T * n * 4n`, default {@linkcode POOL_MIN_WORK}); smaller calls (the 12AX demo's
+ * (`B * T * n * 4n`, default {@linkcode LSTM_POOL_MIN_WORK}); smaller calls (the 12AX demo's
  * `B 10, T 55, n 10`: 220 thousand) run on the calling thread in the backend's memory, as with
  * one thread. The pool splits the batch into ranges of a multiple of 4 sequences (the kernel's
  * row tiles), about two per thread.
@@ -42,7 +42,7 @@ export type { LstmLayout };
  * threads against 1: 0.22 million (12AX, `B 10, T 55, n 10`) 1.0x, 0.8 million 0.9x, 3.3-3.5
  * million 1.15-1.2x; the forward of `B 32, T 100, n 256` (840 million) 160 ms against 100-125.
  */
-export const POOL_MIN_WORK = 2_000_000;
+export const LSTM_POOL_MIN_WORK = 2_000_000;
 
 /** Options of {@linkcode setFusedLstmThreads}. */
 export interface FusedLstmThreadsOptions {
@@ -54,7 +54,7 @@ export interface FusedLstmThreadsOptions {
   readonly threads?: number;
   /**
    * Calls whose recurrent product has fewer multiply-adds (`B * T * n * 4n`) run on the calling
-   * thread. @default {POOL_MIN_WORK}
+   * thread. @default {LSTM_POOL_MIN_WORK}
    */
   readonly minWork?: number;
 }
@@ -92,7 +92,7 @@ export interface PooledBackwardArrays {
 }
 
 let threadsWanted: number | undefined;
-let minWork = POOL_MIN_WORK;
+let minWork = LSTM_POOL_MIN_WORK;
 let state: _PoolState | null = null;
 let warned = false;
 
@@ -167,7 +167,7 @@ export function setFusedLstmThreads(options: FusedLstmThreadsOptions = {}): void
         `current value is ${t}`,
     );
   }
-  const m = options.minWork ?? POOL_MIN_WORK;
+  const m = options.minWork ?? LSTM_POOL_MIN_WORK;
   if (!(m >= 0)) {
     throw new RangeError(
       `Cannot set the fused LSTM's threads as 'minWork' must be a number >= 0: current value ` +

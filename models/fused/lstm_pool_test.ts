@@ -7,7 +7,12 @@ import type { BackendName } from "../../trainer/model_types.ts";
 import { Rng } from "../../trainer/rng.ts";
 import type { Tf, tfjs } from "../_tf.ts";
 import { fusedLstm } from "./lstm_op.ts";
-import { fusedLstmThreads, POOL_MIN_WORK, setFusedLstmThreads, usesLstmPool } from "./lstm_pool.ts";
+import {
+  fusedLstmThreads,
+  LSTM_POOL_MIN_WORK,
+  setFusedLstmThreads,
+  usesLstmPool,
+} from "./lstm_pool.ts";
 
 interface Case {
   B: number;
@@ -100,7 +105,7 @@ Deno.test("fused LSTM pool: the work threshold, one sequence and one thread stay
     setFusedLstmThreads({ threads: 2 });
     assert.equal(usesLstmPool({ B: 10, T: 55, n: 10 }), false); // 12AX: 220 thousand
     const big = { B: 32, T: 100, n: 256 };
-    assert.ok(big.B * big.T * big.n * 4 * big.n >= POOL_MIN_WORK);
+    assert.ok(big.B * big.T * big.n * 4 * big.n >= LSTM_POOL_MIN_WORK);
     assert.equal(usesLstmPool(big), fusedLstmThreads().threads > 1);
     assert.equal(usesLstmPool({ B: 1, T: 10000, n: 256 }), false); // one sequence: one range
     setFusedLstmThreads({ threads: 1, minWork: 0 });
