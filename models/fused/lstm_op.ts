@@ -12,6 +12,10 @@
  * tensors' buffers (no readback, no await). A `customGrad` body would have to call
  * `dataSync()` to reach the values: a blocking GPU readback on `webgpu`.
  *
+ * On `cpu` and `wasm`, a call with enough work runs on the engine's worker pool instead (its
+ * inputs copied into a shared memory, the batch split into ranges; bitwise the same results):
+ * see `lstm_pool.ts` for the rule and `setFusedLstmThreads` for the threads.
+ *
  * The forward returns the outputs and a backend-private workspace (cell states and gates)
  * that the gradient keeps; the backward returns `dZ` (the gradient of the pre-activations,
  * which is the gradient of the input `x`) and the previous outputs `hPrev`, so that
