@@ -4,9 +4,8 @@
 import assert from "node:assert/strict";
 import { loadTfjs } from "../../trainer/tfjs_backend.ts";
 import type { BackendName } from "../../trainer/model_types.ts";
-import { Rng } from "../../trainer/rng.ts";
-import type { Tf, tfjs } from "../_tf.ts";
 import { fusedLstm } from "./lstm_op.ts";
+import { cases, run } from "./_lstm_cases.ts";
 import {
   fusedLstmThreads,
   LSTM_POOL_MIN_WORK,
@@ -14,71 +13,16 @@ import {
   usesLstmPool,
 } from "./lstm_pool.ts";
 
-interface Case {
-  B: number;
-  T: number;
-  n: number;
-  lens: number[];
-  reverse: boolean;
-  order: string;
-  forgetBias: number;
-  seed: number;
-}
-
-function cases(count: number, seed: number): Case[] {
-  const rng = new Rng(seed);
-  return Array.from({ length: count }, (_, k) => {
-    const B = 2 + rng.int(9), T = 1 + rng.int(14);
-    const n = [1, 3, 4, 5, 8, 13, 33][rng.int(7)];
-    const lens = Array.from({ length: B }, (_, b) => (b === 0 ? T : rng.int(T + 1)));
-    return {
-      B,
-      T,
-      n,
-      lens,
-      reverse: k % 2 === 1,
-      order: rng.next() < 0.5 ? "jifo" : "fjio",
-      forgetBias: rng.next() < 0.3 ? 1 : 0,
-      seed: 1 + rng.int(1000),
-    };
-  });
-}
-
-/** y and the gradients of sum(y * dy) with respect to x and W_re, as arrays. */
-async function run(tf: Tf, c: Case): Promise<number[][]> {
-  const x = tf.randomNormal([c.B, c.T, 4 * c.n], 0, 1.5, "float32", c.seed) as tfjs.Tensor3D;
-  const wRe = tf.randomNormal([c.n, 4 * c.n], 0, 0.6, "float32", c.seed + 1) as tfjs.Tensor2D;
-  const dy = tf.randomNormal([c.B, c.T, c.n], 0, 1, "float32", c.seed + 2);
-  const f = (a: tfjs.Tensor, b: tfjs.Tensor) =>
-    fusedLstm(tf, {
-      x: a as tfjs.Tensor3D,
-      wRe: b as tfjs.Tensor2D,
-      seqLens: c.lens,
-      reverse: c.reverse,
-      gateOrder: c.order,
-      forgetBias: c.forgetBias,
-    });
-  const y = f(x, wRe);
-  const [dx, dw] = tf.grads((a, b) => tf.sum(tf.mul(f(a, b), dy)))([x, wRe]);
-  const out = [
-    Array.from(await y.data()),
-    Array.from(await dx.data()),
-    Array.from(await dw.data()),
-  ];
-  tf.dispose([x, wRe, dy, y, dx, dw]);
-  return out;
-}
-
 async function parity(backend: BackendName) {
   const { tf } = await loadTfjs(backend);
   try {
-    for (const c of cases(16, 27)) {
+    for (const c of cases(16, 27, 2)) {
       const what = `${backend} B${c.B} T${c.T} n${c.n} lens ${c.lens} ${c.order}` +
         `${c.reverse ? " reverse" : ""}`;
       setFusedLstmThreads({ threads: 1 });
       assert.equal(usesLstmPool(c), false);
-      const one = await run(tf, c);
-      assert.ok(one[0].some((v) => v !== 0) || c.lens.every((l) => l === 0), what);
+      const one = await run(tf, c, fusedLstm);
+      assert.ok(one.y.some((v) => v !== 0) || c.lens.every((l) => l === 0), what);
       for (const threads of [2, 3]) {
         setFusedLstmThreads({ threads, minWork: 0 });
         const { note } = fusedLstmThreads();
@@ -87,7 +31,7 @@ async function parity(backend: BackendName) {
           return;
         }
         assert.ok(usesLstmPool(c), what);
-        assert.deepEqual(await run(tf, c), one, `${what}: ${threads} threads`);
+        assert.deepEqual(await run(tf, c, fusedLstm), one, `${what}: ${threads} threads`);
       }
     }
   } finally {
