@@ -14,7 +14,8 @@
  * Options: `--backends wasm,cpu,webgpu` (default `wasm`; the compositions on the big shape run
  * on wasm only), `--reps 5`, `--epochs 5`, `--skip torch,reference,tf.layers,epoch,big`
  * (`torch`: the op table's; the epoch table always runs its PyTorch loop where torch imports),
- * `--python /usr/bin/python3`, `--torch-threads 1`, `--json-out FILE` (under `.tmp/`). Ratios
+ * `--python /usr/bin/python3`, `--torch-threads 1`, `--fused-threads 2,1` (the fused op's
+ * `cpu` / `wasm` kernel threads, a row each; default the cores, then 1), `--json-out FILE` (under `.tmp/`). Ratios
  * are within this run; the machine may be shared, so read ratios, not absolute times.
  *
  * @module
@@ -27,6 +28,7 @@ import { summarize, type Summary } from "./_stats.ts";
 import { type LayerImpl, type LstmShape, timeLstmLayer } from "./_lstm_ops.ts";
 import { formatSeqDemos, seqDemos } from "./seq_demos.ts";
 import { MALLOC_ENV } from "./torch_runner.ts";
+import { setFusedLstmThreads } from "../models/fused/lstm_pool.ts";
 
 const SHAPES: readonly LstmShape[] = [
   { id: "12AX B10 T55 9->10", B: 10, T: 55, nIn: 9, n: 10 },
@@ -57,6 +59,11 @@ export interface LstmOpsOptions {
   readonly python?: string;
   /** PyTorch threads. @default 1 */
   readonly torchThreads?: number;
+  /**
+   * Threads of the fused op's `cpu` / `wasm` kernels, one row each (`setFusedLstmThreads`; the
+   * first is the one the other rows are compared with). @default [cores, 1] ([1] on one core)
+   */
+  readonly fusedThreads?: readonly number[];
   /** Progress lines. @default console.error */
   readonly log?: (line: string) => void;
 }
@@ -71,6 +78,7 @@ function parse(args: string[]) {
       skip: { type: "string", default: "" },
       python: { type: "string", default: "/usr/bin/python3" },
       "torch-threads": { type: "string", default: "1" },
+      "fused-threads": { type: "string" },
       "json-out": { type: "string" },
     },
   });
@@ -82,6 +90,14 @@ function parse(args: string[]) {
       );
     }
   }
+  const fusedThreads = values["fused-threads"]?.split(",").filter(Boolean).map(Number);
+  for (const t of fusedThreads ?? []) {
+    if (!(Number.isInteger(t) && t >= 1 && t <= 256)) {
+      throw new RangeError(
+        `Cannot run the LSTM bench as '--fused-threads' takes integers in [1, 256]: '${t}'`,
+      );
+    }
+  }
   return {
     backends: values.backends.split(",").filter(Boolean) as BackendName[],
     reps: Number(values.reps),
@@ -89,6 +105,7 @@ function parse(args: string[]) {
     skip,
     python: values.python,
     torchThreads: Number(values["torch-threads"]),
+    fusedThreads,
     jsonOut: values["json-out"],
   };
 }
@@ -138,6 +155,8 @@ export async function lstmOps(
   const skip = o.skip ?? new Set<string>();
   const log = o.log ?? ((l: string) => console.error(l));
   const reps0 = o.reps ?? 5, threads = o.torchThreads ?? 1;
+  const cores = (globalThis.navigator?.hardwareConcurrency) || 1;
+  const fusedThreads = o.fusedThreads ?? (cores > 1 ? [cores, 1] : [1]);
   const shapes = SHAPES.filter((s) => !(skip.has("big") && s.B > 10));
   const rows: LstmOpRow[] = [];
   const perFrame = (s: LstmShape, secs: number[]) =>
@@ -156,9 +175,17 @@ export async function lstmOps(
         // The compositions dispatch a dozen ops per frame, and tfjs-cpu's GEMM is JavaScript:
         // fewer repetitions on the big shape.
         const reps = big ? (impl === "fused" && backend === "wasm" ? 5 : 2) : Math.max(reps0, 10);
-        log(`# ${backend} ${impl} ${s.id} ...`);
-        const secs = await timeLstmLayer(tf, impl, s, reps);
-        rows.push({ shape: s.id, impl: `${impl} ${backend}`, usPerFrame: perFrame(s, secs) });
+        for (const t of impl === "fused" && backend !== "webgpu" ? fusedThreads : [0]) {
+          const label = t ? `${impl} ${backend} ${t}t` : `${impl} ${backend}`;
+          log(`# ${label} ${s.id} ...`);
+          if (t) setFusedLstmThreads({ threads: t });
+          try {
+            const secs = await timeLstmLayer(tf, impl, s, reps);
+            rows.push({ shape: s.id, impl: label, usPerFrame: perFrame(s, secs) });
+          } finally {
+            if (t) setFusedLstmThreads();
+          }
+        }
       }
     }
   }
@@ -207,7 +234,10 @@ export function formatLstmOps(rows: readonly LstmOpRow[], torchNote: string): st
   ];
   for (const r of rows) {
     const b = r.impl.startsWith("torch") ? "wasm" : r.impl.split(" ")[1];
-    const fused = rows.find((x) => x.shape === r.shape && x.impl === `fused ${b}`);
+    // The first fused row of the backend (its default threads).
+    const fused = rows.find((x) =>
+      x.shape === r.shape && (x.impl === `fused ${b}` || x.impl.startsWith(`fused ${b} `))
+    );
     const ratio = fused?.usPerFrame && r.usPerFrame
       ? `${(r.usPerFrame.median / fused.usPerFrame.median).toFixed(2)} (vs ${fused.impl})`
       : "-";

@@ -33,6 +33,12 @@ export * from "./run_ctx.ts";
 export * from "./scores.ts";
 export * from "./lstm_cell.ts";
 export { fusedLstm, type FusedLstmArgs, registerFusedLstm } from "./fused/lstm_op.ts";
+export {
+  fusedLstmThreads,
+  type FusedLstmThreadsOptions,
+  LSTM_POOL_MIN_WORK,
+  setFusedLstmThreads,
+} from "./fused/lstm_pool.ts";
 export { registerFusedCtc } from "./fused/ctc_op.ts";
 export { useFastWasmMatMul } from "./fused/wasm_matmul.ts";
 export * from "./function_model.ts";

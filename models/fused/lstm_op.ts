@@ -12,6 +12,10 @@
  * tensors' buffers (no readback, no await). A `customGrad` body would have to call
  * `dataSync()` to reach the values: a blocking GPU readback on `webgpu`.
  *
+ * On `cpu` and `wasm`, a call with enough work runs on the engine's worker pool instead (its
+ * inputs copied into a shared memory, the batch split into ranges; bitwise the same results):
+ * see `lstm_pool.ts` for the rule and `setFusedLstmThreads` for the threads.
+ *
  * The forward returns the outputs and a backend-private workspace (cell states and gates)
  * that the gradient keeps; the backward returns `dZ` (the gradient of the pre-activations,
  * which is the gradient of the input `x`) and the previous outputs `hPrev`, so that
@@ -49,8 +53,10 @@ import {
   registerPair,
   type WasmBackend,
   wasmMemory,
+  wasmView,
   type WebGpuBackend,
 } from "./_backends.ts";
+import { pooledLstmBackward, pooledLstmForward, usesLstmPool } from "./lstm_pool.ts";
 
 /** The forward kernel's name. */
 export const LSTM_FORWARD = "NewbobLstmForward";
@@ -108,9 +114,17 @@ function _cpuForward({ inputs, backend, attrs }: KernelArgs): Info[] {
   const xv = be.data.get(inputs.x.dataId).values as Float32Array;
   const wv = be.data.get(inputs.w.dataId).values as Float32Array;
   const lv = be.data.get(inputs.lens.dataId).values as Int32Array;
+  const wsN = lstmWorkspaceFloats(B, T, n);
+  if (usesLstmPool(dims)) {
+    const py = new Float32Array(B * T * n), pws = new Float32Array(wsN);
+    pooledLstmForward(dims, a, { x: xv, w: wv, lens: lv, y: py, ws: pws });
+    return [
+      be.makeTensorInfo([B, T, n], "float32", py),
+      be.makeTensorInfo([wsN], "float32", pws),
+    ];
+  }
   const ar = arena ??= new _Arena();
   ar.reset();
-  const wsN = lstmWorkspaceFloats(B, T, n);
   const at = {
     x: ar.alloc(xv.length * 4),
     w: ar.alloc(wv.length * 4),
@@ -135,6 +149,23 @@ function _cpuBackward({ inputs, backend, attrs }: KernelArgs): Info[] {
   const be = backend as CpuBackend, a = _attrs(attrs);
   const [B, T, n] = inputs.y.shape, full = { B, T, n };
   const get = (k: string) => be.data.get(inputs[k].dataId).values;
+  if (usesLstmPool(full)) {
+    const pdz = new Float32Array(B * T * 4 * n), php = new Float32Array(B * T * n);
+    const [dyv, wv, lv, yv, wsv] = ["dy", "w", "lens", "y", "ws"].map(get);
+    pooledLstmBackward(full, a, {
+      dy: dyv as Float32Array,
+      w: wv as Float32Array,
+      lens: lv as Int32Array,
+      y: yv as Float32Array,
+      ws: wsv as Float32Array,
+      dz: pdz,
+      hp: php,
+    });
+    return [
+      be.makeTensorInfo([B, T, 4 * n], "float32", pdz),
+      be.makeTensorInfo([B, T, n], "float32", php),
+    ];
+  }
   const ar = arena ??= new _Arena();
   ar.reset();
   const put = (k: string) => {
@@ -162,6 +193,18 @@ function _wasmForward({ inputs, backend, attrs }: KernelArgs): Info[] {
   const off = (t: Info) => be.dataIdMap.get(t.dataId).memoryOffset;
   const y = be.makeOutput([B, T, n], "float32");
   const ws = be.makeOutput([lstmWorkspaceFloats(B, T, n)], "float32");
+  const f = (t: Info) => wasmView(be, t, Float32Array);
+  if (
+    pooledLstmForward(dims, a, {
+      x: f(inputs.x),
+      w: f(inputs.w),
+      lens: wasmView(be, inputs.lens, Int32Array),
+      y: f(y),
+      ws: f(ws),
+    })
+  ) {
+    return [y, ws];
+  }
   const scratch = be.wasm._malloc(lstmForwardScratchBytes(n, B) + 64);
   const base = Math.ceil(scratch / 64) * 64;
   try {
@@ -185,6 +228,20 @@ function _wasmBackward({ inputs, backend, attrs }: KernelArgs): Info[] {
   const off = (t: Info) => be.dataIdMap.get(t.dataId).memoryOffset;
   const dz = be.makeOutput([B, T, 4 * n], "float32");
   const hp = be.makeOutput([B, T, n], "float32");
+  const f = (t: Info) => wasmView(be, t, Float32Array);
+  if (
+    pooledLstmBackward({ B, T, n }, a, {
+      dy: f(inputs.dy),
+      w: f(inputs.w),
+      lens: wasmView(be, inputs.lens, Int32Array),
+      y: f(inputs.y),
+      ws: f(inputs.ws),
+      dz: f(dz),
+      hp: f(hp),
+    })
+  ) {
+    return [dz, hp];
+  }
   const scratch = be.wasm._malloc(lstmBackwardScratchBytes(n, B) + 64);
   const base = Math.ceil(scratch / 64) * 64;
   try {
