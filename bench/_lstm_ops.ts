@@ -34,6 +34,9 @@ export type LayerImpl = "fused" | "reference" | "tf.layers";
  * @param impl Which implementation.
  * @param s The shape.
  * @param reps Timed repetitions.
+ * @param part `layer`: the whole layer (input projection included); `op`: the recurrence alone
+ *   (`lstmSequence` on a given pre-activation input `z`, gradients of `z` and `W_re`: the fused op
+ *   itself against the composition it replaces; not for `tf.layers`).
  * @returns Seconds per call.
  */
 export async function timeLstmLayer(
@@ -41,6 +44,7 @@ export async function timeLstmLayer(
   impl: LayerImpl,
   s: LstmShape,
   reps: number,
+  part: "layer" | "op" = "layer",
 ): Promise<number[]> {
   const { B, T, nIn, n } = s;
   const x = tf.variable(tf.randomNormal([B, T, nIn], 0, 1, "float32", 1));
@@ -49,7 +53,16 @@ export async function timeLstmLayer(
   let vars: tfjs.Variable[];
   let layer: (x: tfjs.Tensor3D) => tfjs.Tensor;
   let dispose = () => {};
-  if (impl === "tf.layers") {
+  if (part === "op") {
+    if (impl === "tf.layers") throw new RangeError("tf.layers.lstm has no separate recurrence");
+    const z = tf.variable(tf.randomNormal([B, T, 4 * n], 0, 1, "float32", 5));
+    const wRe = tf.variable(tf.randomUniform([n, 4 * n], -scale, scale, "float32", 4));
+    vars = [z, wRe];
+    const seqLens = new Array(B).fill(T);
+    layer = () =>
+      lstmSequence(tf, { x: z as tfjs.Tensor3D, wRe: wRe as tfjs.Tensor2D, seqLens, impl });
+    dispose = () => tf.dispose([z, wRe]);
+  } else if (impl === "tf.layers") {
     const l = tf.layers.lstm({ units: n, returnSequences: true });
     l.apply(tf.zeros([1, 1, nIn]));
     vars = [x, ...l.trainableWeights.map((w) => w.read() as tfjs.Variable)];

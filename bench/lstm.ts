@@ -12,7 +12,7 @@
  *    optimizer (`bench/seq_demos.ts`, the `seq` section of `deno task bench`).
  *
  * Options: `--backends wasm,cpu,webgpu` (default `wasm`; the compositions on the big shape run
- * on wasm only), `--reps 5`, `--epochs 5`, `--skip torch,reference,tf.layers,epoch,big`
+ * on wasm only), `--reps 5`, `--epochs 5`, `--skip torch,reference,tf.layers,op,epoch,big`
  * (`torch`: the op table's; the epoch table always runs its PyTorch loop where torch imports),
  * `--python /usr/bin/python3`, `--torch-threads 1`, `--fused-threads 2,1` (the fused op's
  * `cpu` / `wasm` kernel threads, a row each; default the cores, then 1), `--json-out FILE` (under `.tmp/`). Ratios
@@ -35,6 +35,9 @@ const SHAPES: readonly LstmShape[] = [
   { id: "B32 T100 256->256", B: 32, T: 100, nIn: 256, n: 256 },
 ];
 
+/** The label prefix of the rows that time the recurrence alone (no input projection). */
+export const OP_PREFIX = "op alone: ";
+
 /** One row of the op table. */
 export interface LstmOpRow {
   /** The shape's label. */
@@ -53,7 +56,7 @@ export interface LstmOpsOptions {
   readonly backends?: readonly BackendName[];
   /** Timed repetitions (at least 10 on the small shape). @default 5 */
   readonly reps?: number;
-  /** Parts to leave out: `torch`, `reference`, `tf.layers`, `big`. @default none */
+  /** Parts to leave out: `torch`, `reference`, `tf.layers`, `op` (the recurrence-alone rows), `big`. @default none */
   readonly skip?: ReadonlySet<string>;
   /** Python with torch. @default "/usr/bin/python3" */
   readonly python?: string;
@@ -84,9 +87,9 @@ function parse(args: string[]) {
   });
   const skip = new Set(values.skip.split(",").filter(Boolean));
   for (const s of skip) {
-    if (!["torch", "reference", "tf.layers", "epoch", "big"].includes(s)) {
+    if (!["torch", "reference", "tf.layers", "op", "epoch", "big"].includes(s)) {
       throw new RangeError(
-        `Cannot run the LSTM bench as '--skip' takes torch, reference, tf.layers, epoch, big: '${s}'`,
+        `Cannot run the LSTM bench as '--skip' takes torch, reference, tf.layers, op, epoch, big: '${s}'`,
       );
     }
   }
@@ -175,15 +178,22 @@ export async function lstmOps(
         // The compositions dispatch a dozen ops per frame, and tfjs-cpu's GEMM is JavaScript:
         // fewer repetitions on the big shape.
         const reps = big ? (impl === "fused" && backend === "wasm" ? 5 : 2) : Math.max(reps0, 10);
-        for (const t of impl === "fused" && backend !== "webgpu" ? fusedThreads : [0]) {
-          const label = t ? `${impl} ${backend} ${t}t` : `${impl} ${backend}`;
-          log(`# ${label} ${s.id} ...`);
-          if (t) setFusedLstmThreads({ threads: t });
-          try {
-            const secs = await timeLstmLayer(tf, impl, s, reps);
-            rows.push({ shape: s.id, impl: label, usPerFrame: perFrame(s, secs) });
-          } finally {
-            if (t) setFusedLstmThreads();
+        // The layer, then (wasm, cpu; not tf.layers) the recurrence alone: the op itself.
+        const parts = impl !== "tf.layers" && backend !== "webgpu" && !skip.has("op")
+          ? ["layer", "op"] as const
+          : ["layer"] as const;
+        for (const part of parts) {
+          for (const t of impl === "fused" && backend !== "webgpu" ? fusedThreads : [0]) {
+            const name = t ? `${impl} ${backend} ${t}t` : `${impl} ${backend}`;
+            const label = part === "op" ? `${OP_PREFIX}${name}` : name;
+            log(`# ${label} ${s.id} ...`);
+            if (t) setFusedLstmThreads({ threads: t });
+            try {
+              const secs = await timeLstmLayer(tf, impl, s, reps, part);
+              rows.push({ shape: s.id, impl: label, usPerFrame: perFrame(s, secs) });
+            } finally {
+              if (t) setFusedLstmThreads();
+            }
           }
         }
       }
@@ -232,17 +242,26 @@ export function formatLstmOps(rows: readonly LstmOpRow[], torchNote: string): st
     "| shape | implementation | us/frame | fused is x faster |",
     "| --- | --- | --- | --- |",
   ];
+  const isOp = (x: LstmOpRow) => x.impl.startsWith(OP_PREFIX);
+  const name = (x: LstmOpRow) => isOp(x) ? x.impl.slice(OP_PREFIX.length) : x.impl;
   for (const r of rows) {
-    const b = r.impl.startsWith("torch") ? "wasm" : r.impl.split(" ")[1];
-    // The first fused row of the backend (its default threads).
+    const b = r.impl.startsWith("torch") ? "wasm" : name(r).split(" ")[1];
+    // The first fused row of the backend (its default threads), layer or op alone as `r`.
     const fused = rows.find((x) =>
-      x.shape === r.shape && (x.impl === `fused ${b}` || x.impl.startsWith(`fused ${b} `))
+      x.shape === r.shape && isOp(x) === isOp(r) &&
+      (name(x) === `fused ${b}` || name(x).startsWith(`fused ${b} `))
     );
     const ratio = fused?.usPerFrame && r.usPerFrame
       ? `${(r.usPerFrame.median / fused.usPerFrame.median).toFixed(2)} (vs ${fused.impl})`
       : "-";
     lines.push(`| ${r.shape} | ${r.impl} | ${r.note ?? fmt(r.usPerFrame)} | ${ratio} |`);
   }
+  lines.push(
+    "",
+    `Rows '${OP_PREFIX}...': the recurrence alone (the fused op against the composition of tfjs ` +
+      "ops it replaces, on the same pre-activations; gradients of them and of W_re); the other " +
+      "rows time the whole layer, input projection (tfjs matMul, the same in both) included.",
+  );
   lines.push("", torchNote);
   return lines.join("\n");
 }
