@@ -278,6 +278,33 @@ function _layout(
 }
 
 /**
+ * One pooled call: lay out the scratch, `ins` and `outs` in the shared memory, copy `ins` in,
+ * let `describe` write the kernel's descriptor (from the byte offsets, `ins` first), run export
+ * `fn` over batch ranges and copy `outs` back; false when the call belongs on the calling thread.
+ */
+function _pooledCall(
+  dims: { B: number; T: number; n: number },
+  scratch: number,
+  ins: readonly (Float32Array | Int32Array)[],
+  outs: readonly Float32Array[],
+  fn: 0 | 1,
+  describe: (memory: WebAssembly.Memory, at: number[]) => void,
+): boolean {
+  const s = _poolFor(dims);
+  if (!s) return false;
+  const { at, bytes } = _layout(scratch, [...ins, ...outs]);
+  const { memory, program } = s.prepare(bytes, dims.n);
+  ins.forEach((x, i) => {
+    if (x instanceof Int32Array) new Int32Array(memory.buffer, at[i], x.length).set(x);
+    else new Float32Array(memory.buffer, at[i], x.length).set(x);
+  });
+  describe(memory, at);
+  s.pool.run([{ program, fn, units: dims.B, batch: _ranges(s.pool, dims.B) }]);
+  outs.forEach((o, k) => o.set(new Float32Array(memory.buffer, at[ins.length + k], o.length)));
+  return true;
+}
+
+/**
  * Run the fused LSTM's forward on the pool: copy `x`, `w`, `lens` into the shared memory, run
  * the kernel over batch ranges, copy `y` and `ws` out.
  *
@@ -292,21 +319,15 @@ export function pooledLstmForward(
   attrs: LstmLayout,
   a: PooledForwardArrays,
 ): boolean {
-  const s = _poolFor(dims);
-  if (!s) return false;
-  const { B, n } = dims;
-  const { at, bytes } = _layout(lstmForwardScratchBytes(n, B), [a.x, a.w, a.lens, a.y, a.ws]);
-  const { memory, program } = s.prepare(bytes, n);
-  const f32 = new Float32Array(memory.buffer), i32 = new Int32Array(memory.buffer);
-  const [x, w, lens, y, wsAt] = at;
-  f32.set(a.x, x / 4);
-  f32.set(a.w, w / 4);
-  i32.set(a.lens, lens / 4);
-  runLstmForward(memory, dims, { x, w, lens, y, ws: wsAt, scratch: POOL_DESC }, attrs, []);
-  s.pool.run([{ program, fn: 0, units: B, batch: _ranges(s.pool, B) }]);
-  a.y.set(f32.subarray(y / 4, y / 4 + a.y.length));
-  a.ws.set(f32.subarray(wsAt / 4, wsAt / 4 + a.ws.length));
-  return true;
+  return _pooledCall(
+    dims,
+    lstmForwardScratchBytes(dims.n, dims.B),
+    [a.x, a.w, a.lens],
+    [a.y, a.ws],
+    0,
+    (memory, [x, w, lens, y, ws]) =>
+      runLstmForward(memory, dims, { x, w, lens, y, ws, scratch: POOL_DESC }, attrs, []),
+  );
 }
 
 /**
@@ -323,29 +344,13 @@ export function pooledLstmBackward(
   attrs: LstmLayout,
   a: PooledBackwardArrays,
 ): boolean {
-  const s = _poolFor(dims);
-  if (!s) return false;
-  const { B, n } = dims;
-  const { at, bytes } = _layout(lstmBackwardScratchBytes(n, B), [
-    a.dy,
-    a.w,
-    a.lens,
-    a.y,
-    a.ws,
-    a.dz,
-    a.hp,
-  ]);
-  const { memory, program } = s.prepare(bytes, n);
-  const f32 = new Float32Array(memory.buffer), i32 = new Int32Array(memory.buffer);
-  const [dy, w, lens, y, ws, dz, hp] = at;
-  f32.set(a.dy, dy / 4);
-  f32.set(a.w, w / 4);
-  i32.set(a.lens, lens / 4);
-  f32.set(a.y, y / 4);
-  f32.set(a.ws, ws / 4);
-  runLstmBackward(memory, dims, { dy, w, lens, y, ws, dz, hp, scratch: POOL_DESC }, attrs, []);
-  s.pool.run([{ program, fn: 1, units: B, batch: _ranges(s.pool, B) }]);
-  a.dz.set(f32.subarray(dz / 4, dz / 4 + a.dz.length));
-  a.hp.set(f32.subarray(hp / 4, hp / 4 + a.hp.length));
-  return true;
+  return _pooledCall(
+    dims,
+    lstmBackwardScratchBytes(dims.n, dims.B),
+    [a.dy, a.w, a.lens, a.y, a.ws],
+    [a.dz, a.hp],
+    1,
+    (memory, [dy, w, lens, y, ws, dz, hp]) =>
+      runLstmBackward(memory, dims, { dy, w, lens, y, ws, dz, hp, scratch: POOL_DESC }, attrs, []),
+  );
 }
