@@ -205,20 +205,19 @@ function _wasmForward({ inputs, backend, attrs }: KernelArgs): Info[] {
   ) {
     return [y, ws];
   }
-  const scratch = be.wasm._malloc(lstmForwardScratchBytes(n, B) + 64);
-  const base = Math.ceil(scratch / 64) * 64;
-  try {
-    runLstmForward(wasmMemory(be)!, dims, {
-      x: off(inputs.x),
-      w: off(inputs.w),
-      lens: off(inputs.lens),
-      y: off(y),
-      ws: off(ws),
-      scratch: base,
-    }, a);
-  } finally {
-    be.wasm._free(scratch);
-  }
+  _withScratch(
+    be,
+    lstmForwardScratchBytes(n, B),
+    (scratch) =>
+      runLstmForward(wasmMemory(be)!, dims, {
+        x: off(inputs.x),
+        w: off(inputs.w),
+        lens: off(inputs.lens),
+        y: off(y),
+        ws: off(ws),
+        scratch,
+      }, a),
+  );
   return [y, ws];
 }
 
@@ -242,23 +241,32 @@ function _wasmBackward({ inputs, backend, attrs }: KernelArgs): Info[] {
   ) {
     return [dz, hp];
   }
-  const scratch = be.wasm._malloc(lstmBackwardScratchBytes(n, B) + 64);
-  const base = Math.ceil(scratch / 64) * 64;
+  _withScratch(
+    be,
+    lstmBackwardScratchBytes(n, B),
+    (scratch) =>
+      runLstmBackward(wasmMemory(be)!, { B, T, n }, {
+        dy: off(inputs.dy),
+        w: off(inputs.w),
+        lens: off(inputs.lens),
+        y: off(inputs.y),
+        ws: off(inputs.ws),
+        dz: off(dz),
+        hp: off(hp),
+        scratch,
+      }, a),
+  );
+  return [dz, hp];
+}
+
+/** Run `f` with `bytes` of 64-byte-aligned scratch in the tfjs wasm module's heap, then free it. */
+function _withScratch(be: WasmBackend, bytes: number, f: (base: number) => void): void {
+  const scratch = be.wasm._malloc(bytes + 64);
   try {
-    runLstmBackward(wasmMemory(be)!, { B, T, n }, {
-      dy: off(inputs.dy),
-      w: off(inputs.w),
-      lens: off(inputs.lens),
-      y: off(inputs.y),
-      ws: off(inputs.ws),
-      dz: off(dz),
-      hp: off(hp),
-      scratch: base,
-    }, a);
+    f(Math.ceil(scratch / 64) * 64);
   } finally {
     be.wasm._free(scratch);
   }
-  return [dz, hp];
 }
 
 function _gpuForward({ inputs, backend, attrs }: KernelArgs): Info[] {
