@@ -33,6 +33,12 @@ export interface WasmLeaves {
   tensorIndex(f: FunctionEmitter): void;
   /** Push the element indices of the current vector (v128 u32x4). */
   elementIndex(f: FunctionEmitter): void;
+  /**
+   * Push the element indices of the current vector times the constant `k` (u32, wrapping), where
+   * the kernel keeps that product as a running lane value (see {@linkcode indexMultipliers});
+   * return false where it does not (the product is then computed).
+   */
+  elementIndexTimes?(f: FunctionEmitter, k: number): boolean;
   /** Push the valid-lane mask of the current vector (v128). */
   valid(f: FunctionEmitter): void;
   /**
@@ -108,6 +114,51 @@ const U32S: Partial<Record<Expr["kind"], number>> = {
   eq: OP.i32_eq,
   ne: OP.i32_ne,
 };
+
+/** The constant `k` of a lane product `element_index · k` (u32), or undefined. */
+function indexMultiplier(e: Expr): number | undefined {
+  if (e.kind !== "mul" || e.type !== "u32") return undefined;
+  const [x, y] = e.args;
+  if (x.kind === "element_index" && y.kind === "const") return (y.value as number) >>> 0;
+  if (y.kind === "element_index" && x.kind === "const") return (x.value as number) >>> 0;
+  return undefined;
+}
+
+/**
+ * The constants `k` of every product `element_index · k` in `program`: a kernel that loops over
+ * vectors can keep each product as a running lane value, one addition per vector instead of a
+ * splat, an addition and a multiplication (the same bits: u32 products wrap).
+ *
+ * @param program The program.
+ * @returns The distinct multipliers, in order of appearance.
+ * @example Usage
+ * ```ts
+ * import { indexMultipliers } from "./lane_wasm.ts";
+ * import { LaneBuilder } from "./lane.ts";
+ * import { deepEqual } from "node:assert/strict";
+ * const k = new LaneBuilder();
+ * k.set("g", k.g.add(k.elementIndex().mul(7).toF32()));
+ * deepEqual(indexMultipliers(k.program()), [7]);
+ * ```
+ */
+export function indexMultipliers(program: LaneProgram): number[] {
+  const found = new Set<number>();
+  const visit = (e: Expr): void => {
+    const k = indexMultiplier(e);
+    if (k !== undefined) found.add(k);
+    e.args.forEach(visit);
+  };
+  const walk = (stmts: readonly Stmt[]) => {
+    for (const s of stmts) {
+      if (s.kind === "if") {
+        visit(s.cond);
+        walk(s.body);
+      } else visit(s.expr);
+    }
+  };
+  walk(program.body);
+  return [...found];
+}
 
 /** A structural key of a scalar expression (hoisted values are shared by key). */
 function key(e: Expr): string {
@@ -477,6 +528,8 @@ export class LaneWasm {
   #laneOp(e: Expr): void {
     if (this.#laneComposite(e)) return;
     const f = this.#f;
+    const k = indexMultiplier(e);
+    if (k !== undefined && this.#leaves.elementIndexTimes?.(f, k)) return;
     const [a, b, c] = e.args;
     const L = this.#leaves;
     switch (e.kind) {

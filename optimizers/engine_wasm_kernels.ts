@@ -12,11 +12,12 @@
  */
 
 import { type Expr, LaneBuilder, type LaneProgram, namesRead, type Stmt } from "../kernels/lane.ts";
-import { LaneWasm, type WasmLeaves } from "../kernels/lane_wasm.ts";
+import { indexMultipliers, LaneWasm, type WasmLeaves } from "../kernels/lane_wasm.ts";
 import type { TransformPlan } from "../transforms/plan.ts";
 import { measuresRawGradients } from "../transforms/plan.ts";
 import { type FunctionEmitter, I32, ModuleBuilder, OP, SIMD, V128 } from "../wasm/assembler.ts";
 import { PAGE_BYTES } from "../wasm/shared_memory.ts";
+import { RunningProducts } from "./engine_wasm_running.ts";
 import { engineFields, type UniformField } from "./engine_kernel.ts";
 import { opsProgram, updateProgram } from "./engine_program.ts";
 import { type MemoryLayout, SEG_FIXED_WORDS, type WasmLayout } from "./engine_wasm_layout.ts";
@@ -163,8 +164,11 @@ class Generator {
     return k * this.mem.stride;
   }
 
-  /** The leaves of the vector `lane0 / 4` vectors after the current one (`lane0` a multiple of 4). */
-  leaves(L: SegmentLocals, lane0 = 0): WasmLeaves {
+  /**
+   * The leaves of the vector `lane0 / 4` vectors after the current one (`lane0` a multiple of 4);
+   * `running` holds the running index products of that vector (see `RunningProducts`).
+   */
+  leaves(L: SegmentLocals, lane0 = 0, running?: RunningProducts): WasmLeaves {
     const fieldIndex = (name: string) => {
       const i = this.fields.findIndex(([n]) => n === name);
       if (i < 0) throw new Error(`internal: the kernel reads the unknown engine uniform '${name}'`);
@@ -191,6 +195,12 @@ class Generator {
         f.simd(SIMD.i32x4_splat);
         f.op(OP.local_get, L.offsets[lane0 === 4 ? 1 : 0]).simd(SIMD.i32x4_add);
       },
+      elementIndexTimes: (f, k) => {
+        const l = running?.local(k, lane0);
+        if (l === undefined) return false;
+        f.op(OP.local_get, l);
+        return true;
+      },
       valid: (f) => {
         if (L.inTail && lane0 === 0) f.op(OP.local_get, L.tail);
         else f.v128Splat("i32x4", -1);
@@ -215,6 +225,10 @@ class Generator {
       group?: { size: number; emit: () => void };
       vector(): void;
       after(): void;
+      /** Before each loop (of `step` vectors per iteration). */
+      loopStart?(step: number): void;
+      /** After each iteration's `step` vectors. */
+      loopAdvance?(step: number): void;
     },
   ): void {
     this.m.func(name, [I32, I32], [], (f) => {
@@ -252,10 +266,12 @@ class Generator {
       L.inTail = false;
       const vectors = (step: number, body: () => void) => {
         // while (ptr + 16·(step - 1) < end) { body; ptr += 16·step; e0 += 4·step }
+        parts.loopStart?.(step);
         f.op(OP.block, 0x40).op(OP.loop, 0x40);
         f.op(OP.local_get, L.ptr).i32(16 * (step - 1)).op(OP.i32_add);
         f.op(OP.local_get, L.end).op(OP.i32_ge_u).op(OP.br_if, 1);
         body();
+        parts.loopAdvance?.(step);
         f.op(OP.local_get, L.ptr).i32(16 * step).op(OP.i32_add).op(OP.local_set, L.ptr);
         f.op(OP.local_get, L.e0).i32(4 * step).op(OP.i32_add).op(OP.local_set, L.e0);
         f.op(OP.br, 0).op(OP.end).op(OP.end);
@@ -293,9 +309,18 @@ class Generator {
     this.segmentFunction("update", (f, L) => {
       const lanesVars = () =>
         new Map<string, number>(["g", ...names].map((n) => [n, f.local(V128)]));
+      const { pre, rest } = _splitIndexOnly(program);
+      const long = _interleaves(program);
+      // Long programs: blocks of _BLOCK vectors whose index-only part (the noise draw) runs for
+      // every vector first, then the rest two vectors at a time, interleaved; else pairs.
+      const size = !long ? 0 : pre.body.length ? _BLOCK : 2;
+      const ks = indexMultipliers(program);
+      const running = ks.length
+        ? new RunningProducts(f, ks, Array.from({ length: Math.max(1, size) }, (_, i) => 4 * i))
+        : undefined;
       const vars = lanesVars();
       const old = new Map<string, number>(names.map((n) => [n, f.local(V128)]));
-      const lanes = new LaneWasm(f, this.leaves(L), vars);
+      const lanes = new LaneWasm(f, this.leaves(L, 0, running), vars);
       const load = (v: ReadonlyMap<string, number>, at: number, keep: boolean) => {
         f.op(OP.local_get, L.ptr).simdMem(SIMD.v128_load, 4, this.column(src) + at);
         f.op(OP.local_set, v.get("g")!);
@@ -314,14 +339,11 @@ class Generator {
           f.simdMem(SIMD.v128_store, 4, offset(n) + at);
         }
       };
-      const { pre, rest } = _splitIndexOnly(program);
-      const long = _interleaves(program);
-      // Long programs: blocks of _BLOCK vectors whose index-only part (the noise draw) runs for
-      // every vector first, then the rest two vectors at a time, interleaved; else pairs.
-      const size = !long ? 0 : pre.body.length ? _BLOCK : 2;
       const others = Array.from({ length: Math.max(0, size - 1) }, lanesVars);
       return {
         prologue: () => lanes.hoist(program),
+        loopStart: (step) => running?.start(L.e0, step),
+        loopAdvance: (step) => running?.advance(step),
         ...(size
           ? {
             group: {
@@ -329,7 +351,7 @@ class Generator {
               emit: () => {
                 const rs = [
                   lanes,
-                  ...others.map((v, i) => lanes.twin(v, this.leaves(L, 4 * i + 4))),
+                  ...others.map((v, i) => lanes.twin(v, this.leaves(L, 4 * i + 4, running))),
                 ];
                 const vs = [vars, ...others];
                 if (size === 2) {

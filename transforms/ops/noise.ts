@@ -25,8 +25,9 @@ function mixLanes(k: LaneBuilder, x0: Expr): Expr {
 function quantileLanes(k: LaneBuilder, u: Expr): Expr {
   const { c, p, q: qc } = NORMAL_QUANTILE;
   const q = k.let(k.fresh("nz_q"), u.toF32().sub(8388607.5).mul(c));
-  const a = k.let(k.fresh("nz_a"), q.abs());
-  const t = k.let(k.fresh("nz_t"), f32(0.5).sub(a).mul(f32(0.5).add(a)));
+  // (1/2 - q)(1/2 + q): the reference's (1/2 - |q|)(1/2 + |q|) with its factors swapped where
+  // q < 0 (negation is exact), so the same bits without the |q|.
+  const t = k.let(k.fresh("nz_t"), f32(0.5).sub(q).mul(f32(0.5).add(q)));
   const horner = (cs: readonly number[]) => {
     let acc: Expr = f32(cs[cs.length - 1]);
     for (let i = cs.length - 2; i >= 0; i--) acc = acc.mul(t).add(cs[i]);
