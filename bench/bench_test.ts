@@ -76,3 +76,32 @@ Deno.test("formatReport: issue 13 targets of the wasm backend, met or not", () =
   assert.match(text, /\| lion\s+\| 16M\s+\| -\s+\| -\s+\| -\s+\| 45%\s+\| no\s+\|/);
   assert.match(text, /\| clip_noise_adam \| 16M\s+\| time 2\.00x Adam's \| no/);
 });
+
+Deno.test("formatReport: the chain's parts and the floor of the norm pass (read-only stream)", () => {
+  const s = (m: number) => summarize([m * 1e6]);
+  const text = formatReport({
+    date: "2026-01-01T00:00:00Z",
+    machine: { cpu: "test", cores: 2 },
+    rates: [
+      { optimizer: "adam", shape: "16M", impl: "newbob wasm", rate: s(800) },
+      { optimizer: "clip_adam", shape: "16M", impl: "newbob wasm", rate: s(640) },
+      { optimizer: "noise_adam", shape: "16M", impl: "newbob wasm", rate: s(400) },
+      { optimizer: "clip_noise_adam", shape: "16M", impl: "newbob wasm", rate: s(320) },
+    ],
+    bandwidth: [
+      { where: "cpu", kernel: "in-place", bytesPerSecond: summarize([24e9]) },
+      // A read-only stream is no roofline: Adam's share of the roofline stays on 24 GB/s.
+      { where: "cpu", kernel: "read only", role: "read", bytesPerSecond: summarize([32e9]) },
+    ],
+    e2e: [],
+    notes: [],
+    seconds: 1,
+  }, OPTIMIZER_CASES);
+  assert.match(text, /\| 16M\s+\| newbob wasm \| 1\.25x\s+\| 2\.00x\s+\| 2\.50x\s+\|/);
+  // 16M params: Adam 2^24 / 800e6 = 21.0 ms; the norm reads 64 MiB at 32 GB/s: 2.1 ms.
+  assert.match(
+    text,
+    /16M: Adam's step 21\.0 ms; the norm's read of the gradients at 32\.0 GB\/s at least 2\.1 ms \(0\.10x Adam's step\), leaving 8\.4 ms/,
+  );
+  assert.match(text, /\| adam\s+\| 16M\s+\| -\s+\| -\s+\| -\s+\| 93%/);
+});

@@ -81,6 +81,22 @@ export const OPTIMIZER_CASES: readonly OptimizerCase[] = [
     torch: "RMSprop",
   },
   {
+    id: "clip_adam",
+    config: { class: "adam", eps: 1e-8 },
+    transforms: [{ kind: "clip_global_norm", maxNorm: 1, normType: 2, style: "torch" }],
+    bytesPerParam: 32,
+    tfjs: { missing: "no fused global-norm clip in tfjs (would be separate ops per tensor)" },
+    torch: "clip_adam",
+  },
+  {
+    id: "noise_adam",
+    config: { class: "adam", eps: 1e-8 },
+    transforms: [{ kind: "noise", sigma: 1e-3, seed: 7 }],
+    bytesPerParam: 28,
+    tfjs: { missing: "no fused gradient noise in tfjs (would be separate ops per tensor)" },
+    torch: "noise_adam",
+  },
+  {
     id: "clip_noise_adam",
     config: { class: "adam", eps: 1e-8 },
     transforms: [

@@ -31,7 +31,7 @@ import {
 } from "./newbob_runner.ts";
 import { type BenchReport, fmtRate, formatReport } from "./report.ts";
 import type { BandwidthResult, EndToEndResult, RateResult } from "./results.ts";
-import { cpuBandwidth, gpuBandwidth, wasmInPlaceBandwidth } from "./roofline.ts";
+import { cpuBandwidth, gpuBandwidth, wasmInPlaceBandwidth, wasmReadBandwidth } from "./roofline.ts";
 import { shapeCases } from "./shapes.ts";
 import { runTorch } from "./torch_runner.ts";
 
@@ -182,7 +182,10 @@ interface Collected {
   add(r: RateResult): void;
 }
 
-/** The roofline bandwidths: WGSL copy/triad, JavaScript triad, the wasm in-place kernel. */
+/**
+ * The roofline bandwidths: WGSL copy/triad, JavaScript triad, the wasm in-place kernel; and the
+ * wasm read-only stream (a norm pass's floor, not a roofline).
+ */
 async function measureRoofline(o: Options, gpu: GpuContext | null, out: Collected, log: Log) {
   log("roofline ...");
   if (gpu) {
@@ -192,6 +195,7 @@ async function measureRoofline(o: Options, gpu: GpuContext | null, out: Collecte
   }
   out.bandwidth.push(await cpuBandwidth({ reps: o.reps }));
   out.bandwidth.push(wasmInPlaceBandwidth({ reps: o.reps }));
+  out.bandwidth.push(wasmReadBandwidth({ reps: o.reps }));
 }
 
 /**

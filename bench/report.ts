@@ -57,9 +57,10 @@ function table(head: string[], rows: string[][]): string {
     .join("\n");
 }
 
-/** Best bandwidth of a `where` prefix (`webgpu` or `cpu`). */
+/** Best bandwidth of a `where` prefix (`webgpu` or `cpu`), read-only streams left out. */
 export function bestBandwidth(b: readonly BandwidthResult[], where: string): number | null {
-  const m = b.filter((x) => x.where.startsWith(where)).map((x) => x.bytesPerSecond.median);
+  const m = b.filter((x) => x.where.startsWith(where) && x.role !== "read")
+    .map((x) => x.bytesPerSecond.median);
   return m.length ? Math.max(...m) : null;
 }
 
@@ -233,21 +234,56 @@ function targetSection(v: View): string[] {
   ];
 }
 
-/** clip + noise + Adam against plain Adam, per backend. */
-function chainSection(v: View): string[] {
+/** The parts of the clip + noise + Adam chain against plain Adam. */
+const CHAIN_PARTS = ["clip_adam", "noise_adam", "clip_noise_adam"] as const;
+
+/**
+ * clip + noise + Adam against plain Adam, per backend, with its two parts alone (the global
+ * norm's extra pass, the noise draw) and, for wasm, the floor of the norm pass: one more read of
+ * the gradients at the read-only bandwidth of this run.
+ */
+function chainSection(v: View, r: BenchReport): string[] {
   const impls = ["newbob webgpu", "newbob wasm", "newbob cpu", v.torchImpl ?? ""];
-  const rows = v.shapes.flatMap((shape) => {
-    const row = impls.map((i) =>
-      ratio(v.med("adam", shape, i), v.med("clip_noise_adam", shape, i))
-    );
-    return row.some((c) => c !== "-") ? [[shape, ...row]] : [];
-  });
+  const time = (rate: number | null, plain: number | null) =>
+    rate && plain ? `${(plain / rate).toFixed(2)}x` : "-";
+  const rows = v.shapes.flatMap((shape) =>
+    impls.flatMap((impl) => {
+      const plain = v.med("adam", shape, impl);
+      const row = CHAIN_PARTS.map((id) => time(v.med(id, shape, impl), plain));
+      return row.some((c) => c !== "-") ? [[shape, impl, ...row]] : [];
+    })
+  );
   if (!rows.length) return [];
+  const read = r.bandwidth.find((b) => b.role === "read")?.bytesPerSecond.median;
+  const floors = v.shapes.filter((s) => s.startsWith("16M")).flatMap((shape) => {
+    const plain = v.med("adam", shape, "newbob wasm");
+    if (!read || !plain) return [];
+    const params = parseFloat(shape) * 2 ** 20;
+    const norm = (4 * params) / read, step = params / plain;
+    return [
+      `${shape}: Adam's step ${(step * 1e3).toFixed(1)} ms; the norm's read of the gradients ` +
+      `at ${(read / 1e9).toFixed(1)} GB/s at least ${(norm * 1e3).toFixed(1)} ms ` +
+      `(${(norm / step).toFixed(2)}x Adam's step), leaving ${
+        ((0.5 * step - norm) * 1e3).toFixed(1)
+      } ms ` +
+      "of the 1.5x for the noise draw",
+    ];
+  });
   return [
     "",
-    "clip + noise + Adam: its time per step / plain Adam's (target for wasm: <= 1.5).",
+    "clip + noise + Adam and its parts: time per step / plain Adam's (target for wasm: " +
+    "clip + noise + Adam <= 1.5).",
     "",
-    table(["shape", "webgpu", "wasm", "cpu", "torch"], rows),
+    table(["shape", "impl", "clip + Adam", "noise + Adam", "clip + noise + Adam"], rows),
+    ...(floors.length
+      ? [
+        "",
+        "The floor of the global norm's pass on wasm (a read-only stream of the gradients, " +
+        "measured below):",
+        "",
+        ...floors.map((x) => `- ${x}`),
+      ]
+      : []),
   ];
 }
 
@@ -361,7 +397,7 @@ export function formatReport(r: BenchReport, cases: readonly OptimizerCase[]): s
     ...throughputSection(v),
     ...ratioSection(v),
     ...targetSection(v),
-    ...chainSection(v),
+    ...chainSection(v, r),
     ...manySection(v),
     ...bandwidthSection(r),
     ...endToEndSection(r),

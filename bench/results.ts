@@ -34,6 +34,11 @@ export interface BandwidthResult {
   readonly kernel: string;
   /** Bytes per second (median, min, max). */
   readonly bytesPerSecond: Summary;
+  /**
+   * `read`: a read-only stream, not a roofline (the floor of a pass that only reads, such as a
+   * global norm's). @default {"roofline"}
+   */
+  readonly role?: "roofline" | "read";
 }
 
 /**

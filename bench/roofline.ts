@@ -10,7 +10,7 @@
  */
 
 import { acquireGpu } from "../gpu/mod.ts";
-import { I32, ModuleBuilder, OP, SIMD } from "../wasm/assembler.ts";
+import { I32, ModuleBuilder, OP, SIMD, V128 } from "../wasm/assembler.ts";
 import { acquirePool, releasePool } from "../wasm/pool.ts";
 import { createMemory } from "../wasm/shared_memory.ts";
 import { rates, summarize } from "./_stats.ts";
@@ -214,6 +214,89 @@ function _rmwModule(
     f.op(OP.br, 0).op(OP.end).op(OP.end);
   });
   return m.bytes();
+}
+
+/**
+ * The `read(u0, u1)` module: for units `[u0, u1)` of `_CHUNK` floats, the sum of the floats in
+ * four `f32x4` accumulators (4 vectors per iteration), stored after the data so it stays live.
+ */
+function _readModule(shared: boolean, pages: number, floats: number): Uint8Array<ArrayBuffer> {
+  const m = new ModuleBuilder({ memory: { shared, minPages: pages, maxPages: pages } });
+  m.func("read", [I32, I32], [], (f) => {
+    const p = f.local(I32), end = f.local(I32);
+    const acc = [0, 1, 2, 3].map(() => f.local(V128));
+    f.op(OP.local_get, 0).i32(_CHUNK * 4).op(OP.i32_mul).op(OP.local_set, p);
+    f.op(OP.local_get, 1).i32(_CHUNK * 4).op(OP.i32_mul).op(OP.local_set, end);
+    f.op(OP.block, 0x40).op(OP.loop, 0x40);
+    f.op(OP.local_get, p).op(OP.local_get, end).op(OP.i32_ge_u).op(OP.br_if, 1);
+    acc.forEach((a, v) => {
+      f.op(OP.local_get, a).op(OP.local_get, p).simdMem(SIMD.v128_load, 4, v * 16);
+      f.simd(SIMD.f32x4_add).op(OP.local_set, a);
+    });
+    f.op(OP.local_get, p).i32(64).op(OP.i32_add).op(OP.local_set, p);
+    f.op(OP.br, 0).op(OP.end).op(OP.end);
+    f.i32(floats * 4).op(OP.local_get, acc[0]).op(OP.local_get, acc[1]).simd(SIMD.f32x4_add);
+    f.op(OP.local_get, acc[2]).simd(SIMD.f32x4_add).op(OP.local_get, acc[3]).simd(SIMD.f32x4_add);
+    f.simdMem(SIMD.v128_store, 4, 0);
+  });
+  return m.bytes();
+}
+
+/**
+ * Measure a read-only stream (the sum of an array of floats, `f32x4`) in WebAssembly SIMD on the
+ * wasm engine's worker pool: what a pass that only reads, such as a global norm's, can reach. Not
+ * a roofline of the optimizers (`role: "read"`): an in-place step also writes, and the writes
+ * come on top of the reads' bandwidth.
+ *
+ * @returns The bandwidth of all threads together.
+ * @example Usage
+ * ```ts
+ * import { wasmReadBandwidth } from "./roofline.ts";
+ * import { equal } from "node:assert/strict";
+ * const r = wasmReadBandwidth({ floats: 1 << 16, threads: 1, reps: 1 });
+ * equal(r.role, "read");
+ * equal(r.bytesPerSecond.median > 0, true);
+ * ```
+ */
+export function wasmReadBandwidth(options: InPlaceBandwidthOptions = {}): BandwidthResult {
+  const n = options.floats ?? 1 << 26;
+  const units = Math.floor(n / _CHUNK);
+  if (units < 1) throw new RangeError(`floats ${n} is below one chunk (${_CHUNK})`);
+  const pool = acquirePool(options.threads !== undefined ? { threads: options.threads } : {});
+  try {
+    const memory = createMemory(n * 4 + 16, pool.shared);
+    // Written first: untouched pages all map one zero page, which a read would find in cache.
+    new Float32Array(memory.buffer, 0, n).fill(1);
+    const pages = memory.buffer.byteLength / 65536;
+    const id = pool.load(new WebAssembly.Module(_readModule(pool.shared, pages, n)), memory, [
+      "read",
+    ]);
+    try {
+      const task = [{
+        program: id,
+        fn: 0,
+        units,
+        batch: Math.max(1, Math.floor(units / (pool.threads * 32))),
+      }];
+      pool.run(task);
+      const rates: number[] = [];
+      for (let r = 0; r < (options.reps ?? 5); r++) {
+        const t0 = performance.now();
+        pool.run(task);
+        rates.push((units * _CHUNK * 4) / ((performance.now() - t0) / 1000));
+      }
+      return {
+        where: "cpu",
+        kernel: `read only, sum of floats (WebAssembly SIMD, ${pool.threads} threads)`,
+        role: "read",
+        bytesPerSecond: summarize(rates),
+      };
+    } finally {
+      pool.unload(id);
+    }
+  } finally {
+    releasePool(pool);
+  }
 }
 
 /**

@@ -37,7 +37,8 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--sizes", default="1,4,16", help="single-tensor sizes in units of 2^20")
     ap.add_argument("--many", type=int, default=1, help="include the ~150-tensor 16M case")
-    ap.add_argument("--optimizers", default="adam,adamw,sgd_momentum,adagrad,rmsprop,clip_noise_adam")
+    ap.add_argument("--optimizers",
+                    default="adam,adamw,sgd_momentum,adagrad,rmsprop,clip_adam,noise_adam,clip_noise_adam")
     ap.add_argument("--reps", type=int, default=5)
     ap.add_argument("--budget", type=float, default=32e6, help="parameter updates per repetition")
     ap.add_argument("--fused", type=int, default=0, help="Adam/AdamW fused=True (CUDA, torch>=2)")
@@ -65,7 +66,7 @@ def main():
 
     def make(opt_id, params):
         o = torch.optim
-        if opt_id in ("adam", "clip_noise_adam"):
+        if opt_id in ("adam", "clip_adam", "noise_adam", "clip_noise_adam"):
             return o.Adam(params, lr=lr, eps=1e-8, **extra)
         if opt_id == "adamw":
             return o.AdamW(params, lr=lr, eps=1e-8, weight_decay=0.01, **extra)
@@ -92,13 +93,15 @@ def main():
                 except (TypeError, RuntimeError, ValueError) as e:
                     results.append({"optimizer": opt_id, "shape": name, "note": str(e)})
                     continue
-                chain = opt_id == "clip_noise_adam"
+                clip = opt_id in ("clip_adam", "clip_noise_adam")
+                noise = opt_id in ("noise_adam", "clip_noise_adam")
                 k = max(1, min(64, round(args.budget / total)))
 
                 def once():
                     for _ in range(k):
-                        if chain:
+                        if clip:
                             torch.nn.utils.clip_grad_norm_(params, 1.0)
+                        if noise:
                             for p in params:
                                 p.grad.add_(torch.randn_like(p.grad), alpha=1e-3)
                         opt.step()
