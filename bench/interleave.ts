@@ -24,8 +24,12 @@ export interface Prepared {
   readonly steps: number;
   /** Timed repetitions wanted. */
   readonly reps: number;
-  /** One repetition, synchronised with any device it uses. */
-  once(): Promise<void>;
+  /**
+   * One repetition, synchronised with any device it uses; an implementation in another process
+   * returns the seconds it measured itself (then the caller's wall clock and CPU time are not
+   * its own).
+   */
+  once(): Promise<void | number>;
   /** Cumulative submits and dispatches (webgpu), for per-step counts. */
   counters?(): { submits: number; dispatches: number };
   /** Free everything. */
@@ -44,6 +48,8 @@ export async function timeInterleaved(items: readonly Prepared[]): Promise<RateR
   const cpu = items.map(() => [] as number[]);
   // Per-item work counts, taken around that item's own repetitions (items may share a device).
   const counted = items.map(() => ({ submits: 0, dispatches: 0 }));
+  // Items timed in another process: no CPU-time rate (this process's CPU time is not theirs).
+  const elsewhere = items.map(() => false);
   try {
     for (const p of items) await p.once();
     const rounds = Math.max(...items.map((p) => p.reps));
@@ -54,9 +60,10 @@ export async function timeInterleaved(items: readonly Prepared[]): Promise<RateR
         const k0 = p.counters?.();
         const u0 = process.cpuUsage();
         const t0 = performance.now();
-        await p.once();
-        const dt = (performance.now() - t0) / 1000;
+        const own = await p.once();
+        const dt = typeof own === "number" ? own : (performance.now() - t0) / 1000;
         const u = process.cpuUsage(u0);
+        if (typeof own === "number") elsewhere[i] = true;
         const k1 = p.counters?.();
         if (k0 && k1) {
           counted[i].submits += k1.submits - k0.submits;
@@ -73,7 +80,7 @@ export async function timeInterleaved(items: readonly Prepared[]): Promise<RateR
         shape: p.shape,
         impl: p.impl,
         rate: summarize(wall[i]),
-        cpuRate: summarize(cpu[i]),
+        ...(elsewhere[i] ? {} : { cpuRate: summarize(cpu[i]) }),
         ...(p.counters
           ? {
             submitsPerStep: counted[i].submits / steps,

@@ -27,7 +27,7 @@ import type { BackendName } from "../trainer/model_types.ts";
 import { summarize, type Summary } from "./_stats.ts";
 import { type LayerImpl, type LstmShape, timeLstmLayer } from "./_lstm_ops.ts";
 import { formatSeqDemos, seqDemos } from "./seq_demos.ts";
-import { MALLOC_ENV } from "./torch_runner.ts";
+import { MALLOC_ENV } from "./torch_server.ts";
 import { setFusedLstmThreads } from "../models/fused/lstm_pool.ts";
 
 const SHAPES: readonly LstmShape[] = [

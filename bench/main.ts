@@ -30,10 +30,22 @@ import {
   timeNewbob,
 } from "./newbob_runner.ts";
 import { type BenchReport, fmtRate, formatReport } from "./report.ts";
-import type { BandwidthResult, EndToEndResult, RateResult } from "./results.ts";
-import { cpuBandwidth, gpuBandwidth, wasmInPlaceBandwidth, wasmReadBandwidth } from "./roofline.ts";
+import {
+  type BandwidthResult,
+  type EndToEndResult,
+  type RateResult,
+  ROOFLINE_IMPL,
+} from "./results.ts";
+import {
+  cpuBandwidth,
+  gpuBandwidth,
+  type InPlaceKernel,
+  prepareInPlace,
+  wasmInPlaceBandwidth,
+  wasmReadBandwidth,
+} from "./roofline.ts";
 import { shapeCases } from "./shapes.ts";
-import { runTorch } from "./torch_runner.ts";
+import { TorchServer } from "./torch_server.ts";
 
 const SKIPPABLE = [
   "tfjs",
@@ -186,7 +198,12 @@ interface Collected {
  * The roofline bandwidths: WGSL copy/triad, JavaScript triad, the wasm in-place kernel; and the
  * wasm read-only stream (a norm pass's floor, not a roofline).
  */
-async function measureRoofline(o: Options, gpu: GpuContext | null, out: Collected, log: Log) {
+async function measureRoofline(
+  o: Options,
+  gpu: GpuContext | null,
+  out: Collected,
+  log: Log,
+): Promise<number> {
   log("roofline ...");
   if (gpu) {
     const cap = Math.floor(gpu.device.limits.maxStorageBufferBindingSize / 16) * 4;
@@ -194,14 +211,39 @@ async function measureRoofline(o: Options, gpu: GpuContext | null, out: Collecte
     out.bandwidth.push(...await gpuBandwidth({ reps: o.reps, floats }));
   }
   out.bandwidth.push(await cpuBandwidth({ reps: o.reps }));
-  out.bandwidth.push(wasmInPlaceBandwidth({ reps: o.reps }));
+  const inPlace = wasmInPlaceBandwidth({ reps: o.reps });
+  out.bandwidth.push(inPlace);
   out.bandwidth.push(wasmReadBandwidth({ reps: o.reps }));
+  return inPlace.streams ?? 4;
+}
+
+/**
+ * The in-place kernel as one more implementation of a case: its repetitions take turns with the
+ * optimizers', so each case's share of the roofline compares measurements seconds apart. Its rate
+ * is the bandwidth in the case's parameters per second (bytes / the case's bytes per parameter).
+ */
+function rooflineTurns(
+  k: InPlaceKernel,
+  c: OptimizerCase,
+  data: ShapeData,
+  reps: number,
+): Prepared {
+  return {
+    impl: ROOFLINE_IMPL,
+    optimizer: c.id,
+    shape: data.shape.name,
+    work: k.bytes / c.bytesPerParam,
+    steps: 1,
+    reps,
+    once: () => Promise.resolve(k.once()),
+    dispose: () => {}, // shared by every case: freed at the end of the run
+  };
 }
 
 /**
  * One optimizer on one shape: newbob webgpu, wasm (gradients in place; for Adam also copied
- * from the host), cpu and tfjs wasm take turns; webgpu host uploads and the other tfjs backends
- * run on their own.
+ * from the host), cpu, tfjs wasm and PyTorch take turns; webgpu host uploads and the other tfjs
+ * backends run on their own.
  */
 async function timeCase(
   o: Options,
@@ -209,6 +251,8 @@ async function timeCase(
   data: ShapeData,
   gpu: GpuContext | null,
   tfjs: typeof import("./tfjs_runner.ts") | null,
+  torch: TorchServer | null,
+  roof: InPlaceKernel | null,
   out: Collected,
 ): Promise<void> {
   const items: Prepared[] = [];
@@ -228,6 +272,12 @@ async function timeCase(
     const w = await tfjs.prepareTfjs(c, data, { backend: "wasm", reps: o.reps, budget: o.budget });
     if ("once" in w) items.push(w);
     else out.add(w);
+  }
+  if (roof && data.shape.name.startsWith("16M")) items.push(rooflineTurns(roof, c, data, o.reps));
+  if (torch && typeof c.torch === "string") {
+    const t = await torch.prepare(c.id, data.shape.name, data.shape.sizes, o.reps);
+    if ("once" in t) items.push(t);
+    else out.add(t);
   }
   for (const r of await timeInterleaved(items)) out.add(r);
   // Host-uploaded gradients on their own: wgpu frees each step's 64 MiB upload staging later,
@@ -249,23 +299,18 @@ function webgpuRun(o: Options) {
   return { backend: "webgpu", reps: o.reps, budget: o.budget, webgpu: o.shape } as const;
 }
 
-/** PyTorch's rows and triad (a subprocess); returns the CPU model it reports. */
-async function measureTorch(o: Options, out: Collected, log: Log): Promise<string> {
+/** PyTorch taking turns with newbob (a subprocess), or why it is skipped (a note). */
+async function startTorch(o: Options, out: Collected, log: Log): Promise<TorchServer | null> {
   log("PyTorch ...");
-  const t = await runTorch({
+  const t = await TorchServer.start({
     python: o.python,
-    sizes: o.sizes,
-    many: o.many,
-    optimizers: o.cases.map((c) => c.id),
-    reps: o.reps,
     device: o.torchDevice,
     fused: o.torchFused,
     budget: o.budget,
   });
-  for (const r of t.rates) out.add(r);
-  if (t.triad) out.bandwidth.push(t.triad);
-  out.notes.push(t.note);
-  return t.cpu ?? "unknown";
+  if (t instanceof TorchServer) return t;
+  out.notes.push(t.skipped);
+  return null;
 }
 
 /** The demo trained by newbob and by tfjs `model.fit`, per backend. */
@@ -307,13 +352,21 @@ async function run(argv: string[]): Promise<void> {
       log(`  ${r.optimizer.padEnd(16)} ${r.shape.padEnd(9)} ${r.impl.padEnd(26)} ${rate}`);
     },
   };
-  if (!o.skip.has("roofline")) await measureRoofline(o, gpu, out, log);
+  const streams = o.skip.has("roofline") ? null : await measureRoofline(o, gpu, out, log);
+  const roof = streams !== null && !o.skip.has("wasm") ? prepareInPlace(streams) : null;
   // TensorFlow.js (npm) is loaded only when used, so `--skip tfjs,e2e` runs without node_modules.
   const tfjs = o.skip.has("tfjs") ? null : await import("./tfjs_runner.ts");
+  const torch = o.skip.has("torch") ? null : await startTorch(o, out, log);
   for (const shape of shapeCases(o.sizes, o.many)) {
     const data = makeShapeData(shape);
-    for (const c of o.cases) await timeCase(o, c, data, gpu, tfjs, out);
+    for (const c of o.cases) await timeCase(o, c, data, gpu, tfjs, torch, roof, out);
     releaseShapeData(data);
+  }
+  roof?.dispose();
+  if (torch) {
+    out.bandwidth.push(await torch.triad(o.reps));
+    out.notes.push(torch.note);
+    await torch.close();
   }
   if (tfjs) {
     out.notes.push(
@@ -321,7 +374,7 @@ async function run(argv: string[]): Promise<void> {
         `${TFJS_CPU_MAX}M parameters with 3 repetitions, so the whole bench stays within 10 minutes`,
     );
   }
-  const cpuModel = o.skip.has("torch") ? "unknown" : await measureTorch(o, out, log);
+  const cpuModel = torch?.cpu ?? "unknown";
   if (!o.skip.has("e2e")) await measureEndToEnd(gpu, out, log);
   const report: BenchReport = {
     date: new Date().toISOString(),

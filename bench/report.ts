@@ -15,6 +15,7 @@ import {
   type EndToEndResult,
   type RateResult,
   REFERENCE_ENGINE_IMPL,
+  ROOFLINE_IMPL,
 } from "./results.ts";
 
 /** Everything one run measured. */
@@ -95,6 +96,14 @@ class View {
   cpuRoof(opt: string): number | null {
     return this.cpuBw ? this.cpuBw / this.bytes(opt) : null;
   }
+  /**
+   * The CPU roofline of `opt` on `shape` in parameters per second: the in-place kernel's turns
+   * in that case's round-robin where measured, else the run's best CPU bandwidth.
+   */
+  cpuRoofAt(opt: string, shape: string): number | null {
+    return this.med(opt, shape, ROOFLINE_IMPL) ?? this.cpuRoof(opt);
+  }
+
   bestTfjs(opt: string, shape: string): number | null {
     const tf = this.tfjsImpls.map((i) => this.med(opt, shape, i)).filter((x) => x !== null);
     return tf.length ? Math.max(...tf as number[]) : null;
@@ -152,8 +161,8 @@ function ratioSection(v: View): string[] {
       pct(gpu, v.gpuBw ? v.gpuBw / v.bytes(opt) : null),
       ratio(wasm, v.bestTfjs(opt, shape)),
       ratio(wasm, torch),
-      pct(wasm, v.cpuRoof(opt)),
-      pct(v.med(opt, shape, "newbob wasm (host grads)"), v.cpuRoof(opt)),
+      pct(wasm, v.cpuRoofAt(opt, shape)),
+      pct(v.med(opt, shape, "newbob wasm (host grads)"), v.cpuRoofAt(opt, shape)),
       ratio(wasm, v.med(opt, shape, "newbob cpu")),
       g?.dispatchesPerStep !== undefined ? String(g.dispatchesPerStep) : "-",
     ];
@@ -193,7 +202,7 @@ function targetSection(v: View): string[] {
       const wasm = v.med(opt, shape, "newbob wasm");
       if (wasm === null) continue;
       const torch = v.med(opt, shape, v.torchImpl);
-      const roof = v.cpuRoof(opt);
+      const roof = v.cpuRoofAt(opt, shape);
       rows.push([
         opt,
         shape,

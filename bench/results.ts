@@ -39,7 +39,23 @@ export interface BandwidthResult {
    * global norm's). @default {"roofline"}
    */
   readonly role?: "roofline" | "read";
+  /** Arrays walked side by side (the wasm in-place kernel's best variant). */
+  readonly streams?: number;
 }
+
+/**
+ * The `impl` of the in-place kernel's turns in a case's round-robin (`bench/main.ts`): its rate is
+ * the bandwidth in that case's parameters per second, measured seconds apart from the case's own
+ * repetitions, so its share of the roofline does not depend on when the roofline was measured.
+ *
+ * @example Usage
+ * ```ts
+ * import { ROOFLINE_IMPL } from "./results.ts";
+ * import { match } from "node:assert/strict";
+ * match(ROOFLINE_IMPL, /roofline/);
+ * ```
+ */
+export const ROOFLINE_IMPL = "roofline (in-place, in turn)";
 
 /**
  * The `impl` of the trainer run whose optimizer runs on the TypeScript reference engine.

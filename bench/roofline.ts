@@ -299,12 +299,79 @@ export function wasmReadBandwidth(options: InPlaceBandwidthOptions = {}): Bandwi
   }
 }
 
+/** An in-place kernel ready to run (see {@linkcode prepareInPlace}). */
+export interface InPlaceKernel {
+  /** Threads of the pool (the calling one included). */
+  readonly threads: number;
+  /** Arrays walked side by side. */
+  readonly streams: number;
+  /** Bytes read and written by one `once` (8 per float). */
+  readonly bytes: number;
+  /** One pass over every array. */
+  once(): void;
+  /** Free the memory and the pool's share. */
+  dispose(): void;
+}
+
+/**
+ * The in-place kernel `x = x·s + s` over `streams` arrays side by side (4 vectors each per
+ * iteration), chunks of 64 KiB per array claimed by the pool's threads as the engine's segments
+ * are; `n` floats in all.
+ *
+ * @param streams Arrays walked side by side.
+ * @param options Floats and threads.
+ * @returns The kernel, or null where `n` is below one chunk per array.
+ * @example Usage
+ * ```ts
+ * import { prepareInPlace } from "./roofline.ts";
+ * import { equal } from "node:assert/strict";
+ * const k = prepareInPlace(2, { floats: 1 << 16, threads: 1 })!;
+ * k.once();
+ * equal(k.bytes, (1 << 16) * 8);
+ * k.dispose();
+ * ```
+ */
+export function prepareInPlace(
+  streams: number,
+  options: InPlaceBandwidthOptions = {},
+): InPlaceKernel | null {
+  const n = options.floats ?? 1 << 26;
+  const units = Math.floor(n / streams / _CHUNK);
+  if (units < 1) return null;
+  const pool = acquirePool(options.threads !== undefined ? { threads: options.threads } : {});
+  try {
+    const memory = createMemory(n * 4, pool.shared);
+    const pages = memory.buffer.byteLength / 65536;
+    const bytes = _rmwModule(pool.shared, pages, streams, units * _CHUNK);
+    const id = pool.load(new WebAssembly.Module(bytes), memory, ["rmw"]);
+    const task = [{
+      program: id,
+      fn: 0,
+      units,
+      batch: Math.max(1, Math.floor(units / (pool.threads * 8))),
+    }];
+    return {
+      threads: pool.threads,
+      streams,
+      bytes: units * _CHUNK * streams * 8,
+      once: () => pool.run(task),
+      dispose: () => {
+        pool.unload(id);
+        releasePool(pool);
+      },
+    };
+  } catch (e) {
+    releasePool(pool);
+    throw e;
+  }
+}
+
 /**
  * Measure an in-place read-modify-write (`x = x·s + s` over `f32x4`, 8 bytes per float) in
  * WebAssembly SIMD on the wasm engine's worker pool over one shared memory, as an optimizer's
- * step reads and writes: 1, 2 and 4 arrays walked side by side (4 vectors each per iteration),
- * chunks of 64 KiB per array claimed by the threads as the engine's segments are. The best
- * variant (by median) is the result; the others are named in the kernel's text.
+ * step reads and writes: 1, 2 and 4 arrays walked side by side ({@linkcode prepareInPlace}). The
+ * best variant (by median) is the result, its number of arrays in `streams`; the others are
+ * named in the kernel's text.
  *
  * @returns The bandwidth of all threads together.
  * @example Usage
@@ -313,51 +380,41 @@ export function wasmReadBandwidth(options: InPlaceBandwidthOptions = {}): Bandwi
  * import { equal } from "node:assert/strict";
  * const r = wasmInPlaceBandwidth({ floats: 1 << 16, threads: 1, reps: 1, streams: [2] });
  * equal(r.bytesPerSecond.median > 0, true);
+ * equal(r.streams, 2);
  * ```
  */
 export function wasmInPlaceBandwidth(options: InPlaceBandwidthOptions = {}): BandwidthResult {
-  const n = options.floats ?? 1 << 26;
-  const pool = acquirePool(options.threads !== undefined ? { threads: options.threads } : {});
-  const memory = createMemory(n * 4, pool.shared);
-  const pages = memory.buffer.byteLength / 65536;
   const found: { streams: number; rates: number[] }[] = [];
-  try {
-    for (const streams of options.streams ?? [1, 2, 4]) {
-      const units = Math.floor(n / streams / _CHUNK);
-      if (units < 1) continue;
-      const bytes = _rmwModule(pool.shared, pages, streams, units * _CHUNK);
-      const id = pool.load(new WebAssembly.Module(bytes), memory, ["rmw"]);
-      const task = [{
-        program: id,
-        fn: 0,
-        units,
-        batch: Math.max(1, Math.floor(units / (pool.threads * 8))),
-      }];
-      try {
-        pool.run(task);
-        const rates: number[] = [];
-        for (let r = 0; r < (options.reps ?? 5); r++) {
-          const t0 = performance.now();
-          pool.run(task);
-          rates.push((units * _CHUNK * streams * 8) / ((performance.now() - t0) / 1000));
-        }
-        found.push({ streams, rates });
-      } finally {
-        pool.unload(id);
+  let threads = 0;
+  for (const streams of options.streams ?? [1, 2, 4]) {
+    const k = prepareInPlace(streams, options);
+    if (!k) continue;
+    threads = k.threads;
+    try {
+      k.once();
+      const rates: number[] = [];
+      for (let r = 0; r < (options.reps ?? 5); r++) {
+        const t0 = performance.now();
+        k.once();
+        rates.push(k.bytes / ((performance.now() - t0) / 1000));
       }
+      found.push({ streams, rates });
+    } finally {
+      k.dispose();
     }
-  } finally {
-    releasePool(pool);
   }
-  if (found.length === 0) throw new RangeError(`floats ${n} is below one chunk (${_CHUNK})`);
+  if (found.length === 0) {
+    throw new RangeError(`floats ${options.floats ?? 1 << 26} is below one chunk (${_CHUNK})`);
+  }
   const med = (r: number[]) => summarize(r).median;
   const best = found.reduce((a, b) => (med(b.rates) > med(a.rates) ? b : a));
   const others = found.filter((x) => x !== best)
     .map((x) => `${x.streams}: ${(med(x.rates) / 1e9).toFixed(1)}`).join(", ");
   return {
     where: "cpu",
-    kernel: `in-place x = x·s + s (WebAssembly SIMD, ${pool.threads} threads, ${best.streams} ` +
+    kernel: `in-place x = x·s + s (WebAssembly SIMD, ${threads} threads, ${best.streams} ` +
       `array${best.streams > 1 ? "s" : ""} side by side${others ? `; GB/s with ${others}` : ""})`,
     bytesPerSecond: summarize(best.rates),
+    streams: best.streams,
   };
 }
