@@ -3,6 +3,7 @@ import { stepsFor, summarize } from "./_stats.ts";
 import { OPTIMIZER_CASES } from "./cases.ts";
 import { randomArray } from "./newbob_runner.ts";
 import { formatReport } from "./report.ts";
+import { REFERENCE_ENGINE_IMPL } from "./results.ts";
 import { shapeCases, transformerSizes } from "./shapes.ts";
 
 Deno.test("summarize: median, min, max", () => {
@@ -104,4 +105,41 @@ Deno.test("formatReport: the chain's parts and the floor of the norm pass (read-
     /16M: Adam's step 21\.0 ms; the norm's read of the gradients at 32\.0 GB\/s at least 2\.1 ms \(0\.10x Adam's step\), leaving 8\.4 ms/,
   );
   assert.match(text, /\| adam\s+\| 16M\s+\| -\s+\| -\s+\| -\s+\| 93%/);
+});
+
+Deno.test("formatReport: the demo's epoch and updater step, wasm engine against the reference", () => {
+  const text = formatReport({
+    date: "2026-01-01T00:00:00Z",
+    machine: { cpu: "test", cores: 2 },
+    rates: [],
+    bandwidth: [],
+    e2e: [
+      {
+        impl: "newbob train",
+        backend: "wasm",
+        epochSeconds: summarize([0.048]),
+        devAccuracy: 0.98,
+        epochs: 20,
+        updaterStepMicros: summarize([100]),
+      },
+      {
+        impl: REFERENCE_ENGINE_IMPL,
+        backend: "wasm",
+        epochSeconds: summarize([0.05]),
+        devAccuracy: 0.98,
+        epochs: 20,
+        updaterStepMicros: summarize([160]),
+      },
+    ],
+    notes: [],
+    seconds: 1,
+  }, OPTIMIZER_CASES);
+  assert.match(
+    text,
+    /\| wasm\s+\| newbob train\s+\| 20\s+\| 0\.048 \(0\.048-0\.048\) \| 98\.00%\s+\| 100 /,
+  );
+  assert.match(
+    text,
+    /TypeScript reference: 0\.96 \(target <= 1: met\); the updater's step in the same runs: 100 µs against 160 µs \(0\.63\)/,
+  );
 });

@@ -30,6 +30,9 @@ export interface EndToEndOptions {
   readonly scratch: string;
 }
 
+/** Turns of each engine on the host backends (after one warm-up run). */
+const ROUNDS = 6;
+
 /**
  * Train the demo with newbob and with `model.fit` on one backend.
  *
@@ -43,11 +46,17 @@ export async function endToEnd(o: EndToEndOptions): Promise<EndToEndResult[]> {
   // On the host backends also with the optimizer on the TypeScript reference engine: the
   // trainer as it was before the wasm engine (issue 13: the demo's epoch no slower than that).
   // The optimizer is a small part of this demo's epoch, so a warm-up run comes first (tfjs's
-  // kernels get faster over the first runs) and the two engines then take turns, 3 times each.
+  // kernels get faster over the first runs) and the two engines then take turns, `ROUNDS` times
+  // each (an epoch of this demo is 30-90 ms, so its spread needs that many epochs).
   const engines = o.backend === "webgpu" ? [null] : [null, "cpu" as const];
   const seconds = new Map<string | null, number[]>(engines.map((e) => [e, []]));
+  // The updater's step (the optimizer step, the parameters read back, checked and handed to
+  // tfjs), timed inside the same runs: the part of the epoch the engine changes.
+  const stepMicros = new Map<string | null, number[]>(engines.map((e) => [e, []]));
   const last = new Map<string | null, { devError: number; epochs: number }>();
-  const order = engines.length > 1 ? [null, ...engines, ...engines, ...engines] : engines;
+  const order = engines.length > 1
+    ? [null, ...Array.from({ length: ROUNDS }, () => engines).flat()]
+    : engines;
   for (const [i, hostEngine] of order.entries()) {
     try {
       const res = await train({ ...demo, num_epochs: epochs, backend: o.backend }, {
@@ -55,9 +64,21 @@ export async function endToEnd(o: EndToEndOptions): Promise<EndToEndResult[]> {
         resume: false,
         progress: "none",
         log: () => {},
-        ...(hostEngine
-          ? { deps: { createUpdater: (s, m) => createEngineUpdater(s, m, { hostEngine }) } }
-          : {}),
+        deps: {
+          createUpdater: async (s, m) => {
+            const u = await createEngineUpdater(s, m, hostEngine ? { hostEngine } : {});
+            const times = stepMicros.get(hostEngine)!;
+            const warm = i === 0 && order.length > 1;
+            return {
+              ...u,
+              async step(grads, learningRate, globalTrainStep) {
+                const t0 = performance.now();
+                await u.step(grads, learningRate, globalTrainStep);
+                if (!warm) times.push((performance.now() - t0) * 1000);
+              },
+            };
+          },
+        },
       });
       const h = res.history;
       if (!hostEngine) lrs = h.map((r) => r.learningRate);
@@ -72,6 +93,7 @@ export async function endToEnd(o: EndToEndOptions): Promise<EndToEndResult[]> {
     impl: e ? REFERENCE_ENGINE_IMPL : "newbob train",
     backend: o.backend,
     epochSeconds: summarize(seconds.get(e)!),
+    updaterStepMicros: summarize(stepMicros.get(e)!),
     devAccuracy: 1 - last.get(e)!.devError,
     epochs: last.get(e)!.epochs,
   }));

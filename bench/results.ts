@@ -79,6 +79,11 @@ export interface EndToEndResult {
   readonly epochSeconds: Summary | null;
   /** Final dev accuracy (0..1). */
   readonly devAccuracy: number | null;
+  /**
+   * newbob: microseconds per updater step (the optimizer step, the parameters read back,
+   * checked and handed to tfjs) in the same runs.
+   */
+  readonly updaterStepMicros?: Summary;
   /** Epochs run. */
   readonly epochs: number;
   /** Notes. */
