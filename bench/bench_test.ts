@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { stepsFor, summarize } from "./_stats.ts";
 import { OPTIMIZER_CASES } from "./cases.ts";
 import { randomArray } from "./newbob_runner.ts";
-import { formatReport } from "./report.ts";
+import { type BenchReport, formatReport } from "./report.ts";
 import { REFERENCE_ENGINE_IMPL } from "./results.ts";
 import { shapeCases, transformerSizes } from "./shapes.ts";
 
@@ -78,11 +78,21 @@ Deno.test("formatReport: issue 13 targets of the wasm backend, met or not", () =
   assert.match(text, /\| clip_noise_adam \| 16M\s+\| time 2\.00x Adam's \| no/);
 });
 
+/** A report with nothing measured (the tests below fill in what they check). */
+const EMPTY_REPORT: BenchReport = {
+  date: "2026-01-01T00:00:00Z",
+  machine: { cpu: "test", cores: 2 },
+  rates: [],
+  bandwidth: [],
+  e2e: [],
+  notes: [],
+  seconds: 1,
+};
+
 Deno.test("formatReport: the chain's parts and the floor of the norm pass (read-only stream)", () => {
   const s = (m: number) => summarize([m * 1e6]);
   const text = formatReport({
-    date: "2026-01-01T00:00:00Z",
-    machine: { cpu: "test", cores: 2 },
+    ...EMPTY_REPORT,
     rates: [
       { optimizer: "adam", shape: "16M", impl: "newbob wasm", rate: s(800) },
       { optimizer: "clip_adam", shape: "16M", impl: "newbob wasm", rate: s(640) },
@@ -94,9 +104,6 @@ Deno.test("formatReport: the chain's parts and the floor of the norm pass (read-
       // A read-only stream is no roofline: Adam's share of the roofline stays on 24 GB/s.
       { where: "cpu", kernel: "read only", role: "read", bytesPerSecond: summarize([32e9]) },
     ],
-    e2e: [],
-    notes: [],
-    seconds: 1,
   }, OPTIMIZER_CASES);
   assert.match(text, /\| 16M\s+\| newbob wasm \| 1\.25x\s+\| 2\.00x\s+\| 2\.50x\s+\|/);
   // 16M params: Adam 2^24 / 800e6 = 21.0 ms; the norm reads 64 MiB at 32 GB/s: 2.1 ms.
@@ -109,10 +116,7 @@ Deno.test("formatReport: the chain's parts and the floor of the norm pass (read-
 
 Deno.test("formatReport: the demo's epoch and updater step, wasm engine against the reference", () => {
   const text = formatReport({
-    date: "2026-01-01T00:00:00Z",
-    machine: { cpu: "test", cores: 2 },
-    rates: [],
-    bandwidth: [],
+    ...EMPTY_REPORT,
     e2e: [
       {
         impl: "newbob train",

@@ -44,7 +44,7 @@ import {
   wasmInPlaceBandwidth,
   wasmReadBandwidth,
 } from "./roofline.ts";
-import { shapeCases } from "./shapes.ts";
+import { isTargetShape, shapeCases } from "./shapes.ts";
 import { TorchServer } from "./torch_server.ts";
 
 const SKIPPABLE = [
@@ -273,7 +273,7 @@ async function timeCase(
     if ("once" in w) items.push(w);
     else out.add(w);
   }
-  if (roof && data.shape.name.startsWith("16M")) items.push(rooflineTurns(roof, c, data, o.reps));
+  if (roof && isTargetShape(data.shape.name)) items.push(rooflineTurns(roof, c, data, o.reps));
   if (torch && typeof c.torch === "string") {
     const t = await torch.prepare(c.id, data.shape.name, data.shape.sizes, o.reps);
     if ("once" in t) items.push(t);

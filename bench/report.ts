@@ -10,6 +10,7 @@ import type { SeqDemoRow } from "./seq_demos.ts";
 import type { LstmOpRow } from "./lstm.ts";
 import type { Summary } from "./_stats.ts";
 import type { OptimizerCase } from "./cases.ts";
+import { isTargetShape } from "./shapes.ts";
 import {
   type BandwidthResult,
   type EndToEndResult,
@@ -194,7 +195,7 @@ const TARGET_OPTIMIZERS = ["adam", "adamw", "sgd_momentum", "lion", "adagrad", "
 
 /** Issue 13's targets for the wasm backend, met or not in this run. */
 function targetSection(v: View): string[] {
-  const shapes = v.shapes.filter((s) => s === "16M" || s.startsWith("16M x"));
+  const shapes = v.shapes.filter(isTargetShape);
   const rows: string[][] = [];
   const met = (ok: boolean | null) => ok === null ? "-" : ok ? "yes" : "no";
   for (const shape of shapes) {
@@ -253,18 +254,16 @@ const CHAIN_PARTS = ["clip_adam", "noise_adam", "clip_noise_adam"] as const;
  */
 function chainSection(v: View, r: BenchReport): string[] {
   const impls = ["newbob webgpu", "newbob wasm", "newbob cpu", v.torchImpl ?? ""];
-  const time = (rate: number | null, plain: number | null) =>
-    rate && plain ? `${(plain / rate).toFixed(2)}x` : "-";
   const rows = v.shapes.flatMap((shape) =>
     impls.flatMap((impl) => {
       const plain = v.med("adam", shape, impl);
-      const row = CHAIN_PARTS.map((id) => time(v.med(id, shape, impl), plain));
+      const row = CHAIN_PARTS.map((id) => ratio(plain, v.med(id, shape, impl)));
       return row.some((c) => c !== "-") ? [[shape, impl, ...row]] : [];
     })
   );
   if (!rows.length) return [];
   const read = r.bandwidth.find((b) => b.role === "read")?.bytesPerSecond.median;
-  const floors = v.shapes.filter((s) => s.startsWith("16M")).flatMap((shape) => {
+  const floors = v.shapes.filter(isTargetShape).flatMap((shape) => {
     const plain = v.med("adam", shape, "newbob wasm");
     if (!read || !plain) return [];
     const params = parseFloat(shape) * 2 ** 20;

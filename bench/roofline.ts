@@ -10,7 +10,7 @@
  */
 
 import { acquireGpu } from "../gpu/mod.ts";
-import { I32, ModuleBuilder, OP, SIMD, V128 } from "../wasm/assembler.ts";
+import { type FunctionEmitter, I32, ModuleBuilder, OP, SIMD, V128 } from "../wasm/assembler.ts";
 import { acquirePool, releasePool } from "../wasm/pool.ts";
 import { createMemory } from "../wasm/shared_memory.ts";
 import { rates, summarize } from "./_stats.ts";
@@ -197,23 +197,82 @@ function _rmwModule(
 ): Uint8Array<ArrayBuffer> {
   const m = new ModuleBuilder({ memory: { shared, minPages: pages, maxPages: pages } });
   m.func("rmw", [I32, I32], [], (f) => {
-    const p = f.local(I32), end = f.local(I32);
-    f.op(OP.local_get, 0).i32(_CHUNK * 4).op(OP.i32_mul).op(OP.local_set, p);
-    f.op(OP.local_get, 1).i32(_CHUNK * 4).op(OP.i32_mul).op(OP.local_set, end);
-    f.op(OP.block, 0x40).op(OP.loop, 0x40);
-    f.op(OP.local_get, p).op(OP.local_get, end).op(OP.i32_ge_u).op(OP.br_if, 1);
-    for (let s = 0; s < streams; s++) {
-      for (let v = 0; v < 4; v++) {
-        const at = s * perStream * 4 + v * 16;
-        f.op(OP.local_get, p).op(OP.local_get, p).simdMem(SIMD.v128_load, 4, at);
-        f.v128Splat("f32x4", 0.5).simd(SIMD.f32x4_mul).v128Splat("f32x4", 0.5);
-        f.simd(SIMD.f32x4_add).simdMem(SIMD.v128_store, 4, at);
+    _chunkLoop(f, (p) => {
+      for (let s = 0; s < streams; s++) {
+        for (let v = 0; v < 4; v++) {
+          const at = s * perStream * 4 + v * 16;
+          f.op(OP.local_get, p).op(OP.local_get, p).simdMem(SIMD.v128_load, 4, at);
+          f.v128Splat("f32x4", 0.5).simd(SIMD.f32x4_mul).v128Splat("f32x4", 0.5);
+          f.simd(SIMD.f32x4_add).simdMem(SIMD.v128_store, 4, at);
+        }
       }
-    }
-    f.op(OP.local_get, p).i32(64).op(OP.i32_add).op(OP.local_set, p);
-    f.op(OP.br, 0).op(OP.end).op(OP.end);
+    });
   });
   return m.bytes();
+}
+
+/**
+ * `for (p = u0·chunk; p < u1·chunk; p += 64) body(p)` over the function's units `[u0, u1)` (its
+ * two parameters), `p` a byte offset (local) into the first array.
+ */
+function _chunkLoop(f: FunctionEmitter, body: (p: number) => void): void {
+  const p = f.local(I32), end = f.local(I32);
+  f.op(OP.local_get, 0).i32(_CHUNK * 4).op(OP.i32_mul).op(OP.local_set, p);
+  f.op(OP.local_get, 1).i32(_CHUNK * 4).op(OP.i32_mul).op(OP.local_set, end);
+  f.op(OP.block, 0x40).op(OP.loop, 0x40);
+  f.op(OP.local_get, p).op(OP.local_get, end).op(OP.i32_ge_u).op(OP.br_if, 1);
+  body(p);
+  f.op(OP.local_get, p).i32(64).op(OP.i32_add).op(OP.local_set, p);
+  f.op(OP.br, 0).op(OP.end).op(OP.end);
+}
+
+/** A kernel `name(u0, u1)` over `units` chunks, loaded on a pool (see {@linkcode prepareInPlace}). */
+interface PoolKernel {
+  readonly threads: number;
+  once(): void;
+  dispose(): void;
+}
+
+/**
+ * Load the module `build(shared, pages)` over a new memory of `bytes` (`fill` writes it first) on
+ * a pool of `threads`, its export `name` run over `units` chunks claimed by the threads
+ * (`perThread` claims each).
+ */
+function _poolKernel(
+  build: (shared: boolean, pages: number) => Uint8Array<ArrayBuffer>,
+  o: { bytes: number; name: string; units: number; perThread: number; threads?: number },
+  fill?: (memory: WebAssembly.Memory) => void,
+): PoolKernel {
+  const pool = acquirePool(o.threads !== undefined ? { threads: o.threads } : {});
+  try {
+    const memory = createMemory(o.bytes, pool.shared);
+    fill?.(memory);
+    const pages = memory.buffer.byteLength / 65536;
+    const id = pool.load(new WebAssembly.Module(build(pool.shared, pages)), memory, [o.name]);
+    const batch = Math.max(1, Math.floor(o.units / (pool.threads * o.perThread)));
+    const task = [{ program: id, fn: 0, units: o.units, batch }];
+    return {
+      threads: pool.threads,
+      once: () => pool.run(task),
+      dispose: () => {
+        pool.unload(id);
+        releasePool(pool);
+      },
+    };
+  } catch (e) {
+    releasePool(pool);
+    throw e;
+  }
+}
+
+/** Bytes per second of `once` moving `bytes`: one warm-up, then `reps` timed runs. */
+function _rates(once: () => void, bytes: number, reps: number): number[] {
+  once();
+  return Array.from({ length: reps }, () => {
+    const t0 = performance.now();
+    once();
+    return bytes / ((performance.now() - t0) / 1000);
+  });
 }
 
 /**
@@ -223,18 +282,13 @@ function _rmwModule(
 function _readModule(shared: boolean, pages: number, floats: number): Uint8Array<ArrayBuffer> {
   const m = new ModuleBuilder({ memory: { shared, minPages: pages, maxPages: pages } });
   m.func("read", [I32, I32], [], (f) => {
-    const p = f.local(I32), end = f.local(I32);
     const acc = [0, 1, 2, 3].map(() => f.local(V128));
-    f.op(OP.local_get, 0).i32(_CHUNK * 4).op(OP.i32_mul).op(OP.local_set, p);
-    f.op(OP.local_get, 1).i32(_CHUNK * 4).op(OP.i32_mul).op(OP.local_set, end);
-    f.op(OP.block, 0x40).op(OP.loop, 0x40);
-    f.op(OP.local_get, p).op(OP.local_get, end).op(OP.i32_ge_u).op(OP.br_if, 1);
-    acc.forEach((a, v) => {
-      f.op(OP.local_get, a).op(OP.local_get, p).simdMem(SIMD.v128_load, 4, v * 16);
-      f.simd(SIMD.f32x4_add).op(OP.local_set, a);
+    _chunkLoop(f, (p) => {
+      acc.forEach((a, v) => {
+        f.op(OP.local_get, a).op(OP.local_get, p).simdMem(SIMD.v128_load, 4, v * 16);
+        f.simd(SIMD.f32x4_add).op(OP.local_set, a);
+      });
     });
-    f.op(OP.local_get, p).i32(64).op(OP.i32_add).op(OP.local_set, p);
-    f.op(OP.br, 0).op(OP.end).op(OP.end);
     f.i32(floats * 4).op(OP.local_get, acc[0]).op(OP.local_get, acc[1]).simd(SIMD.f32x4_add);
     f.op(OP.local_get, acc[2]).simd(SIMD.f32x4_add).op(OP.local_get, acc[3]).simd(SIMD.f32x4_add);
     f.simdMem(SIMD.v128_store, 4, 0);
@@ -262,40 +316,21 @@ export function wasmReadBandwidth(options: InPlaceBandwidthOptions = {}): Bandwi
   const n = options.floats ?? 1 << 26;
   const units = Math.floor(n / _CHUNK);
   if (units < 1) throw new RangeError(`floats ${n} is below one chunk (${_CHUNK})`);
-  const pool = acquirePool(options.threads !== undefined ? { threads: options.threads } : {});
-  try {
-    const memory = createMemory(n * 4 + 16, pool.shared);
+  const k = _poolKernel(
+    (shared, pages) => _readModule(shared, pages, n),
+    { bytes: n * 4 + 16, name: "read", units, perThread: 32, threads: options.threads },
     // Written first: untouched pages all map one zero page, which a read would find in cache.
-    new Float32Array(memory.buffer, 0, n).fill(1);
-    const pages = memory.buffer.byteLength / 65536;
-    const id = pool.load(new WebAssembly.Module(_readModule(pool.shared, pages, n)), memory, [
-      "read",
-    ]);
-    try {
-      const task = [{
-        program: id,
-        fn: 0,
-        units,
-        batch: Math.max(1, Math.floor(units / (pool.threads * 32))),
-      }];
-      pool.run(task);
-      const rates: number[] = [];
-      for (let r = 0; r < (options.reps ?? 5); r++) {
-        const t0 = performance.now();
-        pool.run(task);
-        rates.push((units * _CHUNK * 4) / ((performance.now() - t0) / 1000));
-      }
-      return {
-        where: "cpu",
-        kernel: `read only, sum of floats (WebAssembly SIMD, ${pool.threads} threads)`,
-        role: "read",
-        bytesPerSecond: summarize(rates),
-      };
-    } finally {
-      pool.unload(id);
-    }
+    (memory) => new Float32Array(memory.buffer, 0, n).fill(1),
+  );
+  try {
+    return {
+      where: "cpu",
+      kernel: `read only, sum of floats (WebAssembly SIMD, ${k.threads} threads)`,
+      role: "read",
+      bytesPerSecond: summarize(_rates(k.once, units * _CHUNK * 4, options.reps ?? 5)),
+    };
   } finally {
-    releasePool(pool);
+    k.dispose();
   }
 }
 
@@ -338,32 +373,11 @@ export function prepareInPlace(
   const n = options.floats ?? 1 << 26;
   const units = Math.floor(n / streams / _CHUNK);
   if (units < 1) return null;
-  const pool = acquirePool(options.threads !== undefined ? { threads: options.threads } : {});
-  try {
-    const memory = createMemory(n * 4, pool.shared);
-    const pages = memory.buffer.byteLength / 65536;
-    const bytes = _rmwModule(pool.shared, pages, streams, units * _CHUNK);
-    const id = pool.load(new WebAssembly.Module(bytes), memory, ["rmw"]);
-    const task = [{
-      program: id,
-      fn: 0,
-      units,
-      batch: Math.max(1, Math.floor(units / (pool.threads * 8))),
-    }];
-    return {
-      threads: pool.threads,
-      streams,
-      bytes: units * _CHUNK * streams * 8,
-      once: () => pool.run(task),
-      dispose: () => {
-        pool.unload(id);
-        releasePool(pool);
-      },
-    };
-  } catch (e) {
-    releasePool(pool);
-    throw e;
-  }
+  const k = _poolKernel(
+    (shared, pages) => _rmwModule(shared, pages, streams, units * _CHUNK),
+    { bytes: n * 4, name: "rmw", units, perThread: 8, threads: options.threads },
+  );
+  return { ...k, streams, bytes: units * _CHUNK * streams * 8 };
 }
 
 /**
@@ -391,14 +405,7 @@ export function wasmInPlaceBandwidth(options: InPlaceBandwidthOptions = {}): Ban
     if (!k) continue;
     threads = k.threads;
     try {
-      k.once();
-      const rates: number[] = [];
-      for (let r = 0; r < (options.reps ?? 5); r++) {
-        const t0 = performance.now();
-        k.once();
-        rates.push(k.bytes / ((performance.now() - t0) / 1000));
-      }
-      found.push({ streams, rates });
+      found.push({ streams, rates: _rates(k.once, k.bytes, options.reps ?? 5) });
     } finally {
       k.dispose();
     }

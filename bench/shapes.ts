@@ -67,3 +67,19 @@ export function shapeCases(millions: readonly number[], many: boolean): ShapeCas
   }
   return out;
 }
+
+/**
+ * Whether `name` is one of the shapes issue 13 sets targets for: `16M` and the 16M-float
+ * transformer (`16M x<tensors>`).
+ *
+ * @example Usage
+ * ```ts
+ * import { isTargetShape } from "./shapes.ts";
+ * import { equal } from "node:assert/strict";
+ * equal(isTargetShape("16M x150"), true);
+ * equal(isTargetShape("160M"), false);
+ * ```
+ */
+export function isTargetShape(name: string): boolean {
+  return name === "16M" || name.startsWith("16M x");
+}

@@ -425,18 +425,41 @@ export function concatPrograms(...programs: LaneProgram[]): LaneProgram {
  */
 export function namesRead(program: LaneProgram, kind: "uniform" | "engine" | "var"): string[] {
   const out = new Set<string>();
-  const visit = (e: Expr) => {
+  forEachExpr(program, (e) => {
     if (e.kind === kind) out.add(e.value as string);
-    e.args.forEach(visit);
+  });
+  return [...out];
+}
+
+/**
+ * Call `visit` on every expression node of `program` (statements in order, `if` conditions
+ * before their bodies, each node before its operands).
+ *
+ * @param program The program.
+ * @param visit Called once per node.
+ * @example Usage
+ * ```ts
+ * import { forEachExpr, LaneBuilder } from "./lane.ts";
+ * import { equal } from "node:assert/strict";
+ * const k = new LaneBuilder();
+ * k.set("p", k.p.add(1));
+ * let n = 0;
+ * forEachExpr(k.program(), () => n++);
+ * equal(n, 3); // add, p, 1
+ * ```
+ */
+export function forEachExpr(program: LaneProgram, visit: (e: Expr) => void): void {
+  const expr = (e: Expr): void => {
+    visit(e);
+    e.args.forEach(expr);
   };
   const walk = (stmts: readonly Stmt[]) => {
     for (const s of stmts) {
       if (s.kind === "if") {
-        visit(s.cond);
+        expr(s.cond);
         walk(s.body);
-      } else visit(s.expr);
+      } else expr(s.expr);
     }
   };
   walk(program.body);
-  return [...out];
 }

@@ -21,7 +21,7 @@ import {
   V128,
   type ValueType,
 } from "../wasm/assembler.ts";
-import type { Expr, LaneProgram, Stmt } from "./lane.ts";
+import { type Expr, forEachExpr, type LaneProgram, type Stmt } from "./lane.ts";
 
 /** How the kernel provides the leaves of a program (each pushes one value). */
 export interface WasmLeaves {
@@ -143,20 +143,10 @@ function indexMultiplier(e: Expr): number | undefined {
  */
 export function indexMultipliers(program: LaneProgram): number[] {
   const found = new Set<number>();
-  const visit = (e: Expr): void => {
+  forEachExpr(program, (e) => {
     const k = indexMultiplier(e);
     if (k !== undefined) found.add(k);
-    e.args.forEach(visit);
-  };
-  const walk = (stmts: readonly Stmt[]) => {
-    for (const s of stmts) {
-      if (s.kind === "if") {
-        visit(s.cond);
-        walk(s.body);
-      } else visit(s.expr);
-    }
-  };
-  walk(program.body);
+  });
   return [...found];
 }
 
